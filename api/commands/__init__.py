@@ -1,0 +1,1 @@
+"""One module per ``shorewatch`` subcommand (see ``api.cli``)."""

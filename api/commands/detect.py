@@ -1,0 +1,15 @@
+"""`shorewatch detect` (issue #6)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("detect", help="(not yet available: issue #6)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Any) -> int:
+    raise SystemExit("shorewatch detect: not available yet (issue #6)")

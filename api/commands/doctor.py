@@ -1,0 +1,117 @@
+"""``shorewatch doctor``: what is installed, whether the model loads, whether ports are free,
+where state lives, and whether anything is configured to reach the network."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata as md
+import json
+import os
+import platform
+import socket
+from pathlib import Path
+from typing import Any
+
+from api.settings import Settings
+
+PACKAGES = (
+    "shorewatch", "torch", "torchvision", "ultralytics", "onnxruntime", "opencv-python", "numpy",
+    "supervision", "dronekit2", "pymavlink", "fastapi", "uvicorn", "pydantic", "shapely", "pyproj",
+)
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("doctor", help="check the installation, model, ports, state dir and network settings")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument("--skip-model", action="store_true", help="do not try to load the detector model")
+    p.set_defaults(func=run)
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _version(pkg: str) -> str:
+    try:
+        return md.version(pkg)
+    except md.PackageNotFoundError:
+        return "not installed"
+
+
+def network_findings(settings: Settings) -> list[str]:
+    """Everything configured that would make shorewatch open a non-loopback connection."""
+    found = []
+    if settings.host not in ("127.0.0.1", "localhost", "::1"):
+        found.append(f"API binds {settings.host} (not loopback)")
+    if settings.cot_url:
+        found.append(f"Cursor-on-Target output to {settings.cot_url}")
+    if os.environ.get("YOLO_OFFLINE") != "1":
+        found.append("YOLO_OFFLINE is not set in this shell (shorewatch sets it itself before loading ultralytics)")
+    return found
+
+
+def check_model(settings: Settings) -> str:
+    try:
+        from detector.model import default_model_path, load_detector
+    except ImportError as exc:
+        return f"detector not available: {exc}"
+    path = settings.model or default_model_path()
+    try:
+        det = load_detector(path, state_dir=settings.state_dir)
+    except Exception as exc:  # doctor reports every failure, it never raises
+        return f"FAILED to load {path}: {exc}"
+    return f"loads: {path} ({det.describe()})"
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    state = settings.ensure_state_dir()
+    from detector.offline import configure
+
+    configure(state)
+    report: dict[str, Any] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": {p: _version(p) for p in PACKAGES},
+        "state_dir": str(state),
+        "database": str(settings.db_path.resolve()),
+        "ultralytics_config_dir": os.environ.get("YOLO_CONFIG_DIR"),
+        "ports": {
+            f"api {settings.host}:{settings.port}": port_free(settings.host, settings.port),
+            **{
+                f"sitl 127.0.0.1:{settings.sitl_base_port + 10 * i}": port_free("127.0.0.1", settings.sitl_base_port + 10 * i)
+                for i in range(2)
+            },
+        },
+        "model": "skipped" if args.skip_model else check_model(settings),
+        "network": network_findings(settings) or ["nothing: loopback only, offline"],
+        "site": settings.site,
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    t = Table(title="shorewatch doctor", show_header=False)
+    t.add_row("python", report["python"])
+    for k, v in report["versions"].items():
+        t.add_row(k, v)
+    t.add_row("state dir", report["state_dir"])
+    t.add_row("database", report["database"])
+    t.add_row("ultralytics config", str(report["ultralytics_config_dir"]))
+    for k, free in report["ports"].items():
+        t.add_row(f"port {k}", "free" if free else "[yellow]in use[/]")
+    t.add_row("model", report["model"])
+    for line in report["network"]:
+        t.add_row("network", line)
+    t.add_row("site", report["site"])
+    con.print(t)
+    _ = Path  # keep import for type checkers
+    return 0

@@ -1,0 +1,15 @@
+"""`shorewatch synth` (issue #5)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("synth", help="(not yet available: issue #5)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Any) -> int:
+    raise SystemExit("shorewatch synth: not available yet (issue #5)")

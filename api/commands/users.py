@@ -1,0 +1,15 @@
+"""`shorewatch users` (issue #7)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("users", help="(not yet available: issue #7)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Any) -> int:
+    raise SystemExit("shorewatch users: not available yet (issue #7)")

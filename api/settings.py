@@ -1,0 +1,34 @@
+"""Process settings, from the environment (prefix ``SHOREWATCH_``) or a ``.env`` file.
+
+Built once in ``main()`` / ``create_app()``, never at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHOREWATCH_", env_file=".env", extra="ignore")
+
+    state_dir: Path = Field(Path(".shorewatch"), description="database, recordings, snapshots, ultralytics config")
+    host: str = Field("127.0.0.1", description="API bind address; loopback by default")
+    port: int = Field(8000, ge=0, le=65535, description="API port")
+    sitl_base_port: int = Field(5760, ge=1, le=65535, description="first simulator MAVLink TCP port (+10 per instance)")
+    site: str = Field("opal-coast", description="built-in site name or path to a site GeoJSON")
+    model: Path | None = Field(None, description="detector weights (.pt or .onnx); default: the shipped model")
+    log_level: str = Field("INFO", description="logging level")
+    escalate_after_s: float = Field(120.0, gt=0, description="re-notify an alert left unacknowledged this long")
+    max_upload_mb: int = Field(200, ge=1, le=10_000, description="largest replay clip accepted")
+    cot_url: str | None = Field(None, description="Cursor-on-Target output, e.g. udp://127.0.0.1:6969 (off when unset)")
+    demo_tokens: bool = Field(False, description="create one demo user per role at start-up and print their tokens")
+
+    @property
+    def db_path(self) -> Path:
+        return self.state_dir / "shorewatch.db"
+
+    def ensure_state_dir(self) -> Path:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        return self.state_dir.resolve()
