@@ -27,10 +27,11 @@ function withToken(url) { return url + (url.includes("?") ? "&" : "?") + "token=
 function wsUrl(path) { return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + withToken(path); }
 
 class ApiError extends Error { constructor(status, msg) { super(msg); this.status = status; } }
-async function api(path, { method = "GET", body, form } = {}) {
+async function api(path, { method = "GET", body, form, raw, rawType } = {}) {
   const headers = { Authorization: `Bearer ${S.token}` };
   let payload;
   if (form) payload = form;
+  else if (raw) { headers["Content-Type"] = rawType || "application/octet-stream"; payload = raw; }
   else if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
   const r = await fetch(path, { method, headers, body: payload });
   const text = await r.text();
@@ -60,7 +61,6 @@ const ALERTS = {
   list: () => api("/alerts?limit=200"),
   act: (id, action, body) => api(`/alerts/${id}/${action}`, { method: "POST", body: body || {} }),
   one: (id) => api(`/alerts/${id}`),
-  snapshot: (id) => withToken(`/alerts/${id}/snapshot`),
 };
 
 // ---------- sound (WebAudio, no files) ----------
@@ -225,7 +225,7 @@ function renderDetail() {
   box.innerHTML = `
     <div class="row"><h3>${esc(KIND_LABEL[a.kind] || a.kind)} <span class="badge">#${esc(a.id)}</span></h3>
       <button class="small" id="detail-close" style="margin-left:auto">Close</button></div>
-    ${a.has_snapshot !== false ? `<img class="snapshot" alt="snapshot of alert ${esc(a.id)}" data-testid="snapshot" src="${ALERTS.snapshot(a.id)}">` : `<p class="muted">no snapshot</p>`}
+    ${a.snapshot_url ? `<img class="snapshot" alt="snapshot of alert ${esc(a.id)}" data-testid="snapshot" src="${withToken(a.snapshot_url)}">` : `<p class="muted">no snapshot</p>`}
     <dl>
       <dt>Status</dt><dd data-testid="detail-status">${esc(a.status)}${a.resolution ? ` (${esc(a.resolution)})` : ""}${a.assigned_to ? ` → ${esc(a.assigned_to)}` : ""}</dd>
       <dt>Severity</dt><dd>${esc(a.severity)}${a.escalated ? " · escalated" : ""}</dd>
@@ -390,9 +390,8 @@ async function uploadClip(ev) {
   ev.preventDefault();
   const f = $("upload-file").files[0];
   if (!f) return;
-  const form = new FormData(); form.append("file", f);
   $("upload-msg").textContent = "uploading…";
-  try { const c = await api("/replays/clips", { method: "POST", form }); $("upload-msg").textContent = `added ${c.name}`; loadClips(); }
+  try { const c = await api(`/replays/clips?name=${encodeURIComponent(f.name)}`, { method: "POST", raw: f, rawType: f.type || "application/octet-stream" }); $("upload-msg").textContent = `added ${c.name}`; loadClips(); }
   catch (e) { $("upload-msg").textContent = e.message; }
 }
 
