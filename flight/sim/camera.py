@@ -1,0 +1,900 @@
+"""SimCamera: renders what the drone's camera sees, with ground truth.
+
+It uses ``shorewatch.camera`` (the same pinhole model the detector georeferences with):
+
+1. the ground (the plane z = 0) is drawn by warping world-fixed rasters into the image with the
+   plane's homography: the site's signed distance to the waterline (coloured through a lookup
+   table of sea, surf, wet and dry sand, dunes and land use) and tiling detail textures (waves,
+   sand grain, foam);
+2. the sky is painted above the horizon (gradient, clouds), haze is added by distance;
+3. objects (boats, people, dogs, vehicles, chairs, buoys, houses, trees) are drawn as projected
+   3-D primitives (prisms, boxes, billboards), far to near; their ground-truth boxes are the
+   extents of exactly those projected primitives, clipped to the image;
+4. light (dawn, midday, overcast), sun glint, sensor noise, blur and JPEG come last.
+
+Errors::
+
+    RenderError (ValueError)   telemetry the camera cannot render (e.g. camera below sea level).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field, replace
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from flight.sim.world import World, WorldObject
+from shorewatch.camera import CameraPose, project
+from shorewatch.types import DEFAULT_INTRINSICS, CameraIntrinsics, Frame, GroundTruthObject, Telemetry
+
+logger = logging.getLogger(__name__)
+
+U8 = npt.NDArray[np.uint8]
+F32 = npt.NDArray[np.float32]
+
+
+class RenderError(ValueError):
+    """The camera cannot render this pose."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Look: every appearance parameter, so the synthetic data generator can randomise all of them.
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    sun_elev_deg: float = 45.0
+    sun_az_deg: float = 180.0
+    light_bgr: tuple[float, float, float] = (1.0, 1.0, 1.0)  # colour gain of the light
+    brightness: float = 1.0
+    contrast: float = 1.0
+    shadows: float = 0.55  # shadow darkness factor (1 = none)
+    sky_zenith_bgr: tuple[int, int, int] = (200, 150, 95)
+    sky_horizon_bgr: tuple[int, int, int] = (225, 210, 195)
+    clouds: float = 0.4  # cloud cover 0..1
+    cloud_bgr: tuple[int, int, int] = (240, 240, 240)
+    sea_deep_bgr: tuple[int, int, int] = (105, 100, 70)
+    sea_shallow_bgr: tuple[int, int, int] = (120, 130, 105)
+    sea_far_bgr: tuple[int, int, int] = (150, 145, 130)
+    sand_wet_bgr: tuple[int, int, int] = (125, 145, 160)
+    sand_dry_bgr: tuple[int, int, int] = (165, 195, 215)
+    dune_bgr: tuple[int, int, int] = (110, 150, 150)
+    sea_state: float = 2.0  # 0..6
+    surf_width_m: float = 50.0
+    wet_width_m: float = 35.0
+    beach_width_m: float = 160.0
+    haze_km: float = 12.0  # visibility scale (smaller = hazier)
+    haze_bgr: tuple[int, int, int] = (215, 205, 195)
+    glint: float = 0.6
+    noise_sigma: float = 2.0
+    blur_px: float = 0.0
+    motion_blur_px: float = 0.0
+    jpeg_quality: int = 0  # 0 = no JPEG round trip
+    far_shore: float = 0.0  # 0 = none; else height (px) of a tree/building line on the horizon
+    footprints: float = 0.3
+
+    @classmethod
+    def for_conditions(cls, time_of_day_h: float, weather: str, sea_state: float) -> Look:
+        """A plausible look for a time of day (local solar time) on the Channel in summer."""
+        elev = 62.0 * math.sin(math.pi * (time_of_day_h - 5.2) / 14.0)
+        az = 90.0 + (time_of_day_h - 6.0) * 15.0
+        look = cls(sun_elev_deg=max(elev, -2.0), sun_az_deg=az % 360, sea_state=sea_state)
+        if elev < 15:  # dawn / dusk
+            warm = max(0.0, 1.0 - elev / 15.0)
+            look = replace(
+                look, light_bgr=(1.0 - 0.3 * warm, 1.0 - 0.1 * warm, 1.0 + 0.05 * warm),
+                brightness=0.55 + 0.45 * (1 - warm), sky_zenith_bgr=(150, 110, 90),
+                sky_horizon_bgr=(150, 175, 230), haze_bgr=(160, 165, 190), shadows=0.7, glint=0.8,
+            )
+        if weather == "overcast":
+            look = replace(
+                look, shadows=0.92, clouds=1.0, cloud_bgr=(190, 188, 185), sky_zenith_bgr=(175, 170, 165),
+                sky_horizon_bgr=(200, 198, 195), haze_bgr=(185, 183, 180), brightness=look.brightness * 0.85,
+                contrast=0.85, glint=0.1, sea_deep_bgr=(110, 110, 95), sea_far_bgr=(160, 158, 152),
+            )
+        elif weather == "hazy":
+            look = replace(look, haze_km=3.0, contrast=0.9, clouds=0.2)
+        return look
+
+
+def sun_vector(look: Look) -> npt.NDArray[np.float64]:
+    """Unit vector towards the sun (east, north, up)."""
+    el, az = math.radians(max(look.sun_elev_deg, 1.0)), math.radians(look.sun_az_deg)
+    return np.array([math.sin(az) * math.cos(el), math.cos(az) * math.cos(el), math.sin(el)])
+
+
+# ----------------------------------------------------------------------------------------------
+# Textures
+
+
+def _tileable_noise(size: int, cells: int, rng: np.random.Generator, octaves: int = 4) -> F32:
+    """Tileable value noise in [0, 1], ``size`` x ``size``."""
+    acc = np.zeros((size, size), np.float32)
+    amp, tot = 1.0, 0.0
+    c = cells
+    for _ in range(octaves):
+        g = rng.random((c, c)).astype(np.float32)
+        g = np.vstack([g, g[:1]])
+        g = np.hstack([g, g[:, :1]])
+        up = cv2.resize(g, (size + size // c, size + size // c), interpolation=cv2.INTER_CUBIC)
+        acc += amp * up[:size, :size]
+        tot += amp
+        amp *= 0.5
+        c = min(c * 2, size // 2)
+    acc /= tot
+    acc -= acc.min()
+    acc /= max(float(acc.max()), 1e-6)
+    return acc
+
+
+@dataclass
+class _Textures:
+    fine: U8  # (S, S, 3): ch0 sand grain/ripples, ch1 small waves, ch2 foam noise  (fine scale)
+    mid: U8  # (S, S, 3): ch0 sand patches, ch1 swell, ch2 shoreline wobble        (mid scale)
+    clouds: F32
+    fine_m: float = 12.0  # metres per tile
+    mid_m: float = 400.0
+
+
+def _make_textures(seed: int, size: int = 512) -> _Textures:
+    rng = np.random.default_rng(seed + 101)
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    ripple = 0.5 + 0.5 * np.sin(2 * math.pi * (xs * 24 + 3 * _tileable_noise(size, 4, rng, 2)))
+    grain = _tileable_noise(size, 128, rng, 2)
+    sand = 0.55 * grain + 0.45 * ripple
+    waves = _tileable_noise(size, 32, rng, 3)
+    waves = 0.5 + 0.5 * np.sin(2 * math.pi * (ys * 16 + 1.5 * waves))
+    waves = 0.6 * waves + 0.4 * _tileable_noise(size, 64, rng, 2)
+    foam = _tileable_noise(size, 64, rng, 3)
+    fine = np.stack([sand, waves, foam], axis=2)
+    patches = _tileable_noise(size, 8, rng, 4)
+    swell = 0.5 + 0.5 * np.sin(2 * math.pi * (ys * 20 + 2 * _tileable_noise(size, 6, rng, 2)))
+    swell = 0.5 * swell + 0.5 * _tileable_noise(size, 24, rng, 3)
+    wobble = _tileable_noise(size, 12, rng, 3)
+    mid = np.stack([patches, swell, wobble], axis=2)
+    clouds = _tileable_noise(1024, 6, rng, 5)
+    return _Textures((fine * 255).astype(np.uint8), (mid * 255).astype(np.uint8), clouds)
+
+
+# ----------------------------------------------------------------------------------------------
+# Colour lookup along the signed distance to the waterline
+
+LUT_MIN_M, LUT_MAX_M, LUT_N = -600.0, 900.0, 1500
+
+
+def _smooth(x: npt.NDArray[np.float64], a: float, b: float) -> npt.NDArray[np.float64]:
+    t = np.clip((x - a) / (b - a), 0, 1)
+    return t * t * (3 - 2 * t)
+
+
+def _make_luts(look: Look, t_s: float) -> tuple[F32, F32]:
+    """(1, N, 3) colour and (1, N, 3) aux (foam, land-use weight, water weight) over d."""
+    d = np.linspace(LUT_MIN_M, LUT_MAX_M, LUT_N)
+    sea_deep = np.array(look.sea_deep_bgr, float)
+    sea_sh = np.array(look.sea_shallow_bgr, float)
+    wet = np.array(look.sand_wet_bgr, float)
+    dry = np.array(look.sand_dry_bgr, float)
+    dune = np.array(look.dune_bgr, float)
+    w_deep = _smooth(-d, 20, 350)[:, None]
+    col = sea_sh * (1 - w_deep) + sea_deep * w_deep
+    # beach
+    land = d >= 0
+    w_dry = _smooth(d, look.wet_width_m * 0.6, look.wet_width_m * 1.3)[:, None]
+    sand = wet * (1 - w_dry) + dry * w_dry
+    w_dune = _smooth(d, look.beach_width_m, look.beach_width_m + 60)[:, None]
+    sand = sand * (1 - w_dune) + dune * w_dune
+    col = np.where(land[:, None], sand, col)
+    # a thin dark wet band at the water's edge
+    edge = np.exp(-((d - 1.5) / 2.5) ** 2)[:, None]
+    col = col * (1 - 0.25 * edge)
+    # surf foam: bands moving shoreward
+    sw = look.surf_width_m * (0.3 + 0.25 * look.sea_state)
+    phase = (d + 2.0 * t_s) / (6.0 + 2.0 * look.sea_state)
+    bands = np.clip(np.sin(2 * math.pi * phase), 0, 1) ** 3
+    foam = np.where(d < 0, bands * np.exp(d / max(sw, 1.0)), 0.0)
+    foam += np.exp(-((d + 0.5) / 1.8) ** 2) * 0.9  # swash line
+    foam *= min(1.0, 0.25 + 0.3 * look.sea_state)
+    landuse_w = _smooth(d, look.beach_width_m + 120, look.beach_width_m + 260)
+    water_w = 1 - _smooth(d, -1.0, 1.0)
+    aux = np.stack([np.clip(foam, 0, 1), landuse_w, water_w], axis=1)
+    return col[None].astype(np.float32), aux[None].astype(np.float32)
+
+
+# ----------------------------------------------------------------------------------------------
+# Object shapes (boat coordinates: x forward, y starboard, z up; metres)
+
+HULL_COLOURS: dict[str, list[tuple[int, int, int]]] = {
+    "inflatable": [(60, 60, 62), (40, 40, 40), (95, 95, 98), (70, 72, 80), (30, 30, 34), (120, 120, 120)],
+    "rib": [(50, 50, 50), (40, 40, 160), (90, 90, 90), (30, 90, 200)],
+    "motorboat": [(235, 235, 235), (220, 225, 230), (200, 120, 40), (240, 240, 240)],
+    "fishing": [(40, 40, 160), (160, 90, 30), (230, 230, 230), (30, 110, 40), (40, 40, 40), (30, 60, 170)],
+    "yacht": [(240, 240, 240), (230, 232, 235), (80, 50, 20), (220, 220, 220)],
+    "sailboat": [(245, 245, 245), (235, 235, 235), (120, 60, 20), (200, 200, 200)],
+    "ferry": [(235, 235, 235), (120, 60, 20), (30, 30, 150)],
+    "tanker": [(30, 30, 160), (40, 40, 40), (100, 60, 20), (30, 60, 120)],
+    "kayak": [(0, 140, 255), (0, 200, 255), (40, 40, 200), (200, 120, 30)],
+}
+CLOTHES = [(30, 30, 30), (50, 45, 40), (80, 60, 40), (40, 40, 90), (120, 110, 100), (30, 30, 60),
+           (20, 20, 20), (60, 70, 60), (150, 150, 150), (200, 200, 200), (40, 90, 160), (160, 60, 40)]
+LIFEJACKET = [(0, 110, 250), (0, 90, 230), (20, 140, 255)]
+SKIN = [(140, 170, 210), (90, 120, 160), (60, 80, 110), (110, 140, 190)]
+HAIR = [(20, 20, 25), (30, 40, 60), (25, 25, 25)]
+
+
+def _hull_outline(length: float, beam: float, kind: str) -> npt.NDArray[np.float64]:
+    L2, B2 = length / 2, beam / 2
+    if kind in ("inflatable", "rib", "kayak"):
+        ang = np.linspace(-math.pi / 2, math.pi / 2, 7)
+        bow = np.stack([L2 - B2 + B2 * np.cos(ang), B2 * np.sin(ang)], axis=1)
+        return np.vstack([bow, [[-L2, B2], [-L2, -B2]]])[[*range(3, 7), 7, 8, *range(0, 3)]]
+    if kind in ("ferry", "tanker"):
+        return np.array([[L2, 0], [L2 * 0.8, B2], [-L2, B2], [-L2, -B2], [L2 * 0.8, -B2]])
+    return np.array([[L2, 0], [L2 * 0.45, B2], [-L2 * 0.2, B2], [-L2, B2 * 0.85], [-L2, -B2 * 0.85],
+                     [-L2 * 0.2, -B2], [L2 * 0.45, -B2]])
+
+
+def _to_world(pts_xy: npt.NDArray[np.float64], o: WorldObject, z: float | npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    h = math.radians(o.heading_deg)
+    fwd = np.array([math.sin(h), math.cos(h)])
+    stb = np.array([math.cos(h), -math.sin(h)])
+    xy = o.east_m + pts_xy[:, :1] * fwd[0] + pts_xy[:, 1:2] * stb[0], o.north_m + pts_xy[:, :1] * fwd[1] + pts_xy[:, 1:2] * stb[1]
+    zz = np.broadcast_to(np.asarray(z, float), (len(pts_xy),))
+    return np.column_stack([xy[0][:, 0], xy[1][:, 0], zz])
+
+
+def _box_corners(cx: float, cy: float, lx: float, ly: float) -> npt.NDArray[np.float64]:
+    return np.array([[cx + lx / 2, cy + ly / 2], [cx + lx / 2, cy - ly / 2], [cx - lx / 2, cy - ly / 2],
+                     [cx - lx / 2, cy + ly / 2]])
+
+
+def _shade(c: tuple[int, int, int], f: float) -> tuple[int, int, int]:
+    return (int(min(255, c[0] * f)), int(min(255, c[1] * f)), int(min(255, c[2] * f)))
+
+
+@dataclass
+class _Canvas:
+    img: U8
+    ids: npt.NDArray[np.uint16]
+    pose: CameraPose
+    intr: CameraIntrinsics
+    look: Look
+    aa: int = cv2.LINE_AA
+    # per drawn object: list of polygons (Nx2 pixel arrays) that make up its silhouette
+    extents: dict[int, list[npt.NDArray[np.float64]]] = field(default_factory=dict)
+
+    def proj(self, pts: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], bool]:
+        px, ok = project(pts, self.pose, self.intr)
+        return px, bool(ok.all())
+
+    def poly(self, oid: int, pts_px: npt.NDArray[np.float64], colour: tuple[int, int, int], *, record: bool = True) -> None:
+        p = np.round(pts_px * 16).astype(np.int32)
+        cv2.fillPoly(self.img, [p], colour, self.aa, shift=4)
+        if record and oid:
+            cv2.fillPoly(self.ids, [p], oid, cv2.LINE_8, shift=4)
+            self.extents.setdefault(oid, []).append(pts_px)
+
+    def hull_fill(self, oid: int, pts_px: npt.NDArray[np.float64], colour: tuple[int, int, int], *, record: bool = True) -> None:
+        hull = cv2.convexHull(pts_px.astype(np.float32)).reshape(-1, 2).astype(np.float64)
+        self.poly(oid, hull, colour, record=record)
+
+    def circle(self, oid: int, centre: npt.NDArray[np.float64], radius: float, colour: tuple[int, int, int], *, record: bool = True) -> None:
+        r = max(radius, 0.5)
+        ang = np.linspace(0, 2 * math.pi, 12, endpoint=False)
+        pts = centre[None, :] + r * np.stack([np.cos(ang), np.sin(ang)], axis=1)
+        self.poly(oid, pts, colour, record=record)
+
+    def line(self, oid: int, a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], colour: tuple[int, int, int], width_px: float) -> None:
+        w = max(width_px, 0.8) / 2
+        d = b - a
+        n = np.array([-d[1], d[0]]) / max(float(np.hypot(*d)), 1e-6) * w
+        self.poly(oid, np.array([a + n, b + n, b - n, a - n]), colour)
+
+    def ground_colour(self, px: npt.NDArray[np.float64]) -> tuple[int, int, int]:
+        h, w = self.img.shape[:2]
+        u = int(np.clip(px[0], 0, w - 1))
+        v = int(np.clip(px[1], 0, h - 1))
+        b, g, r = self.img[v, u]
+        return int(b), int(g), int(r)
+
+    def shadow(self, pts_world_top: npt.NDArray[np.float64], base_world: npt.NDArray[np.float64]) -> None:
+        """Cast the shadow of points (z > 0) onto z = 0 as a darkened polygon (with the base)."""
+        if self.look.shadows >= 0.95 or self.look.sun_elev_deg < 2:
+            return
+        s = sun_vector(replace(self.look, sun_elev_deg=max(self.look.sun_elev_deg, 14.0)))
+        k = pts_world_top[:, 2:3] / s[2]
+        shadow = pts_world_top[:, :2] - k * s[None, :2]
+        pts = np.vstack([np.column_stack([shadow, np.zeros(len(shadow))]), base_world])
+        px, ok = self.proj(pts)
+        if not ok:
+            return
+        c = self.ground_colour(px[-1])
+        self.hull_fill(0, px, _shade(c, self.look.shadows), record=False)
+
+
+def _draw_person(cv: _Canvas, o: WorldObject, base_z: float = 0.0) -> None:
+    rng = np.random.default_rng(o.style)
+    right = np.array([math.cos(math.radians(cv.pose.yaw_deg)), -math.sin(math.radians(cv.pose.yaw_deg))])
+    h = o.height_m
+    base = np.array([o.east_m, o.north_m, base_z])
+    if o.kind == "swimmer":
+        head = base + np.array([0, 0, 0.12])
+        ring = _to_world(np.array([[math.cos(a) * 0.45, math.sin(a) * 0.45] for a in np.linspace(0, 2 * math.pi, 10, endpoint=False)]), o, 0.0)
+        px, ok = cv.proj(np.vstack([ring, head[None]]))
+        if not ok:
+            return
+        cv.poly(0, px[:-1], (235, 235, 230), record=False)  # splash
+        shoulders = _to_world(np.array([[0.12 * math.cos(a), 0.24 * math.sin(a)] for a in np.linspace(0, 2 * math.pi, 8, endpoint=False)]), o, 0.02)
+        sp, _ = cv.proj(shoulders)
+        cv.hull_fill(o.object_id, sp, CLOTHES[int(rng.integers(len(CLOTHES)))])
+        r_px = cv.intr.fx_px * 0.12 / max(_depth(cv.pose, head), 0.1)
+        cv.circle(o.object_id, px[-1], r_px, HAIR[int(rng.integers(len(HAIR)))])
+        return
+    hw = 0.2 if not o.in_boat else 0.22
+    feet = np.array([base + np.r_[right * hw * 0.6, 0], base - np.r_[right * hw * 0.6, 0]])
+    hh = math.radians(o.heading_deg)
+    fwd = np.array([math.sin(hh), math.cos(hh)])
+    stb = np.array([math.cos(hh), -math.sin(hh)])
+    sz = base_z + h * 0.8
+    ang = np.linspace(0, 2 * math.pi, 8, endpoint=False)
+    sh = np.array([base[:2] + 0.13 * math.cos(a) * fwd + 0.23 * math.sin(a) * stb for a in ang])
+    shoulders = np.column_stack([sh, np.full(len(sh), sz)])
+    hips = shoulders.copy()
+    hips[:, 2] = base_z + h * 0.48
+    head_c = base + np.array([0, 0, h * 0.93 if not o.in_boat else h * 0.9])
+    pts = np.vstack([feet, hips, shoulders, head_c[None]])
+    px, ok = cv.proj(pts)
+    if not ok:
+        return
+    if not o.in_boat and not o.in_water:
+        cv.shadow(np.vstack([shoulders, head_c[None]]), feet)
+    jacket = o.kind in ("migrant", "passenger") and rng.random() < 0.6
+    top = LIFEJACKET[int(rng.integers(len(LIFEJACKET)))] if jacket else CLOTHES[int(rng.integers(len(CLOTHES)))]
+    legs = CLOTHES[int(rng.integers(len(CLOTHES)))]
+    if not o.in_boat:
+        cv.hull_fill(o.object_id, px[:10], _shade(legs, 0.8))
+    cv.hull_fill(o.object_id, px[2:18], top)
+    r_px = cv.intr.fx_px * 0.11 / max(_depth(cv.pose, head_c), 0.1)
+    cv.circle(o.object_id, px[-1], r_px, HAIR[int(rng.integers(len(HAIR)))] if rng.random() < 0.6 else SKIN[int(rng.integers(len(SKIN)))])
+
+
+def _depth(pose: CameraPose, p: npt.NDArray[np.float64]) -> float:
+    return float((p - pose.position) @ pose.rotation()[:, 2])
+
+
+def _draw_boat(cv: _Canvas, o: WorldObject, t_s: float) -> None:
+    rng = np.random.default_rng(o.style)
+    kind = o.kind
+    L, B, fb = o.length_m, o.beam_m, o.height_m
+    outline = _hull_outline(L, B, kind if kind != "bundle" else "inflatable")
+    base_col = HULL_COLOURS.get(kind, HULL_COLOURS["inflatable"])
+    hull_c = base_col[int(rng.integers(len(base_col)))]
+    # wake and bow wave (not part of the box)
+    if o.in_water and o.speed_mps > 0.4:
+        k = min(1.0, o.speed_mps / 8.0)
+        wl = L * (1.0 + 3.0 * k) + 6 * k
+        # turbulent strip behind the stern, widening slowly
+        strip = np.array([[-L / 2, B * 0.4], [-L / 2 - wl, B * (0.6 + 0.8 * k)], [-L / 2 - wl, -B * (0.6 + 0.8 * k)], [-L / 2, -B * 0.4]])
+        wpx, ok = cv.proj(_to_world(strip, o, 0.0))
+        if ok:
+            gc = cv.ground_colour(wpx[0])
+            mix = 0.35 + 0.45 * k
+            cv.poly(0, wpx, tuple(int(c * (1 - mix) + 240 * mix) for c in gc), record=False)  # type: ignore[arg-type]
+            # Kelvin arms: two thin foam lines at about 10 degrees
+            arm = wl * 0.8
+            for sgn in (1, -1):
+                pts = np.array([[L * 0.3, sgn * B * 0.5], [L * 0.3 - arm, sgn * (B * 0.5 + arm * 0.18)]])
+                apx, ok2 = cv.proj(_to_world(pts, o, 0.0))
+                if ok2:
+                    cv.line(0, apx[0], apx[1], tuple(int(c * 0.5 + 115) for c in gc), max(1.0, cv.intr.fx_px * 0.25 / max(_depth(cv.pose, _to_world(pts[:1], o, 0.0)[0]), 0.1)))  # type: ignore[arg-type]
+        bow = np.array([[L / 2 + 0.2, 0], [L * 0.2, B * 0.62], [L * 0.2, -B * 0.62]])
+        bpx, ok = cv.proj(_to_world(bow, o, 0.0))
+        if ok:
+            cv.poly(0, bpx, (230, 232, 235), record=False)
+    bottom = _to_world(outline, o, 0.0)
+    top = _to_world(outline, o, fb)
+    if not o.in_water:
+        cv.shadow(top, bottom)
+    px, ok = cv.proj(np.vstack([bottom, top]))
+    if not ok:
+        return
+    n = len(outline)
+    oid = o.object_id
+    if kind in ("inflatable", "bundle"):
+        cv.hull_fill(oid, px, _shade(hull_c, 0.75))
+        cv.poly(oid, px[n:], hull_c)
+        floor = _to_world(outline * np.array([0.8, 0.62]), o, fb * 0.35)
+        fpx, _ = cv.proj(floor)
+        cv.poly(oid, fpx, _shade(hull_c, 0.55) if rng.random() < 0.5 else (70, 80, 90))
+        # people aboard who are not separate objects: dark heads and orange jackets
+        n_people = o.people if kind == "inflatable" else 0
+        return
+    if kind == "kayak":
+        cv.hull_fill(oid, px, hull_c)
+        return
+    cv.hull_fill(oid, px, _shade(hull_c, 0.8))
+    deck_c = (200, 205, 210) if kind not in ("rib",) else (60, 60, 60)
+    if kind == "rib":
+        cv.poly(oid, px[n:], hull_c)
+        inner = _to_world(outline * np.array([0.8, 0.6]), o, fb * 0.6)
+        ipx, _ = cv.proj(inner)
+        cv.poly(oid, ipx, (150, 150, 150))
+        cons = _to_world(_box_corners(-L * 0.05, 0, L * 0.15, B * 0.35), o, fb + 0.7)
+        cpx, _ = cv.proj(np.vstack([_to_world(_box_corners(-L * 0.05, 0, L * 0.15, B * 0.35), o, fb * 0.6), cons]))
+        cv.hull_fill(oid, cpx, (210, 210, 210))
+        return
+    cv.poly(oid, px[n:], deck_c if rng.random() < 0.6 else _shade(hull_c, 1.1))
+    # superstructure
+    if kind in ("fishing", "motorboat", "yacht", "ferry", "tanker"):
+        if kind == "fishing":
+            cx, lx, ly, hz = L * 0.15, L * 0.28, B * 0.7, 2.3
+        elif kind == "motorboat":
+            cx, lx, ly, hz = L * 0.05, L * 0.35, B * 0.75, 1.1
+        elif kind == "yacht":
+            cx, lx, ly, hz = L * 0.0, L * 0.35, B * 0.6, 0.8
+        elif kind == "ferry":
+            cx, lx, ly, hz = -L * 0.05, L * 0.6, B * 0.9, 14.0
+        else:
+            cx, lx, ly, hz = -L * 0.4, L * 0.12, B * 0.9, 14.0
+        foot = _box_corners(cx, 0, lx, ly)
+        c3 = np.vstack([_to_world(foot, o, fb), _to_world(foot, o, fb + hz)])
+        cpx, ok2 = cv.proj(c3)
+        if ok2:
+            cab_c = (235, 235, 235) if rng.random() < 0.75 else (60, 60, 60)
+            cv.hull_fill(oid, cpx, _shade(cab_c, 0.8))
+            cv.poly(oid, cpx[4:], cab_c)
+            # windows band
+            if hz > 1.0:
+                wb = np.vstack([_to_world(foot * 1.001, o, fb + hz * 0.6), _to_world(foot * 1.001, o, fb + hz * 0.8)])
+                wpx, _ = cv.proj(wb)
+                side = wpx[[0, 1, 5, 4]]
+                cv.poly(oid, side, (60, 50, 40))
+        if kind == "fishing":
+            m0 = _to_world(np.array([[L * 0.3, 0]]), o, fb)[0]
+            m1 = m0 + np.array([0, 0, 6.0])
+            mp, ok3 = cv.proj(np.vstack([m0, m1]))
+            if ok3:
+                cv.line(oid, mp[0], mp[1], (40, 40, 40), cv.intr.fx_px * 0.15 / max(_depth(cv.pose, m0), 0.1))
+        if kind == "ferry" and rng.random() < 0.8:
+            f0 = _to_world(np.array([[-L * 0.15, 0]]), o, fb + hz)[0]
+            fp, ok3 = cv.proj(np.vstack([f0, f0 + [0, 0, 8.0]]))
+            if ok3:
+                cv.line(oid, fp[0], fp[1], (40, 40, 160), cv.intr.fx_px * 4.0 / max(_depth(cv.pose, f0), 0.1))
+    if kind in ("sailboat", "yacht"):
+        mast_h = L * (1.35 if kind == "sailboat" else 1.25)
+        m0 = _to_world(np.array([[L * 0.12, 0]]), o, fb)[0]
+        m1 = m0 + np.array([0, 0, mast_h])
+        boom = _to_world(np.array([[-L * 0.3, rng.uniform(-0.3, 0.3) * B]]), o, fb + 1.0)[0]
+        bow = _to_world(np.array([[L * 0.48, 0]]), o, fb)[0]
+        sp, ok3 = cv.proj(np.vstack([m0, m1, boom, bow, m0 + [0, 0, 1.0]]))
+        if ok3:
+            sails_up = rng.random() < 0.8
+            sail_c = (245, 245, 245) if rng.random() < 0.85 else (200, 210, 230)
+            if sails_up:
+                cv.poly(oid, sp[[1, 4, 2]], sail_c)
+                cv.poly(oid, sp[[1, 3, 0]], _shade(sail_c, 0.92))
+            cv.line(oid, sp[0], sp[1], (180, 180, 180), max(1.0, cv.intr.fx_px * 0.12 / max(_depth(cv.pose, m0), 0.1)))
+
+
+def _draw_misc(cv: _Canvas, o: WorldObject) -> None:
+    rng = np.random.default_rng(o.style)
+    k = o.kind
+    if k == "dog":
+        body = _to_world(np.array([[0.4 * math.cos(a), 0.14 * math.sin(a)] for a in np.linspace(0, 2 * math.pi, 8, endpoint=False)]), o, 0.45)
+        px, ok = cv.proj(np.vstack([body, _to_world(body[:, :2] * 0 + [[0.0, 0.0]], o, 0.0)[:1]]))
+        if ok:
+            cv.shadow(body, body * [1, 1, 0])
+            cv.hull_fill(0, px, [(30, 30, 30), (40, 80, 120), (200, 200, 200), (20, 60, 110)][int(rng.integers(4))], record=False)
+    elif k == "vehicle":
+        foot = _box_corners(0, 0, o.length_m, o.beam_m)
+        c3 = np.vstack([_to_world(foot, o, 0.3), _to_world(foot * [0.55, 0.9], o, o.height_m)])
+        px, ok = cv.proj(c3)
+        if ok:
+            cv.shadow(c3[4:], c3[:4] * [1, 1, 0])
+            c = [(230, 230, 230), (40, 40, 40), (40, 40, 170), (150, 100, 50), (160, 160, 160)][int(rng.integers(5))]
+            cv.hull_fill(0, px, _shade(c, 0.8), record=False)
+            cv.poly(0, px[4:], c, record=False)
+    elif k == "chair":  # German "Strandkorb"-like beach chair or a deck chair
+        foot = _box_corners(0, 0, 1.2, 0.9)
+        c3 = np.vstack([_to_world(foot, o, 0.0), _to_world(foot, o, 1.5)])
+        px, ok = cv.proj(c3)
+        if ok:
+            cv.shadow(c3[4:], c3[:4])
+            c = [(240, 240, 240), (200, 120, 40), (40, 40, 200), (60, 160, 60)][int(rng.integers(4))]
+            cv.hull_fill(0, px, (235, 235, 235), record=False)
+            cv.poly(0, px[4:], c, record=False)
+    elif k == "umbrella":
+        ang = np.linspace(0, 2 * math.pi, 10, endpoint=False)
+        disc = _to_world(np.stack([1.0 * np.cos(ang), 1.0 * np.sin(ang)], axis=1), o, 2.0)
+        pole = _to_world(np.zeros((1, 2)), o, 0.0)
+        px, ok = cv.proj(np.vstack([disc, pole]))
+        if ok:
+            cv.shadow(disc, pole)
+            cv.line(0, px[-1], px[:-1].mean(axis=0), (200, 200, 200), 1.0)
+            c = [(40, 40, 220), (240, 240, 240), (0, 160, 250), (160, 60, 20), (60, 200, 220)][int(rng.integers(5))]
+            cv.poly(0, px[:-1], c, record=False)
+    elif k == "towel":
+        px, ok = cv.proj(_to_world(_box_corners(0, 0, 1.8, 0.9), o, 0.0))
+        if ok:
+            cv.poly(0, px, [(200, 80, 40), (40, 200, 240), (240, 240, 240), (60, 60, 200)][int(rng.integers(4))], record=False)
+    elif k == "buoy":
+        ring = _to_world(np.array([[0.35 * math.cos(a), 0.35 * math.sin(a)] for a in np.linspace(0, 2 * math.pi, 8, endpoint=False)]), o, 0.0)
+        px, ok = cv.proj(np.vstack([ring, ring + [0, 0, 1.0]]))
+        if ok:
+            c = [(30, 30, 220), (30, 200, 240), (40, 140, 40), (20, 100, 255)][int(rng.integers(4))]
+            cv.hull_fill(0, px, c, record=False)
+    elif k == "rock":
+        ang = np.sort(rng.uniform(0, 2 * math.pi, 7))
+        r = rng.uniform(0.3, 1.2)
+        base = _to_world(np.stack([r * np.cos(ang) * rng.uniform(0.6, 1.2, 7), r * np.sin(ang) * rng.uniform(0.6, 1.2, 7)], axis=1), o, 0.0)
+        px, ok = cv.proj(np.vstack([base, base * [1, 1, 0] + [0, 0, r * 0.4]]))
+        if ok:
+            cv.hull_fill(0, px, [(50, 55, 55), (70, 75, 80), (40, 45, 40)][int(rng.integers(3))], record=False)
+
+
+def _draw_structure(cv: _Canvas, s: tuple[str, float, float, float, float, float, float, int]) -> None:
+    kind, e, n, sx, sy, h, yaw, style = s
+    rng = np.random.default_rng(style)
+    o = WorldObject(0, "", kind, e, n, yaw)
+    if kind == "house":
+        foot = _box_corners(0, 0, sx, sy)
+        walls = np.vstack([_to_world(foot, o, 0.0), _to_world(foot, o, h)])
+        ridge = _to_world(np.array([[sx / 2, 0], [-sx / 2, 0]]), o, h + sy * 0.45)
+        px, ok = cv.proj(np.vstack([walls, ridge]))
+        if not ok:
+            return
+        cv.shadow(np.vstack([walls[4:], ridge]), walls[:4])
+        wall_c = [(235, 235, 235), (60, 80, 150), (200, 210, 220), (90, 110, 160)][int(rng.integers(4))]
+        roof_c = [(40, 50, 130), (60, 60, 65), (50, 70, 160), (90, 90, 90)][int(rng.integers(4))]
+        cv.hull_fill(0, px[:8], _shade(wall_c, 0.85), record=False)
+        cv.poly(0, px[[4, 5, 9, 8]], roof_c, record=False)
+        cv.poly(0, px[[6, 7, 8, 9]], _shade(roof_c, 0.8), record=False)
+    else:
+        c = np.array([[e, n, h * 0.65]])
+        base = np.array([[e, n, 0.0]])
+        px, ok = cv.proj(np.vstack([c, base]))
+        if not ok:
+            return
+        d = max(_depth(cv.pose, c[0]), 0.1)
+        r_px = cv.intr.fx_px * sx / d
+        cv.line(0, px[1], px[0], (40, 50, 60), max(1.0, cv.intr.fx_px * 0.3 / d))
+        g = [(40, 80, 50), (30, 65, 40), (50, 95, 70), (35, 75, 60)][int(rng.integers(4))]
+        cv.circle(0, px[0], r_px, g, record=False)
+        cv.circle(0, px[0] + [-r_px * 0.3, -r_px * 0.3], r_px * 0.55, _shade(g, 1.25), record=False)
+
+
+# ----------------------------------------------------------------------------------------------
+# The camera
+
+
+class SimCamera:
+    """Renders the world from a drone's telemetry. ``render`` does not advance the world: call
+    ``world.step_to(t)`` first, or pass ``scenario_time_s``."""
+
+    def __init__(self, world: World, intrinsics: CameraIntrinsics = DEFAULT_INTRINSICS, seed: int = 0,
+                 look: Look | None = None, *, ground_scale: float = 0.5, effects: bool = True) -> None:
+        self.world = world
+        self.intr = intrinsics
+        self.seed = seed
+        sc = world.scenario
+        self.look = look or Look.for_conditions(sc.time_of_day_h, sc.weather, sc.sea_state)
+        self.ground_scale = ground_scale
+        self.effects = effects
+        self._tex = _make_textures(seed)
+        self._index = 0
+        self.source_id = f"sim:{sc.name}"
+        self.extra_objects: list[WorldObject] = []
+        self.draw_structures = True
+
+    def pose(self, tel: Telemetry) -> CameraPose:
+        if tel.alt_m <= 0.2:
+            raise RenderError(f"camera altitude must be above sea level (> 0.2 m), got {tel.alt_m}")
+        e, n = self.world.site.frame.to_local(tel.lat_deg, tel.lon_deg)
+        return CameraPose(e, n, tel.alt_m, tel.camera_yaw_deg, tel.gimbal_pitch_deg, 0.0)
+
+    # -- ground ----------------------------------------------------------------------------------
+    def _ground(self, pose: CameraPose, look: Look, t_s: float, horizon_v: float) -> tuple[U8, F32]:
+        W, H = self.intr.width_px, self.intr.height_px
+        gs = self.ground_scale
+        w2, h2 = max(8, int(W * gs)), max(8, int(H * gs))
+        intr2 = self.intr.scaled(w2, h2)
+        K = np.array([[intr2.fx_px, 0, intr2.cx_px], [0, intr2.fy_px, intr2.cy_px], [0, 0, 1]])
+        Rt = pose.rotation().T
+        c = pose.position
+        M = K @ np.column_stack([Rt[:, 0], Rt[:, 1], -Rt @ c])  # world (e, n, 1) -> image
+        ter = self.world.terrain
+        Mt = M @ np.linalg.inv(ter.raster_from_world())
+        d = cv2.warpPerspective(ter.sdist, Mt, (w2, h2), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        landuse = cv2.warpPerspective(ter.landuse, Mt, (w2, h2), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        tex = self._tex
+
+        def tex_warp(img: U8, tile_m: float, size: int, kk: F32 | None = None, out_wh: tuple[int, int] = (w2, h2), Mi: npt.NDArray[np.float64] = M) -> U8:
+            s = size / tile_m
+            ox = math.floor(c[0] / tile_m) * tile_m
+            oy = math.floor(c[1] / tile_m) * tile_m
+            T = np.array([[s, 0, -ox * s], [0, -s, oy * s], [0, 0, 1]])
+            return cv2.warpPerspective(img, Mi @ np.linalg.inv(T), out_wh, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+
+        mid = tex_warp(tex.mid, tex.mid_m, tex.mid.shape[0]).astype(np.float32) * (1 / 255.0)
+        d = d + (mid[..., 2] - 0.5) * 14.0
+        col_lut, aux_lut = _make_luts(look, t_s)
+        mapx = ((d - LUT_MIN_M) * ((LUT_N - 1) / (LUT_MAX_M - LUT_MIN_M))).astype(np.float32)
+        mapy = np.zeros_like(mapx)
+        col = cv2.remap(col_lut, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        aux = cv2.remap(aux_lut, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        lw = aux[..., 1:2]
+        col = col * (1 - lw) + landuse.astype(np.float32) * lw
+        water = aux[..., 2:3]
+        # mid-scale detail: swell on water, patches on sand
+        det = water[..., 0] * (mid[..., 1] - 0.5) * (0.10 + 0.05 * look.sea_state) + (1 - water[..., 0]) * (mid[..., 0] - 0.5) * 0.25
+        col *= (1 + det)[..., None]
+        foam = aux[..., 0]
+        # distance per row for haze and far-sea colour
+        rows = np.arange(h2, dtype=np.float64) + 0.5
+        dist = self._row_distance(pose, intr2, rows)
+        far = (1 - np.exp(-dist / 3000.0)).astype(np.float32)[:, None, None]
+        sea_far = np.array(look.sea_far_bgr, np.float32)
+        col = col * (1 - far * water) + sea_far * (far * water)
+        col = col + (245 - col) * np.clip(foam * 1.3, 0, 1)[..., None]
+        ground = np.clip(col, 0, 255).astype(np.uint8)
+        if gs != 1.0:
+            ground = cv2.resize(ground, (W, H), interpolation=cv2.INTER_LINEAR)
+            water_full = cv2.resize(water[..., 0], (W, H), interpolation=cv2.INTER_LINEAR)
+        else:
+            water_full = water[..., 0]
+        return ground, water_full
+
+    def _row_distance(self, pose: CameraPose, intr: CameraIntrinsics, rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        R = pose.rotation()
+        dc = np.stack([np.zeros_like(rows), (rows - intr.cy_px) / intr.fy_px, np.ones_like(rows)], axis=1)
+        dw = dc @ R.T
+        dz = dw[:, 2]
+        t = np.where(dz < -1e-6, pose.up_m / np.maximum(-dz, 1e-6), 1e9)
+        return np.minimum(t * np.linalg.norm(dw[:, :2], axis=1), 1e6)
+
+    def _fine_detail(self, img: U8, pose: CameraPose, look: Look, water: F32) -> U8:
+        """Full-resolution detail texture (grain, ripples, chop), faded with distance."""
+        W, H = self.intr.width_px, self.intr.height_px
+        intr = self.intr
+        K = np.array([[intr.fx_px, 0, intr.cx_px], [0, intr.fy_px, intr.cy_px], [0, 0, 1]])
+        Rt = pose.rotation().T
+        c = pose.position
+        M = K @ np.column_stack([Rt[:, 0], Rt[:, 1], -Rt @ c])
+        tex = self._tex
+        s = tex.fine.shape[0] / tex.fine_m
+        ox = math.floor(c[0] / tex.fine_m) * tex.fine_m
+        oy = math.floor(c[1] / tex.fine_m) * tex.fine_m
+        T = np.array([[s, 0, -ox * s], [0, -s, oy * s], [0, 0, 1]])
+        fine = cv2.warpPerspective(tex.fine[..., :2], M @ np.linalg.inv(T), (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+        gsd = self._row_distance(pose, intr, np.arange(H) + 0.5) / intr.fy_px
+        fade = np.clip(1.5 - gsd / (tex.fine_m / tex.fine.shape[0]) / 4.0, 0, 1).astype(np.float32)[:, None]
+        sand = fine[..., 0].astype(np.float32) - 128
+        wave = fine[..., 1].astype(np.float32) - 128
+        amp = (water * (0.0005 + 0.00025 * look.sea_state) * wave + (1 - water) * 0.0010 * sand) * fade
+        out = img.astype(np.float32) * (1 + amp[..., None])
+        return np.clip(out, 0, 255).astype(np.uint8)
+
+    # -- sky -------------------------------------------------------------------------------------
+    def _sky(self, img: U8, pose: CameraPose, look: Look, horizon_v: float) -> None:
+        H, W = img.shape[:2]
+        top = int(min(max(math.ceil(horizon_v), 0), H))
+        if top <= 0:
+            return
+        rows = np.arange(top, dtype=np.float64)
+        elev = np.degrees(np.arctan((horizon_v - rows) / self.intr.fy_px))  # approx. elevation above horizon
+        w = np.clip(elev / 40.0, 0, 1) ** 0.6
+        zen = np.array(look.sky_zenith_bgr, float)
+        hor = np.array(look.sky_horizon_bgr, float)
+        grad = hor[None] * (1 - w[:, None]) + zen[None] * w[:, None]
+        sky = np.repeat(grad[:, None, :], W, axis=1).astype(np.float32)
+        if look.clouds > 0.02:
+            cl = self._tex.clouds
+            cw = cl.shape[1]
+            shift = int(pose.yaw_deg / 360.0 * cw * 4) % cw
+            scale_y = max(1, int(self.intr.fy_px / 300))
+            yy = (np.clip((horizon_v - rows) / (3.0 * scale_y), 0, cl.shape[0] - 1)).astype(int)
+            xx = (np.arange(W) // 2 + shift) % cw
+            cn = cl[yy][:, xx]
+            thr = 1.0 - look.clouds
+            a = np.clip((cn - thr) / 0.2, 0, 1) * np.clip(elev / 3.0, 0, 1)[:, None]
+            cc = np.array(look.cloud_bgr, np.float32) * (0.85 + 0.15 * cn[..., None])
+            sky = sky * (1 - a[..., None]) + cc * a[..., None]
+        img[:top] = np.clip(sky, 0, 255).astype(np.uint8)
+        if look.far_shore > 0:
+            rng = np.random.default_rng(int(pose.yaw_deg * 10) + self.seed)
+            hgt = look.far_shore
+            xs = np.arange(W)
+            prof = np.zeros(W)
+            for _ in range(6):
+                prof += rng.uniform(0.2, 1.0) * np.sin(xs / rng.uniform(8, 120) + rng.uniform(0, 6))
+            prof = hgt * (0.6 + 0.25 * prof / 3.0)
+            col = np.array([rng.uniform(40, 90), rng.uniform(70, 110), rng.uniform(50, 90)])
+            hz = np.array(look.haze_bgr, float)
+            col = col * 0.6 + hz * 0.4
+            for x in range(0, W, 2):
+                y0 = int(horizon_v - max(prof[x], 0))
+                y1 = int(horizon_v) + 1
+                if y1 > 0 and y0 < H:
+                    img[max(y0, 0):min(y1, H), x:x + 2] = col.astype(np.uint8)
+
+    # -- objects ---------------------------------------------------------------------------------
+    def render(self, telemetry: Telemetry, *, scenario_time_s: float | None = None,
+               look: Look | None = None) -> tuple[Frame, list[GroundTruthObject]]:
+        """Render one frame and its ground truth (boats and people whose box is at least 2 px)."""
+        if scenario_time_s is not None:
+            self.world.step_to(scenario_time_s)
+        look = look or self.look
+        pose = self.pose(telemetry)
+        W, H = self.intr.width_px, self.intr.height_px
+        t_s = self.world.t_s
+        horizon_v = self._horizon(pose)
+        if horizon_v < H:
+            img, water = self._ground(pose, look, t_s, horizon_v)
+            img = self._fine_detail(img, pose, look, water)
+            self._glint(img, pose, look, water, t_s)
+        else:
+            img = np.zeros((H, W, 3), np.uint8)
+        self._sky(img, pose, look, horizon_v)
+        ids = np.zeros((H, W), np.uint16)
+        cv = _Canvas(img, ids, pose, self.intr, look)
+        objects = list(self.world.objects) + list(self.extra_objects)
+        # cull and sort far to near
+        pos = np.array([[o.east_m, o.north_m, 0.5] for o in objects]) if objects else np.zeros((0, 3))
+        items: list[tuple[float, int, object]] = []
+        if len(pos):
+            px, ok = project(pos, pose, self.intr)
+            depth = (pos - pose.position) @ pose.rotation()[:, 2]
+            margin = max(W, H)
+            for i, o in enumerate(objects):
+                if not ok[i] or depth[i] > 20000:
+                    continue
+                if not (-margin < px[i, 0] < W + margin and -margin < px[i, 1] < H + margin):
+                    if o.length_m < 50:
+                        continue
+                items.append((float(depth[i]) - (0.5 if o.in_boat else 0.0) + (L := 0.0), 1, o))
+        if self.draw_structures:
+            for s in self._structures(pose):
+                items.append((float((np.array([s[1], s[2], 0.0]) - pose.position) @ pose.rotation()[:, 2]), 0, s))
+        items.sort(key=lambda it: -it[0])
+        index_of: dict[int, WorldObject] = {}
+        for _, typ, item in items:
+            if typ == 0:
+                _draw_structure(cv, item)  # type: ignore[arg-type]
+                continue
+            o = item
+            assert isinstance(o, WorldObject)
+            if o.class_name == "person" or o.kind in ("walker", "migrant", "passenger", "swimmer"):
+                _draw_person(cv, o, base_z=0.3 if o.in_boat else 0.0)
+            elif o.class_name == "boat" or o.kind == "bundle":
+                _draw_boat(cv, o, t_s)
+            else:
+                _draw_misc(cv, o)
+            if o.labelled and o.class_name:
+                index_of[o.object_id] = o
+        # haze by distance (rows below the horizon)
+        self._haze(img, pose, look, horizon_v)
+        gts = self._ground_truth(cv, index_of)
+        if self.effects:
+            img = self._sensor(img, look)
+        self._index += 1
+        frame = Frame(img, telemetry.timestamp_s, self.source_id, self._index - 1, telemetry, self.intr)
+        return frame, gts
+
+    def _structures(self, pose: CameraPose) -> list[tuple[str, float, float, float, float, float, float, int]]:
+        # only what is reasonably near the view's centre on the ground
+        fwd = pose.rotation()[:, 2]
+        reach = min(1500.0, pose.up_m / max(math.sin(math.radians(-pose.pitch_deg)), 0.05) * 1.5)
+        reach = max(reach, 150.0)
+        cx = pose.east_m + fwd[0] / max(np.hypot(fwd[0], fwd[1]), 1e-6) * reach * 0.5 if abs(pose.pitch_deg) < 89 else pose.east_m
+        cy = pose.north_m + fwd[1] / max(np.hypot(fwd[0], fwd[1]), 1e-6) * reach * 0.5 if abs(pose.pitch_deg) < 89 else pose.north_m
+        return self.world.structures_near(cx, cy, reach * 0.7)
+
+    def _horizon(self, pose: CameraPose) -> float:
+        R = pose.rotation()
+        # row where the ray has zero vertical component (roll is 0): down_z*(v-cy)/fy + fwd_z = 0
+        down_z, fwd_z = R[2, 1], R[2, 2]
+        if abs(down_z) < 1e-9:
+            return -1e9 if fwd_z < 0 else 1e9
+        return float(self.intr.cy_px - fwd_z * self.intr.fy_px / down_z)
+
+    def _haze(self, img: U8, pose: CameraPose, look: Look, horizon_v: float) -> None:
+        H = img.shape[0]
+        r0 = int(max(0, math.floor(horizon_v)))
+        if r0 >= H:
+            return
+        rows = np.arange(r0, H) + 0.5
+        dist = self._row_distance(pose, self.intr, rows)
+        f = (1 - np.exp(-dist / (look.haze_km * 1000.0))).astype(np.float32)
+        f = np.clip(f, 0, 0.97)
+        sel = f > 0.01
+        if not sel.any():
+            return
+        a = r0 + int(np.argmax(sel))
+        fa = f[a - r0:, None, None]
+        hz = np.array(look.haze_bgr, np.float32)
+        blk = img[a:].astype(np.float32)
+        img[a:] = np.clip(blk * (1 - fa) + hz * fa, 0, 255).astype(np.uint8)
+
+    def _glint(self, img: U8, pose: CameraPose, look: Look, water: F32, t_s: float) -> None:
+        if look.glint <= 0.02 or look.sun_elev_deg < 0:
+            return
+        s = sun_vector(look)
+        refl = pose.position + 1e5 * np.array([s[0], s[1], -s[2]])
+        px, ok = project(refl[None], pose, self.intr)
+        if not ok[0]:
+            return
+        u, v = px[0]
+        H, W = img.shape[:2]
+        spread = self.intr.fx_px * (0.12 + 0.04 * look.sea_state)
+        x0, x1 = int(max(0, u - 2.5 * spread)), int(min(W, u + 2.5 * spread))
+        y0, y1 = int(max(0, v - 2.5 * spread)), int(min(H, v + 2.5 * spread))
+        if x0 >= x1 or y0 >= y1:
+            return
+        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        g = np.exp(-(((xs - u) / spread) ** 2 + ((ys - v) / (spread * 0.7)) ** 2))
+        blk = img[y0:y1, x0:x1].astype(np.float32)
+        sparkle = np.clip((blk.mean(axis=2) - blk.mean()) / 30.0 + 0.3, 0, 1)
+        a = (look.glint * g * water[y0:y1, x0:x1] * (0.3 + 0.7 * sparkle))[..., None]
+        img[y0:y1, x0:x1] = np.clip(blk + (255 - blk) * a, 0, 255).astype(np.uint8)
+
+    def _ground_truth(self, cv: _Canvas, index_of: dict[int, WorldObject]) -> list[GroundTruthObject]:
+        H, W = cv.img.shape[:2]
+        out: list[GroundTruthObject] = []
+        fr = self.world.site.frame
+        for oid, polys in cv.extents.items():
+            o = index_of.get(oid)
+            if o is None:
+                continue
+            allp = np.vstack(polys)
+            x0, y0 = allp.min(axis=0)
+            x1, y1 = allp.max(axis=0)
+            cx0, cy0, cx1, cy1 = max(x0, 0.0), max(y0, 0.0), min(x1, float(W)), min(y1, float(H))
+            if cx1 - cx0 < 2 or cy1 - cy0 < 2:
+                continue
+            ix0, iy0, ix1, iy1 = int(cx0), int(cy0), int(math.ceil(cx1)), int(math.ceil(cy1))
+            own = np.zeros((iy1 - iy0 + 1, ix1 - ix0 + 1), np.uint8)
+            for p in polys:
+                cv2.fillPoly(own, [np.round((p - [ix0, iy0]) * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
+            total = int(own.sum())
+            vis = int(np.count_nonzero((cv.ids[iy0:iy1 + 1, ix0:ix1 + 1] == oid) & (own[: min(iy1 + 1, H) - iy0, : min(ix1 + 1, W) - ix0] > 0)))
+            occl = 0.0 if total == 0 else max(0.0, 1.0 - vis / total)
+            if total > 0 and occl > 0.95:
+                continue
+            lat, lon = fr.to_geo(o.east_m, o.north_m)
+            out.append(GroundTruthObject(
+                o.object_id, o.class_name, (float(cx0), float(cy0), float(cx1), float(cy1)), lat, lon,
+                round(occl, 3), o.kind, o.in_water,
+            ))
+        return out
+
+    def _sensor(self, img: U8, look: Look) -> U8:
+        rng = np.random.default_rng((self.seed * 1_000_003 + self._index) & 0xFFFFFFFF)
+        f = img.astype(np.float32)
+        gain = np.array(look.light_bgr, np.float32) * look.brightness
+        mean = f.mean()
+        f = (f - mean) * look.contrast + mean
+        f *= gain
+        if look.blur_px > 0.3:
+            f = cv2.GaussianBlur(f, (0, 0), look.blur_px)
+        if look.motion_blur_px >= 2:
+            k = int(look.motion_blur_px) | 1
+            ker = np.zeros((k, k), np.float32)
+            ker[k // 2, :] = 1.0 / k
+            rot = cv2.getRotationMatrix2D((k / 2 - 0.5, k / 2 - 0.5), float(rng.uniform(0, 180)), 1.0)
+            ker = cv2.warpAffine(ker, rot, (k, k))
+            ker /= max(float(ker.sum()), 1e-6)
+            f = cv2.filter2D(f, -1, ker)
+        if look.noise_sigma > 0.1:
+            noise = np.empty(f.shape[:2], np.float32)
+            cv2.setRNGSeed(int(rng.integers(1 << 30)))
+            cv2.randn(noise, 0.0, float(look.noise_sigma))
+            f += noise[..., None]
+        out = np.clip(f, 0, 255).astype(np.uint8)
+        if look.jpeg_quality > 0:
+            ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(look.jpeg_quality)])
+            if ok:
+                out = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        return out

@@ -1,0 +1,366 @@
+"""Synthetic training data: randomised scenes rendered by ``SimCamera``, cut into YOLO tiles.
+
+Each *scene* draws (from its own seed): a spot on the site's coast, a camera (5-120 m up, gimbal
+-90 to -5 degrees, so from nadir to near-horizontal views with sky), a field of view, a light
+(dawn to midday, overcast, haze), sea state and colours, then boats (inflatables crowded with
+people, RIBs, motorboats with wakes, fishing boats, yachts and sailboats, ferries, tankers,
+kayaks), people (walkers, groups, swimmers), and distractors (chairs, umbrellas, towels, buoys,
+rocks, dogs, vehicles, houses, trees), placed where the camera sees them. The frame is rendered
+at 1280x720 and cut into 640x640 tiles at native resolution: mostly around objects, some at
+random, some empty.
+
+Output (``write_dataset``)::
+
+    OUT/data.yaml                         names {0: boat, 1: person}, train/val paths
+    OUT/{train,val}/images/*.jpg
+    OUT/{train,val}/labels/*.txt          YOLO: class cx cy w h (normalised)
+    OUT/READY                             the image count, written last
+
+Errors::
+
+    SynthError (ValueError)   bad arguments (e.g. a non-positive image count).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from flight.sim.camera import Look, SimCamera
+from flight.sim.scenario import Scenario
+from flight.sim.world import BOAT_DEFAULTS, World, WorldObject
+from shorewatch.camera import CameraPose, pixels_to_ground
+from shorewatch.site import Site, load_site
+from shorewatch.types import CameraIntrinsics, Telemetry
+
+logger = logging.getLogger(__name__)
+
+TILE = 640
+BOAT_KINDS = ["inflatable", "inflatable", "inflatable", "rib", "motorboat", "motorboat", "fishing", "yacht",
+              "sailboat", "sailboat", "ferry", "tanker", "kayak"]
+
+
+class SynthError(ValueError):
+    """Bad arguments for the dataset generator."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tile:
+    jpeg: bytes
+    labels: list[tuple[int, float, float, float, float]]  # class, cx, cy, w, h (normalised)
+
+
+def _rand_colour(rng: np.random.Generator, base: tuple[int, int, int], jitter: float) -> tuple[int, int, int]:
+    return tuple(int(np.clip(c + rng.normal(0, jitter), 0, 255)) for c in base)  # type: ignore[return-value]
+
+
+def random_look(rng: np.random.Generator) -> Look:
+    """Domain randomisation of light, colours, atmosphere and sensor."""
+    hour = float(rng.choice([rng.uniform(5.5, 8.0), rng.uniform(8, 17), rng.uniform(17, 20.5)], p=[0.3, 0.5, 0.2]))
+    weather = str(rng.choice(["clear", "hazy", "overcast"], p=[0.45, 0.2, 0.35]))
+    sea_state = float(rng.uniform(0, 4.5))
+    look = Look.for_conditions(hour, weather, sea_state)
+    grey = rng.uniform(0, 1)  # how grey (North Sea) vs blue/green the water is
+    gr = rng.uniform(75, 125)
+    sea_deep = np.array([gr + rng.uniform(-5, 30), gr + rng.uniform(-5, 15), gr - rng.uniform(0, 30)])
+    sea_deep = sea_deep * (1 - grey) + sea_deep.mean() * grey
+    sea_sh = sea_deep + np.array([rng.uniform(-5, 25), rng.uniform(0, 30), rng.uniform(0, 35)])
+    sea_far = np.array(look.sky_horizon_bgr) * rng.uniform(0.6, 0.95)
+    sands = [(150, 185, 205), (130, 165, 190), (160, 190, 200), (175, 200, 215), (120, 150, 170),
+             (150, 160, 165), (140, 175, 200), (185, 205, 215)]
+    sand = np.array(sands[int(rng.integers(len(sands)))], float) * rng.uniform(0.8, 1.1) + rng.normal(0, 4, 3)
+    look = replace(
+        look,
+        sea_deep_bgr=tuple(int(v) for v in np.clip(sea_deep, 0, 255)),  # type: ignore[arg-type]
+        sea_shallow_bgr=tuple(int(v) for v in np.clip(sea_sh, 0, 255)),  # type: ignore[arg-type]
+        sea_far_bgr=tuple(int(v) for v in np.clip(sea_far, 0, 255)),  # type: ignore[arg-type]
+        sand_dry_bgr=tuple(int(v) for v in sand),  # type: ignore[arg-type]
+        sand_wet_bgr=tuple(int(v) for v in sand * rng.uniform(0.6, 0.85)),  # type: ignore[arg-type]
+        dune_bgr=_rand_colour(rng, (110, 150, 150), 20),
+        sky_zenith_bgr=_rand_colour(rng, look.sky_zenith_bgr, 15),
+        sky_horizon_bgr=_rand_colour(rng, look.sky_horizon_bgr, 12),
+        clouds=float(np.clip(look.clouds + rng.uniform(-0.4, 0.5), 0, 1)),
+        haze_km=float(look.haze_km * rng.uniform(0.25, 2.0)),
+        haze_bgr=_rand_colour(rng, look.haze_bgr, 10),
+        surf_width_m=float(rng.uniform(15, 90)),
+        wet_width_m=float(rng.uniform(5, 80)),
+        beach_width_m=float(rng.uniform(60, 300)),
+        brightness=float(look.brightness * rng.uniform(0.8, 1.2)),
+        contrast=float(rng.uniform(0.75, 1.15)),
+        light_bgr=tuple(float(v * rng.uniform(0.92, 1.08)) for v in look.light_bgr),  # type: ignore[arg-type]
+        glint=float(look.glint * rng.uniform(0, 1.2)),
+        noise_sigma=float(rng.uniform(0.5, 7)),
+        blur_px=float(rng.choice([0.0, rng.uniform(0.4, 1.3)], p=[0.5, 0.5])),
+        motion_blur_px=float(rng.choice([0.0, rng.uniform(2, 7)], p=[0.8, 0.2])),
+        jpeg_quality=int(rng.choice([0, int(rng.uniform(35, 90))], p=[0.3, 0.7])),
+        far_shore=float(rng.choice([0.0, rng.uniform(3, 45)], p=[0.5, 0.5])),
+    )
+    return look
+
+
+def _empty_scenario(rng: np.random.Generator, look: Look) -> Scenario:
+    return Scenario(name="synth", duration_s=3600, time_of_day_h=12, weather="clear", sea_state=int(min(look.sea_state, 6)))
+
+
+def _person(oid: int, e: float, n: float, kind: str, rng: np.random.Generator, *, in_water: bool = False,
+            in_boat: bool = False, heading: float | None = None, height: float | None = None) -> WorldObject:
+    return WorldObject(oid, "person", kind, float(e), float(n), float(rng.uniform(0, 360) if heading is None else heading),
+                       0.5, 0.35, float(height or rng.uniform(1.5, 1.9)), 0.0, in_water=in_water, in_boat=in_boat,
+                       style=int(rng.integers(1 << 30)))
+
+
+def _boat_with_crew(oid0: int, e: float, n: float, kind: str, rng: np.random.Generator, in_water: bool) -> list[WorldObject]:
+    L0, beam, fb, ppl = BOAT_DEFAULTS[kind]
+    L = L0 * rng.uniform(0.7, 1.3)
+    if kind in ("ferry", "tanker"):
+        L = L0 * rng.uniform(0.5, 1.5)
+    hdg = float(rng.uniform(0, 360))
+    speed = float(rng.choice([0.0, rng.uniform(1, 10)], p=[0.35, 0.65])) if in_water else 0.0
+    out = [WorldObject(oid0, "boat", kind, e, n, hdg, L, L * beam * rng.uniform(0.85, 1.15), fb * L / L0, speed,
+                       in_water=in_water, style=int(rng.integers(1 << 30)))]
+    h = math.radians(hdg)
+    fwd = np.array([math.sin(h), math.cos(h)])
+    stb = np.array([math.cos(h), -math.sin(h)])
+    if kind in ("inflatable", "rib", "motorboat", "fishing", "kayak", "sailboat"):
+        if kind == "inflatable":
+            n_p = int(rng.integers(5, 55)) if rng.random() < 0.85 else 0
+        elif kind == "kayak":
+            n_p = 1
+        else:
+            n_p = int(rng.integers(0, 5))
+        B = L * beam
+        cols = max(1, int(B * 0.7 / 0.5))
+        for i in range(n_p):
+            r, c = divmod(i, cols)
+            x = L * 0.35 - (r + 0.5) * 0.55
+            if x < -L * 0.42:
+                break
+            y = (c + 0.5 - cols / 2) * 0.5 + rng.normal(0, 0.05)
+            p = np.array([e, n]) + x * fwd + y * stb
+            out.append(_person(oid0 + 1 + i, p[0], p[1], "passenger", rng, in_water=in_water, in_boat=True,
+                               heading=hdg, height=float(rng.uniform(0.8, 1.0))))
+    return out
+
+
+def _ground_points(pose: CameraPose, intr: CameraIntrinsics, rng: np.random.Generator, n: int, horizon_v: float,
+                   near_bias: float = 0.0) -> np.ndarray:
+    W, H = intr.width_px, intr.height_px
+    v_lo = max(0.0, horizon_v + 3)
+    if v_lo >= H:
+        return np.zeros((0, 2))
+    u = rng.uniform(-0.05 * W, 1.05 * W, n)
+    # bias rows towards the far (small) part of oblique views as well as the near part
+    v = v_lo + (H - v_lo) * rng.power(0.7 + near_bias, n)
+    g, ok = pixels_to_ground(np.stack([u, v], axis=1), pose, intr)
+    return g[ok]
+
+
+def render_scene(seed: int, site: Site | None = None, width_px: int = 1280, height_px: int = 720) -> tuple[np.ndarray, list[tuple[int, tuple[float, float, float, float], float]]]:
+    """One randomised frame: (BGR image, [(class_id, xyxy, occlusion)])."""
+    rng = np.random.default_rng(seed)
+    site = site or load_site(None)
+    look = random_look(rng)
+    world = World(site, _empty_scenario(rng, look), seed=seed)
+    anchor = str(rng.choice([p.name for p in site.launch_points]))
+    fr = world.shore_frame(anchor)
+    hfov = float(rng.uniform(50, 90))
+    intr = CameraIntrinsics.from_hfov(width_px, height_px, hfov)
+    cam = SimCamera(world, intr, seed=seed % 7, look=look)
+    # camera
+    style = rng.random()
+    if style < 0.35:  # oblique, horizon in view (like mast webcams and oblique drone shots)
+        pitch = float(rng.uniform(-30, -4))
+        alt = float(rng.uniform(5, 60))
+    elif style < 0.7:
+        pitch = float(rng.uniform(-60, -25))
+        alt = float(rng.uniform(15, 120))
+    else:
+        pitch = float(rng.uniform(-90, -55))
+        alt = float(rng.uniform(25, 120))
+    along = float(rng.uniform(-1500, 1500))
+    # aim at a target on the shore or at sea, from a random direction (mostly from land)
+    t_off = float(rng.choice([rng.uniform(-80, 40), rng.uniform(0, 700)], p=[0.5, 0.5]))
+    te, tn = fr.to_local(along, t_off)
+    sea_hdg = fr.seaward_heading_deg(along)
+    yaw = (sea_hdg + float(rng.choice([rng.normal(0, 45), rng.uniform(-180, 180)], p=[0.75, 0.25]))) % 360
+    rng_h = alt / math.tan(math.radians(max(-pitch, 3.0))) * rng.uniform(0.6, 1.1)
+    rng_h = min(rng_h, 1500.0)
+    e = float(te) - rng_h * math.sin(math.radians(yaw))
+    n = float(tn) - rng_h * math.cos(math.radians(yaw))
+    pose = CameraPose(float(e), float(n), alt, yaw, pitch)
+    lat, lon = site.frame.to_geo(float(e), float(n))
+    tel = Telemetry(timestamp_s=0.0, lat_deg=lat, lon_deg=lon, alt_m=alt, heading_deg=yaw, gimbal_pitch_deg=pitch)
+    horizon_v = cam._horizon(pose)
+    # objects placed where the camera looks
+    objs: list[WorldObject] = []
+    oid = 1
+    n_pts = 400
+    pts = _ground_points(pose, intr, rng, n_pts, horizon_v)
+    if len(pts):
+        d = world.sdist(pts[:, 0], pts[:, 1])
+        sea = pts[d < -3]
+        beach = pts[(d > 2) & (d < 200)]
+        shore = pts[(d > -25) & (d < 60)]
+        no_boat = rng.random() < 0.12
+        n_boats = 0 if no_boat else int(rng.choice([1, 2, 3, 5, 8], p=[0.35, 0.25, 0.2, 0.12, 0.08]))
+        for _ in range(n_boats):
+            kind = str(rng.choice(BOAT_KINDS))
+            q = sea[int(rng.integers(len(sea)))] if len(sea) else None
+            if q is not None and kind in ("ferry", "tanker", "yacht", "sailboat", "fishing"):
+                dist = math.hypot(q[0] - pose.east_m, q[1] - pose.north_m)
+                if dist < 5 * BOAT_DEFAULTS[kind][0] or alt < 0.8 * BOAT_DEFAULTS[kind][0] * 1.4:
+                    kind = str(rng.choice(["inflatable", "rib", "motorboat", "kayak"]))
+            on_beach = kind in ("inflatable", "rib", "kayak", "motorboat") and rng.random() < 0.3 and len(shore)
+            src = shore if on_beach else sea
+            if not len(src):
+                continue
+            p = src[int(rng.integers(len(src)))] if (on_beach or q is None) else q
+            in_water = bool(world.sdist(p[0], p[1]) < 0)
+            bo = _boat_with_crew(oid, float(p[0]), float(p[1]), kind, rng, in_water)
+            objs.extend(bo)
+            oid += len(bo) + 1
+            if kind == "inflatable" and (on_beach or rng.random() < 0.25):  # group around it
+                for _ in range(int(rng.integers(3, 30))):
+                    q = p + rng.normal(0, 4.0, 2)
+                    objs.append(_person(oid, q[0], q[1], "migrant", rng, in_water=bool(world.sdist(q[0], q[1]) < 0)))
+                    oid += 1
+        # people on the beach: walkers, small groups, sitting people
+        n_walk = int(rng.choice([0, 2, 6, 15, 40], p=[0.25, 0.25, 0.25, 0.15, 0.1]))
+        for _ in range(n_walk):
+            src = beach if len(beach) else pts
+            p = src[int(rng.integers(len(src)))]
+            h = float(rng.choice([rng.uniform(1.5, 1.9), rng.uniform(0.6, 1.0)], p=[0.8, 0.2]))
+            objs.append(_person(oid, p[0], p[1], "walker", rng, height=h, in_water=bool(world.sdist(p[0], p[1]) < 0)))
+            oid += 1
+        for _ in range(int(rng.choice([0, 1, 3], p=[0.6, 0.25, 0.15]))):  # swimmers / waders
+            if not len(sea):
+                break
+            p = sea[int(rng.integers(len(sea)))] if rng.random() < 0.5 or not len(shore) else shore[int(rng.integers(len(shore)))]
+            wet = bool(world.sdist(p[0], p[1]) < 0)
+            objs.append(_person(oid, p[0], p[1], "swimmer" if wet and rng.random() < 0.6 else "walker", rng, in_water=wet))
+            oid += 1
+        # distractors
+        for _ in range(int(rng.choice([0, 5, 15, 30], p=[0.3, 0.3, 0.25, 0.15]))):
+            p = pts[int(rng.integers(len(pts)))]
+            dd = float(world.sdist(p[0], p[1]))
+            if dd < -3:
+                kind = str(rng.choice(["buoy", "buoy", "rock"]))
+            else:
+                kind = str(rng.choice(["chair", "umbrella", "towel", "rock", "dog", "vehicle", "chair"]))
+            objs.append(WorldObject(oid, "", kind, float(p[0]), float(p[1]), float(rng.uniform(0, 360)), 4.5, 1.8, 1.5,
+                                    style=int(rng.integers(1 << 30)), labelled=False, in_water=dd < 0))
+            oid += 1
+    cam.extra_objects = objs
+    cam.draw_structures = rng.random() < 0.8
+    frame, gts = cam.render(tel)
+    out = [(g.class_id, g.xyxy, g.occlusion) for g in gts]
+    return frame.image, out
+
+
+def tiles_from_scene(seed: int, n_tiles: int = 3, site: Site | None = None) -> list[Tile]:
+    img, boxes = render_scene(seed, site)
+    rng = np.random.default_rng(seed + 99991)
+    H, W = img.shape[:2]
+    tiles: list[Tile] = []
+    for k in range(n_tiles):
+        if boxes and (k < n_tiles - 1 or rng.random() < 0.5):
+            cid, (x0, y0, x1, y1), _ = boxes[int(rng.integers(len(boxes)))]
+            cx = (x0 + x1) / 2 + rng.uniform(-TILE * 0.4, TILE * 0.4)
+            cy = (y0 + y1) / 2 + rng.uniform(-TILE * 0.4, TILE * 0.4)
+        else:
+            cx, cy = rng.uniform(0, W), rng.uniform(0, H)
+        tx = int(np.clip(cx - TILE / 2, 0, W - TILE))
+        ty = int(np.clip(cy - TILE / 2, 0, H - TILE))
+        crop = img[ty:ty + TILE, tx:tx + TILE]
+        labels: list[tuple[int, float, float, float, float]] = []
+        for cid, (x0, y0, x1, y1), occl in boxes:
+            if occl > 0.8:
+                continue
+            a0, b0, a1, b1 = max(x0 - tx, 0), max(y0 - ty, 0), min(x1 - tx, TILE), min(y1 - ty, TILE)
+            if a1 - a0 < 2 or b1 - b0 < 2:
+                continue
+            if (a1 - a0) * (b1 - b0) < 0.4 * (x1 - x0) * (y1 - y0):
+                continue
+            labels.append((cid, (a0 + a1) / 2 / TILE, (b0 + b1) / 2 / TILE, (a1 - a0) / TILE, (b1 - b0) / TILE))
+        q = int(rng.uniform(70, 95))
+        ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, q])
+        tiles.append(Tile(buf.tobytes(), labels))
+    return tiles
+
+
+def _work(args: tuple[int, int]) -> list[Tile]:
+    seed, n_tiles = args
+    return tiles_from_scene(seed, n_tiles)
+
+
+def write_dataset(out: Path, images: int, *, seed: int = 0, val_fraction: float = 0.1, workers: int = 2,
+                  tiles_per_scene: int = 3, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Render ``images`` tiles into a YOLO dataset at ``out``; returns counts."""
+    if images <= 0:
+        raise SynthError(f"images must be a positive number, got {images}")
+    if not (0 <= val_fraction < 1):
+        raise SynthError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    out = Path(out)
+    for split in ("train", "val"):
+        (out / split / "images").mkdir(parents=True, exist_ok=True)
+        (out / split / "labels").mkdir(parents=True, exist_ok=True)
+    (out / "READY").unlink(missing_ok=True)
+    n_scenes = math.ceil(images / tiles_per_scene)
+    jobs = [(seed * 1_000_003 + i, tiles_per_scene) for i in range(n_scenes)]
+    counts = {"images": 0, "train": 0, "val": 0, "boats": 0, "people": 0, "empty": 0}
+    n_val_every = int(round(1 / val_fraction)) if val_fraction > 0 else 0
+
+    def consume(tiles: list[Tile]) -> None:
+        for t in tiles:
+            i = counts["images"]
+            if i >= images:
+                return
+            split = "val" if n_val_every and i % n_val_every == n_val_every - 1 else "train"
+            name = f"synth_{seed}_{i:06d}"
+            (out / split / "images" / f"{name}.jpg").write_bytes(t.jpeg)
+            (out / split / "labels" / f"{name}.txt").write_text(
+                "".join(f"{c} {x:.6f} {y:.6f} {w:.6f} {h:.6f}\n" for c, x, y, w, h in t.labels), encoding="utf-8")
+            counts["images"] += 1
+            counts[split] += 1
+            counts["boats"] += sum(1 for lb in t.labels if lb[0] == 0)
+            counts["people"] += sum(1 for lb in t.labels if lb[0] == 1)
+            counts["empty"] += int(not t.labels)
+            if progress:
+                progress(counts["images"], images)
+
+    if workers > 1:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork")
+        with ctx.Pool(workers, initializer=_init_worker) as pool:
+            for tiles in pool.imap(_work, jobs, chunksize=2):
+                consume(tiles)
+                if counts["images"] >= images:
+                    break
+    else:
+        for j in jobs:
+            consume(_work(j))
+            if counts["images"] >= images:
+                break
+    (out / "data.yaml").write_text(
+        f"# shorewatch synth (seed {seed}): {counts['images']} images of {TILE}x{TILE}\n"
+        f"path: {out.resolve()}\ntrain: train/images\nval: val/images\nnames:\n  0: boat\n  1: person\n",
+        encoding="utf-8",
+    )
+    (out / "READY").write_text(f"{counts['images']}\n", encoding="utf-8")
+    return counts
+
+
+def _init_worker() -> None:
+    try:
+        os.nice(0)
+    except OSError:
+        pass
+    cv2.setNumThreads(1)
