@@ -682,7 +682,7 @@ def _annotate(
 
     img = image.copy()
     for o in truth:
-        x0, y0, x1, y1 = (int(round(v)) for v in o.xyxy)
+        x0, y0, x1, y1 = (round(v) for v in o.xyxy)
         cv2.rectangle(img, (x0 - 2, y0 - 2), (x1 + 2, y1 + 2), (80, 200, 60), 1)
     for x0, y0, x1, y1, cls in dets:
         colour = (0, 140, 255) if cls == 0 else (255, 220, 0)

@@ -1,0 +1,131 @@
+"""Missions against the running app and the simulator over real TCP MAVLink: drones and their
+live telemetry, plan + preview, launch, pause, resume, recall; bad plans refused clearly."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+
+import pytest
+from websockets.sync.client import connect as ws_connect
+
+from shorewatch.site import DroneConfig, load_site
+from tests.browser.live import LiveServer, free_port, wait_for
+
+SPEEDUP = 40.0
+
+
+@pytest.fixture(scope="module")
+def fleet() -> Iterator[object]:
+    from flight.sim.sitl import SimFleet
+
+    port = free_port()
+    with SimFleet(instances=1, speedup=SPEEDUP, base_port=port, site=load_site()) as f:
+        yield f
+
+
+@pytest.fixture(scope="module")
+def server(fleet: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    drones = [DroneConfig(id="drone-1", connection=c) for c in fleet.connection_strings]  # type: ignore[attr-defined]
+    with LiveServer(tmp_path_factory.mktemp("state"), configure=lambda app: setattr(app.state, "mission_drones", drones)) as s:
+        yield s
+
+
+def drone(c: object, drone_id: str = "drone-1") -> dict:
+    return {d["id"]: d for d in c.get("/drones").json()["data"]}[drone_id]  # type: ignore[attr-defined]
+
+
+def test_drone_connects_and_streams_telemetry(server: LiveServer) -> None:
+    with server.client("pilot") as c:
+        d = wait_for(lambda: (x := drone(c))["link_ok"] and x["telemetry"] and x, 60, what="drone-1 to connect")
+        site = load_site()
+        lp = site.launch_points[0]
+        t = d["telemetry"]
+        assert math.dist((t["lat_deg"], t["lon_deg"]), (lp.lat_deg, lp.lon_deg)) < 1e-3
+        assert t["armed"] is False and 0 < t["battery_pct"] <= 100
+    url = server.url.replace("http", "ws") + f"/ws/telemetry?token={server.tokens['patrol']}"
+    with ws_connect(url, open_timeout=10) as ws:
+        msgs = [json.loads(ws.recv(timeout=10)) for _ in range(3)]
+    assert any(m["type"] == "drone" and m["drone"]["id"] == "drone-1" for m in msgs)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "says"),
+    [
+        ({"start": "Sangatte", "end": "Atlantis"}, 422, "no launch point or beach named 'Atlantis'"),
+        ({"start": "Sangatte", "end": "Sangatte"}, 422, "need at least 200 m"),
+        ({"start": "Sangatte", "end": "Wissant", "alt_m": 300}, 422, "ceiling"),
+        ({"start": "Sangatte", "end": "Wissant", "drones": 2}, 422, "drones must be between 1 and 1"),
+        ({"start": "Sangatte", "end": "Wissant", "alt_m": 5}, 422, "alt_m"),
+        ({"start": "Sangatte"}, 422, "end"),
+    ],
+)
+def test_bad_plans_are_refused(server: LiveServer, body: dict, status: int, says: str) -> None:
+    with server.client("pilot") as c:
+        r = c.post("/missions/plan", json=body)
+    assert r.status_code == status, r.text
+    assert says in r.text
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "path", "status"),
+    [
+        (None, "GET", "/drones", 401),
+        ("trainer", "GET", "/drones", 403),
+        ("patrol", "GET", "/drones", 200),
+        ("patrol", "POST", "/missions/plan", 403),
+        ("patrol", "GET", "/missions", 403),
+        ("pilot", "GET", "/missions", 200),
+        ("pilot", "GET", "/missions/mission-nope", 404),
+        ("pilot", "POST", "/missions/mission-nope/recall", 404),
+        ("pilot", "POST", "/missions/mission-nope/explode", 404),
+    ],
+)
+def test_mission_routes_roles_and_unknowns(server: LiveServer, role: str | None, method: str, path: str, status: int) -> None:
+    with server.client(role) as c:
+        r = c.request(method, path, json={"start": "Sangatte", "end": "Wissant"} if method == "POST" else None)
+    assert r.status_code == status, r.text
+
+
+def test_plan_launch_pause_resume_recall(server: LiveServer, fleet: object) -> None:
+    with server.client("pilot") as c:
+        wait_for(lambda: drone(c)["link_ok"] and drone(c)["telemetry"], 60, what="drone-1 to connect")
+        r = c.post("/missions/plan", json={"start": "Sangatte", "end": "Escalles (Cap Blanc-Nez)", "alt_m": 40, "speed_mps": 12, "offset_m": 100})
+        assert r.status_code == 200, r.text
+        plan = r.json()
+        (route,) = plan["routes"]
+        assert route["drone_id"] == "drone-1" and len(route["waypoints"]) >= 3 and route["length_m"] > 1000
+        assert c.post("/missions", json={"plan_id": "plan-nope"}).status_code == 404
+
+        r = c.post("/missions", json={"plan_id": plan["plan_id"]})
+        assert r.status_code == 201, r.text
+        mid = r.json()["id"]
+        start = drone(c)["telemetry"]
+        wait_for(lambda: c.get(f"/missions/{mid}").json()["status"] == "flying", 90, what="the mission to fly")
+        assert c.post("/missions", json={"plan_id": plan["plan_id"]}).status_code == 409  # drone busy
+
+        def moved() -> bool:
+            t = drone(c)["telemetry"]
+            return t["armed"] and t["rel_alt_m"] > 20 and math.dist(
+                (t["lat_deg"], t["lon_deg"]), (start["lat_deg"], start["lon_deg"])) > 0.002
+
+        wait_for(moved, 90, what="the drone to climb and fly along the route")
+
+        r = c.post(f"/missions/{mid}/pause")
+        assert r.status_code == 200 and r.json()["status"] == "paused", r.text
+        wait_for(lambda: drone(c)["telemetry"]["mode"] == "LOITER", 30, what="LOITER after pause")
+        assert c.post(f"/missions/{mid}/pause").json()["status"] == "paused"
+        r = c.post(f"/missions/{mid}/resume")
+        assert r.status_code == 200 and r.json()["status"] == "flying", r.text
+        wait_for(lambda: drone(c)["telemetry"]["mode"] == "AUTO", 30, what="AUTO after resume")
+
+        r = c.post(f"/missions/{mid}/recall")
+        assert r.status_code == 200 and r.json()["status"] == "returning", r.text
+        assert any("recalled" in n for n in r.json()["notes"])
+        wait_for(lambda: drone(c)["telemetry"]["mode"] == "RTL", 30, what="RTL after recall")
+        m = wait_for(lambda: (x := c.get(f"/missions/{mid}").json())["status"] == "completed" and x, 120,
+                     what="the recalled drone to land")
+        assert m["notes"]
+        assert drone(c)["telemetry"]["armed"] is False and drone(c)["mission_id"] is None
+        assert c.post(f"/missions/{mid}/recall").status_code == 409  # nothing left to recall
