@@ -556,20 +556,25 @@ class Drone:
             await asyncio.sleep(0.05)
 
     # ------------------------------------------------------------------ commands (blocking helpers)
-    def _reason_since(self, t0: float, wait_s: float = 0.5) -> str | None:
+    def _reason_since(self, t0: float, wait_s: float = 0.5, prefer: tuple[str, ...] = ()) -> str | None:
+        """The vehicle's STATUSTEXT explaining a refusal: one received since ``t0`` that mentions
+        one of ``prefer`` (waiting up to ``wait_s`` for it), else the latest warning since ``t0``."""
         deadline = time.monotonic() + wait_s
         with self._cond:
             while True:
-                texts = [t for (ts, sev, t) in self._texts if ts >= t0 - 0.05 and sev <= 4]
-                if texts:
-                    return texts[-1]
+                since = [(sev, t) for (ts, sev, t) in self._texts if ts >= t0 - 0.05]
+                matching = [t for sev, t in since if any(w in t.lower() for w in prefer)]
+                if matching:
+                    return matching[-1]
                 left = deadline - time.monotonic()
-                if left <= 0:
-                    texts = [t for (ts, _s, t) in self._texts if ts >= t0 - 0.05]
-                    return texts[-1] if texts else None
+                if left <= 0 or (not prefer and any(sev <= 4 for sev, _ in since)):
+                    warn = [t for sev, t in since if sev <= 4] or [t for _, t in since]
+                    return warn[-1] if warn else None
                 self._cond.wait(left)
 
-    def _command_long(self, name: str, cmd: int, params: tuple[float, ...], timeout_s: float) -> None:
+    def _command_long(
+        self, name: str, cmd: int, params: tuple[float, ...], timeout_s: float, prefer: tuple[str, ...] = ()
+    ) -> None:
         v = self._vehicle()
         p = (list(params) + [0.0] * 7)[:7]
         t0 = time.monotonic()
@@ -588,7 +593,7 @@ class Drone:
                 self._cond.wait(min(left, 0.2))
         result = ack[1]
         if result != 0:
-            raise CommandRejected(name, p, ACK_RESULTS.get(result, str(result)), self._reason_since(t0))
+            raise CommandRejected(name, p, ACK_RESULTS.get(result, str(result)), self._reason_since(t0, prefer=prefer))
 
     def _wait_state(self, pred: Callable[[], bool], timeout_s: float, what: str) -> None:
         deadline = time.monotonic() + timeout_s
@@ -614,6 +619,7 @@ class Drone:
             mavlink.MAV_CMD_DO_SET_MODE,
             (float(mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED), float(mapping[mode])),
             timeout_s,
+            prefer=("mode",),
         )
         self._wait_state(lambda: self._mode == mode, timeout_s, f"mode {mode}")
 
@@ -671,7 +677,7 @@ class Drone:
     def _arm_blocking(self, timeout_s: float) -> None:
         if self._armed:
             return
-        self._command_long("ARM", mavlink.MAV_CMD_COMPONENT_ARM_DISARM, (1.0,), timeout_s)
+        self._command_long("ARM", mavlink.MAV_CMD_COMPONENT_ARM_DISARM, (1.0,), timeout_s, prefer=("arm",))
         self._wait_state(lambda: self._armed, timeout_s, "armed")
 
     async def arm(self, *, timeout_s: float | None = None) -> None:
