@@ -58,6 +58,21 @@ def disable_sync() -> None:
     """After ultralytics is imported: make sure its settings say no sync, no hub."""
     from ultralytics.utils import SETTINGS
 
-    changes = {k: False for k in ("sync", "hub", "clearml", "comet", "dvc", "mlflow", "neptune", "raytune", "tensorboard", "wandb") if k in SETTINGS and SETTINGS.get(k)}
+    changes = {
+        k: False
+        for k in (
+            "sync",
+            "hub",
+            "clearml",
+            "comet",
+            "dvc",
+            "mlflow",
+            "neptune",
+            "raytune",
+            "tensorboard",
+            "wandb",
+        )
+        if k in SETTINGS and SETTINGS.get(k)
+    }
     if changes:
         SETTINGS.update(changes)

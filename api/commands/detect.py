@@ -1,15 +1,200 @@
-"""`shorewatch detect` (issue #6)."""
+"""``shorewatch detect IMAGE|VIDEO|DIR``: run the detector (tiling included) on pictures or a
+clip, save annotated copies, and optionally YOLO-format ``class cx cy w h confidence`` files."""
 
 from __future__ import annotations
 
 import argparse
+import time
+from pathlib import Path
 from typing import Any
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".webm")
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("detect", help="(not yet available: issue #6)")
+    p = sub.add_parser(
+        "detect",
+        help="detect boats and people in an image, a video or a folder of images",
+        description="Runs the same detect path the service uses (native-resolution tiles + a coarse "
+        "pass, merged). Annotated copies go to --save (default <state_dir>/detect); --save-txt writes "
+        "one 'class cx cy w h confidence' line (normalised) per detection, one file per image "
+        "(videos: STEM_FRAME.txt).",
+    )
+    p.add_argument("source", type=Path, help="an image, a video, or a folder of images")
+    p.add_argument(
+        "--save", type=Path, metavar="OUT", help="annotated output: a folder, or a file for one image/video"
+    )
+    p.add_argument("--no-save", action="store_true", help="do not write annotated copies")
+    p.add_argument(
+        "--save-txt", type=Path, metavar="DIR", help="write YOLO-format detections (with confidence) here"
+    )
+    p.add_argument(
+        "--model", type=Path, help="weights (.onnx or .pt); default: SHOREWATCH_MODEL or the shipped model"
+    )
+    p.add_argument("--conf-boat", type=float, default=None, help="boat confidence threshold (default 0.25)")
+    p.add_argument(
+        "--conf-person", type=float, default=None, help="person confidence threshold (default 0.25)"
+    )
+    p.add_argument(
+        "--no-coarse", action="store_true", help="skip the shrunk whole-frame pass for large objects"
+    )
+    p.add_argument("--max-frames", type=int, default=0, help="videos: stop after this many frames (0: all)")
     p.set_defaults(func=run)
 
 
+def _annotate(image: Any, dets: Any) -> Any:
+    import numpy as np
+    import supervision as sv
+
+    if len(dets) == 0:
+        return image.copy()
+    shown = dets[:]
+    b = shown.xyxy.copy()
+    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    w, h = np.maximum(b[:, 2] - b[:, 0], 12), np.maximum(b[:, 3] - b[:, 1], 12)
+    shown.xyxy = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+    palette = sv.ColorPalette.from_hex(["#ff3b30", "#ffcc00"])
+    labels = [f"{n} {c:.2f}" for n, c in zip(shown.data["class_name"], shown.confidence, strict=True)]
+    out = sv.BoxAnnotator(color=palette, thickness=2).annotate(image.copy(), shown)
+    return sv.LabelAnnotator(color=palette, text_scale=0.4, text_padding=2).annotate(
+        out, shown, labels=labels
+    )
+
+
+def yolo_lines(dets: Any, width_px: int, height_px: int) -> list[str]:
+    """One ``class cx cy w h confidence`` line per detection, normalised (ultralytics' save_txt + save_conf)."""
+    from detector.boxes import xyxy_to_yolo
+
+    if len(dets) == 0:
+        return []
+    yb = xyxy_to_yolo(dets.xyxy, width_px, height_px)
+    return [
+        f"{int(c)} {x:.6f} {y:.6f} {w:.6f} {h:.6f} {float(s):.6f}"
+        for c, (x, y, w, h), s in zip(dets.class_id, yb, dets.confidence, strict=True)
+    ]
+
+
+def _summary(name: str, dets: Any, ms: float) -> str:
+    boats = int((dets.class_id == 0).sum()) if len(dets) else 0
+    people = int((dets.class_id == 1).sum()) if len(dets) else 0
+    return f"{name}: {boats} boat(s), {people} person(s) ({ms:.0f} ms)"
+
+
 def run(args: argparse.Namespace, settings: Any) -> int:
-    raise SystemExit("shorewatch detect: not available yet (issue #6)")
+    import cv2
+    from rich.console import Console
+
+    from detector.dataset import IMAGE_SUFFIXES
+    from detector.errors import DetectorError
+    from detector.model import DetectorConfig, load_detector
+    from detector.tiling import TilingConfig
+
+    con = Console()
+    err = Console(stderr=True)
+    src: Path = args.source
+    if not src.exists():
+        err.print(
+            f"[red]shorewatch detect: {src} not found; expected an image, a video or a folder of images[/]"
+        )
+        return 2
+    state = settings.ensure_state_dir()
+    overrides: dict[str, Any] = {}
+    if args.conf_boat is not None:
+        overrides["conf_boat"] = args.conf_boat
+    if args.conf_person is not None:
+        overrides["conf_person"] = args.conf_person
+    if args.no_coarse:
+        overrides["tiling"] = TilingConfig(coarse_pass=False)
+    try:
+        cfg = DetectorConfig(**overrides)
+        det = load_detector(args.model or settings.model, state_dir=state, config=cfg)
+    except (DetectorError, ValueError) as exc:
+        err.print(f"[red]shorewatch detect: {exc}[/]")
+        return 2
+
+    is_video = src.is_file() and src.suffix.lower() in VIDEO_SUFFIXES
+    if src.is_dir():
+        images = sorted(p for p in src.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not images:
+            err.print(f"[red]shorewatch detect: no images in {src}[/]")
+            return 2
+    elif is_video:
+        images = []
+    elif src.suffix.lower() in IMAGE_SUFFIXES:
+        images = [src]
+    else:
+        err.print(
+            f"[red]shorewatch detect: {src.name}: unsupported file type; expected an image ({', '.join(IMAGE_SUFFIXES)}) or a video ({', '.join(VIDEO_SUFFIXES)})[/]"
+        )
+        return 2
+
+    save = None if args.no_save else (args.save or state / "detect")
+    txt_dir: Path | None = args.save_txt
+    if txt_dir is not None:
+        txt_dir.mkdir(parents=True, exist_ok=True)
+
+    def out_path(name: str, suffix: str) -> Path | None:
+        if save is None:
+            return None
+        single = len(images) == 1 or is_video
+        if single and save.suffix:
+            save.parent.mkdir(parents=True, exist_ok=True)
+            return save
+        save.mkdir(parents=True, exist_ok=True)
+        return save / f"{Path(name).stem}{suffix}"
+
+    if is_video:
+        cap = cv2.VideoCapture(str(src))
+        if not cap.isOpened():
+            err.print(f"[red]shorewatch detect: cannot open video {src}[/]")
+            return 2
+        fps = cap.get(cv2.CAP_PROP_FPS) or 10.0
+        writer = None
+        dst = out_path(src.name, ".mp4")
+        n, t_all = 0, 0.0
+        while True:
+            ok, frame = cap.read()
+            if not ok or (args.max_frames and n >= args.max_frames):
+                break
+            t0 = time.perf_counter()
+            dets = det.detect_image(frame)
+            t_all += time.perf_counter() - t0
+            h, w = frame.shape[:2]
+            if txt_dir is not None:
+                (txt_dir / f"{src.stem}_{n}.txt").write_text(
+                    "".join(line + "\n" for line in yolo_lines(dets, w, h))
+                )
+            if dst is not None:
+                if writer is None:
+                    writer = cv2.VideoWriter(str(dst), cv2.VideoWriter.fourcc(*"mp4v"), fps, (w, h))
+                writer.write(_annotate(frame, dets))
+            n += 1
+        cap.release()
+        if writer is not None:
+            writer.release()
+        con.print(
+            f"{src.name}: {n} frames, {n / max(t_all, 1e-9):.1f} frames/s detect"
+            + (f"; annotated: {dst}" if dst else "")
+        )
+        return 0
+
+    for path in images:
+        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if img is None:
+            err.print(f"[yellow]{path}: not a readable image, skipped[/]")
+            continue
+        t0 = time.perf_counter()
+        dets = det.detect_image(img)
+        ms = (time.perf_counter() - t0) * 1000
+        h, w = img.shape[:2]
+        if txt_dir is not None:
+            (txt_dir / f"{path.stem}.txt").write_text("".join(line + "\n" for line in yolo_lines(dets, w, h)))
+        dst = out_path(path.name, ".jpg")
+        if dst is not None:
+            cv2.imwrite(str(dst), _annotate(img, dets))
+        con.print(_summary(path.name, dets, ms))
+    if save is not None:
+        con.print(f"annotated images: {save}")
+    if txt_dir is not None:
+        con.print(f"detections (class cx cy w h conf): {txt_dir}")
+    return 0

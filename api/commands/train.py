@@ -1,15 +1,87 @@
-"""`shorewatch train` (issue #6)."""
+"""``shorewatch train``: train the boat/person detector on synthetic YOLO data, resumable."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("train", help="(not yet available: issue #6)")
+    p = sub.add_parser(
+        "train",
+        help="train the boat/person detector on a synthetic YOLO dataset (CPU by default, resumable)",
+        description="Train YOLO from scratch on `shorewatch synth` output. Checkpoints go to "
+        "<state_dir>/train/NAME/weights/{last,best}.pt; --resume continues last.pt; --ship copies the "
+        "best weights (optimizer stripped) and an ONNX export into models/.",
+    )
+    p.add_argument("--data", type=Path, help="dataset folder or its data.yaml (classes 0 boat, 1 person)")
+    p.add_argument(
+        "--model", default="yolo11n.yaml", help="architecture yaml (from scratch) or a .pt to fine-tune"
+    )
+    p.add_argument("--name", default="shorewatch", help="run name (default: shorewatch)")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--imgsz", type=int, default=640)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="'cpu' or a CUDA device index such as 0")
+    p.add_argument("--cache", choices=("ram", "disk", "none"), default="ram")
+    p.add_argument("--fraction", type=float, default=1.0, help="use this fraction of the training images")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue the run NAME from its last.pt")
+    p.add_argument(
+        "--ship", action="store_true", help="after training, install the best weights into models/"
+    )
+    p.add_argument(
+        "--ship-only", type=Path, metavar="CKPT", help="only install CKPT into models/ (no training)"
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
-    raise SystemExit("shorewatch train: not available yet (issue #6)")
+    from pydantic import ValidationError
+    from rich.console import Console
+
+    from detector.errors import DetectorError
+    from detector.training import TrainConfig, run_dir, ship, train
+
+    con = Console()
+    state = settings.ensure_state_dir()
+    try:
+        if args.ship_only:
+            for f in ship(args.ship_only, state):
+                con.print(f"shipped {f} ({f.stat().st_size / 1e6:.1f} MB)")
+            return 0
+        if args.data is None and not args.resume:
+            con.print("[red]shorewatch train: --data DIR is required (or --resume, or --ship-only CKPT)[/]")
+            return 2
+        cfg = TrainConfig(
+            data=args.data or Path("."),
+            model=args.model,
+            name=args.name,
+            epochs=args.epochs,
+            imgsz=args.imgsz,
+            batch=args.batch,
+            workers=args.workers,
+            device=str(args.device),
+            cache=args.cache,
+            fraction=args.fraction,
+            seed=args.seed,
+        )
+
+        def progress(epoch: int, epochs: int, m: dict[str, float]) -> None:
+            ap = m.get("metrics/mAP50(B)", float("nan"))
+            ap95 = m.get("metrics/mAP50-95(B)", float("nan"))
+            label = f"epoch {epoch}/{epochs}" if epoch <= epochs else "final validation"
+            con.print(f"{label}: val mAP50 {ap:.3f}, mAP50-95 {ap95:.3f}")
+
+        con.print(f"training {'(resuming) ' if args.resume else ''}into {run_dir(state, cfg.name)}")
+        best = train(cfg, state, resume=args.resume, on_epoch_end=progress)
+        con.print(f"best checkpoint: {best}")
+        if args.ship:
+            for f in ship(best, state):
+                con.print(f"shipped {f} ({f.stat().st_size / 1e6:.1f} MB)")
+        return 0
+    except (DetectorError, ValidationError) as exc:
+        con.print(f"[red]shorewatch train: {exc}[/]")
+        return 2

@@ -1,0 +1,194 @@
+"""Box maths on ``xyxy`` arrays (N x 4, pixels): areas, IoU / IoS matrices, class-wise NMS,
+the merge that joins detections of one object seen by several tiles, and YOLO-format
+(normalised centre/size) conversion. Pure numpy; no model code here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from detector.errors import DetectorError
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def as_xyxy(boxes: npt.ArrayLike) -> FloatArray:
+    """Validate and return an N x 4 float64 array of (x0, y0, x1, y1) with x1 >= x0, y1 >= y0."""
+    arr = np.asarray(boxes, dtype=np.float64)
+    if arr.size == 0:
+        return np.zeros((0, 4), dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] != 4:
+        raise DetectorError(f"boxes must be an N x 4 xyxy array, got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise DetectorError("boxes contain NaN or infinite coordinates")
+    if (arr[:, 2] < arr[:, 0]).any() or (arr[:, 3] < arr[:, 1]).any():
+        raise DetectorError("boxes must have x1 >= x0 and y1 >= y0 (xyxy order)")
+    return arr
+
+
+def box_area(xyxy: npt.ArrayLike) -> FloatArray:
+    b = as_xyxy(xyxy)
+    return (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+
+
+def _intersection(a: FloatArray, b: FloatArray) -> FloatArray:
+    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
+    return np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+
+
+def pairwise_iou(a: npt.ArrayLike, b: npt.ArrayLike) -> FloatArray:
+    """Intersection over union, N x M. Degenerate (zero-area) pairs give 0."""
+    a_, b_ = as_xyxy(a), as_xyxy(b)
+    inter = _intersection(a_, b_)
+    union = box_area(a_)[:, None] + box_area(b_)[None, :] - inter
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
+
+
+def pairwise_ios(a: npt.ArrayLike, b: npt.ArrayLike) -> FloatArray:
+    """Intersection over the smaller box's area, N x M: 1 when one box lies inside the other."""
+    a_, b_ = as_xyxy(a), as_xyxy(b)
+    inter = _intersection(a_, b_)
+    smaller = np.minimum(box_area(a_)[:, None], box_area(b_)[None, :])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(smaller > 0, inter / np.where(smaller > 0, smaller, 1.0), 0.0)
+
+
+def nms(
+    xyxy: npt.ArrayLike, scores: npt.ArrayLike, class_ids: npt.ArrayLike, iou_threshold: float
+) -> IntArray:
+    """Class-wise greedy non-maximum suppression; returns kept indices, best score first."""
+    b = as_xyxy(xyxy)
+    s = np.asarray(scores, dtype=np.float64)
+    c = np.asarray(class_ids, dtype=np.int64)
+    if not (len(b) == len(s) == len(c)):
+        raise DetectorError(
+            f"nms: {len(b)} boxes, {len(s)} scores, {len(c)} class ids; expected equal counts"
+        )
+    if len(b) == 0:
+        return np.zeros(0, dtype=np.int64)
+    # offset boxes by class so different classes never overlap (the batched-NMS trick)
+    off = c[:, None].astype(np.float64) * (float(np.abs(b).max()) + 1.0) * 2.0
+    bo = b + off
+    order = np.argsort(-s, kind="stable")
+    keep: list[int] = []
+    suppressed = np.zeros(len(b), dtype=bool)
+    iou = pairwise_iou(bo, bo)
+    for i in order:
+        if suppressed[i]:
+            continue
+        keep.append(int(i))
+        suppressed |= iou[i] > iou_threshold
+    return np.asarray(keep, dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class Merged:
+    xyxy: FloatArray
+    confidence: FloatArray
+    class_id: IntArray
+
+
+def merge_tiled(
+    xyxy: npt.ArrayLike,
+    scores: npt.ArrayLike,
+    class_ids: npt.ArrayLike,
+    truncated: npt.ArrayLike,
+    *,
+    iou_threshold: float = 0.5,
+    ios_threshold: float = 0.6,
+) -> Merged:
+    """Join the detections of all tiles into one per object.
+
+    Greedy, best score first: a detection absorbs every remaining one of its class that overlaps
+    it by IoU > ``iou_threshold`` or lies mostly inside it (or it inside them) by IoS >
+    ``ios_threshold``. The group becomes one detection with the best score; its box is the
+    best box, unless a member was cut by an inner tile border (``truncated``), in which case
+    the pieces are joined into their union (a boat straddling two tiles stays one boat)."""
+    b = as_xyxy(xyxy)
+    s = np.asarray(scores, dtype=np.float64)
+    c = np.asarray(class_ids, dtype=np.int64)
+    t = np.asarray(truncated, dtype=bool)
+    if not (len(b) == len(s) == len(c) == len(t)):
+        raise DetectorError("merge_tiled: boxes, scores, class ids and truncated flags differ in length")
+    if len(b) == 0:
+        return Merged(np.zeros((0, 4)), np.zeros(0), np.zeros(0, dtype=np.int64))
+    order = np.argsort(-s, kind="stable")
+    iou = pairwise_iou(b, b)
+    ios = pairwise_ios(b, b)
+    same = c[:, None] == c[None, :]
+    linked = same & ((iou > iou_threshold) | (ios > ios_threshold))
+    # pieces of one object cut by tile borders: both truncated, touching, and lined up along the cut
+    both_cut = t[:, None] & t[None, :]
+    if both_cut.any():
+        ox = np.minimum(b[:, None, 2], b[None, :, 2]) - np.maximum(b[:, None, 0], b[None, :, 0])
+        oy = np.minimum(b[:, None, 3], b[None, :, 3]) - np.maximum(b[:, None, 1], b[None, :, 1])
+        w = b[:, 2] - b[:, 0]
+        h = b[:, 3] - b[:, 1]
+        rx = ox / np.maximum(np.minimum(w[:, None], w[None, :]), 1e-9)
+        ry = oy / np.maximum(np.minimum(h[:, None], h[None, :]), 1e-9)
+        touching = (ox > 0) & (oy > 0) & (np.maximum(rx, ry) >= 0.5)
+        linked |= same & both_cut & touching
+    used = np.zeros(len(b), dtype=bool)
+    out_b, out_s, out_c = [], [], []
+    for i in order:
+        if used[i]:
+            continue
+        group = np.flatnonzero(linked[i] & ~used)
+        group = np.union1d(group, [i])
+        used[group] = True
+        if t[group].any():
+            g = b[group]
+            box = np.array([g[:, 0].min(), g[:, 1].min(), g[:, 2].max(), g[:, 3].max()])
+        else:
+            box = b[i]
+        out_b.append(box)
+        out_s.append(s[i])
+        out_c.append(c[i])
+    return Merged(np.asarray(out_b, dtype=np.float64), np.asarray(out_s), np.asarray(out_c, dtype=np.int64))
+
+
+def xyxy_to_yolo(xyxy: npt.ArrayLike, width_px: int, height_px: int) -> FloatArray:
+    """Pixel boxes -> normalised (cx, cy, w, h) as YOLO label files hold them."""
+    b = as_xyxy(xyxy)
+    if width_px <= 0 or height_px <= 0:
+        raise DetectorError(f"image size must be positive, got {width_px}x{height_px}")
+    cx = (b[:, 0] + b[:, 2]) / 2 / width_px
+    cy = (b[:, 1] + b[:, 3]) / 2 / height_px
+    w = (b[:, 2] - b[:, 0]) / width_px
+    h = (b[:, 3] - b[:, 1]) / height_px
+    return np.stack([cx, cy, w, h], axis=1)
+
+
+def yolo_to_xyxy(cxcywh: npt.ArrayLike, width_px: int, height_px: int) -> FloatArray:
+    a = np.asarray(cxcywh, dtype=np.float64)
+    if a.size == 0:
+        return np.zeros((0, 4))
+    if a.ndim != 2 or a.shape[1] != 4:
+        raise DetectorError(f"YOLO boxes must be N x 4 (cx, cy, w, h), got shape {a.shape}")
+    if (a[:, 2:] < 0).any():
+        raise DetectorError("YOLO boxes must have non-negative width and height")
+    x0 = (a[:, 0] - a[:, 2] / 2) * width_px
+    y0 = (a[:, 1] - a[:, 3] / 2) * height_px
+    x1 = (a[:, 0] + a[:, 2] / 2) * width_px
+    y1 = (a[:, 1] + a[:, 3] / 2) * height_px
+    return np.stack([x0, y0, x1, y1], axis=1)
+
+
+def clip_xyxy(xyxy: npt.ArrayLike, width_px: int, height_px: int) -> FloatArray:
+    b = as_xyxy(xyxy).copy()
+    b[:, [0, 2]] = np.clip(b[:, [0, 2]], 0, width_px)
+    b[:, [1, 3]] = np.clip(b[:, [1, 3]], 0, height_px)
+    return b
+
+
+def size_px(xyxy: npt.ArrayLike) -> FloatArray:
+    """An object's size for the size buckets: the square root of its box area, in pixels."""
+    return np.sqrt(box_area(xyxy))

@@ -1,0 +1,686 @@
+"""Tracks on the ground -> events: ``launch``, ``boat_at_sea``, ``gathering``, ``person_in_water``.
+
+Zones are map geometry, not image regions, so they hold on a moving camera: every tracked
+object is placed on the sea-level plane (``detector.georef``) and measured against the site's
+coastline as a *signed distance to the waterline* (negative on land, positive at sea):
+
+=========  ================================================================================
+zone       signed distance ``d``
+=========  ================================================================================
+inland     d < -beach_depth_m (ignored for gatherings)
+beach      -beach_depth_m <= d < 0 (beach and dunes)
+surf       0 <= d < surf_zone_m
+sea        d >= surf_zone_m
+=========  ================================================================================
+
+Rules, evaluated on each object's smoothed position (median of its last positions) once it has
+been seen ``min_track_frames`` times:
+
+* ``launch`` (critical): a boat that was seen ashore (d < 0) with at least
+  ``launch_min_people`` people within ``people_radius_m`` and then moves seaward across the
+  waterline (d > ``launch_enter_m``); or a boat first seen in the surf zone with that many people
+  around it (boarding).
+* ``boat_at_sea`` (warning): a boat at d >= ``offshore_m`` that is not a launch (optionally only
+  when heading away from the coast).
+* ``gathering`` (warning): at least ``gathering_min_people`` people within
+  ``gathering_radius_m`` of each other on the beach or in the surf, optionally only during
+  ``gathering_hours_utc``.
+* ``person_in_water`` (critical): a person at d >= ``person_in_water_m`` not aboard a boat (no
+  boat within ``aboard_radius_m``).
+
+Episodes: one ``Event`` per object per episode. Its ``event_id`` is stable; later emissions of the
+same episode are revisions (``revision`` + 1), sent only when the event developed (moved
+``update_distance_m``, people count or zone changed) and at most every ``update_min_interval_s``:
+never one per frame. An episode ends ``end_after_s`` after its object was last seen; for
+``cooldown_s`` after that, the same kind of event within ``cooldown_radius_m`` continues the old
+episode (a track lost and found again is not a new alert). A launched boat that later sails
+offshore stays a launch (it never turns into a second, ``boat_at_sea`` alert).
+
+Episode states (``EpisodeState``): ACTIVE -> ENDED (cooldown) -> forgotten.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import math
+import threading
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import shapely
+import supervision as sv
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from detector.errors import DetectorConfigError
+from detector.georef import GeorefConfig, Georeferencer
+from shorewatch.geo import heading_from_velocity
+from shorewatch.site import Site
+from shorewatch.types import Event, EventKind, Frame, Severity, TrackPoint
+
+logger = logging.getLogger(__name__)
+
+BOAT, PERSON = 0, 1
+
+
+class EventConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_track_frames: int = Field(
+        3, ge=1, le=100, description="sightings before an object can raise an event"
+    )
+    smooth_frames: int = Field(5, ge=1, le=100, description="positions in the median that smooths a track")
+    surf_zone_m: float = Field(
+        40.0, ge=0, le=500, description="seaward width of the surf zone from the waterline"
+    )
+    beach_depth_m: float = Field(400.0, ge=0, le=5000, description="landward depth of beach and dunes")
+    offshore_m: float = Field(
+        80.0, ge=0, le=20_000, description="distance from the waterline where boat_at_sea starts"
+    )
+    boat_at_sea_heading_away_only: bool = Field(
+        False, description="boat_at_sea only for boats moving away from the coast"
+    )
+    people_radius_m: float = Field(
+        25.0, gt=0, le=500, description="people this close to a boat are 'around it'"
+    )
+    launch_min_people: int = Field(2, ge=0, le=500, description="people around a boat for a launch")
+    launch_enter_m: float = Field(
+        3.0, ge=0, le=200, description="how far past the waterline a boat must be to be 'in the water'"
+    )
+    gathering_min_people: int = Field(8, ge=2, le=1000, description="people clustered for a gathering")
+    gathering_radius_m: float = Field(
+        30.0, gt=0, le=1000, description="linkage distance between people of one gathering"
+    )
+    gathering_hours_utc: tuple[float, float] | None = Field(
+        None,
+        description="(start, end) hours UTC when gatherings alert (end < start wraps midnight); None: always",
+    )
+    person_in_water_m: float = Field(
+        10.0, ge=0, le=2000, description="distance past the waterline for person_in_water"
+    )
+    aboard_radius_m: float = Field(
+        10.0, ge=0, le=200, description="a person this close to a boat is aboard it"
+    )
+    update_min_interval_s: float = Field(
+        5.0, ge=0, le=3600, description="least time between revisions of one event"
+    )
+    update_distance_m: float = Field(
+        25.0, gt=0, le=10_000, description="movement that makes a revision worth sending"
+    )
+    end_after_s: float = Field(
+        20.0, gt=0, le=3600, description="an episode ends this long after its object was last seen"
+    )
+    cooldown_s: float = Field(
+        300.0, ge=0, le=86_400, description="after an episode ends, nearby repeats continue it"
+    )
+    cooldown_radius_m: float = Field(
+        150.0, ge=0, le=10_000, description="how near a repeat must be to continue an episode"
+    )
+    snapshot: bool = Field(True, description="attach a JPEG snapshot to each emission")
+    snapshot_max_px: int = Field(960, ge=64, le=4096, description="long side of the snapshot")
+
+    @model_validator(mode="after")
+    def _check(self) -> EventConfig:
+        if self.offshore_m < self.surf_zone_m:
+            raise DetectorConfigError(
+                f"offshore_m ({self.offshore_m}) must be >= surf_zone_m ({self.surf_zone_m})"
+            )
+        if self.gathering_hours_utc is not None:
+            a, b = self.gathering_hours_utc
+            if not (0 <= a <= 24 and 0 <= b <= 24):
+                raise DetectorConfigError(
+                    f"gathering_hours_utc must be hours in [0, 24], got {self.gathering_hours_utc}"
+                )
+        return self
+
+
+class Zone(enum.StrEnum):
+    INLAND = "inland"
+    BEACH = "beach"
+    SURF = "surf"
+    SEA = "sea"
+
+
+class EpisodeState(enum.StrEnum):
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+SEVERITY = {
+    EventKind.LAUNCH: Severity.CRITICAL,
+    EventKind.PERSON_IN_WATER: Severity.CRITICAL,
+    EventKind.BOAT_AT_SEA: Severity.WARNING,
+    EventKind.GATHERING: Severity.WARNING,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One tracked object in one frame, on the ground (site-local metres)."""
+
+    track_id: int
+    class_id: int
+    east_m: float
+    north_m: float
+    error_m: float
+    confidence: float
+    xyxy: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+
+
+@dataclass(slots=True)
+class _Track:
+    track_id: int
+    class_id: int
+    first_seen_s: float
+    positions: deque[tuple[float, float, float, float]] = field(default_factory=lambda: deque(maxlen=200))
+    confs: deque[float] = field(default_factory=lambda: deque(maxlen=20))
+    errors: deque[float] = field(default_factory=lambda: deque(maxlen=20))
+    n_obs: int = 0
+    last_seen_s: float = 0.0
+    min_sd_m: float = math.inf
+    ashore_with_people: bool = False
+    first_zone: Zone | None = None
+    episode: _Episode | None = None
+    xyxy: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+
+
+@dataclass(slots=True)
+class _Episode:
+    kind: EventKind
+    event_id: str
+    first_seen_s: float
+    east_m: float
+    north_m: float
+    last_seen_s: float
+    state: EpisodeState = EpisodeState.ACTIVE
+    revision: int = -1
+    last_emit_s: float = -math.inf
+    last_emit_pos: tuple[float, float] = (math.nan, math.nan)
+    last_people: int = -1
+    last_zone: str = ""
+    points: list[TrackPoint] = field(default_factory=list)
+
+
+def _in_hours(timestamp_s: float, hours: tuple[float, float] | None) -> bool:
+    if hours is None:
+        return True
+    dt = datetime.fromtimestamp(timestamp_s, tz=UTC)
+    h = dt.hour + dt.minute / 60 + dt.second / 3600
+    a, b = hours
+    return a <= h < b if a <= b else (h >= a or h < b)
+
+
+class EventEngine:
+    """``update(frame, tracked)`` -> the events (new or revised) this frame produced."""
+
+    def __init__(
+        self, site: Site, config: EventConfig | None = None, georef: GeorefConfig | None = None
+    ) -> None:
+        self.site = site
+        self.config = config or EventConfig()
+        self.georef = Georeferencer(site.frame, georef)
+        self._land = site.land_local
+        self._waterline = site.waterline_local
+        shapely.prepare(self._land)
+        self._tracks: dict[int, _Track] = {}
+        self._episodes: list[_Episode] = []
+        self._gatherings: list[_Episode] = []
+        self._lock = threading.Lock()
+        self._warned_no_pose = False
+
+    # ----- geometry
+    def signed_distance_m(self, east_m: npt.ArrayLike, north_m: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Distance to the waterline, negative on land."""
+        e = np.atleast_1d(np.asarray(east_m, dtype=np.float64))
+        n = np.atleast_1d(np.asarray(north_m, dtype=np.float64))
+        pts = shapely.points(e, n)
+        d = shapely.distance(self._waterline, pts)
+        on_land = shapely.contains_xy(self._land, e, n)
+        return np.where(on_land, -d, d)
+
+    def zone(self, sd_m: float) -> Zone:
+        c = self.config
+        if sd_m < -c.beach_depth_m:
+            return Zone.INLAND
+        if sd_m < 0:
+            return Zone.BEACH
+        return Zone.SURF if sd_m < c.surf_zone_m else Zone.SEA
+
+    # ----- entry points
+    def update(self, frame: Frame, tracked: sv.Detections) -> list[Event]:
+        """Georeference ``tracked`` (detections with ``tracker_id``) and advance the state machine."""
+        if frame.telemetry is None or frame.intrinsics is None:
+            if not self._warned_no_pose:
+                logger.warning("frames from %s carry no pose: no events can be placed", frame.source_id)
+                self._warned_no_pose = True
+            return self.update_observations(frame.timestamp_s, [], frame=frame)
+        obs: list[Observation] = []
+        if len(tracked) and tracked.tracker_id is not None:
+            if "east_m" in tracked.data:
+                east, north = tracked.data["east_m"], tracked.data["north_m"]
+                err, ok = tracked.data["error_m"], np.isfinite(tracked.data["east_m"])
+            else:
+                g = self.georef.locate(frame, tracked.xyxy)
+                east, north, err, ok = g.east_m, g.north_m, g.error_m, g.ok
+            conf = tracked.confidence if tracked.confidence is not None else np.ones(len(tracked))
+            for i in np.flatnonzero(ok):
+                obs.append(
+                    Observation(
+                        int(tracked.tracker_id[i]),
+                        int(tracked.class_id[i]) if tracked.class_id is not None else BOAT,
+                        float(east[i]),
+                        float(north[i]),
+                        float(err[i]),
+                        float(conf[i]),
+                        tuple(float(v) for v in tracked.xyxy[i]),  # type: ignore[arg-type]
+                    )
+                )
+        return self.update_observations(frame.timestamp_s, obs, frame=frame)
+
+    def update_observations(
+        self,
+        timestamp_s: float,
+        observations: list[Observation],
+        *,
+        frame: Frame | None = None,
+        source: str = "",
+    ) -> list[Event]:
+        """Advance the state machine with ground observations (the testable core of ``update``)."""
+        with self._lock:
+            return self._step(
+                timestamp_s, observations, frame, source or (frame.source_id if frame else "engine")
+            )
+
+    def reset(self) -> None:
+        with self._lock:
+            self._tracks.clear()
+            self._episodes.clear()
+            self._gatherings.clear()
+
+    @property
+    def active_episodes(self) -> list[tuple[EventKind, str]]:
+        with self._lock:
+            return [
+                (e.kind, e.event_id)
+                for e in self._episodes + self._gatherings
+                if e.state is EpisodeState.ACTIVE
+            ]
+
+    # ----- the state machine
+    def _step(self, t: float, obs: list[Observation], frame: Frame | None, source: str) -> list[Event]:
+        c = self.config
+        out: list[Event] = []
+        if obs:
+            sd_now = self.signed_distance_m([o.east_m for o in obs], [o.north_m for o in obs])
+        else:
+            sd_now = np.zeros(0)
+        boats = [(o, sd) for o, sd in zip(obs, sd_now, strict=True) if o.class_id == BOAT]
+        people = [(o, sd) for o, sd in zip(obs, sd_now, strict=True) if o.class_id == PERSON]
+        ppl_xy = np.array([[o.east_m, o.north_m] for o, _ in people]) if people else np.zeros((0, 2))
+        boat_xy = np.array([[o.east_m, o.north_m] for o, _ in boats]) if boats else np.zeros((0, 2))
+
+        for o, _sd in boats + people:
+            tr = self._tracks.get(o.track_id)
+            if tr is None or tr.class_id != o.class_id:
+                tr = self._tracks[o.track_id] = _Track(o.track_id, o.class_id, t)
+            tr.positions.append((t, o.east_m, o.north_m, o.error_m))
+            tr.confs.append(o.confidence)
+            tr.errors.append(o.error_m)
+            tr.n_obs += 1
+            tr.last_seen_s = t
+            tr.xyxy = o.xyxy
+
+        for o, _ in boats:
+            tr = self._tracks[o.track_id]
+            e, n = self._smoothed(tr)
+            sd = float(self.signed_distance_m(e, n)[0])
+            zone = self.zone(sd)
+            near = (
+                int((np.hypot(ppl_xy[:, 0] - e, ppl_xy[:, 1] - n) <= c.people_radius_m).sum())
+                if len(ppl_xy)
+                else 0
+            )
+            if tr.n_obs < c.min_track_frames:
+                if sd < 0 and near >= c.launch_min_people:
+                    tr.ashore_with_people = True
+                tr.min_sd_m = min(tr.min_sd_m, sd)
+                continue
+            if tr.first_zone is None:
+                tr.first_zone = zone
+            tr.min_sd_m = min(tr.min_sd_m, sd)
+            if sd < 0 and near >= c.launch_min_people:
+                tr.ashore_with_people = True
+            kind: EventKind | None = None
+            if (
+                (tr.episode is not None and tr.episode.kind is EventKind.LAUNCH)
+                or (tr.ashore_with_people and sd > c.launch_enter_m)
+                or (tr.first_zone is Zone.SURF and zone is Zone.SURF and near >= c.launch_min_people)
+            ):
+                kind = EventKind.LAUNCH
+            elif sd >= c.offshore_m and (not c.boat_at_sea_heading_away_only or self._heading_away(tr)):
+                kind = EventKind.BOAT_AT_SEA
+            if kind is not None:
+                ev = self._touch(tr, kind, t, e, n, near, zone, sd, frame, source)
+                if ev is not None:
+                    out.append(ev)
+
+        for o, _ in people:
+            tr = self._tracks[o.track_id]
+            if tr.n_obs < c.min_track_frames:
+                continue
+            e, n = self._smoothed(tr)
+            sd = float(self.signed_distance_m(e, n)[0])
+            aboard = len(boat_xy) > 0 and bool(
+                (np.hypot(boat_xy[:, 0] - e, boat_xy[:, 1] - n) <= c.aboard_radius_m).any()
+            )
+            if sd >= c.person_in_water_m and not aboard:
+                ev = self._touch(tr, EventKind.PERSON_IN_WATER, t, e, n, 1, self.zone(sd), sd, frame, source)
+                if ev is not None:
+                    out.append(ev)
+            elif tr.episode is not None and tr.episode.kind is EventKind.PERSON_IN_WATER:
+                tr.episode.last_seen_s = t  # still in view (e.g. pulled aboard): keep the episode alive
+
+        out.extend(self._gatherings_step(t, people, frame, source))
+        self._expire(t)
+        return out
+
+    def _smoothed(self, tr: _Track) -> tuple[float, float]:
+        k = self.config.smooth_frames
+        recent = list(tr.positions)[-k:]
+        return float(np.median([p[1] for p in recent])), float(np.median([p[2] for p in recent]))
+
+    def _velocity(self, tr: _Track, window_s: float = 5.0) -> tuple[float, float] | None:
+        pts = [p for p in tr.positions if p[0] >= tr.last_seen_s - window_s]
+        if len(pts) < 3 or pts[-1][0] - pts[0][0] < 1.0:
+            return None
+        ts = np.array([p[0] for p in pts])
+        ve = float(np.polyfit(ts, [p[1] for p in pts], 1)[0])
+        vn = float(np.polyfit(ts, [p[2] for p in pts], 1)[0])
+        return ve, vn
+
+    def _heading_away(self, tr: _Track) -> bool:
+        pts = list(tr.positions)
+        if len(pts) < 4:
+            return False
+        half = len(pts) // 2
+        a = self.signed_distance_m(
+            np.median([p[1] for p in pts[:half]]), np.median([p[2] for p in pts[:half]])
+        )[0]
+        b = self.signed_distance_m(
+            np.median([p[1] for p in pts[half:]]), np.median([p[2] for p in pts[half:]])
+        )[0]
+        return bool(b - a > 2.0)
+
+    def _find_episode(self, kinds: tuple[EventKind, ...], e: float, n: float, t: float) -> _Episode | None:
+        """An active or cooling-down episode of one of ``kinds`` near (e, n) with no live track."""
+        c = self.config
+        best, best_d = None, math.inf
+        attached = {
+            id(tr.episode)
+            for tr in self._tracks.values()
+            if tr.episode is not None and t - tr.last_seen_s < 1.0
+        }
+        for ep in self._episodes:
+            if ep.kind not in kinds or id(ep) in attached:
+                continue
+            if t - ep.last_seen_s > c.end_after_s + c.cooldown_s:
+                continue
+            d = math.hypot(ep.east_m - e, ep.north_m - n)
+            if d <= c.cooldown_radius_m and d < best_d:
+                best, best_d = ep, d
+        return best
+
+    def _touch(
+        self,
+        tr: _Track,
+        kind: EventKind,
+        t: float,
+        e: float,
+        n: float,
+        people: int,
+        zone: Zone,
+        sd: float,
+        frame: Frame | None,
+        source: str,
+    ) -> Event | None:
+        ep = tr.episode
+        if ep is None or ep.kind is not kind:
+            family = (EventKind.LAUNCH, EventKind.BOAT_AT_SEA) if kind is EventKind.BOAT_AT_SEA else (kind,)
+            found = self._find_episode(family, e, n, t)
+            if found is not None and found.kind is EventKind.LAUNCH:
+                kind = EventKind.LAUNCH  # the launched boat, found again offshore
+            if found is None or (found.kind is not kind):
+                found = _Episode(kind, uuid.uuid4().hex, t, e, n, t)
+                self._episodes.append(found)
+            if (
+                ep is not None
+                and ep is not found
+                and ep.kind is EventKind.BOAT_AT_SEA
+                and kind is EventKind.LAUNCH
+            ):
+                ep.state = EpisodeState.ENDED
+            ep = tr.episode = found
+        ep.state = EpisodeState.ACTIVE
+        ep.last_seen_s = t
+        ep.east_m, ep.north_m = e, n
+        if not ep.points or t - ep.points[-1].timestamp_s >= 1.0:
+            lat, lon = self.site.frame.to_geo(e, n)
+            ep.points.append(TrackPoint(t, lat, lon))
+        c = self.config
+        moved = math.hypot(e - ep.last_emit_pos[0], n - ep.last_emit_pos[1]) if ep.revision >= 0 else math.inf
+        changed = (
+            ep.revision < 0
+            or moved >= c.update_distance_m
+            or people != ep.last_people
+            or zone != ep.last_zone
+        )
+        if not changed or t - ep.last_emit_s < c.update_min_interval_s:
+            return None
+        vel = self._velocity(tr)
+        heading = speed = None
+        if vel is not None:
+            speed = math.hypot(*vel)
+            heading = heading_from_velocity(*vel) if speed > 0.2 else None
+        ep.revision += 1
+        ep.last_emit_s = t
+        ep.last_emit_pos = (e, n)
+        ep.last_people = people
+        ep.last_zone = zone
+        return self._event(
+            ep,
+            t,
+            e,
+            n,
+            people,
+            float(np.median(tr.errors)),
+            float(np.mean(tr.confs)),
+            heading,
+            speed,
+            source,
+            frame,
+            [tr.xyxy],
+            (("zone", str(zone)), ("distance_to_waterline_m", f"{sd:.0f}"), ("track_id", str(tr.track_id))),
+        )
+
+    def _event(
+        self,
+        ep: _Episode,
+        t: float,
+        e: float,
+        n: float,
+        people: int,
+        err: float,
+        conf: float,
+        heading: float | None,
+        speed: float | None,
+        source: str,
+        frame: Frame | None,
+        boxes: list[tuple[float, float, float, float]],
+        details: tuple[tuple[str, str], ...],
+    ) -> Event:
+        lat, lon = self.site.frame.to_geo(e, n)
+        beach = self._beach_name(lat, lon)
+        if beach:
+            details = (*details, ("beach", beach))
+        snap = (
+            _snapshot(frame, boxes, ep.kind, self.config.snapshot_max_px)
+            if (frame is not None and self.config.snapshot)
+            else None
+        )
+        pts = ep.points[:: max(1, len(ep.points) // 50)] if len(ep.points) > 50 else ep.points
+        return Event(
+            event_id=ep.event_id,
+            kind=ep.kind,
+            severity=SEVERITY[ep.kind],
+            timestamp_s=t,
+            lat_deg=lat,
+            lon_deg=lon,
+            position_error_m=max(0.0, err if math.isfinite(err) else 1e6),
+            confidence=min(1.0, max(0.0, conf)),
+            source=source,
+            people_count=people,
+            heading_deg=heading,
+            speed_mps=speed,
+            revision=ep.revision,
+            first_seen_s=ep.first_seen_s,
+            track=tuple(pts),
+            snapshot_jpeg=snap,
+            details=details,
+        )
+
+    def _beach_name(self, lat: float, lon: float) -> str:
+        p = shapely.Point(lon, lat)
+        for b in self.site.beaches:
+            if b.geometry.distance(p) < 0.003:
+                return b.name
+        return ""
+
+    def _gatherings_step(
+        self, t: float, people: list[tuple[Observation, float]], frame: Frame | None, source: str
+    ) -> list[Event]:
+        c = self.config
+        if not _in_hours(t, c.gathering_hours_utc):
+            return []
+        cand = []
+        for o, _ in people:
+            tr = self._tracks[o.track_id]
+            if tr.n_obs < c.min_track_frames:
+                continue
+            e, n = self._smoothed(tr)
+            cand.append((o, e, n))
+        if len(cand) < c.gathering_min_people:
+            return []
+        xy = np.array([[e, n] for _, e, n in cand])
+        sd = self.signed_distance_m(xy[:, 0], xy[:, 1])
+        on_beach = (sd >= -c.beach_depth_m) & (sd < c.surf_zone_m)
+        idx = np.flatnonzero(on_beach)
+        out: list[Event] = []
+        for cluster in _clusters(xy[idx], c.gathering_radius_m):
+            if len(cluster) < c.gathering_min_people:
+                continue
+            members = idx[cluster]
+            ce, cn = (float(v) for v in xy[members].mean(axis=0))
+            ep = None
+            for g in self._gatherings:
+                if t - g.last_seen_s <= c.end_after_s + c.cooldown_s and math.hypot(
+                    g.east_m - ce, g.north_m - cn
+                ) <= max(c.cooldown_radius_m, 2 * c.gathering_radius_m):
+                    ep = g
+                    break
+            if ep is None:
+                ep = _Episode(EventKind.GATHERING, uuid.uuid4().hex, t, ce, cn, t)
+                self._gatherings.append(ep)
+            ep.state = EpisodeState.ACTIVE
+            ep.last_seen_s = t
+            ep.east_m, ep.north_m = ce, cn
+            count = len(members)
+            moved = (
+                math.hypot(ce - ep.last_emit_pos[0], cn - ep.last_emit_pos[1])
+                if ep.revision >= 0
+                else math.inf
+            )
+            significant = (
+                ep.revision < 0
+                or moved >= c.update_distance_m
+                or abs(count - ep.last_people) >= max(2, ep.last_people // 5)
+            )
+            if not significant or t - ep.last_emit_s < c.update_min_interval_s:
+                continue
+            ep.revision += 1
+            ep.last_emit_s = t
+            ep.last_emit_pos = (ce, cn)
+            ep.last_people = count
+            if not ep.points or t - ep.points[-1].timestamp_s >= 1.0:
+                lat, lon = self.site.frame.to_geo(ce, cn)
+                ep.points.append(TrackPoint(t, lat, lon))
+            err = float(np.median([cand[m][0].error_m for m in members]))
+            conf = float(np.mean([cand[m][0].confidence for m in members]))
+            boxes = [cand[m][0].xyxy for m in members]
+            out.append(
+                self._event(
+                    ep, t, ce, cn, count, err, conf, None, None, source, frame, boxes, (("zone", "beach"),)
+                )
+            )
+        return out
+
+    def _expire(self, t: float) -> None:
+        c = self.config
+        for tid in [k for k, tr in self._tracks.items() if t - tr.last_seen_s > c.end_after_s]:
+            del self._tracks[tid]
+        for ep in self._episodes + self._gatherings:
+            if ep.state is EpisodeState.ACTIVE and t - ep.last_seen_s > c.end_after_s:
+                ep.state = EpisodeState.ENDED
+        horizon = c.end_after_s + c.cooldown_s
+        self._episodes = [e for e in self._episodes if t - e.last_seen_s <= horizon]
+        self._gatherings = [e for e in self._gatherings if t - e.last_seen_s <= horizon]
+
+
+def _clusters(xy: npt.NDArray[np.float64], radius: float) -> list[npt.NDArray[np.int64]]:
+    """Single-linkage clusters: points within ``radius`` of one another, transitively."""
+    n = len(xy)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    if n:
+        d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+        for i, j in zip(*np.nonzero(np.triu(d <= radius, 1)), strict=True):
+            parent[find(int(i))] = find(int(j))
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return [np.asarray(g, dtype=np.int64) for g in groups.values()]
+
+
+_COLOURS = {
+    EventKind.LAUNCH: (0, 0, 255),
+    EventKind.PERSON_IN_WATER: (0, 0, 255),
+    EventKind.BOAT_AT_SEA: (0, 165, 255),
+    EventKind.GATHERING: (0, 255, 255),
+}
+
+
+def _snapshot(
+    frame: Frame, boxes: list[tuple[float, float, float, float]], kind: EventKind, max_px: int
+) -> bytes | None:
+    img = frame.image.copy()
+    colour = _COLOURS[kind]
+    for x0, y0, x1, y1 in boxes:
+        pad = 6
+        cv2.rectangle(img, (int(x0) - pad, int(y0) - pad), (int(x1) + pad, int(y1) + pad), colour, 2)
+    cv2.putText(img, str(kind), (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 1.0, colour, 2, cv2.LINE_AA)
+    h, w = img.shape[:2]
+    s = min(1.0, max_px / max(h, w))
+    if s < 1.0:
+        img = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return bytes(buf) if ok else None

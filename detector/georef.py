@@ -1,0 +1,129 @@
+"""Pixel -> lat/lon: the ray through a detection's ground-contact pixel, from the camera pose in
+the frame's telemetry, intersected with the sea-level plane (``shorewatch.camera``, the same
+model the simulator renders with), with an uncertainty in metres.
+
+The pose: the camera sits at the drone's position and altitude above mean sea level
+(``Telemetry.alt_m``), looks along ``camera_yaw_deg`` (heading + gimbal yaw) at
+``gimbal_pitch_deg``, roll 0 (a stabilised gimbal).
+
+The uncertainty (one sigma, metres) adds in quadrature: GNSS position error; attitude error
+``attitude_sigma_deg`` along the ray (d(ground range)/d(depression) = h / sin^2) and across it
+(ground range x yaw error); altitude error (ground range / h per metre); and the ground size of
+``pixel_sigma_px`` pixels of box jitter. It grows fast as the ray flattens towards the horizon.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field
+
+from detector.errors import GeorefError
+from shorewatch.camera import CameraPose, pixel_rays, pixels_to_ground
+from shorewatch.geo import LocalFrame
+from shorewatch.types import Frame, Telemetry
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class GeorefConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    position_sigma_m: float = Field(2.5, ge=0, le=100, description="GNSS horizontal error, one sigma")
+    altitude_sigma_m: float = Field(
+        2.0, ge=0, le=100, description="altitude (above sea level) error, one sigma"
+    )
+    attitude_sigma_deg: float = Field(1.0, ge=0, le=20, description="gimbal pitch/yaw error, one sigma")
+    pixel_sigma_px: float = Field(2.0, ge=0, le=50, description="box position jitter, one sigma")
+    max_range_m: float = Field(5000.0, gt=0, le=50_000, description="points further than this are rejected")
+
+
+def pose_from_telemetry(tel: Telemetry, frame: LocalFrame) -> CameraPose:
+    east, north = frame.to_local(tel.lat_deg, tel.lon_deg)
+    return CameraPose(east, north, tel.alt_m, tel.camera_yaw_deg, tel.gimbal_pitch_deg, 0.0)
+
+
+def pose_for_frame(frame: Frame) -> CameraPose | None:
+    """The camera pose relative to a frame centred under the drone, or None without telemetry/intrinsics."""
+    tel = frame.telemetry
+    if tel is None or frame.intrinsics is None:
+        return None
+    return CameraPose(0.0, 0.0, tel.alt_m, tel.camera_yaw_deg, tel.gimbal_pitch_deg, 0.0)
+
+
+def anchor_pixels(xyxy: npt.ArrayLike, pitch_deg: float) -> FloatArray:
+    """Where each box touches the ground: its bottom centre in an oblique view, sliding to the
+    box centre as the view turns to nadir (a nadir view sees objects from above)."""
+    b = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
+    cx = (b[:, 0] + b[:, 2]) / 2
+    cy = (b[:, 1] + b[:, 3]) / 2
+    half_h = (b[:, 3] - b[:, 1]) / 2
+    k = math.cos(math.radians(pitch_deg))  # 1 at the horizon, 0 at nadir
+    return np.stack([cx, cy + k * half_h], axis=1)
+
+
+@dataclass(frozen=True, slots=True)
+class GroundPoints:
+    """Per detection: local east/north (m, in the georeferencer's frame), lat/lon, 1-sigma error,
+    and whether the ray hit the sea-level plane within range."""
+
+    east_m: FloatArray
+    north_m: FloatArray
+    lat_deg: FloatArray
+    lon_deg: FloatArray
+    error_m: FloatArray
+    ok: npt.NDArray[np.bool_]
+
+
+class Georeferencer:
+    def __init__(self, local_frame: LocalFrame, config: GeorefConfig | None = None) -> None:
+        self.frame = local_frame
+        self.config = config or GeorefConfig()
+
+    def pose(self, tel: Telemetry) -> CameraPose:
+        return pose_from_telemetry(tel, self.frame)
+
+    def locate_pixels(self, frame: Frame, pixels: npt.ArrayLike) -> GroundPoints:
+        if frame.telemetry is None or frame.intrinsics is None:
+            raise GeorefError(
+                f"frame {frame.source_id}#{frame.index} has no telemetry/intrinsics; georeferencing needs the camera pose"
+            )
+        tel, intr = frame.telemetry, frame.intrinsics
+        px = np.atleast_2d(np.asarray(pixels, dtype=np.float64)).reshape(-1, 2)
+        n = len(px)
+        if n == 0:
+            z = np.zeros(0)
+            return GroundPoints(z, z, z, z, z, np.zeros(0, dtype=bool))
+        pose = self.pose(tel)
+        ground, hit = pixels_to_ground(px, pose, intr)
+        rays = pixel_rays(px, pose, intr)
+        h = max(pose.up_m, 0.1)
+        sin_dep = np.clip(-rays[:, 2], 1e-6, 1.0)  # sine of the ray's depression below horizontal
+        tan_dep = sin_dep / np.sqrt(np.clip(1 - sin_dep**2, 1e-12, 1.0))
+        rng = h / tan_dep
+        c = self.config
+        sig = math.radians(c.attitude_sigma_deg)
+        along = h / sin_dep**2 * sig
+        across = rng * sig
+        alt = rng / h * c.altitude_sigma_m
+        gsd = (h / sin_dep) / intr.fy_px / sin_dep  # ground metres per image row at that ray
+        pix = gsd * c.pixel_sigma_px
+        err = np.sqrt(c.position_sigma_m**2 + along**2 + across**2 + alt**2 + pix**2)
+        dist = np.hypot(ground[:, 0] - pose.east_m, ground[:, 1] - pose.north_m)
+        ok = hit & np.isfinite(dist) & (dist <= c.max_range_m)
+        east = np.where(ok, ground[:, 0], np.nan)
+        north = np.where(ok, ground[:, 1], np.nan)
+        lat = np.full(n, np.nan)
+        lon = np.full(n, np.nan)
+        if ok.any():
+            la, lo = self.frame.to_geo_many(east[ok], north[ok])
+            lat[ok], lon[ok] = la, lo
+        return GroundPoints(east, north, lat, lon, np.where(ok, err, np.inf), ok)
+
+    def locate(self, frame: Frame, xyxy: npt.ArrayLike) -> GroundPoints:
+        """Each box's ground-contact point (see ``anchor_pixels``) on the sea-level plane."""
+        if frame.telemetry is None:
+            raise GeorefError(f"frame {frame.source_id}#{frame.index} has no telemetry")
+        return self.locate_pixels(frame, anchor_pixels(xyxy, frame.telemetry.gimbal_pitch_deg))

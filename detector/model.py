@@ -1,0 +1,319 @@
+"""``BoatDetector``: a YOLO boat/person detector run over tiles, returning ``sv.Detections``.
+
+Two inference backends behind one small protocol (``InferenceBackend.run(batch)`` ->
+raw YOLO head output, B x (4 + classes) x anchors, boxes as centre/size in input pixels):
+
+* ``OnnxBackend``: an exported ``.onnx`` (dynamic batch and size) in onnxruntime; needs no
+  ultralytics at all, so it also loads fastest. The shipped default.
+* ``TorchBackend``: a ``.pt`` checkpoint as a plain fused torch module (loaded through
+  ``detector.yolo``, the only ultralytics importer).
+
+Tiles of equal input shape run as one batch; per-tile NMS, then a cross-tile merge
+(``detector.boxes.merge_tiled``), then per-class confidence thresholds.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import supervision as sv
+from pydantic import BaseModel, ConfigDict, Field
+
+from detector.boxes import merge_tiled, nms
+from detector.errors import ModelLoadError
+from detector.georef import pose_for_frame
+from detector.tiling import Tile, TilingConfig, plan_tiles
+from shorewatch.types import CLASS_NAMES, Frame
+
+logger = logging.getLogger(__name__)
+
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+MODEL_STEM = "shorewatch-boats"
+PAD_VALUE = 114
+
+
+def default_model_path() -> Path:
+    """The shipped model: ``models/shorewatch-boats.onnx`` (fast path), else the ``.pt``."""
+    onnx = MODELS_DIR / f"{MODEL_STEM}.onnx"
+    return onnx if onnx.is_file() else MODELS_DIR / f"{MODEL_STEM}.pt"
+
+
+class DetectorConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    conf_boat: float = Field(0.25, ge=0.0, le=1.0, description="minimum confidence for a boat")
+    conf_person: float = Field(0.25, ge=0.0, le=1.0, description="minimum confidence for a person")
+    nms_iou: float = Field(
+        0.6, gt=0.0, le=1.0, description="IoU above which one tile's boxes suppress each other"
+    )
+    merge_iou: float = Field(
+        0.5, gt=0.0, le=1.0, description="IoU above which boxes from different tiles merge"
+    )
+    merge_ios: float = Field(
+        0.6, gt=0.0, le=1.0, description="intersection-over-smaller above which boxes merge"
+    )
+    max_det: int = Field(300, ge=1, le=10_000, description="most detections returned per frame")
+    max_batch: int = Field(8, ge=1, le=64, description="most tiles per inference call")
+    threads: int = Field(0, ge=0, le=256, description="inference threads (0: the runtime's default)")
+    tiling: TilingConfig = Field(default_factory=TilingConfig, description="how frames are cut into tiles")
+
+    def threshold(self, class_id: int) -> float:
+        return self.conf_boat if class_id == 0 else self.conf_person
+
+
+class InferenceBackend(Protocol):
+    names: tuple[str, ...]
+
+    def run(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]: ...
+
+    def describe(self) -> str: ...
+
+
+def _check_names(names: dict[int, str] | tuple[str, ...], path: Path) -> tuple[str, ...]:
+    seq = tuple(names[i] for i in range(len(names))) if isinstance(names, dict) else tuple(names)
+    if seq != CLASS_NAMES:
+        raise ModelLoadError(
+            f"{str(path)!r} detects {list(seq)}; shorewatch expects exactly {list(CLASS_NAMES)} "
+            "(train one with `shorewatch train`)"
+        )
+    return seq
+
+
+class OnnxBackend:
+    def __init__(self, path: Path, threads: int = 0) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self._sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
+            raise ModelLoadError(f"cannot load ONNX model {str(path)!r}: {exc}") from exc
+        meta = self._sess.get_modelmeta().custom_metadata_map
+        try:
+            raw = ast.literal_eval(meta.get("names", "{}"))
+        except (ValueError, SyntaxError) as exc:
+            raise ModelLoadError(f"{str(path)!r}: unreadable class names in its metadata") from exc
+        self.names = _check_names(raw, path)
+        self._input = self._sess.get_inputs()[0].name
+        self.path = path
+
+    def run(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        return np.asarray(self._sess.run(None, {self._input: batch})[0], dtype=np.float32)
+
+    def describe(self) -> str:
+        return f"onnxruntime {self.path.name}"
+
+
+class TorchBackend:
+    def __init__(self, path: Path, state_dir: str | Path, threads: int = 0) -> None:
+        import torch
+
+        from detector import yolo
+
+        self._torch = torch
+        self._net, names = yolo.load_torch_model(path, state_dir)
+        self.names = _check_names(names, path)
+        self.path = path
+        if threads:
+            torch.set_num_threads(threads)
+
+    def run(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        with self._torch.inference_mode():
+            out = self._net(self._torch.from_numpy(batch))
+        y = out[0] if isinstance(out, list | tuple) else out
+        return np.asarray(y.float().numpy(), dtype=np.float32)
+
+    def describe(self) -> str:
+        return f"torch {self.path.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class DetectStats:
+    tiles: int
+    batches: int
+    infer_s: float
+    total_s: float
+
+
+def _preprocess(image: npt.NDArray[np.uint8], tile: Tile) -> npt.NDArray[np.float32]:
+    crop = image[tile.y0 : tile.y1, tile.x0 : tile.x1]
+    h_in, w_in = tile.input_hw
+    if tile.scale != 1.0:
+        w = max(1, round(tile.width_px * tile.scale))
+        h = max(1, round(tile.height_px * tile.scale))
+        interp = cv2.INTER_AREA if tile.scale < 1.0 else cv2.INTER_LINEAR
+        crop = cv2.resize(crop, (w, h), interpolation=interp)
+    h, w = crop.shape[:2]
+    if (h, w) != (h_in, w_in):
+        crop = cv2.copyMakeBorder(crop, 0, h_in - h, 0, w_in - w, cv2.BORDER_CONSTANT, value=(PAD_VALUE,) * 3)
+    return np.ascontiguousarray(crop[:, :, ::-1].transpose(2, 0, 1), dtype=np.float32) / 255.0
+
+
+class BoatDetector:
+    """Detects boats and people in a ``Frame``; safe to call from several threads."""
+
+    def __init__(
+        self, backend: InferenceBackend, config: DetectorConfig | None = None, *, source: str = ""
+    ) -> None:
+        self.backend = backend
+        self.config = config or DetectorConfig()
+        self.source = source
+        self.last_stats: DetectStats | None = None
+        self._lock = threading.Lock()
+
+    def with_config(self, config: DetectorConfig) -> BoatDetector:
+        """The same loaded model with other thresholds/tiling (shares the backend)."""
+        return BoatDetector(self.backend, config, source=self.source)
+
+    def describe(self) -> str:
+        c = self.config
+        return (
+            f"{self.backend.describe()}, classes {'/'.join(self.backend.names)}, "
+            f"tiles <= {c.tiling.max_tile_px}px (+coarse {c.tiling.coarse_px}px), "
+            f"conf boat >= {c.conf_boat:g}, person >= {c.conf_person:g}"
+        )
+
+    def plan(self, frame: Frame) -> list[Tile]:
+        h, w = frame.image.shape[:2]
+        pose = pose_for_frame(frame)
+        return plan_tiles(w, h, self.config.tiling, pose, frame.intrinsics if pose is not None else None)
+
+    def detect(self, frame: Frame) -> sv.Detections:
+        return self.detect_image(frame.image, self.plan(frame))
+
+    def detect_image(self, image: npt.NDArray[np.uint8], tiles: list[Tile] | None = None) -> sv.Detections:
+        """Detect on a bare BGR image (no pose: the native + coarse plan unless ``tiles`` given)."""
+        t0 = time.perf_counter()
+        h, w = image.shape[:2]
+        cfg = self.config
+        if tiles is None:
+            tiles = plan_tiles(w, h, cfg.tiling)
+        if not tiles:
+            self.last_stats = DetectStats(0, 0, 0.0, time.perf_counter() - t0)
+            return _empty()
+        min_conf = min(cfg.conf_boat, cfg.conf_person)
+        groups: dict[tuple[int, int], list[Tile]] = {}
+        for t in tiles:
+            groups.setdefault(t.input_hw, []).append(t)
+        boxes, scores, classes, trunc = [], [], [], []
+        infer_s, batches = 0.0, 0
+        for _hw, group in groups.items():
+            for i in range(0, len(group), cfg.max_batch):
+                chunk = group[i : i + cfg.max_batch]
+                batch = np.stack([_preprocess(image, t) for t in chunk])
+                ti = time.perf_counter()
+                out = self.backend.run(batch)
+                infer_s += time.perf_counter() - ti
+                batches += 1
+                for t, pred in zip(chunk, out, strict=True):
+                    b, s, c, tr = _decode(pred, t, w, h, min_conf, cfg.nms_iou, cfg.max_det)
+                    boxes.append(b)
+                    scores.append(s)
+                    classes.append(c)
+                    trunc.append(tr)
+        merged = merge_tiled(
+            np.concatenate(boxes),
+            np.concatenate(scores),
+            np.concatenate(classes),
+            np.concatenate(trunc),
+            iou_threshold=cfg.merge_iou,
+            ios_threshold=cfg.merge_ios,
+        )
+        thr = np.where(merged.class_id == 0, cfg.conf_boat, cfg.conf_person)
+        keep = np.flatnonzero(merged.confidence >= thr)
+        keep = keep[np.argsort(-merged.confidence[keep], kind="stable")][: cfg.max_det]
+        self.last_stats = DetectStats(len(tiles), batches, infer_s, time.perf_counter() - t0)
+        if len(keep) == 0:
+            return _empty()
+        cls = merged.class_id[keep]
+        return sv.Detections(
+            xyxy=merged.xyxy[keep].astype(np.float32),
+            confidence=merged.confidence[keep].astype(np.float32),
+            class_id=cls.astype(int),
+            data={"class_name": np.array([CLASS_NAMES[int(k)] for k in cls])},
+        )
+
+
+def _empty() -> sv.Detections:
+    d = sv.Detections.empty()
+    d.data["class_name"] = np.array([], dtype=str)
+    return d
+
+
+def _decode(
+    pred: npt.NDArray[np.float32],
+    tile: Tile,
+    width: int,
+    height: int,
+    min_conf: float,
+    nms_iou: float,
+    max_det: int,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """One tile's raw head output (4 + nc) x A -> boxes in frame pixels, scores, classes, truncated."""
+    p = pred.T
+    cls_scores = p[:, 4:]
+    cls = cls_scores.argmax(axis=1)
+    conf = cls_scores[np.arange(len(p)), cls]
+    m = conf >= min_conf
+    p, cls, conf = p[m], cls[m], conf[m]
+    if len(p) == 0:
+        return np.zeros((0, 4)), np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    xy = p[:, :2].astype(np.float64)
+    half = p[:, 2:4].astype(np.float64) / 2
+    b = np.concatenate([xy - half, xy + half], axis=1)
+    # only what lies in the real (unpadded) part of the input
+    in_w, in_h = tile.width_px * tile.scale, tile.height_px * tile.scale
+    b[:, [0, 2]] = np.clip(b[:, [0, 2]], 0, in_w)
+    b[:, [1, 3]] = np.clip(b[:, [1, 3]], 0, in_h)
+    ok = (b[:, 2] - b[:, 0] > 0.5) & (b[:, 3] - b[:, 1] > 0.5)
+    b, cls, conf = b[ok], cls[ok], conf[ok]
+    keep = nms(b, conf, cls, nms_iou)[:max_det]
+    b, cls, conf = b[keep], cls[keep], conf[keep]
+    edge = 2.0
+    trunc = np.zeros(len(b), dtype=bool)
+    if tile.x0 > 0:
+        trunc |= b[:, 0] <= edge
+    if tile.y0 > 0:
+        trunc |= b[:, 1] <= edge
+    if tile.x1 < width:
+        trunc |= b[:, 2] >= in_w - edge
+    if tile.y1 < height:
+        trunc |= b[:, 3] >= in_h - edge
+    b = b / tile.scale + np.array([tile.x0, tile.y0, tile.x0, tile.y0], dtype=np.float64)
+    return b, conf.astype(np.float64), cls.astype(np.int64), trunc
+
+
+def load_detector(
+    path: str | Path | None = None,
+    state_dir: str | Path = ".shorewatch",
+    config: DetectorConfig | None = None,
+) -> BoatDetector:
+    """Load ``path`` (``.onnx`` or ``.pt``; default: the shipped model)."""
+    cfg = config or DetectorConfig()
+    p = Path(path) if path is not None else default_model_path()
+    if not p.is_file():
+        raise ModelLoadError(
+            f"model file {str(p)!r} not found; expected a .onnx or .pt boat/person detector "
+            "(the shipped one is models/shorewatch-boats.onnx; `shorewatch train` makes new ones)"
+        )
+    backend: Any
+    if p.suffix == ".onnx":
+        backend = OnnxBackend(p, cfg.threads)
+    elif p.suffix == ".pt":
+        backend = TorchBackend(p, state_dir, cfg.threads)
+    else:
+        raise ModelLoadError(f"unsupported model format {p.suffix!r} for {str(p)!r}; expected .onnx or .pt")
+    logger.info("detector loaded: %s", backend.describe())
+    return BoatDetector(backend, cfg, source=str(p))

@@ -1,0 +1,152 @@
+"""Training the boat/person detector from synthetic YOLO data (``shorewatch synth``), on CPU by
+default, resumable, and shipping the result into ``models/``.
+
+Checkpoints go to ``<state_dir>/train/<name>/weights/{last,best}.pt``; ``resume`` continues
+``last.pt`` with its own arguments. ``ship`` strips the optimizer from a checkpoint, copies it
+to ``models/shorewatch-boats.pt`` and exports ``models/shorewatch-boats.onnx`` (dynamic batch
+and size) for the fast inference path."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from detector import yolo
+from detector.errors import DatasetError, TrainingError
+from detector.export import fp16_storage
+from detector.model import MODEL_STEM, MODELS_DIR
+
+logger = logging.getLogger(__name__)
+
+
+class TrainConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data: Path = Field(description="data.yaml of a YOLO dataset (classes 0 boat, 1 person)")
+    model: str = Field("yolo11n.yaml", description="architecture yaml (from scratch) or a .pt to fine-tune")
+    name: str = Field("shorewatch", min_length=1, max_length=64, description="run name under <state>/train")
+    epochs: int = Field(30, ge=1, le=1000, description="training epochs")
+    imgsz: int = Field(
+        640, ge=64, le=2048, description="training image size (synthetic crops are 640, native scale)"
+    )
+    batch: int = Field(16, ge=1, le=512, description="images per batch")
+    workers: int = Field(2, ge=0, le=32, description="data-loader worker processes")
+    device: str = Field("cpu", description="'cpu', or a CUDA index such as '0'")
+    cache: Literal["ram", "disk", "none"] = Field("ram", description="cache decoded images")
+    fraction: float = Field(1.0, gt=0, le=1, description="fraction of the training split to use")
+    patience: int = Field(50, ge=0, le=1000, description="epochs without improvement before stopping")
+    seed: int = Field(0, ge=0, description="random seed")
+    lr0: float = Field(0.01, gt=0, le=1, description="initial learning rate")
+    # augmentation (ultralytics built-ins; sim-to-real leans on colour, scale and mosaic)
+    hsv_h: float = Field(0.02, ge=0, le=1, description="hue jitter")
+    hsv_s: float = Field(0.7, ge=0, le=1, description="saturation jitter")
+    hsv_v: float = Field(0.5, ge=0, le=1, description="brightness jitter")
+    scale: float = Field(0.5, ge=0, le=0.95, description="random rescale +/- this fraction")
+    translate: float = Field(0.1, ge=0, le=0.9, description="random translation fraction")
+    degrees: float = Field(0.0, ge=0, le=180, description="random rotation")
+    fliplr: float = Field(0.5, ge=0, le=1, description="horizontal flip probability")
+    mosaic: float = Field(1.0, ge=0, le=1, description="mosaic probability")
+    mixup: float = Field(0.0, ge=0, le=1, description="mixup probability")
+    close_mosaic: int = Field(3, ge=0, le=1000, description="last epochs without mosaic")
+
+    def hyperparameters(self) -> dict[str, Any]:
+        d = self.model_dump(exclude={"data", "model", "name", "cache"})
+        d["cache"] = False if self.cache == "none" else self.cache
+        d.update(amp=False, plots=False, val=True, verbose=False, exist_ok=True)
+        return d
+
+
+def check_dataset(data: Path) -> Path:
+    p = data / "data.yaml" if data.is_dir() else data
+    if not p.is_file():
+        raise DatasetError(f"no data.yaml at {str(p)!r}; make one with `shorewatch synth --out DIR`")
+    import yaml
+
+    meta = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    names = meta.get("names")
+    names_list = [names[k] for k in sorted(names)] if isinstance(names, dict) else list(names or [])
+    if names_list != ["boat", "person"]:
+        raise DatasetError(f"{str(p)!r} has classes {names_list}; expected ['boat', 'person']")
+    return p
+
+
+def resolved_yaml(data_yaml: Path, out_dir: Path) -> Path:
+    """A copy of ``data_yaml`` whose ``path`` is absolute (ultralytics resolves a relative
+    ``path`` against the working directory, not the yaml's folder)."""
+    import yaml
+
+    meta = yaml.safe_load(data_yaml.read_text(encoding="utf-8")) or {}
+    root = Path(meta.get("path") or ".")
+    meta["path"] = str(root if root.is_absolute() else (data_yaml.parent / root).resolve())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / "data.yaml"
+    out.write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+    return out
+
+
+def run_dir(state_dir: Path, name: str) -> Path:
+    return Path(state_dir).resolve() / "train" / name
+
+
+def train(
+    cfg: TrainConfig,
+    state_dir: Path,
+    *,
+    resume: bool = False,
+    on_epoch_end: Callable[[int, int, dict[str, float]], None] | None = None,
+) -> Path:
+    """Train (or resume ``cfg.name``); returns the best checkpoint."""
+    rd = run_dir(state_dir, cfg.name)
+    if resume:
+        last = rd / "weights" / "last.pt"
+        if not last.is_file():
+            raise TrainingError(f"nothing to resume: {str(last)!r} does not exist (start without --resume)")
+        return yolo.train(
+            state_dir=state_dir,
+            model=str(last),
+            data_yaml="",
+            project=rd.parent,
+            name=cfg.name,
+            resume_from=last,
+            on_epoch_end=on_epoch_end,
+            device=cfg.device,
+        )
+    data_yaml = resolved_yaml(check_dataset(cfg.data), rd.parent / f"{cfg.name}-data")
+    return yolo.train(
+        state_dir=state_dir,
+        model=cfg.model,
+        data_yaml=data_yaml,
+        project=rd.parent,
+        name=cfg.name,
+        on_epoch_end=on_epoch_end,
+        **cfg.hyperparameters(),
+    )
+
+
+def ship(
+    checkpoint: Path, state_dir: Path, models_dir: Path = MODELS_DIR, *, onnx: bool = True
+) -> list[Path]:
+    """Strip ``checkpoint`` into ``models/`` and export its ONNX; returns the files written."""
+    if not checkpoint.is_file():
+        raise TrainingError(f"checkpoint {str(checkpoint)!r} not found")
+    models_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(state_dir).resolve() / "ship"
+    work.mkdir(parents=True, exist_ok=True)
+    tmp = work / f"{MODEL_STEM}.pt"
+    shutil.copyfile(checkpoint, tmp)
+    yolo.strip_checkpoint(tmp, state_dir)
+    written = []
+    pt = models_dir / f"{MODEL_STEM}.pt"
+    shutil.copyfile(tmp, pt)
+    written.append(pt)
+    if onnx:
+        exported = yolo.export_onnx(tmp, state_dir)
+        dst = models_dir / f"{MODEL_STEM}.onnx"
+        fp16_storage(exported, dst)
+        written.append(dst)
+    return written

@@ -1,0 +1,127 @@
+"""The one module that imports ultralytics (lazily, after ``detector.offline.configure``).
+
+Everything ultralytics-specific is converted here, once: a ``.pt`` checkpoint becomes a plain
+torch module plus class names; training, ONNX export, optimizer stripping and the reference
+``predict`` the benchmarks compare against all go through these functions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from detector.errors import ModelLoadError, TrainingError
+from detector.offline import configure, disable_sync
+
+logger = logging.getLogger(__name__)
+
+
+def _import(state_dir: str | Path) -> Any:
+    configure(state_dir)
+    import ultralytics
+
+    disable_sync()
+    return ultralytics
+
+
+def load_torch_model(path: str | Path, state_dir: str | Path) -> tuple[Any, dict[int, str]]:
+    """A ``.pt`` checkpoint -> (fused eval-mode torch module on CPU, {class id: name})."""
+    ul = _import(state_dir)
+    p = Path(path)
+    try:
+        yolo = ul.YOLO(str(p), task="detect")
+    except Exception as exc:  # ultralytics raises many types for a bad file
+        raise ModelLoadError(f"cannot load YOLO weights {str(p)!r}: {exc}") from exc
+    net = yolo.model
+    if not hasattr(net, "fuse"):
+        raise ModelLoadError(f"{str(p)!r} is not a PyTorch detection checkpoint")
+    net = net.float().eval()
+    try:
+        net = net.fuse()
+    except Exception:  # already fused or not fusable: fine either way
+        logger.debug("model %s not fused", p)
+    for prm in net.parameters():
+        prm.requires_grad_(False)
+    return net, {int(k): str(v) for k, v in yolo.names.items()}
+
+
+def reference_predictor(
+    path: str | Path, state_dir: str | Path, **predict_kwargs: Any
+) -> Callable[[Any], Any]:
+    """ultralytics' own default ``predict`` on an image (the speed/accuracy reference)."""
+    ul = _import(state_dir)
+    yolo = ul.YOLO(str(path), task="detect")
+
+    def predict(image_bgr: Any) -> Any:
+        res = yolo.predict(image_bgr, verbose=False, **predict_kwargs)[0]
+        b = res.boxes
+        return b.xyxy.cpu().numpy(), b.conf.cpu().numpy(), b.cls.cpu().numpy().astype(int)
+
+    return predict
+
+
+def export_onnx(
+    pt_path: str | Path, state_dir: str | Path, *, imgsz: int = 640, simplify: bool = True
+) -> Path:
+    """Export to ONNX with dynamic batch and image size (next to the ``.pt``); returns its path."""
+    ul = _import(state_dir)
+    yolo = ul.YOLO(str(pt_path), task="detect")
+    out = yolo.export(format="onnx", imgsz=imgsz, dynamic=True, simplify=simplify, opset=17, device="cpu")
+    return Path(out)
+
+
+def strip_checkpoint(pt_path: str | Path, state_dir: str | Path, out_path: str | Path | None = None) -> Path:
+    """Drop the optimizer state and EMA duplicate (a ~6 MB n-size file instead of ~18 MB)."""
+    _import(state_dir)
+    from ultralytics.utils.torch_utils import strip_optimizer
+
+    out = Path(out_path) if out_path else Path(pt_path)
+    strip_optimizer(str(pt_path), str(out))
+    return out
+
+
+def new_model(model_yaml: str, state_dir: str | Path) -> Any:
+    ul = _import(state_dir)
+    return ul.YOLO(model_yaml, task="detect")
+
+
+def train(
+    *,
+    state_dir: str | Path,
+    model: str,
+    data_yaml: str | Path,
+    project: str | Path,
+    name: str,
+    resume_from: str | Path | None = None,
+    on_epoch_end: Callable[[int, int, dict[str, float]], None] | None = None,
+    **hyp: Any,
+) -> Path:
+    """Train (or resume) a detector; returns the best checkpoint path."""
+    ul = _import(state_dir)
+    if resume_from is not None:
+        if not Path(resume_from).is_file():
+            raise TrainingError(f"nothing to resume: {str(resume_from)!r} does not exist")
+        yolo = ul.YOLO(str(resume_from), task="detect")
+    else:
+        yolo = ul.YOLO(model, task="detect")
+
+    if on_epoch_end is not None:
+
+        def _cb(trainer: Any) -> None:
+            metrics = {k: float(v) for k, v in (trainer.metrics or {}).items() if isinstance(v, int | float)}
+            on_epoch_end(int(trainer.epoch) + 1, int(trainer.epochs), metrics)
+
+        yolo.add_callback("on_fit_epoch_end", _cb)
+    try:
+        if resume_from is not None:
+            yolo.train(resume=True, **({"device": hyp["device"]} if "device" in hyp else {}))
+        else:
+            yolo.train(data=str(data_yaml), project=str(project), name=name, **{"exist_ok": True, **hyp})
+    except (FileNotFoundError, RuntimeError, AssertionError) as exc:
+        raise TrainingError(f"training failed: {exc}") from exc
+    trainer = yolo.trainer
+    best = Path(trainer.best) if trainer is not None and Path(trainer.best).is_file() else None
+    if best is None:
+        raise TrainingError("training ended without a checkpoint")
+    return best

@@ -1,0 +1,119 @@
+"""BoatDetector's tiling path end to end, with the neural network replaced at its I/O seam by a
+colour-threshold "model" that answers in YOLO-head format (4 + classes rows x anchors, boxes as
+centre/size in input pixels): red blobs are boats, green blobs are people. Tiling, batching,
+coordinate mapping, the cross-tile merge and the per-class thresholds are the real code."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from detector.model import BoatDetector, DetectorConfig
+from detector.tiling import TilingConfig
+from shorewatch.types import DEFAULT_INTRINSICS, Frame, Telemetry
+
+
+class ColourModel:
+    names = ("boat", "person")
+
+    def __init__(self, boat_conf: float = 0.9, person_conf: float = 0.8) -> None:
+        self.boat_conf, self.person_conf = boat_conf, person_conf
+        self.shapes: list[tuple[int, ...]] = []
+
+    def describe(self) -> str:
+        return "colour-threshold test model"
+
+    def run(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        self.shapes.append(batch.shape)
+        outs = []
+        for img in batch:  # RGB, CHW, 0..1
+            r, g, b = img[0], img[1], img[2]
+            cols = []
+            for mask, cls in (((r > 0.8) & (g < 0.2) & (b < 0.2), 0), ((g > 0.8) & (r < 0.2) & (b < 0.2), 1)):
+                _n, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+                for x, y, w, h, _area in stats[1:]:
+                    col = np.zeros(6, np.float32)
+                    col[:4] = (x + w / 2, y + h / 2, w, h)
+                    col[4 + cls] = self.boat_conf if cls == 0 else self.person_conf
+                    cols.append(col)
+            cols += [np.zeros(6, np.float32)] * (8 - len(cols)) if len(cols) < 8 else []
+            outs.append(np.stack(cols, axis=1))
+        width = max(o.shape[1] for o in outs)
+        return np.stack([np.pad(o, ((0, 0), (0, width - o.shape[1]))) for o in outs])
+
+
+def _frame(img: npt.NDArray[np.uint8], tel: Telemetry | None = None) -> Frame:
+    intr = DEFAULT_INTRINSICS.scaled(img.shape[1], img.shape[0]) if tel else None
+    return Frame(img, 0.0, "test", 0, tel, intr)
+
+
+def test_a_boat_across_a_tile_border_is_one_detection() -> None:
+    img = np.full((1080, 2400, 3), 90, np.uint8)
+    cfg = DetectorConfig(tiling=TilingConfig(max_tile_px=640, overlap_px=32, coarse_pass=False))
+    det = BoatDetector(ColourModel(), cfg)
+    tiles = det.plan(_frame(img))
+    xs = sorted({t.x0 for t in tiles})
+    border = xs[1] + 16  # inside the overlap of the first two columns
+    cv2.rectangle(img, (border - 60, 500), (border + 70, 530), (0, 0, 255), -1)  # 131 px boat (BGR red)
+    d = det.detect(_frame(img))
+    assert len(d) == 1
+    assert d.class_id[0] == 0
+    assert d.xyxy[0] == pytest.approx([border - 60, 500, border + 71, 531], abs=1.5)
+
+
+def test_people_and_boats_map_back_to_frame_pixels_through_every_tile() -> None:
+    rng = np.random.default_rng(3)
+    img = np.full((1080, 1920, 3), 90, np.uint8)
+    truth = []
+    for k in range(12):
+        x, y = int(rng.integers(0, 1880)), int(rng.integers(0, 1050))
+        boat = k % 2 == 0
+        w, h = (30, 12) if boat else (5, 11)
+        if any(abs(x - a) < 60 and abs(y - b) < 30 for a, b, *_ in truth):
+            continue
+        cv2.rectangle(img, (x, y), (x + w - 1, y + h - 1), (0, 0, 255) if boat else (0, 255, 0), -1)
+        truth.append((x, y, x + w, y + h, 0 if boat else 1))
+    cfg = DetectorConfig(tiling=TilingConfig(max_tile_px=512, overlap_px=48, coarse_pass=True))
+    model = ColourModel()
+    d = BoatDetector(model, cfg).detect(_frame(img))
+    assert len(d) == len(truth)
+    got = sorted(
+        (round(a), round(b), int(c)) for (a, b, _, _), c in zip(d.xyxy, d.class_id, strict=True)
+    )
+    assert got == sorted((x0, y0, c) for x0, y0, _, _, c in truth)
+    assert len(model.shapes) < 12  # tiles of one shape ran batched
+
+
+@pytest.mark.parametrize(
+    ("conf_boat", "conf_person", "n_boats", "n_people"),
+    [(0.5, 0.5, 1, 1), (0.95, 0.5, 0, 1), (0.5, 0.85, 1, 0)],
+)
+def test_per_class_thresholds(conf_boat: float, conf_person: float, n_boats: int, n_people: int) -> None:
+    img = np.full((400, 600, 3), 90, np.uint8)
+    cv2.rectangle(img, (100, 100), (140, 115), (0, 0, 255), -1)
+    cv2.rectangle(img, (300, 200), (305, 212), (0, 255, 0), -1)
+    d = BoatDetector(
+        ColourModel(0.9, 0.8), DetectorConfig(conf_boat=conf_boat, conf_person=conf_person)
+    ).detect(_frame(img))
+    assert int((d.class_id == 0).sum()) == n_boats
+    assert int((d.class_id == 1).sum()) == n_people
+    assert list(d.data["class_name"]) == ["boat"] * n_boats + ["person"] * n_people or len(d) < 2
+
+
+def test_a_posed_frame_does_not_spend_compute_on_the_sky() -> None:
+    img = np.full((720, 1280, 3), 90, np.uint8)
+    cv2.rectangle(img, (600, 20), (640, 35), (0, 0, 255), -1)  # a "boat" in the sky: never looked at
+    cv2.rectangle(img, (600, 600), (640, 615), (0, 0, 255), -1)  # a boat near the bottom
+    tel = Telemetry(timestamp_s=0, lat_deg=50.88, lon_deg=1.66, alt_m=60, heading_deg=0, gimbal_pitch_deg=-10)
+    model = ColourModel()
+    det = BoatDetector(model, DetectorConfig(tiling=TilingConfig(coarse_pass=False)))
+    d = det.detect(_frame(img, tel))
+    assert len(d) == 1 and d.xyxy[0][1] > 500
+    assert min(t.y0 for t in det.plan(_frame(img, tel))) > 100
+
+
+def test_an_empty_frame_gives_empty_typed_detections() -> None:
+    d = BoatDetector(ColourModel()).detect(_frame(np.zeros((200, 300, 3), np.uint8)))
+    assert len(d) == 0 and d.xyxy.shape == (0, 4)
