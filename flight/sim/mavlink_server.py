@@ -307,6 +307,10 @@ class MavlinkServer:
                 self.handle(c, m)
             except Exception:  # never let one bad message take the vehicle down
                 logger.exception("[%s] error handling %s", self.vehicle.vehicle_id, m.get_type())
+        # answer at once (the mission protocol is request/response)
+        for cl in list(self.clients):
+            if cl.outbuf:
+                self._flush(cl)
 
     def on_writable(self, c: Client) -> None:
         self._flush(c)
