@@ -1,0 +1,267 @@
+"""The simulated world, its camera and its scenarios (issue 5)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flight.sim.camera import Look, SimCamera
+from flight.sim.render import ScriptedFlight, record_clip
+from flight.sim.scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario
+from flight.sim.world import World, WorldError, WorldObject
+from shorewatch.camera import CameraPose, pixels_to_ground, project
+from shorewatch.site import load_site
+from shorewatch.types import CameraIntrinsics, Telemetry
+
+SITE = load_site(None)
+SMALL = CameraIntrinsics.from_hfov(320, 180, 84.0)
+# a plain look: no noise, no blur, no glint, no haze, no clouds, flat sea colour
+PLAIN = Look(noise_sigma=0.0, glint=0.0, haze_km=1e6, clouds=0.0, shadows=1.0, sea_state=0.0)
+
+
+def _tel(world: World, east: float, north: float, alt: float, yaw: float, pitch: float, t: float = 0.0) -> Telemetry:
+    lat, lon = world.site.frame.to_geo(east, north)
+    return Telemetry(timestamp_s=t, lat_deg=lat, lon_deg=lon, alt_m=alt, heading_deg=yaw, gimbal_pitch_deg=pitch)
+
+
+@pytest.fixture(scope="module")
+def empty_world() -> World:
+    return World(SITE, Scenario(name="empty"), seed=0)
+
+
+def test_builtin_scenarios_load() -> None:
+    names = builtin_scenarios()
+    assert {"dawn_launch_wissant", "boat_at_sea", "empty_beach", "person_in_water"} <= set(names)
+    for n in names:
+        assert load_scenario(n).name == n
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("name: x\nduration_s: -3\n", "duration_s"),
+        ("name: x\nactors:\n  - type: launch\n    people: 500\n", "people"),
+        ("name: x\nactors:\n  - type: submarine\n", "type"),
+        ("name: x\nbogus: 1\n", "bogus"),
+        ("- just\n- a list\n", "mapping"),
+        ("name: x\n  bad: [indent\n", "YAML"),
+        ("name: x\ndrone:\n  gimbal_pitch_deg: 20\n", "gimbal_pitch_deg"),
+    ],
+)
+def test_bad_scenarios_are_refused_with_the_reason(tmp_path: Path, text: str, reason: str) -> None:
+    p = tmp_path / "s.yaml"
+    p.write_text(text)
+    with pytest.raises(ScenarioError, match=reason):
+        load_scenario(p)
+
+
+def test_missing_scenario_names_the_builtins() -> None:
+    with pytest.raises(ScenarioError, match="dawn_launch_wissant"):
+        load_scenario("no_such_scenario")
+
+
+def test_unknown_anchor_is_a_world_error() -> None:
+    sc = Scenario.model_validate({"name": "x", "actors": [{"type": "swimmer", "anchor": "Atlantis"}]})
+    with pytest.raises(WorldError, match="Atlantis"):
+        World(SITE, sc, seed=0)
+
+
+def test_truth_launch_in_the_launch_scenario() -> None:
+    sc = load_scenario("dawn_launch_wissant")
+    w = World(SITE, sc, seed=0)
+    assert w.truth_launch() is None
+    t_water = w.planned_launch_time_s()
+    assert t_water is not None and 45 <= t_water <= 150  # "a minute or two after start"
+    w.step_to(t_water - 1.0)
+    assert w.truth_launch() is None
+    boat = next(o for o in w.objects if o.class_name == "boat")
+    assert not boat.in_water
+    w.step_to(t_water + 1.0)
+    tl = w.truth_launch()
+    assert tl is not None and tl.timestamp_s == pytest.approx(t_water)
+    # near the Wissant launch point, on the waterline
+    assert abs(tl.lat_deg - 50.885) < 0.01 and abs(tl.lon_deg - 1.664) < 0.015
+    assert abs(float(w.sdist(tl.east_m, tl.north_m))) < 15.0
+    boat = next(o for o in w.objects if o.class_name == "boat")
+    assert boat.in_water
+    # later the boat is at sea with people aboard
+    w.step_to(sc.duration_s)
+    boat = next(o for o in w.objects if o.class_name == "boat")
+    assert float(w.sdist(boat.east_m, boat.north_m)) < -50 and boat.people > 0
+    assert World(SITE, load_scenario("empty_beach"), 0).truth_launch() is None
+
+
+def test_the_launch_is_in_view_of_the_scripted_drone() -> None:
+    sc = load_scenario("dawn_launch_wissant")
+    w = World(SITE, sc, seed=0)
+    cam = SimCamera(w, seed=0)  # full 1280x720: people at 60 m are a few pixels tall
+    fl = ScriptedFlight(w, sc.drone)
+    t = w.planned_launch_time_s()
+    assert t is not None
+    w.step_to(t)
+    _, gts = cam.render(fl.telemetry(t))
+    assert any(g.class_name == "boat" for g in gts)
+    assert sum(g.class_name == "person" for g in gts) >= 5
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    alt=st.floats(5, 120), yaw=st.floats(0, 360), pitch=st.floats(-90, -8),
+    u=st.floats(10, 310), v=st.floats(0.3, 0.98),
+)
+def test_a_ground_object_is_drawn_where_the_camera_model_projects_it(
+    empty_world: World, alt: float, yaw: float, pitch: float, u: float, v: float
+) -> None:
+    """Put a swimmer's head at the ground point under a random pixel; its box must contain that pixel."""
+    cam = SimCamera(empty_world, SMALL, seed=0, look=PLAIN, effects=False)
+    cam.draw_structures = False
+    pose = CameraPose(0.0, 0.0, alt, yaw, pitch)
+    horizon = cam._horizon(pose)
+    vv = max(horizon + 10, 0) + v * (180 - max(horizon + 10, 0))
+    if vv >= 179:
+        return
+    g, ok = pixels_to_ground([[u, vv]], pose, SMALL)
+    assert ok[0]
+    px, front = project([[g[0, 0], g[0, 1], 0.0]], pose, SMALL)
+    assert front[0] and px[0] == pytest.approx([u, vv], abs=1e-6)
+    empty_world.objects = []
+    cam.extra_objects = [WorldObject(1, "boat", "inflatable", float(g[0, 0]), float(g[0, 1]), 0.0, 8.0, 2.5, 0.5)]
+    _, gts = cam.render(_tel(empty_world, 0.0, 0.0, alt, yaw, pitch))
+    if not gts:  # smaller than 2 px: too far to be labelled
+        d = float(np.hypot(g[0, 0], g[0, 1]))
+        assert 8.0 * SMALL.fx_px / d < 3.0
+        return
+    x0, y0, x1, y1 = gts[0].xyxy
+    assert x0 - 1 <= u <= x1 + 1 and y0 - 1 <= vv <= y1 + 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "cls", "alt", "pitch"),
+    [
+        ("inflatable", "boat", 40, -90), ("fishing", "boat", 60, -30), ("sailboat", "boat", 60, -20),
+        ("rib", "boat", 30, -50), ("walker", "person", 12, -30), ("walker", "person", 20, -90),
+        ("swimmer", "person", 10, -60),
+    ],
+)
+def test_ground_truth_box_matches_the_rendered_pixels(empty_world: World, kind: str, cls: str, alt: float, pitch: float) -> None:
+    """Render one object on a plain background: its box is the extent of the changed pixels."""
+    cam = SimCamera(empty_world, SMALL, seed=0, look=PLAIN, effects=False)
+    cam.draw_structures = False
+    empty_world.objects = []
+    # look at a sea point well offshore (flat colour, no surf) from a pose in front of it
+    fr = empty_world.shore_frame("Wissant")
+    te, tn = fr.to_local(0.0, 900.0)
+    yaw = fr.seaward_heading_deg()
+    dist = alt / math.tan(math.radians(-pitch)) if pitch > -89.9 else 0.0
+    ce = float(te) - dist * math.sin(math.radians(yaw))
+    cn = float(tn) - dist * math.cos(math.radians(yaw))
+    tel = _tel(empty_world, ce, cn, alt, yaw, pitch)
+    bg, _ = cam.render(tel)
+    size = {"boat": (8.0, 2.6, 0.8), "person": (0.5, 0.35, 1.75)}[cls]
+    obj = WorldObject(7, cls, kind, float(te), float(tn), 30.0, *size, in_water=kind == "swimmer")
+    cam.extra_objects = [obj]
+    fg, gts = cam.render(tel)
+    assert len(gts) == 1 and gts[0].object_id == 7 and gts[0].class_name == cls
+    diff = np.abs(fg.image.astype(int) - bg.image.astype(int)).max(axis=2) > 12
+    ys, xs = np.nonzero(diff)
+    assert len(xs) > 0
+    x0, y0, x1, y1 = gts[0].xyxy
+    # the box is tight around the object's pixels (anti-aliasing allows ~1.5 px)
+    assert xs.min() >= x0 - 1.5 and xs.max() + 1 <= x1 + 1.5
+    assert ys.min() >= y0 - 1.5 and ys.max() + 1 <= y1 + 1.5
+    assert xs.min() <= x0 + 1.5 and xs.max() + 1 >= x1 - 1.5
+    assert ys.min() <= y0 + 1.5 and ys.max() + 1 >= y1 - 1.5
+    lat, lon = empty_world.site.frame.to_geo(float(te), float(tn))
+    assert gts[0].lat_deg == pytest.approx(lat) and gts[0].lon_deg == pytest.approx(lon)
+
+
+def test_occlusion_is_reported(empty_world: World) -> None:
+    cam = SimCamera(empty_world, SMALL, seed=0, look=PLAIN, effects=False)
+    cam.draw_structures = False
+    empty_world.objects = []
+    fr = empty_world.shore_frame("Wissant")
+    te, tn = fr.to_local(0.0, 900.0)
+    yaw = fr.seaward_heading_deg()
+    ce = float(te) - 30 * math.sin(math.radians(yaw))
+    cn = float(tn) - 30 * math.cos(math.radians(yaw))
+    far = WorldObject(1, "person", "walker", float(te), float(tn), 0, 0.5, 0.35, 1.75)
+    # a boat between the camera and the person hides it
+    ne = float(te) - 8 * math.sin(math.radians(yaw))
+    nn = float(tn) - 8 * math.cos(math.radians(yaw))
+    near = WorldObject(2, "boat", "fishing", ne, nn, yaw + 90, 14.0, 4.6, 1.6)
+    cam.extra_objects = [far, near]
+    _, gts = cam.render(_tel(empty_world, ce, cn, 3.0, yaw, -5))
+    person = [g for g in gts if g.object_id == 1]
+    assert not person or person[0].occlusion > 0.5
+    assert any(g.object_id == 2 and g.occlusion == 0 for g in gts)
+
+
+def test_same_seed_same_frames_different_seed_different_noise() -> None:
+    sc = load_scenario("dawn_launch_wissant")
+
+    def frames(seed: int) -> list[np.ndarray]:
+        w = World(SITE, sc, seed)
+        cam = SimCamera(w, SMALL, seed=seed)
+        fl = ScriptedFlight(w, sc.drone)
+        out = []
+        for t in (0.0, 60.0, 100.0):
+            w.step_to(t)
+            f, _ = cam.render(fl.telemetry(t))
+            out.append(f.image)
+        return out
+
+    a, b, c = frames(3), frames(3), frames(4)
+    for x, y in zip(a, b, strict=True):
+        assert np.array_equal(x, y)
+    assert any(not np.array_equal(x, y) for x, y in zip(a, c, strict=True))
+
+
+def test_horizon_and_sky_in_oblique_views(empty_world: World) -> None:
+    cam = SimCamera(empty_world, SMALL, seed=0, effects=False)
+    empty_world.objects = []
+    f, _ = cam.render(_tel(empty_world, 0.0, -2000.0, 30.0, 330.0, -5.0))
+    pose = cam.pose(f.telemetry)  # type: ignore[arg-type]
+    hv = cam._horizon(pose)
+    assert 0 < hv < 180
+    sky = f.image[: int(hv) - 3].astype(float)
+    ground = f.image[int(hv) + 5:].astype(float)
+    assert sky.mean() > ground.mean()  # bright sky over darker sea/land
+    with pytest.raises(ValueError, match="altitude"):
+        cam.render(_tel(empty_world, 0.0, 0.0, 0.0, 0.0, -30.0))
+
+
+def test_world_time_is_validated() -> None:
+    w = World(SITE, load_scenario("empty_beach"), 0)
+    with pytest.raises(WorldError, match="time"):
+        w.step_to(-1.0)
+    walkers = [o for o in w.step_to(10.0) if o.kind == "walker"]
+    assert len(walkers) == 14
+
+
+def test_record_clip_writes_video_truth_tracks_and_telemetry(tmp_path: Path) -> None:
+    import json
+
+    import cv2
+
+    sc = load_scenario("person_in_water")
+    out = tmp_path / "clip.mp4"
+    info = record_clip(sc, out, seconds=1.0, seed=1, width_px=320, height_px=180)
+    assert info.frames == 10 and info.codec in ("avc1", "mp4v")
+    cap = cv2.VideoCapture(str(out))
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    assert n == 10
+    gt = json.loads((tmp_path / "clip.gt.json").read_text())
+    assert len(gt["frames_gt"]) == 10 and gt["truth_launch"] is None
+    assert any(o["kind"] == "swimmer" for fr in gt["frames_gt"] for o in fr["objects"])
+    tel = [json.loads(line) for line in (tmp_path / "clip.telemetry.jsonl").read_text().splitlines()]
+    assert [t["frame"] for t in tel] == list(range(10))
+    assert tel[5]["timestamp_s"] == pytest.approx(0.5)
+    mot = (tmp_path / "clip.mot.txt").read_text().splitlines()
+    assert mot and all(len(line.split(",")) == 9 for line in mot)
