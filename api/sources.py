@@ -8,6 +8,9 @@ A clip is ``NAME.mp4`` (or any container OpenCV's FFmpeg backend decodes: .mp4 .
   per-frame keys may be missing. ``"truth"`` / ``"ground_truth"`` are accepted for ``objects``.
 * ``NAME.telemetry.jsonl`` / ``NAME.truth.jsonl`` (or ``.json`` lists): one record per frame
   with ``index`` (or ``frame``) and ``timestamp_s``, plus the Telemetry fields / ``objects``.
+* ``NAME.gt.json`` as ``flight.sim.render.record_clip`` writes it: ``fps``, ``intrinsics`` and
+  ``frames_gt`` (per frame: ``frame``, ``timestamp_s``, ``objects`` with ``id``, ``class``,
+  ``xyxy``, ``lat``, ``lon``...).
 
 ``VideoFileSource`` is a ``shorewatch.protocols.FrameSource``: it yields ``Frame`` objects with
 the telemetry sample recorded for that frame and the camera intrinsics scaled to the image size,
@@ -150,7 +153,8 @@ def _telemetry(d: Any) -> Telemetry | None:
 def _truth(d: Any) -> GroundTruthObject | None:
     if not isinstance(d, dict):
         return None
-    kw = {k: v for k, v in d.items() if k in _GT_FIELDS}
+    aliases = {"id": "object_id", "class": "class_name", "lat": "lat_deg", "lon": "lon_deg"}
+    kw = {aliases.get(k, k): v for k, v in d.items() if aliases.get(k, k) in _GT_FIELDS}
     if "class_name" not in kw and "class_id" in d:
         kw["class_name"] = ("boat", "person")[int(d["class_id"])]
     if "xyxy" in kw:
@@ -230,7 +234,7 @@ class Sidecar:
                                 "width_px", "height_px", "fx_px", "fy_px", "cx_px", "cy_px")})
                     except (KeyError, TypeError, ValueError) as exc:
                         logger.warning("%s: ignoring bad intrinsics: %s", cand, exc)
-                for key in ("frames", "records", "telemetry", "truth", "ground_truth"):
+                for key in ("frames", "frames_gt", "records", "telemetry", "truth", "ground_truth"):
                     if isinstance(data.get(key), list):
                         sc._add_frames(data[key])
             else:
@@ -321,6 +325,12 @@ class VideoFileSource:
                     break
             if emitted == 0 and not self._closed:
                 raise CorruptClip(f"{self.path.name}: no frame decodes")
+            declared = self.info.frame_count
+            if not self._closed and self.max_frames is None and idx < declared - max(1, declared // 100):
+                raise CorruptClip(
+                    f"{self.path.name}: truncated or corrupt: only {idx} of the {declared} frames its "
+                    "header declares decode"
+                )
         finally:
             cap.release()
 
