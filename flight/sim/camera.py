@@ -723,7 +723,7 @@ class SimCamera:
     # -- objects ---------------------------------------------------------------------------------
     def render(self, telemetry: Telemetry, *, scenario_time_s: float | None = None,
                look: Look | None = None) -> tuple[Frame, list[GroundTruthObject]]:
-        """Render one frame and its ground truth (boats and people whose box is at least 2 px)."""
+        """Render one frame and its ground truth (boats and people whose box covers at least 4 px)."""
         if scenario_time_s is not None:
             self.world.step_to(scenario_time_s)
         look = look or self.look
@@ -852,7 +852,7 @@ class SimCamera:
             x0, y0 = allp.min(axis=0)
             x1, y1 = allp.max(axis=0)
             cx0, cy0, cx1, cy1 = max(x0, 0.0), max(y0, 0.0), min(x1, float(W)), min(y1, float(H))
-            if cx1 - cx0 < 2 or cy1 - cy0 < 2:
+            if cx1 - cx0 < 1 or cy1 - cy0 < 1 or (cx1 - cx0) * (cy1 - cy0) < 4:
                 continue
             ix0, iy0, ix1, iy1 = int(cx0), int(cy0), int(math.ceil(cx1)), int(math.ceil(cy1))
             own = np.zeros((iy1 - iy0 + 1, ix1 - ix0 + 1), np.uint8)
