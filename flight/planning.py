@@ -14,6 +14,7 @@ Errors: ``flight.errors.PlanError`` naming the input that cannot work.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections.abc import Sequence
@@ -313,7 +314,7 @@ def _strip(route: LineString, side: int, near_m: float, far_m: float) -> Polygon
     far_m = min(far_m, near_m + 3000.0)
     quads = []
     cs = np.asarray(route.coords)
-    for (x0, y0), (x1, y1) in zip(cs[:-1], cs[1:], strict=False):
+    for (x0, y0), (x1, y1) in itertools.pairwise(cs):
         dx, dy = x1 - x0, y1 - y0
         norm = math.hypot(dx, dy)
         if norm < 1e-6:

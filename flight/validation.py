@@ -168,9 +168,7 @@ def validate_plan(
     frame = site.frame if site else LocalFrame(h.lat_deg, h.lon_deg)
     idx_of_point = [0]
     for i, it in enumerate(plan.items, start=1):
-        if it.has_position or it.command == CMD_NAV_TAKEOFF:
-            idx_of_point.append(i)
-        elif it.command == 20:  # RTL
+        if it.has_position or it.command == CMD_NAV_TAKEOFF or it.command == 20:
             idx_of_point.append(i)
     pts = plan.nav_points()
     local = [frame.to_local(p.lat_deg, p.lon_deg) for p in pts]

@@ -247,7 +247,7 @@ class Drone:
                     f"({n - 1} attempts): {last}"
                 )
             try:
-                v = await self._run(lambda: self._connect_blocking(max(left, 5.0)), max(left, 5.0) + 5, "connect")
+                v = await self._run(lambda to=max(left, 5.0): self._connect_blocking(to), max(left, 5.0) + 5, "connect")
             except (ConnectError, CommandTimeout, OSError, dronekit.APIException) as exc:
                 last = exc
                 logger.info("%s: connect attempt %d failed: %s", self.drone_id, n, exc)
@@ -270,7 +270,7 @@ class Drone:
             wait_ready=True,
             timeout=timeout_s,
             heartbeat_timeout=timeout_s,
-            rate=max(1, int(math.ceil(self.telemetry_hz))),
+            rate=max(1, math.ceil(self.telemetry_hz)),
             source_system=self.source_system,
             still_waiting_callback=lambda atts: logger.debug("%s waiting for %s", self.drone_id, atts),
         )
@@ -909,7 +909,7 @@ class Drone:
 
             start = bearing_deg(lat_deg, lon_deg, t.lat_deg, t.lon_deg)
         deadline = time.monotonic() + timeout_s
-        n = max(1, int(round(points_per_lap * laps)))
+        n = max(1, round(points_per_lap * laps))
         for k in range(n + 1):
             lat, lon = offset(lat_deg, lon_deg, start + 360.0 * k / points_per_lap, radius_m)
             left = deadline - time.monotonic()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from shapely.geometry import LineString, Point, Polygon
 from shapely import affinity
+from shapely.geometry import LineString, Point, Polygon
 
 from flight.errors import PlanError
 from flight.planning import (
@@ -130,7 +131,7 @@ def test_survey_lanes_cover_the_polygon(area, spacing, angle):
     swath = unary_union([ln.buffer(spacing / 2 + 0.01, cap_style="flat") for ln in lanes])
     assert area.difference(swath).area <= 1e-3 * area.area + 1.0
     # lanes are spaced `spacing` apart and alternate direction (boustrophedon)
-    for a, b in zip(lanes, lanes[1:]):
+    for a, b in itertools.pairwise(lanes):
         (ax0, ay0), (ax1, ay1) = a.coords
         (bx0, by0), (bx1, by1) = b.coords
         if a.length > 1 and b.length > 1:
@@ -173,9 +174,9 @@ def test_legs_fit_the_battery_and_cover_the_route() -> None:
     for leg in legs:
         assert leg.stats.duration_s <= bat.usable_s + 1e-6
     # consecutive legs join up: the last waypoint of one is the first of the next
-    for a, b in zip(legs, legs[1:]):
+    for a, b in itertools.pairwise(legs):
         wa = [it for it in a.items if it.command == CMD_NAV_WAYPOINT][-1]
-        wb = [it for it in b.items if it.command == CMD_NAV_WAYPOINT][0]
+        wb = next(it for it in b.items if it.command == CMD_NAV_WAYPOINT)
         assert (wa.lat_deg, wa.lon_deg) == pytest.approx((wb.lat_deg, wb.lon_deg), abs=1e-7)
 
 

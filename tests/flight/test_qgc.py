@@ -11,7 +11,7 @@ from shapely.geometry import Polygon
 
 from flight.errors import PlanFormatError, PlanValidationError
 from flight.planning import CMD_NAV_WAYPOINT, BatteryModel, GeoPoint, MissionItem, corridor_patrol
-from flight.qgc import load_plan, plan_from_qgc, plan_to_qgc, route_geojson, save_plan
+from flight.qgc import load_plan, plan_from_qgc, route_geojson, save_plan
 from flight.validation import check_area, check_plan, validate_plan
 from shorewatch.site import load_site
 
