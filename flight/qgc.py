@@ -171,7 +171,8 @@ def plan_from_qgc(doc: Any, *, name: str = "imported", battery: BatteryModel | N
             rally.append(GeoPoint(float(pt[0]), float(pt[1]), float(pt[2]) if len(pt) > 2 else 0.0))
         except Exception as exc:
             raise PlanFormatError(f"rallyPoints point #{j + 1}: expected [lat, lon, alt]: {exc}") from exc
-    meta = doc.get("shorewatch") if isinstance(doc.get("shorewatch"), dict) else {}
+    raw_meta = doc.get("shorewatch")
+    meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
     alt = max((it.alt_m for it in items if it.command in NAV_WITH_POSITION), default=0.0)
     takeoff = next((it.alt_m for it in items if it.command == CMD_NAV_TAKEOFF), alt)
     plan = MissionPlan(
@@ -181,7 +182,7 @@ def plan_from_qgc(doc: Any, *, name: str = "imported", battery: BatteryModel | N
         items=tuple(items),
         altitude_m=float(meta.get("altitude_m") or takeoff or alt),
         cruise_speed_mps=float(mission.get("cruiseSpeed") or 10.0),
-        gimbal_pitch_deg=float(meta.get("gimbal_pitch_deg") if meta.get("gimbal_pitch_deg") is not None else -90.0),
+        gimbal_pitch_deg=float(meta["gimbal_pitch_deg"]) if meta.get("gimbal_pitch_deg") is not None else -90.0,
         geofence=fence,
         exclusions=tuple(exclusions),
         rally_points=tuple(rally),

@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import enum
 import errno
+import functools
 import logging
 import math
 import socket
@@ -247,7 +248,8 @@ class Drone:
                     f"({n - 1} attempts): {last}"
                 )
             try:
-                v = await self._run(lambda to=max(left, 5.0): self._connect_blocking(to), max(left, 5.0) + 5, "connect")
+                to = max(left, 5.0)
+                v = await self._run(functools.partial(self._connect_blocking, to), to + 5, "connect")
             except (ConnectError, CommandTimeout, OSError, dronekit.APIException) as exc:
                 last = exc
                 logger.info("%s: connect attempt %d failed: %s", self.drone_id, n, exc)
