@@ -89,6 +89,7 @@ async function login(token) {
   const views = VIEWS_BY_ROLE[me.role] || [];
   document.querySelectorAll("#tabs button").forEach((b) => b.hidden = !views.includes(b.dataset.view));
   if (!views.length) { toast(`role ${me.role} has no dashboard view`); return; }
+  $("conn").hidden = !views.some((v) => v === "patrol" || v === "pilot");
   if (!S.site) {
     S.site = await api("/site.geojson");
     S.map = new SiteMap($("map"), S.site);
@@ -269,12 +270,13 @@ function connectTelemetry() {
   if (S.telWs) return;
   const ws = new WebSocket(wsUrl("/ws/telemetry"));
   S.telWs = ws;
+  ws.onopen = () => $("conn").classList.add("up");
   ws.onmessage = (ev) => {
     const m = JSON.parse(ev.data);
     if (m.type === "drone") updateDrone(m.drone);
     else if (m.type === "mission") upsertMission(m.mission);
   };
-  ws.onclose = () => { S.telWs = null; setTimeout(() => S.me && connectTelemetry(), 1500); };
+  ws.onclose = () => { S.telWs = null; if (!S.alertWs) $("conn").classList.remove("up"); setTimeout(() => S.me && connectTelemetry(), 1500); };
 }
 
 function updateDrone(d) {
@@ -293,7 +295,7 @@ function renderDrones() {
     li.innerHTML = `<span class="title">${esc(d.id)}</span>
       <span class="${d.link_ok ? "link-ok" : "link-lost"}">${d.link_ok ? "link ok" : esc(d.state || "no link")}</span>
       <span class="meta">${esc(t.mode || "–")} · ${t.armed ? "armed" : "disarmed"} · alt ${t.rel_alt_m != null ? t.rel_alt_m.toFixed(0) : "–"} m ·
-        ${t.ground_speed_mps != null ? t.ground_speed_mps.toFixed(1) : "–"} m/s · <span class="battery">🔋 ${t.battery_pct != null ? Math.round(t.battery_pct) : "–"} %</span>
+        ${t.ground_speed_mps != null ? t.ground_speed_mps.toFixed(1) : "–"} m/s · <span class="battery">battery ${t.battery_pct != null ? Math.round(t.battery_pct) : "–"} %</span>
         ${d.mission_id ? ` · mission ${esc(d.mission_id)}` : ""}</span>`;
     li.onclick = () => t.lat_deg != null && S.map.centerOn(t.lon_deg, t.lat_deg);
     return li;
@@ -516,7 +518,7 @@ function init() {
   });
   $("show-resolved").onchange = () => { renderAlertList(); renderMapAlerts(); };
   const st = $("sound-toggle");
-  const paintSound = () => st.textContent = S.sound ? "🔔 on" : "🔕 off";
+  const paintSound = () => st.textContent = S.sound ? "Sound on" : "Sound off";
   paintSound();
   st.onclick = () => { S.sound = !S.sound; localStorage.setItem("shorewatch.sound", S.sound ? "on" : "off"); unlockAudio(); paintSound(); };
   document.addEventListener("pointerdown", unlockAudio, { once: true });

@@ -31,7 +31,7 @@ export class SiteMap {
     this._setOrigin();
     this._drawSite();
     this._bindPanZoom();
-    new ResizeObserver(() => { if (!this._fitted) this.fit(); else this._apply(); }).observe(container);
+    new ResizeObserver(() => this._resized()).observe(container);
   }
 
   _setOrigin() {
@@ -110,6 +110,19 @@ export class SiteMap {
     this.tx = w / 2 - this.k * (x0 + x1) / 2;
     this.ty = h / 2 - this.k * (y0 + y1) / 2;
     this._fitted = true;
+    this._apply();
+  }
+
+  /** Keep the same place in the middle (and about the same extent) when the map is resized. */
+  _resized() {
+    const w = this.container.clientWidth, h = this.container.clientHeight;
+    if (!w || !h) return;
+    if (!this._fitted || !this._size) { this._size = [w, h]; this.fit(); return; }
+    const [w0, h0] = this._size;
+    const cx = (w0 / 2 - this.tx) / this.k, cy = (h0 / 2 - this.ty) / this.k;
+    this.k *= Math.min(w / w0, h / h0);
+    this.tx = w / 2 - this.k * cx; this.ty = h / 2 - this.k * cy;
+    this._size = [w, h];
     this._apply();
   }
 
