@@ -193,6 +193,7 @@ class Drone:
         self._watchdog: asyncio.Task[None] | None = None
         self._done: asyncio.Event | None = None  # created by start_mission (needs the loop)
         self._closing = False
+        self.connect_attempts = 0  # attempts made by connect() so far
 
     # ------------------------------------------------------------------ plumbing
     async def _run(self, fn: Callable[[], T], timeout_s: float, what: str) -> T:
@@ -241,6 +242,7 @@ class Drone:
         last: Exception | None = None
         while True:
             n += 1
+            self.connect_attempts += 1
             left = deadline - time.monotonic()
             if left <= 0 or (attempts and n > attempts):
                 raise ConnectError(

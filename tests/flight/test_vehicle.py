@@ -41,6 +41,11 @@ def _free_base_port(instances: int = 1) -> int:
     raise RuntimeError("no free ports")
 
 
+async def _until(cond) -> None:
+    while not cond():
+        await asyncio.sleep(0.02)
+
+
 def _short_patrol(**kw):
     args = dict(start_m=4000, end_m=4800, standoff_m=100, altitude_m=40, speed_mps=15, home=HOME)
     args.update(kw)
@@ -182,3 +187,53 @@ async def test_two_drones_patrol_their_own_sectors_at_once() -> None:
             assert all(s.current_item == s.total_items for s in st.values())
         finally:
             await ctl.close()
+
+
+async def test_pause_resume_goto_orbit_and_recall(sim) -> None:
+    d = await _connected(sim.connection_strings[0])
+    try:
+        await d.start_mission(_short_patrol(laps=3), site=SITE)
+        await d.wait_for(lambda s: s.current_item >= 4, 30, "first waypoint")
+        await d.pause()
+        assert d.status.mode == "LOITER" and d.status.mission == MissionState.PAUSED
+        item = d.status.current_item
+        await d.resume()
+        assert d.status.mode == "AUTO" and d.status.mission == MissionState.RUNNING
+        assert d.status.current_item >= item  # continues where it was
+        # GUIDED: go to a point 150 m north-west of home at 30 m, then orbit it
+        from shorewatch.geo import distance_m, offset
+
+        lat, lon = offset(HOME.lat_deg, HOME.lon_deg, 315, 150)
+        await d.goto(lat, lon, 30, speed_mps=12, timeout_s=30)
+        t = d.status.telemetry
+        assert d.status.mode == "GUIDED" and distance_m(t.lat_deg, t.lon_deg, lat, lon) <= 3.0
+        await d.orbit(lat, lon, 40, 30, speed_mps=10, laps=0.5, points_per_lap=8, timeout_s=60)
+        t = d.status.telemetry
+        assert distance_m(t.lat_deg, t.lon_deg, lat, lon) == pytest.approx(40, abs=8)
+        await d.rtl()
+        assert d.status.mission == MissionState.RECALLED
+        await d.wait_for(lambda s: not s.armed, 60, "landed after RTL")
+        t = d.status.telemetry
+        assert distance_m(t.lat_deg, t.lon_deg, HOME.lat_deg, HOME.lon_deg) < 10
+    finally:
+        await d.close()
+
+
+async def test_connect_retries_until_the_vehicle_is_up_and_fails_clearly_when_it_never_is() -> None:
+    from flight.errors import ConnectError
+
+    base = _free_base_port(1)
+    with pytest.raises(ConnectError, match=f"could not connect to tcp:127.0.0.1:{base}"):
+        await Drone(f"tcp:127.0.0.1:{base}").connect(timeout_s=1.5)
+    fleet = SimFleet(1, speedup=SPEEDUP, base_port=base, site=SITE)
+    d = Drone(f"tcp:127.0.0.1:{base}")
+    task = asyncio.create_task(d.connect(timeout_s=30))
+    try:
+        # the first attempt fails against the closed port; a later one finds the vehicle
+        await asyncio.wait_for(_until(lambda: d.connect_attempts >= 2), 10)
+        fleet.start()
+        await asyncio.wait_for(task, 35)
+        assert d.status.link == LinkState.CONNECTED and d.status.mode == "STABILIZE"
+    finally:
+        await d.close()
+        fleet.stop()
