@@ -304,7 +304,7 @@ class _Canvas:
         """Cast the shadow of points (z > 0) onto z = 0 as a darkened polygon (with the base)."""
         if self.look.shadows >= 0.95 or self.look.sun_elev_deg < 2:
             return
-        s = sun_vector(replace(self.look, sun_elev_deg=max(self.look.sun_elev_deg, 14.0)))
+        s = sun_vector(replace(self.look, sun_elev_deg=max(self.look.sun_elev_deg, 25.0)))
         k = pts_world_top[:, 2:3] / s[2]
         shadow = pts_world_top[:, :2] - k * s[None, :2]
         pts = np.vstack([np.column_stack([shadow, np.zeros(len(shadow))]), base_world])
@@ -471,7 +471,7 @@ def _draw_boat(cv: _Canvas, o: WorldObject, t_s: float) -> None:
         bow = _to_world(np.array([[L * 0.48, 0]]), o, fb)[0]
         sp, ok3 = cv.proj(np.vstack([m0, m1, boom, bow, m0 + [0, 0, 1.0]]))
         if ok3:
-            sails_up = rng.random() < 0.8
+            sails_up = rng.random() < (0.8 if o.speed_mps > 0.3 else 0.15)
             sail_c = (245, 245, 245) if rng.random() < 0.85 else (200, 210, 230)
             if sails_up:
                 cv.poly(oid, sp[[1, 4, 2]], sail_c)
@@ -516,6 +516,14 @@ def _draw_misc(cv: _Canvas, o: WorldObject) -> None:
             cv.line(0, px[-1], px[:-1].mean(axis=0), (200, 200, 200), 1.0)
             c = [(40, 40, 220), (240, 240, 240), (0, 160, 250), (160, 60, 20), (60, 200, 220)][int(rng.integers(5))]
             cv.poly(0, px[:-1], c, record=False)
+    elif k == "pier":  # a jetty / harbour wall: a long low box (length_m x beam_m x height_m)
+        foot = _box_corners(0, 0, o.length_m, o.beam_m)
+        c3 = np.vstack([_to_world(foot, o, 0.0), _to_world(foot, o, o.height_m)])
+        px, ok = cv.proj(c3)
+        if ok:
+            c = [(150, 150, 150), (120, 125, 130), (90, 110, 130), (170, 170, 165)][int(rng.integers(4))]
+            cv.hull_fill(0, px, _shade(c, 0.7), record=False)
+            cv.poly(0, px[4:], c, record=False)
     elif k == "towel":
         px, ok = cv.proj(_to_world(_box_corners(0, 0, 1.8, 0.9), o, 0.0))
         if ok:
@@ -668,14 +676,22 @@ class SimCamera:
         ox = math.floor(c[0] / tex.fine_m) * tex.fine_m
         oy = math.floor(c[1] / tex.fine_m) * tex.fine_m
         T = np.array([[s, 0, -ox * s], [0, -s, oy * s], [0, 0, 1]])
-        fine = cv2.warpPerspective(tex.fine[..., :2], M @ np.linalg.inv(T), (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
         gsd = self._row_distance(pose, intr, np.arange(H) + 0.5) / intr.fy_px
-        fade = np.clip(1.5 - gsd / (tex.fine_m / tex.fine.shape[0]) / 4.0, 0, 1).astype(np.float32)[:, None]
+        fade = np.clip(1.5 - gsd / (tex.fine_m / tex.fine.shape[0]) / 4.0, 0, 1).astype(np.float32)
+        vis = np.nonzero(fade > 0.02)[0]
+        if len(vis) == 0:
+            return img
+        r0 = int(vis[0])
+        # only the rows where the texture is visible: shift the homography by r0 rows
+        S = np.array([[1, 0, 0], [0, 1, -r0], [0, 0, 1]], float)
+        fine = cv2.warpPerspective(tex.fine[..., :2], S @ M @ np.linalg.inv(T), (W, H - r0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
         sand = fine[..., 0].astype(np.float32) - 128
         wave = fine[..., 1].astype(np.float32) - 128
-        amp = (water * (0.0005 + 0.00025 * look.sea_state) * wave + (1 - water) * 0.0010 * sand) * fade
-        out = img.astype(np.float32) * (1 + amp[..., None])
-        return np.clip(out, 0, 255).astype(np.uint8)
+        wv = water[r0:]
+        amp = (wv * (0.0005 + 0.00025 * look.sea_state) * wave + (1 - wv) * 0.0010 * sand) * fade[r0:, None]
+        out = img.copy()
+        out[r0:] = np.clip(img[r0:].astype(np.float32) * (1 + amp[..., None]), 0, 255).astype(np.uint8)
+        return out
 
     # -- sky -------------------------------------------------------------------------------------
     def _sky(self, img: U8, pose: CameraPose, look: Look, horizon_v: float) -> None:
@@ -704,21 +720,50 @@ class SimCamera:
             sky = sky * (1 - a[..., None]) + cc * a[..., None]
         img[:top] = np.clip(sky, 0, 255).astype(np.uint8)
         if look.far_shore > 0:
-            rng = np.random.default_rng(int(pose.yaw_deg * 10) + self.seed)
-            hgt = look.far_shore
-            xs = np.arange(W)
-            prof = np.zeros(W)
-            for _ in range(6):
-                prof += rng.uniform(0.2, 1.0) * np.sin(xs / rng.uniform(8, 120) + rng.uniform(0, 6))
-            prof = hgt * (0.6 + 0.25 * prof / 3.0)
-            col = np.array([rng.uniform(40, 90), rng.uniform(70, 110), rng.uniform(50, 90)])
-            hz = np.array(look.haze_bgr, float)
-            col = col * 0.6 + hz * 0.4
-            for x in range(0, W, 2):
-                y0 = int(horizon_v - max(prof[x], 0))
-                y1 = int(horizon_v) + 1
-                if y1 > 0 and y0 < H:
-                    img[max(y0, 0):min(y1, H), x:x + 2] = col.astype(np.uint8)
+            self._far_shore(img, look, pose, horizon_v)
+
+    def _far_shore(self, img: U8, look: Look, pose: CameraPose, horizon_v: float) -> None:
+        """A distant shore on the horizon: a tree line with buildings, towers and cranes, hazed."""
+        H, W = img.shape[:2]
+        rng = np.random.default_rng(int(pose.yaw_deg * 10) + self.seed * 7 + int(look.far_shore * 100))
+        hgt = look.far_shore
+        xs = np.arange(W)
+        prof = np.zeros(W)
+        for _ in range(6):
+            prof += rng.uniform(0.2, 1.0) * np.sin(xs / rng.uniform(4, 120) + rng.uniform(0, 6))
+        prof = np.clip(hgt * (0.55 + 0.3 * prof / 3.0), 1, None)
+        # the shore may cover only part of the horizon
+        x_a = int(rng.uniform(-0.3, 0.5) * W)
+        x_b = int(x_a + rng.uniform(0.5, 1.5) * W)
+        hz = np.array(look.haze_bgr, float)
+        haze = rng.uniform(0.35, 0.8)
+        tree = np.array([rng.uniform(35, 80), rng.uniform(60, 105), rng.uniform(45, 80)]) * (1 - haze) + hz * haze
+        hv = int(round(horizon_v))
+        layer = img.copy()
+        for x in range(max(x_a, 0), min(x_b, W)):
+            y0 = int(hv - prof[x])
+            if hv > 0 and y0 < H:
+                layer[max(y0, 0):min(hv + 1, H), x] = (tree * (0.9 + 0.2 * ((x * 7919) % 13) / 13)).astype(np.uint8)
+        for _ in range(int(rng.integers(0, 25))):
+            bx = int(rng.uniform(x_a, x_b))
+            bw = int(rng.uniform(2, 20) * max(hgt, 4) / 20)
+            bh = int(rng.uniform(0.3, 1.2) * hgt)
+            wall = np.array([rng.uniform(150, 240), rng.uniform(150, 235), rng.uniform(150, 235)])
+            if rng.random() < 0.3:
+                wall = np.array([60, 80, 150]) + rng.normal(0, 15, 3)
+            wall = wall * (1 - haze) + hz * haze
+            cv2.rectangle(layer, (bx, hv - bh), (bx + max(bw, 1), hv), tuple(int(v) for v in wall), -1)
+            if rng.random() < 0.5:
+                roof = np.array([50, 60, 120]) * (1 - haze) + hz * haze
+                cv2.rectangle(layer, (bx, hv - bh - max(1, bh // 5)), (bx + max(bw, 1), hv - bh), tuple(int(v) for v in roof), -1)
+        for _ in range(int(rng.integers(0, 4))):  # chimneys, masts, cranes
+            bx = int(rng.uniform(x_a, x_b))
+            th = int(rng.uniform(1.5, 4) * hgt)
+            c = tuple(int(v) for v in (np.array([90, 90, 90]) * (1 - haze) + hz * haze))
+            cv2.line(layer, (bx, hv), (bx, hv - th), c, max(1, int(hgt / 15)))
+            if rng.random() < 0.4:
+                cv2.line(layer, (bx, hv - th), (bx + int(rng.uniform(-1, 1) * th * 0.6), hv - th), c, 1)
+        img[:] = layer
 
     # -- objects ---------------------------------------------------------------------------------
     def render(self, telemetry: Telemetry, *, scenario_time_s: float | None = None,
@@ -774,11 +819,8 @@ class SimCamera:
                 _draw_misc(cv, o)
             if o.labelled and o.class_name:
                 index_of[o.object_id] = o
-        # haze by distance (rows below the horizon)
-        self._haze(img, pose, look, horizon_v)
         gts = self._ground_truth(cv, index_of)
-        if self.effects:
-            img = self._sensor(img, look)
+        img = self._finish(img, pose, look, horizon_v)
         self._index += 1
         frame = Frame(img, telemetry.timestamp_s, self.source_id, self._index - 1, telemetry, self.intr)
         return frame, gts
@@ -870,13 +912,33 @@ class SimCamera:
             ))
         return out
 
-    def _sensor(self, img: U8, look: Look) -> U8:
-        rng = np.random.default_rng((self.seed * 1_000_003 + self._index) & 0xFFFFFFFF)
+    def _finish(self, img: U8, pose: CameraPose, look: Look, horizon_v: float) -> U8:
+        """One float pass: haze by distance, light colour and contrast, then (with effects) blur,
+        noise and JPEG."""
+        H = img.shape[0]
         f = img.astype(np.float32)
+        r0 = int(max(0, math.floor(horizon_v)))
+        if r0 < H:
+            rows = np.arange(r0, H) + 0.5
+            dist = self._row_distance(pose, self.intr, rows)
+            hf = np.clip(1 - np.exp(-dist / (look.haze_km * 1000.0)), 0, 0.97).astype(np.float32)
+            if hf.max() > 0.01:
+                hz = np.array(look.haze_bgr, np.float32)
+                blk = f[r0:]
+                blk *= (1 - hf)[:, None, None]
+                blk += hz[None, None, :] * hf[:, None, None]
         gain = np.array(look.light_bgr, np.float32) * look.brightness
-        mean = f.mean()
-        f = (f - mean) * look.contrast + mean
-        f *= gain
+        if look.contrast != 1.0:
+            mean = float(f.mean())
+            f = (f - mean) * look.contrast + mean
+        if not np.allclose(gain, 1.0):
+            f *= gain
+        if not self.effects:
+            return np.clip(f, 0, 255).astype(np.uint8)
+        return self._sensor(f, look)
+
+    def _sensor(self, f: F32, look: Look) -> U8:
+        rng = np.random.default_rng((self.seed * 1_000_003 + self._index) & 0xFFFFFFFF)
         if look.blur_px > 0.3:
             f = cv2.GaussianBlur(f, (0, 0), look.blur_px)
         if look.motion_blur_px >= 2:

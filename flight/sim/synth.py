@@ -67,6 +67,7 @@ def random_look(rng: np.random.Generator) -> Look:
     weather = str(rng.choice(["clear", "hazy", "overcast"], p=[0.45, 0.2, 0.35]))
     sea_state = float(rng.uniform(0, 4.5))
     look = Look.for_conditions(hour, weather, sea_state)
+    look = replace(look, brightness=max(look.brightness, 0.68))
     grey = rng.uniform(0, 1)  # how grey (North Sea) vs blue/green the water is
     gr = rng.uniform(75, 125)
     sea_deep = np.array([gr + rng.uniform(-5, 30), gr + rng.uniform(-5, 15), gr - rng.uniform(0, 30)])
@@ -100,7 +101,7 @@ def random_look(rng: np.random.Generator) -> Look:
         blur_px=float(rng.choice([0.0, rng.uniform(0.4, 1.3)], p=[0.5, 0.5])),
         motion_blur_px=float(rng.choice([0.0, rng.uniform(2, 7)], p=[0.8, 0.2])),
         jpeg_quality=int(rng.choice([0, int(rng.uniform(35, 90))], p=[0.3, 0.7])),
-        far_shore=float(rng.choice([0.0, rng.uniform(3, 45)], p=[0.5, 0.5])),
+        far_shore=float(rng.choice([0.0, rng.uniform(3, 25), rng.uniform(25, 90)], p=[0.35, 0.4, 0.25])),
     )
     return look
 
@@ -175,10 +176,10 @@ def render_scene(seed: int, site: Site | None = None, width_px: int = 1280, heig
     cam = SimCamera(world, intr, seed=seed % 7, look=look)
     # camera
     style = rng.random()
-    if style < 0.35:  # oblique, horizon in view (like mast webcams and oblique drone shots)
+    if style < 0.5:  # oblique, horizon in view (like mast webcams and oblique drone shots)
         pitch = float(rng.uniform(-30, -4))
         alt = float(rng.uniform(5, 60))
-    elif style < 0.7:
+    elif style < 0.75:
         pitch = float(rng.uniform(-60, -25))
         alt = float(rng.uniform(15, 120))
     else:
@@ -222,8 +223,11 @@ def render_scene(seed: int, site: Site | None = None, width_px: int = 1280, heig
             if not len(src):
                 continue
             p = src[int(rng.integers(len(src)))] if (on_beach or q is None) else q
-            in_water = bool(world.sdist(p[0], p[1]) < 0)
+            depth_d = float(world.sdist(p[0], p[1]))
+            in_water = depth_d < 0
             bo = _boat_with_crew(oid, float(p[0]), float(p[1]), kind, rng, in_water)
+            if on_beach or depth_d > -30:  # beached or in the surf: not under way
+                bo[0] = replace(bo[0], speed_mps=0.0)
             objs.extend(bo)
             oid += len(bo) + 1
             if kind == "inflatable" and (on_beach or rng.random() < 0.25):  # group around it
@@ -231,20 +235,44 @@ def render_scene(seed: int, site: Site | None = None, width_px: int = 1280, heig
                     q = p + rng.normal(0, 4.0, 2)
                     objs.append(_person(oid, q[0], q[1], "migrant", rng, in_water=bool(world.sdist(q[0], q[1]) < 0)))
                     oid += 1
+        if len(shore) and rng.random() < 0.2:  # a marina: a jetty with moored boats along it
+            p = shore[int(rng.integers(len(shore)))]
+            sea_h = fr.seaward_heading_deg(along) + rng.normal(0, 25)
+            hr = math.radians(sea_h)
+            u = np.array([math.sin(hr), math.cos(hr)])
+            side = np.array([math.cos(hr), -math.sin(hr)])
+            plen = float(rng.uniform(50, 220))
+            c = p + u * plen / 2
+            objs.append(WorldObject(oid, "", "pier", float(c[0]), float(c[1]), float(sea_h), plen, float(rng.uniform(2.5, 6)),
+                                    float(rng.uniform(0.8, 2.5)), labelled=False, style=int(rng.integers(1 << 30))))
+            oid += 1
+            for sgn in (1, -1):
+                x = float(rng.uniform(5, 15))
+                while x < plen - 4:
+                    kind = str(rng.choice(["sailboat", "sailboat", "yacht", "motorboat", "fishing", "rib"]))
+                    L0, beam, fb, _ = BOAT_DEFAULTS[kind]
+                    L = L0 * rng.uniform(0.6, 1.1)
+                    q = p + u * x + side * sgn * (3 + L / 2)
+                    if rng.random() < 0.85:
+                        objs.append(WorldObject(oid, "boat", kind, float(q[0]), float(q[1]), float(sea_h + 90 * sgn + rng.normal(0, 4)),
+                                                L, L * beam, fb * L / L0, 0.0, in_water=True, style=int(rng.integers(1 << 30))))
+                        oid += 1
+                    x += L * beam + rng.uniform(0.8, 3)
         # people on the beach: walkers, small groups, sitting people
         n_walk = int(rng.choice([0, 2, 6, 15, 40], p=[0.25, 0.25, 0.25, 0.15, 0.1]))
-        for _ in range(n_walk):
-            src = beach if len(beach) else pts
-            p = src[int(rng.integers(len(src)))]
+        for _ in range(n_walk if len(beach) else 0):
+            p = beach[int(rng.integers(len(beach)))]
             h = float(rng.choice([rng.uniform(1.5, 1.9), rng.uniform(0.6, 1.0)], p=[0.8, 0.2]))
-            objs.append(_person(oid, p[0], p[1], "walker", rng, height=h, in_water=bool(world.sdist(p[0], p[1]) < 0)))
+            objs.append(_person(oid, p[0], p[1], "walker", rng, height=h))
             oid += 1
         for _ in range(int(rng.choice([0, 1, 3], p=[0.6, 0.25, 0.15]))):  # swimmers / waders
             if not len(sea):
                 break
             p = sea[int(rng.integers(len(sea)))] if rng.random() < 0.5 or not len(shore) else shore[int(rng.integers(len(shore)))]
             wet = bool(world.sdist(p[0], p[1]) < 0)
-            objs.append(_person(oid, p[0], p[1], "swimmer" if wet and rng.random() < 0.6 else "walker", rng, in_water=wet))
+            swim = wet and rng.random() < 0.6
+            objs.append(_person(oid, p[0], p[1], "swimmer" if swim else "walker", rng, in_water=wet,
+                                height=None if not wet or swim else float(rng.uniform(0.7, 1.2))))
             oid += 1
         # distractors
         for _ in range(int(rng.choice([0, 5, 15, 30], p=[0.3, 0.3, 0.25, 0.15]))):
