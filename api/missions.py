@@ -108,7 +108,9 @@ class MissionStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-ACTIVE = frozenset({MissionStatus.STARTING, MissionStatus.FLYING, MissionStatus.PAUSED, MissionStatus.RETURNING})
+ACTIVE = frozenset(
+    {MissionStatus.STARTING, MissionStatus.FLYING, MissionStatus.PAUSED, MissionStatus.RETURNING}
+)
 
 
 @dataclass
@@ -135,11 +137,22 @@ class DroneState:
             "link_ok": self.link_ok,
             "mission_id": self.mission_id,
             "last_error": self.last_error,
-            "telemetry": None if t is None else {
-                "timestamp_s": t.timestamp_s, "lat_deg": t.lat_deg, "lon_deg": t.lon_deg, "alt_m": t.alt_m,
-                "rel_alt_m": t.rel_alt_m, "heading_deg": t.heading_deg, "ground_speed_mps": t.ground_speed_mps,
-                "battery_pct": t.battery_pct, "mode": t.mode, "armed": t.armed, "gps_fix": t.gps_fix,
-                "satellites": t.satellites, "gimbal_pitch_deg": t.gimbal_pitch_deg,
+            "telemetry": None
+            if t is None
+            else {
+                "timestamp_s": t.timestamp_s,
+                "lat_deg": t.lat_deg,
+                "lon_deg": t.lon_deg,
+                "alt_m": t.alt_m,
+                "rel_alt_m": t.rel_alt_m,
+                "heading_deg": t.heading_deg,
+                "ground_speed_mps": t.ground_speed_mps,
+                "battery_pct": t.battery_pct,
+                "mode": t.mode,
+                "armed": t.armed,
+                "gps_fix": t.gps_fix,
+                "satellites": t.satellites,
+                "gimbal_pitch_deg": t.gimbal_pitch_deg,
             },
         }
 
@@ -166,23 +179,33 @@ class PlannedPatrol:
         out = []
         for p in self.plans:
             pts = p.nav_points()
-            out.append({
-                "drone_id": p.drone_id,
-                "name": p.name,
-                "waypoints": [{"lat_deg": q.lat_deg, "lon_deg": q.lon_deg, "alt_m": q.alt_m} for q in pts],
-                "length_m": round(p.stats.length_m, 1),
-                "duration_s": round(p.stats.duration_s, 1),
-                "battery_pct": round(p.stats.battery_pct, 1),
-                "coverage_pct": None if p.stats.coverage_pct is None else round(p.stats.coverage_pct, 1),
-            })
+            out.append(
+                {
+                    "drone_id": p.drone_id,
+                    "name": p.name,
+                    "waypoints": [
+                        {"lat_deg": q.lat_deg, "lon_deg": q.lon_deg, "alt_m": q.alt_m} for q in pts
+                    ],
+                    "length_m": round(p.stats.length_m, 1),
+                    "duration_s": round(p.stats.duration_s, 1),
+                    "battery_pct": round(p.stats.battery_pct, 1),
+                    "coverage_pct": None if p.stats.coverage_pct is None else round(p.stats.coverage_pct, 1),
+                }
+            )
         return out
 
     def public(self) -> dict[str, Any]:
         r = self.request
         return {
             "plan_id": self.plan_id,
-            "request": {"start": r.start, "end": r.end, "alt_m": r.alt_m, "drones": r.drones,
-                        "speed_mps": r.speed_mps, "offset_m": r.offset_m},
+            "request": {
+                "start": r.start,
+                "end": r.end,
+                "alt_m": r.alt_m,
+                "drones": r.drones,
+                "speed_mps": r.speed_mps,
+                "offset_m": r.offset_m,
+            },
             "routes": self.routes(),
             "warnings": self.warnings,
         }
@@ -326,8 +349,10 @@ class MissionManager:
                 continue
             m = self.missions.get(d.mission_id or "")
             if m is not None:
-                m.notes.append(f"{time.strftime('%H:%M:%S')} {d.id}: {kind.replace('_', ' ')}"
-                               f"{': ' + ev.detail if ev.detail else ''}")
+                m.notes.append(
+                    f"{time.strftime('%H:%M:%S')} {d.id}: {kind.replace('_', ' ')}"
+                    f"{': ' + ev.detail if ev.detail else ''}"
+                )
                 self._update_mission_from(d)
                 self._broadcast_mission(m)
 
@@ -384,11 +409,13 @@ class MissionManager:
             m.progress[d.id] = max(m.progress.get(d.id, 0.0), min(1.0, st.current_item / st.total_items))
         states = {str(s.mission) for s in sts.values()}
         landed = all(
-            i in m.was_airborne and self.drones[i].telemetry is not None and not self.drones[i].telemetry.armed
+            i in m.was_airborne and (tel := self.drones[i].telemetry) is not None and not tel.armed
             for i in m.drone_ids
         )
         if m.status != MissionStatus.STARTING or "running" in states:
-            if (states <= {"completed", "idle"} and landed) or (landed and states <= {"completed", "idle", "recalled", "aborted"}):
+            if (states <= {"completed", "idle"} and landed) or (
+                landed and states <= {"completed", "idle", "recalled", "aborted"}
+            ):
                 m.status = MissionStatus.COMPLETED
             elif "aborted" in states or "recalled" in states:
                 m.status = MissionStatus.RETURNING
@@ -412,11 +439,15 @@ class MissionManager:
         from flight.validation import validate_plan
 
         if not (1 <= req.drones <= len(self.drones)):
-            raise PlanRejected(f"drones must be between 1 and {len(self.drones)} (the site's drones), got {req.drones}")
+            raise PlanRejected(
+                f"drones must be between 1 and {len(self.drones)} (the site's drones), got {req.drones}"
+            )
         a = position_along_coast(self.site, *_named_position(self.site, req.start))
         b = position_along_coast(self.site, *_named_position(self.site, req.end))
         if abs(b - a) < 200:
-            raise PlanRejected(f"{req.start!r} and {req.end!r} are {abs(b - a):.0f} m apart along the coast; need at least 200 m")
+            raise PlanRejected(
+                f"{req.start!r} and {req.end!r} are {abs(b - a):.0f} m apart along the coast; need at least 200 m"
+            )
         free = [d for d in self.drones.values() if d.mission_id is None]
         chosen = (free + [d for d in self.drones.values() if d.mission_id is not None])[: req.drones]
         homes = None
@@ -424,8 +455,15 @@ class MissionManager:
             homes = [GeoPoint(d.telemetry.lat_deg, d.telemetry.lon_deg, 0.0) for d in chosen if d.telemetry]
         try:
             plans = fleet_corridor(
-                self.site, req.drones, start_m=min(a, b), end_m=max(a, b), drone_ids=[d.id for d in chosen],
-                homes=homes, standoff_m=req.offset_m, altitude_m=req.alt_m, speed_mps=req.speed_mps,
+                self.site,
+                req.drones,
+                start_m=min(a, b),
+                end_m=max(a, b),
+                drone_ids=[d.id for d in chosen],
+                homes=homes,
+                standoff_m=req.offset_m,
+                altitude_m=req.alt_m,
+                speed_mps=req.speed_mps,
             )
         except PlanError as exc:
             raise PlanRejected(str(exc)) from exc
@@ -459,7 +497,9 @@ class MissionManager:
         drones = [self._drone(p.drone_id) for p in patrol.plans]
         for d in drones:
             if not d.link_ok:
-                raise DroneBusy(f"{d.id} is not connected ({d.state}{': ' + d.last_error if d.last_error else ''})")
+                raise DroneBusy(
+                    f"{d.id} is not connected ({d.state}{': ' + d.last_error if d.last_error else ''})"
+                )
             if d.mission_id is not None and self.missions[d.mission_id].status in ACTIVE:
                 raise DroneBusy(f"{d.id} is already on mission {d.mission_id}; recall it first")
         m = Mission("mission-" + secrets.token_hex(4), patrol, [d.id for d in drones])
@@ -538,5 +578,3 @@ class MissionManager:
         m.notes.append(f"{time.strftime('%H:%M:%S')} recalled by the pilot")
         self._broadcast_mission(m)
         return m
-
-

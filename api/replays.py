@@ -226,7 +226,11 @@ def score_detector(
 
 
 def score_marks(
-    truth: dict[int, tuple[GroundTruthObject, ...]], marks: list[Mark], fps: float, *, tolerance_s: float = 1.0
+    truth: dict[int, tuple[GroundTruthObject, ...]],
+    marks: list[Mark],
+    fps: float,
+    *,
+    tolerance_s: float = 1.0,
 ) -> dict[str, Any]:
     """Boats a trainee marked: a mark at clip time t counts for a boat visible within
     ``tolerance_s`` of t whose box (grown by 20 px) contains the click (any visible boat when
@@ -242,8 +246,10 @@ def score_marks(
                 b = o.frames.get(idx)
                 if b is None:
                     continue
-                if m.x_px is None or m.y_px is None or (
-                    b[0] - 20 <= m.x_px <= b[2] + 20 and b[1] - 20 <= m.y_px <= b[3] + 20
+                if (
+                    m.x_px is None
+                    or m.y_px is None
+                    or (b[0] - 20 <= m.x_px <= b[2] + 20 and b[1] - 20 <= m.y_px <= b[3] + 20)
                 ):
                     hit = oid
                     break
@@ -324,7 +330,9 @@ class ReplayRun:
             "score": self.score,
             "marks": [asdict(m) for m in self.marks],
             "trainee_score": self.trainee_score,
-            "video_url": f"/replays/{self.replay_id}/video" if self.video_path and self.status == "done" else None,
+            "video_url": f"/replays/{self.replay_id}/video"
+            if self.video_path and self.status == "done"
+            else None,
             "stats": self.stats,
         }
 
@@ -517,7 +525,11 @@ class ReplayManager:
         if exam and not clip.has_ground_truth:
             raise ReplayError(f"exam mode needs a clip with ground truth; {clip.name!r} has none")
         run = ReplayRun(
-            replay_id="replay-" + secrets.token_hex(5), clip=clip, exam=exam, stride=stride, user=user,
+            replay_id="replay-" + secrets.token_hex(5),
+            clip=clip,
+            exam=exam,
+            stride=stride,
+            user=user,
             frames_total=math.ceil(clip.frame_count / stride),
         )
         self._runs[run.replay_id] = run
@@ -546,12 +558,19 @@ class ReplayManager:
             run.status = "running"
             writer_box: list[Any] = []
             try:
-                source = VideoFileSource(run.clip.path, source_id=f"replay:{run.replay_id}", stride=run.stride)
+                source = VideoFileSource(
+                    run.clip.path, source_id=f"replay:{run.replay_id}", stride=run.stride
+                )
                 truth = source.sidecar.truth
                 if run.clip.has_ground_truth:
                     objs = _truth_objects(truth)
                     run.truth_spans = [
-                        {"object_id": oid, "class_name": o.class_name, "start_s": round(a, 3), "end_s": round(b, 3)}
+                        {
+                            "object_id": oid,
+                            "class_name": o.class_name,
+                            "start_s": round(a, 3),
+                            "end_s": round(b, 3),
+                        }
                         for oid, o in objs.items()
                         for a, b in _spans(list(o.frames), source.fps)
                     ]
@@ -568,7 +587,9 @@ class ReplayManager:
                         result = processor.process(frame)
                         dets = _boxes(result)
                         run.detections[frame.index] = dets
-                        img = _annotate(frame.image, dets, truth.get(frame.index, ()), frame.index / source.fps)
+                        img = _annotate(
+                            frame.image, dets, truth.get(frame.index, ()), frame.index / source.fps
+                        )
                         if not writer_box:
                             writer_box.append(_webm_writer(video_tmp, out_fps, img.shape[1], img.shape[0]))
                         writer_box[0].write(img)
@@ -593,7 +614,12 @@ class ReplayManager:
                     )
 
                 runner = StreamRunner(
-                    f"replay:{run.replay_id}", source.frames, Annotating(), sink, drop_stale=False, queue_size=4
+                    f"replay:{run.replay_id}",
+                    source.frames,
+                    Annotating(),
+                    sink,
+                    drop_stale=False,
+                    queue_size=4,
                 )
                 stats = await runner.run()
                 run.stats = stats.summary()
@@ -605,7 +631,9 @@ class ReplayManager:
                 if stats.error:
                     raise ClipError(stats.error)
                 if run.frames_done == 0:
-                    raise ClipError(f"{run.clip.name}: no frame could be processed ({stats.detector_errors} detector errors)")
+                    raise ClipError(
+                        f"{run.clip.name}: no frame could be processed ({stats.detector_errors} detector errors)"
+                    )
                 if run.clip.has_ground_truth:
                     run.score = {
                         "detector": score_detector(truth, run.detections, source.fps),
@@ -650,7 +678,9 @@ def _boxes(result: Any) -> list[tuple[float, float, float, float, int]]:
         return []
     xyxy = np.asarray(dets.xyxy, dtype=float)
     cls = np.asarray(dets.class_id if dets.class_id is not None else np.zeros(len(xyxy)), dtype=int)
-    return [(float(a), float(b), float(c), float(d), int(k)) for (a, b, c, d), k in zip(xyxy, cls, strict=False)]
+    return [
+        (float(a), float(b), float(c), float(d), int(k)) for (a, b, c, d), k in zip(xyxy, cls, strict=False)
+    ]
 
 
 def _fit(img: np.ndarray, max_w: int = 1280) -> np.ndarray:
@@ -665,7 +695,7 @@ def _fit(img: np.ndarray, max_w: int = 1280) -> np.ndarray:
 def _webm_writer(path: Path, fps: float, w: int, h: int) -> Any:
     import cv2
 
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"VP80"), float(fps), (w, h))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"VP80"), float(fps), (w, h))
     if not writer.isOpened():
         raise ClipError("OpenCV cannot write WebM/VP8 here (FFmpeg without libvpx?)")
     return writer
@@ -682,13 +712,29 @@ def _annotate(
 
     img = image.copy()
     for o in truth:
-        x0, y0, x1, y1 = (round(v) for v in o.xyxy)
-        cv2.rectangle(img, (x0 - 2, y0 - 2), (x1 + 2, y1 + 2), (80, 200, 60), 1)
+        g0, g1, g2, g3 = (round(v) for v in o.xyxy)
+        cv2.rectangle(img, (g0 - 2, g1 - 2), (g2 + 2, g3 + 2), (80, 200, 60), 1)
     for x0, y0, x1, y1, cls in dets:
         colour = (0, 140, 255) if cls == 0 else (255, 220, 0)
         cv2.rectangle(img, (int(x0), int(y0)), (int(x1), int(y1)), colour, 2)
-        cv2.putText(img, ("boat", "person")[cls] if cls in (0, 1) else str(cls), (int(x0), max(12, int(y0) - 4)),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
-    cv2.putText(img, f"t={clip_time_s:6.1f}s  det={len(dets)}", (10, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.6,
-                (255, 255, 255), 2, cv2.LINE_AA)
+        cv2.putText(
+            img,
+            ("boat", "person")[cls] if cls in (0, 1) else str(cls),
+            (int(x0), max(12, int(y0) - 4)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.45,
+            colour,
+            1,
+            cv2.LINE_AA,
+        )
+    cv2.putText(
+        img,
+        f"t={clip_time_s:6.1f}s  det={len(dets)}",
+        (10, 22),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.6,
+        (255, 255, 255),
+        2,
+        cv2.LINE_AA,
+    )
     return _fit(img)

@@ -110,7 +110,9 @@ def probe(path: Path, *, decode_all: bool = False) -> VideoInfo:
             if not ok or img is None:
                 break
             if img.shape[0] != h or img.shape[1] != w:
-                raise CorruptClip(f"{path.name}: frame {n} is {img.shape[1]}x{img.shape[0]}, expected {w}x{h}")
+                raise CorruptClip(
+                    f"{path.name}: frame {n} is {img.shape[1]}x{img.shape[0]}, expected {w}x{h}"
+                )
             n += 1
         if n == 0:
             raise CorruptClip(f"{path.name}: no frame decodes (empty or corrupt video stream)")
@@ -154,7 +156,9 @@ def _truth(d: Any) -> GroundTruthObject | None:
     if not isinstance(d, dict):
         return None
     aliases = {"id": "object_id", "class": "class_name", "lat": "lat_deg", "lon": "lon_deg"}
-    kw = {aliases.get(k, k): v for k, v in d.items() if aliases.get(k, k) in _GT_FIELDS}
+    kw: dict[str, Any] = {
+        aliases.get(str(k), str(k)): v for k, v in d.items() if aliases.get(str(k), str(k)) in _GT_FIELDS
+    }
     if "class_name" not in kw and "class_id" in d:
         kw["class_name"] = ("boat", "person")[int(d["class_id"])]
     if "xyxy" in kw:
@@ -184,7 +188,7 @@ class Sidecar:
         for i, r in enumerate(records):
             if not isinstance(r, dict):
                 continue
-            idx = int(r.get("index", r.get("frame", r.get("frame_index", i))))
+            idx = int(r.get("index", r.get("frame", r.get("frame_index", i))) or 0)
             if "timestamp_s" in r:
                 self.timestamps_s[idx] = float(r["timestamp_s"])
             tel = r.get("telemetry")
@@ -230,8 +234,12 @@ class Sidecar:
                                 int(intr["width_px"]), int(intr["height_px"]), float(intr["hfov_deg"])
                             )
                         else:
-                            sc.intrinsics = CameraIntrinsics(**{k: intr[k] for k in (
-                                "width_px", "height_px", "fx_px", "fy_px", "cx_px", "cy_px")})
+                            sc.intrinsics = CameraIntrinsics(
+                                **{
+                                    k: intr[k]
+                                    for k in ("width_px", "height_px", "fx_px", "fy_px", "cx_px", "cy_px")
+                                }
+                            )
                     except (KeyError, TypeError, ValueError) as exc:
                         logger.warning("%s: ignoring bad intrinsics: %s", cand, exc)
                 for key in ("frames", "frames_gt", "records", "telemetry", "truth", "ground_truth"):

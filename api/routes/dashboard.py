@@ -40,7 +40,9 @@ async def dashboard() -> RedirectResponse:
     return RedirectResponse("/")
 
 
-@router.get("/dashboard/whoami", summary="The caller's user name and role (the dashboard picks its views by role)")
+@router.get(
+    "/dashboard/whoami", summary="The caller's user name and role (the dashboard picks its views by role)"
+)
 async def whoami(user: AnyUser) -> dict[str, str]:
     return {"name": user.name, "role": user.role.value}
 

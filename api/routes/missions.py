@@ -59,9 +59,13 @@ def _error(exc: MissionError) -> JSONResponse:
 
 class PlanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    start: str = Field(min_length=1, max_length=120, description="launch point or beach where the patrol starts")
+    start: str = Field(
+        min_length=1, max_length=120, description="launch point or beach where the patrol starts"
+    )
     end: str = Field(min_length=1, max_length=120, description="launch point or beach where it ends")
-    alt_m: float = Field(60.0, ge=10, le=500, description="altitude above home, metres (the site ceiling is checked)")
+    alt_m: float = Field(
+        60.0, ge=10, le=500, description="altitude above home, metres (the site ceiling is checked)"
+    )
     drones: int = Field(1, ge=1, le=20, description="how many drones share the stretch (one sector each)")
     speed_mps: float = Field(10.0, ge=1, le=30, description="cruise speed")
     offset_m: float = Field(150.0, ge=-500, le=3000, description="how far seaward of the waterline to fly")
@@ -115,7 +119,9 @@ async def ws_telemetry(ws: WebSocket) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-@router.post("/missions/plan", summary="Plan a corridor patrol along the coast and preview it (nothing flies yet)")
+@router.post(
+    "/missions/plan", summary="Plan a corridor patrol along the coast and preview it (nothing flies yet)"
+)
 async def plan(body: PlanIn, missions: MissionsDep, user: PilotUser) -> Any:
     try:
         p = await asyncio.to_thread(missions.plan, PlanRequest(**body.model_dump()))
@@ -124,7 +130,9 @@ async def plan(body: PlanIn, missions: MissionsDep, user: PilotUser) -> Any:
     return p.public()
 
 
-@router.post("/missions", status_code=201, summary="Launch a planned patrol (preflight, upload, take off, AUTO)")
+@router.post(
+    "/missions", status_code=201, summary="Launch a planned patrol (preflight, upload, take off, AUTO)"
+)
 async def launch(body: LaunchIn, missions: MissionsDep, user: PilotUser) -> Any:
     try:
         m = await missions.launch(body.plan_id)
@@ -135,7 +143,9 @@ async def launch(body: LaunchIn, missions: MissionsDep, user: PilotUser) -> Any:
 
 @router.get("/missions", summary="Missions, newest first")
 async def list_missions(missions: MissionsDep, user: PilotUser) -> dict[str, Any]:
-    data = [m.public() for m in sorted(missions.missions.values(), key=lambda m: m.created_at_s, reverse=True)]
+    data = [
+        m.public() for m in sorted(missions.missions.values(), key=lambda m: m.created_at_s, reverse=True)
+    ]
     return {"data": data, "count": len(data)}
 
 
@@ -151,7 +161,9 @@ async def get_mission(mission_id: str, missions: MissionsDep, user: PilotUser) -
 async def command(mission_id: str, command: str, missions: MissionsDep, user: PilotUser) -> Any:
     actions = {"pause": missions.pause, "resume": missions.resume, "recall": missions.recall}
     if command not in actions:
-        return JSONResponse({"detail": f"unknown command {command!r}; expected pause, resume or recall"}, status_code=404)
+        return JSONResponse(
+            {"detail": f"unknown command {command!r}; expected pause, resume or recall"}, status_code=404
+        )
     try:
         m = await actions[command](mission_id)
     except MissionError as exc:

@@ -50,8 +50,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if getattr(app.state, "sample_footage_dir", None) is not None:
         kwargs["sample_dir"] = app.state.sample_footage_dir
     manager = ReplayManager(
-        settings.ensure_state_dir(), alerts=app.state.alerts, pipeline_factory=factory,
-        max_upload_bytes=max_bytes, **kwargs,
+        settings.ensure_state_dir(),
+        alerts=app.state.alerts,
+        pipeline_factory=factory,
+        max_upload_bytes=max_bytes,
+        **kwargs,
     )
     app.state.replays = manager
     try:
@@ -77,7 +80,10 @@ def _error(exc: ReplayError) -> JSONResponse:
 class ReplayIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     clip_id: str = Field(min_length=1, max_length=200, description="a clip id from GET /replays/clips")
-    exam: bool = Field(False, description="exam mode: the trainee marks boats; alerts and score stay hidden until marks are submitted")
+    exam: bool = Field(
+        False,
+        description="exam mode: the trainee marks boats; alerts and score stay hidden until marks are submitted",
+    )
     stride: int = Field(1, ge=1, le=100, description="process every n-th frame (1 = all)")
 
 
@@ -99,11 +105,20 @@ async def list_clips(replays: ReplaysDep, user: TrainerUser) -> dict[str, Any]:
     return {"data": clips, "count": len(clips)}
 
 
-@router.post("/clips", status_code=201, summary="Upload a clip (raw body with ?name=, or multipart field 'file')",
-             responses={413: {"description": "too large"}, 415: {"description": "not a video"},
-                        422: {"description": "does not decode / truncated"}})
+@router.post(
+    "/clips",
+    status_code=201,
+    summary="Upload a clip (raw body with ?name=, or multipart field 'file')",
+    responses={
+        413: {"description": "too large"},
+        415: {"description": "not a video"},
+        422: {"description": "does not decode / truncated"},
+    },
+)
 async def upload_clip(
-    request: Request, replays: ReplaysDep, user: TrainerUser,
+    request: Request,
+    replays: ReplaysDep,
+    user: TrainerUser,
     name: Annotated[str | None, Query(max_length=200, description="file name, for a raw-body upload")] = None,
 ) -> Any:
     ctype = request.headers.get("content-type", "")
@@ -112,7 +127,9 @@ async def upload_clip(
             form = await request.form(max_files=1, max_fields=5)
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
-                return JSONResponse({"detail": "multipart upload needs a 'file' field holding the video"}, status_code=422)
+                return JSONResponse(
+                    {"detail": "multipart upload needs a 'file' field holding the video"}, status_code=422
+                )
 
             async def parts() -> AsyncIterator[bytes]:
                 while chunk := await upload.read(MB):
@@ -124,7 +141,10 @@ async def upload_clip(
                 await form.close()
         else:
             if not name:
-                return JSONResponse({"detail": "raw upload needs ?name=FILE.mp4 (or send multipart/form-data)"}, status_code=422)
+                return JSONResponse(
+                    {"detail": "raw upload needs ?name=FILE.mp4 (or send multipart/form-data)"},
+                    status_code=422,
+                )
             replays.check_upload_type(name, ctype)
             clip = await replays.save_upload(name, ctype, request.stream())
     except ReplayError as exc:
@@ -132,7 +152,9 @@ async def upload_clip(
     return clip.public()
 
 
-@router.delete("/clips/{clip_id}", status_code=204, response_class=Response, summary="Delete an uploaded clip")
+@router.delete(
+    "/clips/{clip_id}", status_code=204, response_class=Response, summary="Delete an uploaded clip"
+)
 async def delete_clip(clip_id: str, replays: ReplaysDep, user: TrainerUser) -> Response:
     try:
         replays.delete_clip(clip_id)
@@ -185,8 +207,10 @@ async def replay_video(replay_id: str, replays: ReplaysDep, user: TrainerUser) -
     except ReplayError as exc:
         return _error(exc)
     if run.status != "done" or run.video_path is None:
-        return JSONResponse({"detail": f"replay {replay_id} is {run.status}; the annotated clip exists once it is done"},
-                            status_code=409)
+        return JSONResponse(
+            {"detail": f"replay {replay_id} is {run.status}; the annotated clip exists once it is done"},
+            status_code=409,
+        )
     return FileResponse(run.video_path, media_type="video/webm")
 
 

@@ -28,7 +28,9 @@ def fleet() -> Iterator[object]:
 @pytest.fixture(scope="module")
 def server(fleet: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     drones = [DroneConfig(id="drone-1", connection=c) for c in fleet.connection_strings]  # type: ignore[attr-defined]
-    with LiveServer(tmp_path_factory.mktemp("state"), configure=lambda app: setattr(app.state, "mission_drones", drones)) as s:
+    with LiveServer(
+        tmp_path_factory.mktemp("state"), configure=lambda app: setattr(app.state, "mission_drones", drones)
+    ) as s:
         yield s
 
 
@@ -38,7 +40,9 @@ def drone(c: object, drone_id: str = "drone-1") -> dict:
 
 def test_drone_connects_and_streams_telemetry(server: LiveServer) -> None:
     with server.client("pilot") as c:
-        d = wait_for(lambda: (x := drone(c))["link_ok"] and x["telemetry"] and x, 60, what="drone-1 to connect")
+        d = wait_for(
+            lambda: (x := drone(c))["link_ok"] and x["telemetry"] and x, 60, what="drone-1 to connect"
+        )
         site = load_site()
         lp = site.launch_points[0]
         t = d["telemetry"]
@@ -82,16 +86,29 @@ def test_bad_plans_are_refused(server: LiveServer, body: dict, status: int, says
         ("pilot", "POST", "/missions/mission-nope/explode", 404),
     ],
 )
-def test_mission_routes_roles_and_unknowns(server: LiveServer, role: str | None, method: str, path: str, status: int) -> None:
+def test_mission_routes_roles_and_unknowns(
+    server: LiveServer, role: str | None, method: str, path: str, status: int
+) -> None:
     with server.client(role) as c:
-        r = c.request(method, path, json={"start": "Sangatte", "end": "Wissant"} if method == "POST" else None)
+        r = c.request(
+            method, path, json={"start": "Sangatte", "end": "Wissant"} if method == "POST" else None
+        )
     assert r.status_code == status, r.text
 
 
 def test_plan_launch_pause_resume_recall(server: LiveServer, fleet: object) -> None:
     with server.client("pilot") as c:
         wait_for(lambda: drone(c)["link_ok"] and drone(c)["telemetry"], 60, what="drone-1 to connect")
-        r = c.post("/missions/plan", json={"start": "Sangatte", "end": "Escalles (Cap Blanc-Nez)", "alt_m": 40, "speed_mps": 12, "offset_m": 100})
+        r = c.post(
+            "/missions/plan",
+            json={
+                "start": "Sangatte",
+                "end": "Escalles (Cap Blanc-Nez)",
+                "alt_m": 40,
+                "speed_mps": 12,
+                "offset_m": 100,
+            },
+        )
         assert r.status_code == 200, r.text
         plan = r.json()
         (route,) = plan["routes"]
@@ -102,13 +119,18 @@ def test_plan_launch_pause_resume_recall(server: LiveServer, fleet: object) -> N
         assert r.status_code == 201, r.text
         mid = r.json()["id"]
         start = drone(c)["telemetry"]
-        wait_for(lambda: c.get(f"/missions/{mid}").json()["status"] == "flying", 90, what="the mission to fly")
+        wait_for(
+            lambda: c.get(f"/missions/{mid}").json()["status"] == "flying", 90, what="the mission to fly"
+        )
         assert c.post("/missions", json={"plan_id": plan["plan_id"]}).status_code == 409  # drone busy
 
         def moved() -> bool:
             t = drone(c)["telemetry"]
-            return t["armed"] and t["rel_alt_m"] > 20 and math.dist(
-                (t["lat_deg"], t["lon_deg"]), (start["lat_deg"], start["lon_deg"])) > 0.002
+            return (
+                t["armed"]
+                and t["rel_alt_m"] > 20
+                and math.dist((t["lat_deg"], t["lon_deg"]), (start["lat_deg"], start["lon_deg"])) > 0.002
+            )
 
         wait_for(moved, 90, what="the drone to climb and fly along the route")
 
@@ -124,8 +146,11 @@ def test_plan_launch_pause_resume_recall(server: LiveServer, fleet: object) -> N
         assert r.status_code == 200 and r.json()["status"] == "returning", r.text
         assert any("recalled" in n for n in r.json()["notes"])
         wait_for(lambda: drone(c)["telemetry"]["mode"] == "RTL", 30, what="RTL after recall")
-        m = wait_for(lambda: (x := c.get(f"/missions/{mid}").json())["status"] == "completed" and x, 120,
-                     what="the recalled drone to land")
+        m = wait_for(
+            lambda: (x := c.get(f"/missions/{mid}").json())["status"] == "completed" and x,
+            120,
+            what="the recalled drone to land",
+        )
         assert m["notes"]
         assert drone(c)["telemetry"]["armed"] is False and drone(c)["mission_id"] is None
         assert c.post(f"/missions/{mid}/recall").status_code == 409  # nothing left to recall

@@ -83,8 +83,11 @@ def run_replay(c: Any, clip_id: str, **kw: Any) -> dict[str, Any]:
     r = c.post("/replays", json={"clip_id": clip_id, **kw})
     assert r.status_code == 201, r.text
     rid = r.json()["replay_id"]
-    return wait_for(lambda: (x := c.get(f"/replays/{rid}").json())["status"] in ("done", "failed") and x, 120,
-                    what=f"replay {rid} to finish")
+    return wait_for(
+        lambda: (x := c.get(f"/replays/{rid}").json())["status"] in ("done", "failed") and x,
+        120,
+        what=f"replay {rid} to finish",
+    )
 
 
 def test_clip_library_reads_sidecars(server: LiveServer) -> None:
@@ -171,10 +174,16 @@ def test_corrupt_clip_fails_its_replay_only(server: LiveServer) -> None:
         assert c.get("/health").status_code == 200
 
 
-@pytest.mark.skipif(not any(Path("models").glob("shorewatch-boats.*")), reason="no shipped model in models/ yet")
+@pytest.mark.skipif(
+    not any(Path("models").glob("shorewatch-boats.*")), reason="no shipped model in models/ yet"
+)
 def test_replay_with_the_shipped_model(tmp_path: Path, samples: Path) -> None:
-    with LiveServer(tmp_path / "state", configure=lambda app: setattr(app.state, "sample_footage_dir", samples)) as s, \
-            s.client("trainer") as c:
+    with (
+        LiveServer(
+            tmp_path / "state", configure=lambda app: setattr(app.state, "sample_footage_dir", samples)
+        ) as s,
+        s.client("trainer") as c,
+    ):
         rep = run_replay(c, "sample-boat_at_sea", stride=4)
     assert rep["status"] == "done", rep["error"]
     assert rep["score"]["detector"]["total"] >= 1

@@ -14,7 +14,9 @@ import pytest
 from tests.browser.live import LiveServer
 
 
-def make_clip(path: Path, n: int = 30, w: int = 160, h: int = 96, fourcc: str = "mp4v", fps: float = 10.0) -> bytes:
+def make_clip(
+    path: Path, n: int = 30, w: int = 160, h: int = 96, fourcc: str = "mp4v", fps: float = 10.0
+) -> bytes:
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (w, h))
     assert writer.isOpened()
     rng = np.random.default_rng(0)
@@ -49,8 +51,11 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     samples = tmp_path_factory.mktemp("samples")
-    with LiveServer(tmp_path_factory.mktemp("state"), max_upload_mb=1,
-                    configure=lambda app: setattr(app.state, "sample_footage_dir", samples)) as s:
+    with LiveServer(
+        tmp_path_factory.mktemp("state"),
+        max_upload_mb=1,
+        configure=lambda app: setattr(app.state, "sample_footage_dir", samples),
+    ) as s:
         yield s
 
 
@@ -76,26 +81,37 @@ def test_bad_upload_is_refused_and_leaves_nothing(
 ) -> None:
     with server.client("trainer") as c:
         before = c.get("/replays/clips").json()["count"]
-        r = c.post("/replays/clips", params={"name": name}, content=clips[clip], headers={"Content-Type": ctype})
+        r = c.post(
+            "/replays/clips", params={"name": name}, content=clips[clip], headers={"Content-Type": ctype}
+        )
         assert r.status_code == status, r.text
         assert says in r.json()["detail"]
         assert c.get("/replays/clips").json()["count"] == before
     assert leftovers(server) == []
 
 
-def test_oversize_upload_streamed_without_length_is_refused(server: LiveServer, clips: dict[str, bytes]) -> None:
+def test_oversize_upload_streamed_without_length_is_refused(
+    server: LiveServer, clips: dict[str, bytes]
+) -> None:
     def body() -> Iterator[bytes]:  # chunked: no Content-Length to refuse up front
         data = clips["big"]
         for i in range(0, len(data), 64 * 1024):
             yield data[i : i + 64 * 1024]
 
     with server.client("trainer") as c:
-        r = c.post("/replays/clips", params={"name": "stream.mp4"}, content=body(), headers={"Content-Type": "video/mp4"})
+        r = c.post(
+            "/replays/clips",
+            params={"name": "stream.mp4"},
+            content=body(),
+            headers={"Content-Type": "video/mp4"},
+        )
     assert r.status_code == 413, r.text
     assert leftovers(server) == []
 
 
-@pytest.mark.parametrize(("clip", "name", "multipart"), [("good", "Wissant dawn.mp4", False), ("webm", "w.webm", True)])
+@pytest.mark.parametrize(
+    ("clip", "name", "multipart"), [("good", "Wissant dawn.mp4", False), ("webm", "w.webm", True)]
+)
 def test_good_upload_is_listed_and_playable(
     server: LiveServer, clips: dict[str, bytes], clip: str, name: str, multipart: bool
 ) -> None:
@@ -103,10 +119,20 @@ def test_good_upload_is_listed_and_playable(
         if multipart:
             r = c.post("/replays/clips", files={"file": (name, clips[clip], "video/webm")})
         else:
-            r = c.post("/replays/clips", params={"name": name}, content=clips[clip], headers={"Content-Type": "video/mp4"})
+            r = c.post(
+                "/replays/clips",
+                params={"name": name},
+                content=clips[clip],
+                headers={"Content-Type": "video/mp4"},
+            )
         assert r.status_code == 201, r.text
         info = r.json()
-        assert (info["origin"], info["frame_count"], info["width_px"], info["height_px"]) == ("upload", 30, 160, 96)
+        assert (info["origin"], info["frame_count"], info["width_px"], info["height_px"]) == (
+            "upload",
+            30,
+            160,
+            96,
+        )
         assert info["duration_s"] == pytest.approx(3.0)
         assert info["has_ground_truth"] is False
         listed = {x["clip_id"]: x for x in c.get("/replays/clips").json()["data"]}
@@ -118,7 +144,9 @@ def test_good_upload_is_listed_and_playable(
         assert info["clip_id"] not in {x["clip_id"] for x in c.get("/replays/clips").json()["data"]}
 
 
-@pytest.mark.parametrize(("role", "status"), [(None, 401), ("patrol", 403), ("pilot", 403), ("trainer", 200), ("admin", 200)])
+@pytest.mark.parametrize(
+    ("role", "status"), [(None, 401), ("patrol", 403), ("pilot", 403), ("trainer", 200), ("admin", 200)]
+)
 def test_clip_library_roles(server: LiveServer, role: str | None, status: int) -> None:
     with server.client(role) as c:
         assert c.get("/replays/clips").status_code == status

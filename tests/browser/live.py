@@ -23,7 +23,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(cond: Callable[[], Any], timeout_s: float = 10.0, interval_s: float = 0.05, what: str = "condition") -> Any:
+def wait_for(
+    cond: Callable[[], Any], timeout_s: float = 10.0, interval_s: float = 0.05, what: str = "condition"
+) -> Any:
     """Poll ``cond`` until it returns something truthy; fail after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
     last: Any = None
@@ -47,16 +49,22 @@ class _Server(uvicorn.Server):
 
 
 class LiveServer:
-    def __init__(self, state_dir: Path, *, configure: Callable[[Any], None] | None = None, **settings: Any) -> None:
+    def __init__(
+        self, state_dir: Path, *, configure: Callable[[Any], None] | None = None, **settings: Any
+    ) -> None:
         from api.app import ServiceOptions, create_app
 
         self.port = free_port()
         self.settings = Settings(state_dir=state_dir, port=self.port, demo_tokens=True, **settings)
-        self.app = create_app(self.settings, options=ServiceOptions(heartbeat_s=1.0, sqlite_synchronous="NORMAL"))
+        self.app = create_app(
+            self.settings, options=ServiceOptions(heartbeat_s=1.0, sqlite_synchronous="NORMAL")
+        )
         if configure is not None:
             configure(self.app)
         self.url = f"http://127.0.0.1:{self.port}"
-        self._server = _Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"))
+        self._server = _Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        )
         self._thread = threading.Thread(target=self._server.run, name=f"uvicorn-{self.port}", daemon=True)
 
     def __enter__(self) -> LiveServer:

@@ -78,14 +78,23 @@ def test_login_rejects_a_bad_token_and_shows_views_by_role(page: Any, server: Li
     page.wait_for_selector("#view-login:not([hidden])")
 
 
-def test_patrol_sees_a_live_alert_opens_snapshot_acknowledges_and_resolves(page: Any, server: LiveServer) -> None:
+def test_patrol_sees_a_live_alert_opens_snapshot_acknowledges_and_resolves(
+    page: Any, server: LiveServer
+) -> None:
     login(page, server.url, server.tokens["patrol"])
     page.wait_for_selector("#conn.up")  # the alert WebSocket is open
     page.wait_for_selector(".site-land")  # the map is drawn from the site GeoJSON
     body = {
-        "event_id": f"test:launch:{time.time_ns()}", "kind": "launch", "severity": "critical",
-        "timestamp_s": time.time(), "position": {"lat": 50.8735, "lon": 1.6055}, "position_error_m": 12.0,
-        "confidence": 0.88, "source": "drone-1", "people_count": 38, "snapshot_jpeg_b64": snapshot_b64(),
+        "event_id": f"test:launch:{time.time_ns()}",
+        "kind": "launch",
+        "severity": "critical",
+        "timestamp_s": time.time(),
+        "position": {"lat": 50.8735, "lon": 1.6055},
+        "position_error_m": 12.0,
+        "confidence": 0.88,
+        "source": "drone-1",
+        "people_count": 38,
+        "snapshot_jpeg_b64": snapshot_b64(),
     }
     with server.client("detector") as c:
         r = c.post("/alerts", json=body)
@@ -97,7 +106,9 @@ def test_patrol_sees_a_live_alert_opens_snapshot_acknowledges_and_resolves(page:
     page.wait_for_function("window.__shorewatchBeeps >= 1")  # the critical alert sounded
     page.click(f".alert-marker[data-alert-id='{alert_id}'] .dot")  # open it from the map
     page.wait_for_selector("[data-testid=alert-detail]:not([hidden])")
-    page.wait_for_function("(() => { const i = document.querySelector('[data-testid=snapshot]'); return i && i.complete && i.naturalWidth === 320; })()")
+    page.wait_for_function(
+        "(() => { const i = document.querySelector('[data-testid=snapshot]'); return i && i.complete && i.naturalWidth === 320; })()"
+    )
     screenshots(page, "patrol")
     page.click("[data-testid=alert-detail] button[data-act=acknowledge]")
     page.wait_for_selector("[data-testid=detail-status]:has-text('acknowledged')")
