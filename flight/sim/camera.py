@@ -333,6 +333,18 @@ def _draw_person(cv: _Canvas, o: WorldObject, base_z: float = 0.0) -> None:
         r_px = cv.intr.fx_px * 0.12 / max(_depth(cv.pose, head), 0.1)
         cv.circle(o.object_id, px[-1], r_px, HAIR[int(rng.integers(len(HAIR)))])
         return
+    if o.kind == "sunbather":  # lying on the sand: a flat figure and a head
+        body = np.array([[0.75 * math.cos(a), 0.2 * math.sin(a)] for a in np.linspace(0, 2 * math.pi, 10, endpoint=False)])
+        pts = np.vstack([_to_world(body, o, 0.05), _to_world(body * 0.8, o, 0.22)])
+        head = _to_world(np.array([[0.88, 0.0]]), o, 0.12)[0]
+        px, ok = cv.proj(np.vstack([pts, head[None]]))
+        if not ok:
+            return
+        skin = SKIN[int(rng.integers(len(SKIN)))]
+        cv.hull_fill(o.object_id, px[:-1], skin if rng.random() < 0.5 else CLOTHES[int(rng.integers(len(CLOTHES)))])
+        r_px = cv.intr.fx_px * 0.11 / max(_depth(cv.pose, head), 0.1)
+        cv.circle(o.object_id, px[-1], r_px, HAIR[int(rng.integers(len(HAIR)))])
+        return
     hw = 0.2 if not o.in_boat else 0.22
     feet = np.array([base + np.r_[right * hw * 0.6, 0], base - np.r_[right * hw * 0.6, 0]])
     hh = math.radians(o.heading_deg)
@@ -375,21 +387,29 @@ def _draw_boat(cv: _Canvas, o: WorldObject, t_s: float) -> None:
     # wake and bow wave (not part of the box)
     if o.in_water and o.speed_mps > 0.4:
         k = min(1.0, o.speed_mps / 8.0)
-        wl = L * (1.0 + 3.0 * k) + 6 * k
-        # turbulent strip behind the stern, widening slowly
-        strip = np.array([[-L / 2, B * 0.4], [-L / 2 - wl, B * (0.6 + 0.8 * k)], [-L / 2 - wl, -B * (0.6 + 0.8 * k)], [-L / 2, -B * 0.4]])
-        wpx, ok = cv.proj(_to_world(strip, o, 0.0))
-        if ok:
-            gc = cv.ground_colour(wpx[0])
-            mix = 0.35 + 0.45 * k
-            cv.poly(0, wpx, tuple(int(c * (1 - mix) + 240 * mix) for c in gc), record=False)  # type: ignore[arg-type]
+        wl = L * (1.0 + 2.0 * k) + 4 * k
+        # turbulent strip behind the stern, widening slowly and fading out
+        gc0 = None
+        for j, (f0, f1, mix) in enumerate(((0.0, 0.35, 0.7), (0.35, 0.7, 0.4), (0.7, 1.0, 0.18))):
+            w0, w1 = B * (0.4 + 0.4 * k * f0), B * (0.4 + 0.4 * k * f1)
+            strip = np.array([[-L / 2 - wl * f0, w0], [-L / 2 - wl * f1, w1], [-L / 2 - wl * f1, -w1], [-L / 2 - wl * f0, -w0]])
+            wpx, ok = cv.proj(_to_world(strip, o, 0.0))
+            if not ok:
+                break
+            gc = cv.ground_colour(wpx[1]) if gc0 is None else gc0
+            gc0 = gc
+            m = mix * (0.5 + 0.5 * k)
+            cv.poly(0, wpx, tuple(int(c * (1 - m) + 235 * m) for c in gc), record=False)  # type: ignore[arg-type]
+        if gc0 is not None:
+            gc = gc0
+            arm = wl * 0.6
             # Kelvin arms: two thin foam lines at about 10 degrees
             arm = wl * 0.8
             for sgn in (1, -1):
                 pts = np.array([[L * 0.3, sgn * B * 0.5], [L * 0.3 - arm, sgn * (B * 0.5 + arm * 0.18)]])
                 apx, ok2 = cv.proj(_to_world(pts, o, 0.0))
-                if ok2:
-                    cv.line(0, apx[0], apx[1], tuple(int(c * 0.5 + 115) for c in gc), max(1.0, cv.intr.fx_px * 0.25 / max(_depth(cv.pose, _to_world(pts[:1], o, 0.0)[0]), 0.1)))  # type: ignore[arg-type]
+                if ok2 and k > 0.25:
+                    cv.line(0, apx[0], apx[1], tuple(int(c * 0.7 + 70) for c in gc), max(0.8, cv.intr.fx_px * 0.15 / max(_depth(cv.pose, _to_world(pts[:1], o, 0.0)[0]), 0.1)))  # type: ignore[arg-type]
         bow = np.array([[L / 2 + 0.2, 0], [L * 0.2, B * 0.62], [L * 0.2, -B * 0.62]])
         bpx, ok = cv.proj(_to_world(bow, o, 0.0))
         if ok:
@@ -524,6 +544,13 @@ def _draw_misc(cv: _Canvas, o: WorldObject) -> None:
             c = [(150, 150, 150), (120, 125, 130), (90, 110, 130), (170, 170, 165)][int(rng.integers(4))]
             cv.hull_fill(0, px, _shade(c, 0.7), record=False)
             cv.poly(0, px[4:], c, record=False)
+    elif k in ("road", "path"):  # a flat strip on the ground (length_m x beam_m)
+        px, ok = cv.proj(_to_world(_box_corners(0, 0, o.length_m, o.beam_m), o, 0.0))
+        if ok:
+            c = [(95, 95, 100), (120, 120, 125), (150, 160, 170), (70, 72, 75)][int(rng.integers(4))]
+            cv.poly(0, px, c, record=False)
+    elif k in ("house", "tree"):
+        _draw_structure(cv, (k, o.east_m, o.north_m, o.length_m, o.beam_m, o.height_m, o.heading_deg, o.style))
     elif k == "towel":
         px, ok = cv.proj(_to_world(_box_corners(0, 0, 1.8, 0.9), o, 0.0))
         if ok:
@@ -811,7 +838,7 @@ class SimCamera:
                 continue
             o = item
             assert isinstance(o, WorldObject)
-            if o.class_name == "person" or o.kind in ("walker", "migrant", "passenger", "swimmer"):
+            if o.class_name == "person" or o.kind in ("walker", "migrant", "passenger", "swimmer", "sunbather"):
                 _draw_person(cv, o, base_z=0.3 if o.in_boat else 0.0)
             elif o.class_name == "boat" or o.kind == "bundle":
                 _draw_boat(cv, o, t_s)

@@ -70,7 +70,10 @@ def random_look(rng: np.random.Generator) -> Look:
     look = replace(look, brightness=max(look.brightness, 0.68))
     grey = rng.uniform(0, 1)  # how grey (North Sea) vs blue/green the water is
     gr = rng.uniform(75, 125)
-    sea_deep = np.array([gr + rng.uniform(-5, 30), gr + rng.uniform(-5, 15), gr - rng.uniform(0, 30)])
+    if rng.random() < 0.3:  # blue summer sea
+        sea_deep = np.array([rng.uniform(120, 170), rng.uniform(70, 110), rng.uniform(20, 60)])
+    else:
+        sea_deep = np.array([gr + rng.uniform(-5, 30), gr + rng.uniform(-5, 15), gr - rng.uniform(0, 30)])
     sea_deep = sea_deep * (1 - grey) + sea_deep.mean() * grey
     sea_sh = sea_deep + np.array([rng.uniform(-5, 25), rng.uniform(0, 30), rng.uniform(0, 35)])
     sea_far = np.array(look.sky_horizon_bgr) * rng.uniform(0.6, 0.95)
@@ -273,6 +276,36 @@ def render_scene(seed: int, site: Site | None = None, width_px: int = 1280, heig
             swim = wet and rng.random() < 0.6
             objs.append(_person(oid, p[0], p[1], "swimmer" if swim else "walker", rng, in_water=wet,
                                 height=None if not wet or swim else float(rng.uniform(0.7, 1.2))))
+            oid += 1
+        land = pts[d > 30]
+        if len(land) and rng.random() < 0.6:  # the land behind the beach: road, houses, trees, cars, people
+            p = land[int(rng.integers(len(land)))]
+            hdg = fr.seaward_heading_deg(along) + 90
+            objs.append(WorldObject(oid, "", str(rng.choice(["road", "path"])), float(p[0]), float(p[1]), float(hdg),
+                                    float(rng.uniform(100, 600)), float(rng.uniform(3, 9)), 0.0, labelled=False,
+                                    style=int(rng.integers(1 << 30))))
+            oid += 1
+            for _ in range(int(rng.choice([3, 10, 25]))):
+                q = land[int(rng.integers(len(land)))]
+                kind = str(rng.choice(["house", "tree", "tree", "vehicle", "vehicle", "walker", "chair"]))
+                if kind == "walker":
+                    objs.append(_person(oid, q[0], q[1], "walker", rng))
+                elif kind == "house":
+                    objs.append(WorldObject(oid, "", "house", float(q[0]), float(q[1]), float(hdg + rng.choice([0, 90])),
+                                            float(rng.uniform(6, 16)), float(rng.uniform(6, 12)), float(rng.uniform(4, 9)),
+                                            labelled=False, style=int(rng.integers(1 << 30))))
+                elif kind == "tree":
+                    r = float(rng.uniform(1.5, 5))
+                    objs.append(WorldObject(oid, "", "tree", float(q[0]), float(q[1]), 0.0, r, r, float(rng.uniform(4, 14)),
+                                            labelled=False, style=int(rng.integers(1 << 30))))
+                else:
+                    objs.append(WorldObject(oid, "", kind, float(q[0]), float(q[1]), float(hdg + rng.choice([0, 90, 180])),
+                                            4.5, 1.8, 1.5, labelled=False, style=int(rng.integers(1 << 30))))
+                oid += 1
+        # sunbathers and sitting people on the sand
+        for _ in range(int(rng.choice([0, 3, 12], p=[0.5, 0.3, 0.2])) if len(beach) else 0):
+            p = beach[int(rng.integers(len(beach)))]
+            objs.append(_person(oid, p[0], p[1], str(rng.choice(["sunbather", "walker"])), rng, height=float(rng.uniform(0.8, 1.0))))
             oid += 1
         # distractors
         for _ in range(int(rng.choice([0, 5, 15, 30], p=[0.3, 0.3, 0.25, 0.15]))):
