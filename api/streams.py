@@ -1,0 +1,133 @@
+"""Live and replay camera streams running through the detector (issue 9).
+
+``StreamManager`` (on ``app.state.streams``) starts one ``StreamRunner`` per drone camera or
+replay, each with its own ``DetectionPipeline`` (tracker + events) over one shared detector
+model, and sends every event to the alert service (stored, then pushed). Its per-stream stats
+feed ``/metrics`` and the dashboard.
+
+Live streams drop stale frames (latency never grows); replay streams process every frame and
+tag their alerts with the replay id, so they never reach the live feed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from api.pipeline import FrameProcessor, StreamRunner, StreamStats, TelemetryBuffer
+from shorewatch.site import Site
+from shorewatch.types import Event, Frame
+
+logger = logging.getLogger(__name__)
+
+
+class StreamError(Exception):
+    """A stream could not be started (duplicate id, no detector)."""
+
+
+Ingest = Callable[..., Awaitable[Any]]
+
+
+@dataclass
+class StreamHandle:
+    stream_id: str
+    kind: str  # "live" | "replay"
+    runner: StreamRunner
+    task: asyncio.Task[StreamStats]
+    drone_id: str | None = None
+    replay_id: str | None = None
+    alerts: list[Any] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        s = self.runner.stats.summary()
+        s.update(kind=self.kind, drone_id=self.drone_id, replay_id=self.replay_id, alerts=len(self.alerts))
+        return s
+
+
+class StreamManager:
+    def __init__(
+        self,
+        ingest: Ingest,
+        site: Site,
+        processor_factory: Callable[[], FrameProcessor],
+    ) -> None:
+        self._ingest = ingest
+        self.site = site
+        self._factory = processor_factory
+        self.streams: dict[str, StreamHandle] = {}
+        self._lock = threading.Lock()
+
+    def start(
+        self,
+        stream_id: str,
+        frames: Iterator[Frame] | Callable[[], Iterator[Frame]],
+        *,
+        kind: str = "live",
+        drone_id: str | None = None,
+        replay_id: str | None = None,
+        telemetry: TelemetryBuffer | None = None,
+        on_frame: Callable[[Frame, Any], None] | None = None,
+        on_alert: Callable[[Event, Any], None] | None = None,
+    ) -> StreamHandle:
+        old = self.streams.get(stream_id)
+        if old is not None and not old.task.done():
+            raise StreamError(f"stream {stream_id!r} is already running")
+        processor = self._factory()
+        handle_ref: list[StreamHandle] = []
+
+        async def sink(event: Event, frame: Frame) -> None:
+            try:
+                alert = await self._ingest(event, replay_id=replay_id)
+            except Exception:  # the store failing must not kill the stream; it is logged
+                logger.exception("stream %s: could not store event %s", stream_id, event.event_id)
+                return
+            handle_ref[0].alerts.append(alert)
+            if on_alert is not None:
+                on_alert(event, alert)
+
+        runner = StreamRunner(
+            stream_id,
+            frames,
+            processor,
+            sink,
+            telemetry=telemetry,
+            drop_stale=(kind == "live"),
+            queue_size=1 if kind == "live" else 4,
+            on_frame=on_frame,
+        )
+        task = asyncio.create_task(runner.run(), name=f"stream-{stream_id}")
+        handle = StreamHandle(stream_id, kind, runner, task, drone_id, replay_id)
+        handle_ref.append(handle)
+        self.streams[stream_id] = handle
+        task.add_done_callback(lambda t: self._finished(stream_id, t))
+        logger.info("stream %s (%s) started", stream_id, kind)
+        return handle
+
+    def _finished(self, stream_id: str, task: asyncio.Task[StreamStats]) -> None:
+        if task.cancelled():
+            logger.info("stream %s cancelled", stream_id)
+        elif task.exception() is not None:
+            logger.error("stream %s crashed: %s", stream_id, task.exception())
+        else:
+            logger.info("stream %s finished: %s", stream_id, task.result().summary())
+
+    async def stop(self, stream_id: str) -> StreamStats | None:
+        h = self.streams.get(stream_id)
+        if h is None:
+            return None
+        h.runner.stop()
+        try:
+            return await asyncio.wait_for(asyncio.shield(h.task), timeout=10)
+        except (TimeoutError, asyncio.CancelledError):
+            h.task.cancel()
+            return h.runner.stats
+
+    async def stop_all(self) -> None:
+        await asyncio.gather(*(self.stop(s) for s in list(self.streams)), return_exceptions=True)
+
+    def summaries(self) -> list[dict[str, Any]]:
+        return [h.summary() for h in self.streams.values()]
