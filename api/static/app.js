@@ -481,12 +481,12 @@ function renderScore() {
 
 function examClick(ev) {
   const v = $("player"), layer = $("exam-layer");
-  const rect = layer.getBoundingClientRect();
-  // The video is letterboxed inside the element: map the click onto image pixels.
+  const rect = layer.getBoundingClientRect(), vr = v.getBoundingClientRect();
+  // The picture is letterboxed inside the <video> box: map the click onto the clip's pixels.
   const vw = v.videoWidth || 16, vh = v.videoHeight || 9;
-  const scale = Math.min(rect.width / vw, rect.height / vh);
-  const ox = (rect.width - vw * scale) / 2, oy = (rect.height - vh * scale) / 2;
-  const x = (ev.clientX - rect.left - ox) / scale, y = (ev.clientY - rect.top - oy) / scale;
+  const scale = Math.min(vr.width / vw, vr.height / vh);
+  const ox = (vr.width - vw * scale) / 2, oy = (vr.height - vh * scale) / 2;
+  const x = (ev.clientX - vr.left - ox) / scale, y = (ev.clientY - vr.top - oy) / scale;
   if (x < 0 || y < 0 || x > vw || y > vh) return;
   S.marks.push({ t_s: v.currentTime, x_px: x, y_px: y });
   const dot = document.createElement("div"); dot.className = "mark";

@@ -162,3 +162,20 @@ def test_trainer_replays_a_clip_and_sees_its_alerts_on_the_timeline(page: Any, s
     page.click("#replay-alerts li >> nth=0")
     page.wait_for_function("document.querySelector('#player').currentTime > 0")
     screenshots(page, "trainer")
+
+
+def test_trainer_exam_marks_are_scored_beside_the_detector(page: Any, server: LiveServer) -> None:
+    login(page, server.url, server.tokens["trainer"])
+    page.click("#clip-list li[data-clip-id='sample-boat_at_sea'] button[data-mode=exam]")
+    page.wait_for_selector("#exam-bar:not([hidden])")
+    page.wait_for_function("document.querySelector('#player').readyState >= 2")  # the clean clip plays
+    assert page.query_selector_all("#timeline .tick[data-alert-id]") == []  # no answers before marking
+    layer = page.query_selector("#exam-layer").bounding_box()
+    page.mouse.click(layer["x"] + layer["width"] * 0.5, layer["y"] + layer["height"] * 0.5)
+    page.mouse.click(layer["x"] + 5, layer["y"] + layer["height"] - 5)
+    page.wait_for_selector("#exam-count:has-text('2 marks')")
+    page.wait_for_selector("#replay-status[data-status='done']", timeout=90_000)
+    page.click("#exam-submit")
+    table = page.wait_for_selector("[data-testid=score-table]:has-text('Trainee')")
+    assert "Detector" in table.inner_text()
+    page.wait_for_selector("#timeline .tick[data-alert-id]")  # revealed once marked
