@@ -84,6 +84,6 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         return 0
     finally:
         fleet.stop()
-        for s, h in old.items():
-            signal.signal(s, h)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
         print("shorewatch sitl: stopped.", flush=True)

@@ -17,6 +17,7 @@ Exceptions: ``LinkError(SimError)`` when a port cannot be bound.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import math
@@ -227,10 +228,8 @@ class MavlinkServer:
     def close_listener(self) -> None:
         if self.listener is not None:
             if self.selector is not None:
-                try:
+                with contextlib.suppress(KeyError, ValueError):
                     self.selector.unregister(self.listener)
-                except (KeyError, ValueError):
-                    pass
             self.listener.close()
             self.listener = None
 
@@ -267,14 +266,10 @@ class MavlinkServer:
             return
         c.closed = True
         if self.selector is not None:
-            try:
+            with contextlib.suppress(KeyError, ValueError):
                 self.selector.unregister(c.sock)
-            except (KeyError, ValueError):
-                pass
-        try:
+        with contextlib.suppress(OSError):
             c.sock.close()
-        except OSError:
-            pass
         if c in self.clients:
             self.clients.remove(c)
         if self._upload is not None and self._upload.client is c:
@@ -558,7 +553,7 @@ class MavlinkServer:
                 200,
                 int(b.voltage_v * 1000),
                 int(b.current_a * 100),
-                int(round(b.soc * 100)),
+                round(b.soc * 100),
                 0,
                 0,
                 0,
@@ -581,7 +576,7 @@ class MavlinkServer:
                 int(b.current_a * 100),
                 int(b.consumed_mah),
                 -1,
-                int(round(b.soc * 100)),
+                round(b.soc * 100),
                 0,
                 0,
                 [0, 0, 0, 0],
@@ -1072,8 +1067,8 @@ class MavlinkServer:
         ts, tc = m.get_srcSystem(), m.get_srcComponent()
         if as_int:
             glob = it.frame in GLOBAL_FRAMES
-            x = int(round(it.x * 1e7)) if glob else int(it.x)
-            y = int(round(it.y * 1e7)) if glob else int(it.y)
+            x = round(it.x * 1e7) if glob else int(it.x)
+            y = round(it.y * 1e7) if glob else int(it.y)
             self.send(
                 c,
                 ML.MAVLink_mission_item_int_message(
@@ -1241,7 +1236,8 @@ class MavlinkServer:
             self._mission_ack(c, m, MISSION_ERROR)
             return
         if m.current == 3:  # altitude change only
-            ok = v.guided_goto_local(*(v._target or v.pos)[:2], v.alt_to_u(m.frame, m.z))
+            keep = v._target or v.pos
+            ok = v.guided_goto_local(keep[0], keep[1], v.alt_to_u(m.frame, m.z))
         else:
             ok = v.guided_goto(lat, lon, m.z, m.frame)
         self._mission_ack(c, m, MISSION_ACCEPTED if ok else MISSION_ERROR)

@@ -13,6 +13,7 @@ be, and sends what is due. Nothing spins.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import selectors
 import threading
@@ -130,10 +131,8 @@ class SimFleet:
         if self._thread is None:
             return
         self._stop.set()
-        try:
+        with contextlib.suppress(OSError):
             self._wake_w.send(b"x")
-        except OSError:
-            pass
         self._thread.join(timeout=5)
         self._thread = None
         self._close_all()
@@ -180,10 +179,8 @@ class SimFleet:
                 for key, mask in sel.select(timeout):
                     kind, srv, client = key.data
                     if kind == "wake":
-                        try:
+                        with contextlib.suppress(OSError):
                             self._wake_r.recv(64)
-                        except OSError:
-                            pass
                     elif kind == "accept":
                         srv.on_accept()
                     else:
@@ -200,9 +197,12 @@ class SimFleet:
             self.error = exc
 
     def _tick(self, now: float) -> None:
+        # physics may use at most ~60% of a tick, shared by the vehicles: the loop always sleeps
+        # between ticks, so clients in other threads (and other processes) are never starved
+        budget = TICK_WALL_S * 0.6 / len(self.vehicles)
         for v, clock, srv in zip(self.vehicles, self.clocks, self.servers, strict=True):
             target = clock.target(now)
-            v.advance_to(target, max_steps=MAX_STEPS_PER_TICK)
+            v.advance_to(target, max_steps=MAX_STEPS_PER_TICK, wall_deadline=time.monotonic() + budget)
             if target - v.sim_time_s > v.cfg.dt_s * 2:
                 # could not keep up: slip instead of trying to catch up forever
                 clock.rebase(v.sim_time_s, now)

@@ -3,7 +3,8 @@ failsafes and fault injection. ``flight.sim.mavlink_server`` puts it on the wire
 
 Everything here runs in *sim time*: ``step(dt_s)`` advances the vehicle by ``dt_s`` simulated
 seconds; ``advance_to(t_s)`` steps in fixed increments up to ``t_s``. The vehicle never reads the
-wall clock, so it is deterministic for a given seed and command sequence.
+wall clock (except to bound the work of one ``advance_to`` call), so it is deterministic for a
+given seed and command sequence.
 
 Frames: position is local east/north/up metres around the EKF origin (where the vehicle booted),
 ``up`` measured from the origin's altitude (the ground is flat at that altitude). Lat/lon come from
@@ -23,6 +24,7 @@ import logging
 import math
 import random
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -680,12 +682,13 @@ class SimVehicle:
         with self.lock:
             if self.armed:
                 return True, None
-            if self.mode not in ARMABLE_MODES and not (
-                self.mode == Mode.AUTO and int(self.p("AUTO_OPTIONS")) & 1
+            if (
+                self.mode not in ARMABLE_MODES
+                and not (self.mode == Mode.AUTO and int(self.p("AUTO_OPTIONS")) & 1)
+                and not force
             ):
-                if not force:
-                    self.say("Arm: Mode not armable", SEV_CRITICAL)
-                    return False, "Arm: Mode not armable"
+                self.say("Arm: Mode not armable", SEV_CRITICAL)
+                return False, "Arm: Mode not armable"
             if not force:
                 why = self.prearm_failure()
                 if why:
@@ -1040,14 +1043,17 @@ class SimVehicle:
                 self.set_home(it.x, it.y, it.z)
 
     # ------------------------------------------------------------------ simulation
-    def advance_to(self, t_s: float, max_steps: int = 100_000) -> int:
-        """Step the physics in fixed ``dt_s`` increments until ``sim_time_s`` reaches ``t_s``."""
+    def advance_to(self, t_s: float, max_steps: int = 100_000, wall_deadline: float | None = None) -> int:
+        """Step the physics in fixed ``dt_s`` increments until ``sim_time_s`` reaches ``t_s`` (or
+        ``max_steps`` were taken, or the wall clock passed ``wall_deadline``)."""
         n = 0
         dt = self.cfg.dt_s
         with self.lock:
             while self.sim_time_s + dt <= t_s + 1e-9 and n < max_steps:
                 self._step(dt)
                 n += 1
+                if wall_deadline is not None and n % 25 == 0 and time.monotonic() > wall_deadline:
+                    break
         return n
 
     def step(self, dt_s: float) -> None:
@@ -1278,13 +1284,12 @@ class SimVehicle:
                 self._nav_complete()
             return ve, vn, vu, None
         ve, vn, vu, dist = self._approach(target, speed, dt)
-        if nav["phase"] == "go":
-            if dist < radius and abs(self.pos[2] - target[2]) < 1.0:
-                nav["phase"] = "hold"
-                hold = it.param1 if it is not None and cmd in (CMD_NAV_WAYPOINT, CMD_NAV_LOITER_TIME) else 0.0
-                nav["until"] = self.sim_time_s + max(hold, 0.0)
-                if cmd == CMD_NAV_WAYPOINT:
-                    self.say(f"Reached command #{idx}", SEV_INFO)
+        if nav["phase"] == "go" and dist < radius and abs(self.pos[2] - target[2]) < 1.0:
+            nav["phase"] = "hold"
+            hold = it.param1 if it is not None and cmd in (CMD_NAV_WAYPOINT, CMD_NAV_LOITER_TIME) else 0.0
+            nav["until"] = self.sim_time_s + max(hold, 0.0)
+            if cmd == CMD_NAV_WAYPOINT:
+                self.say(f"Reached command #{idx}", SEV_INFO)
         if nav["phase"] == "hold":
             if cmd in (CMD_NAV_LOITER_UNLIM, CMD_NAV_LOITER_TURNS) and cmd == CMD_NAV_LOITER_UNLIM:
                 pass  # forever
@@ -1405,11 +1410,15 @@ class SimVehicle:
             self.landed = True
             self._landed_since_s = t
             self.vel = [0.0, 0.0, 0.0]
-            if self.mode in (Mode.LAND, Mode.RTL, Mode.SMART_RTL) or self.mode == Mode.AUTO:
-                self.say("Land complete" if self.mode != Mode.AUTO else "Land complete", SEV_INFO)
-        if self._takeoff_alt is not None and self.mode == Mode.GUIDED and self._target is not None:
-            if abs(self.pos[2] - self._target[2]) < 0.3:
-                self._takeoff_alt = None
+            if self.mode in (Mode.LAND, Mode.RTL, Mode.SMART_RTL, Mode.AUTO):
+                self.say("Land complete", SEV_INFO)
+        if (
+            self._takeoff_alt is not None
+            and self.mode == Mode.GUIDED
+            and self._target is not None
+            and abs(self.pos[2] - self._target[2]) < 0.3
+        ):
+            self._takeoff_alt = None
 
     def _after_landing(self) -> None:
         if self.mode == Mode.AUTO and self._nav.get("cmd") in (CMD_NAV_LAND, CMD_NAV_RETURN_TO_LAUNCH):

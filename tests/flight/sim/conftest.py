@@ -119,8 +119,9 @@ class Mav:
         assert hb is not None, "no heartbeat from the simulator"
         self.sysid = hb.get_srcSystem()
 
-    def recv(self, types: str | list[str], cond: Callable[[Any], bool] = lambda m: True,
-             timeout: float = 5.0) -> Any:
+    def recv(
+        self, types: str | list[str], cond: Callable[[Any], bool] = lambda m: True, timeout: float = 5.0
+    ) -> Any:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             m = self.m.recv_match(type=types, blocking=True, timeout=max(0.01, deadline - time.monotonic()))

@@ -15,9 +15,25 @@ from .conftest import Mav, free_base_port
 def test_sitl_command_serves_and_stops_cleanly_on_ctrl_c() -> None:
     port = free_base_port(2)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "--log-level", "WARNING", "sitl", "--instances", "2",
-         "--speedup", "20", "--base-port", str(port), "--home", "50.87,1.66,5,90"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "api.cli",
+            "--log-level",
+            "WARNING",
+            "sitl",
+            "--instances",
+            "2",
+            "--speedup",
+            "20",
+            "--base-port",
+            str(port),
+            "--home",
+            "50.87,1.66,5,90",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines: list[str] = []
     try:
@@ -55,6 +71,8 @@ def test_sitl_command_serves_and_stops_cleanly_on_ctrl_c() -> None:
     ],
 )
 def test_sitl_command_bad_arguments(args, message) -> None:
-    r = subprocess.run([sys.executable, "-m", "api.cli", "sitl", *args], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "api.cli", "sitl", *args], capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 2
     assert message in r.stdout

@@ -19,10 +19,28 @@ def _mission(home_lat: float, home_lon: float) -> list[Command]:
     cmds.append(Command(0, 0, 0, REL, mavutil.mavlink.MAV_CMD_DO_MOUNT_CONTROL, 0, 0, -45, 0, 0, 0, 0, 0, 0))
     for i, (bearing, dist) in enumerate([(0, 150), (90, 150)]):
         lat, lon = offset(home_lat, home_lon, bearing, dist)
-        cmds.append(Command(0, 0, 0, REL, mavutil.mavlink.MAV_CMD_NAV_WAYPOINT, 0, 0, 3 if i == 0 else 0,
-                            0, 0, 0, lat, lon, 35))
+        cmds.append(
+            Command(
+                0,
+                0,
+                0,
+                REL,
+                mavutil.mavlink.MAV_CMD_NAV_WAYPOINT,
+                0,
+                0,
+                3 if i == 0 else 0,
+                0,
+                0,
+                0,
+                lat,
+                lon,
+                35,
+            )
+        )
     cmds.append(Command(0, 0, 0, REL, mavutil.mavlink.MAV_CMD_NAV_LOITER_TIME, 0, 0, 4, 0, 0, 0, 0, 0, 35))
-    cmds.append(Command(0, 0, 0, REL, mavutil.mavlink.MAV_CMD_NAV_RETURN_TO_LAUNCH, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+    cmds.append(
+        Command(0, 0, 0, REL, mavutil.mavlink.MAV_CMD_NAV_RETURN_TO_LAUNCH, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    )
     return cmds
 
 
@@ -47,8 +65,14 @@ def test_full_lifecycle_guided_then_auto_mission_then_rtl(make_fleet, dronekit_v
     home = v.home_location
     lat, lon = offset(home.lat, home.lon, 45, 100)
     v.simple_goto(LocationGlobalRelative(lat, lon, 30))
-    wait_for(lambda: distance_m(v.location.global_frame.lat, v.location.global_frame.lon, lat, lon) < 3
-             and abs(v.location.global_relative_frame.alt - 30) < 1.5, 30, "goto target")
+    wait_for(
+        lambda: (
+            distance_m(v.location.global_frame.lat, v.location.global_frame.lon, lat, lon) < 3
+            and abs(v.location.global_relative_frame.alt - 30) < 1.5
+        ),
+        30,
+        "goto target",
+    )
 
     # upload a mission the way dronekit's docs do: download, clear, add, upload
     cmds = v.commands
@@ -65,13 +89,15 @@ def test_full_lifecycle_guided_then_auto_mission_then_rtl(make_fleet, dronekit_v
     cmds.download()
     cmds.wait_ready(timeout=10)
     assert cmds.count == 6
-    assert [c.command for c in cmds][0] == mavutil.mavlink.MAV_CMD_NAV_TAKEOFF
+    assert next(c.command for c in cmds) == mavutil.mavlink.MAV_CMD_NAV_TAKEOFF
 
     v.mode = VehicleMode("AUTO")
     wait_for(lambda: v.mode.name == "AUTO", 10, "AUTO")
     seen_next = set()
     wait_for(lambda: seen_next.add(cmds.next) or 4 in seen_next, 60, "mission reaches item 4")
-    wait_for(lambda: sim.gimbal_pitch_deg == pytest.approx(-45, abs=0.5), 10, "gimbal pitched by DO_MOUNT_CONTROL")
+    wait_for(
+        lambda: sim.gimbal_pitch_deg == pytest.approx(-45, abs=0.5), 10, "gimbal pitched by DO_MOUNT_CONTROL"
+    )
     assert v.gimbal.pitch == pytest.approx(-45, abs=1)
     wait_for(lambda: not v.armed, 90, "RTL lands and disarms")
     reached = [m.seq for m in dk.msgs["MISSION_ITEM_REACHED"]]
@@ -87,9 +113,24 @@ def test_parameters_list_get_set(make_fleet, dronekit_vehicle) -> None:
     fleet = make_fleet(speedup=20)
     v = dronekit_vehicle(fleet.connection_strings[0]).v
     names = set(v.parameters.keys())
-    for required in ("WPNAV_SPEED", "RTL_ALT", "FENCE_ENABLE", "FENCE_TYPE", "FENCE_ALT_MAX", "FENCE_RADIUS",
-                     "FENCE_ACTION", "BATT_CAPACITY", "BATT_LOW_VOLT", "BATT_FS_LOW_ACT", "FS_GCS_ENABLE",
-                     "FS_GCS_TIMEOUT", "ARMING_CHECK", "DISARM_DELAY", "SIM_SPEEDUP", "MAV_SYSID"):
+    for required in (
+        "WPNAV_SPEED",
+        "RTL_ALT",
+        "FENCE_ENABLE",
+        "FENCE_TYPE",
+        "FENCE_ALT_MAX",
+        "FENCE_RADIUS",
+        "FENCE_ACTION",
+        "BATT_CAPACITY",
+        "BATT_LOW_VOLT",
+        "BATT_FS_LOW_ACT",
+        "FS_GCS_ENABLE",
+        "FS_GCS_TIMEOUT",
+        "ARMING_CHECK",
+        "DISARM_DELAY",
+        "SIM_SPEEDUP",
+        "MAV_SYSID",
+    ):
         assert required in names
     v.parameters["WPNAV_SPEED"] = 650
     wait_for(lambda: v.parameters["WPNAV_SPEED"] == 650, 10, "WPNAV_SPEED set")

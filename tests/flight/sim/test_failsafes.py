@@ -32,15 +32,19 @@ def _airborne(make_fleet, dronekit_vehicle, alt: float = 20.0, speedup: float = 
 
 
 def test_battery_low_triggers_rtl_then_critical_lands(make_fleet, dronekit_vehicle) -> None:
-    fleet, sim, dk = _airborne(make_fleet, dronekit_vehicle)
+    _fleet, sim, dk = _airborne(make_fleet, dronekit_vehicle)
     v = dk.v
     home = v.home_location
     lat, lon = offset(home.lat, home.lon, 0, 150)
     from dronekit import LocationGlobalRelative
 
     v.simple_goto(LocationGlobalRelative(lat, lon, 20))
-    wait_for(lambda: distance_m(v.location.global_frame.lat, v.location.global_frame.lon, lat, lon) < 50, 20, "away")
-    sim.set_battery_drain(60)
+    wait_for(
+        lambda: distance_m(v.location.global_frame.lat, v.location.global_frame.lon, lat, lon) < 50,
+        20,
+        "away",
+    )
+    sim.set_battery_drain(15)
     wait_for(lambda: v.mode.name == "RTL", 30, "low battery -> RTL")
     assert dk.said("Battery 1 is low")
     wait_for(lambda: v.mode.name == "LAND" or not v.armed, 30, "critical battery -> LAND")
@@ -52,7 +56,7 @@ def test_battery_low_triggers_rtl_then_critical_lands(make_fleet, dronekit_vehic
 def test_gcs_heartbeat_loss_triggers_rtl(make_fleet, dronekit_vehicle) -> None:
     # the GCS heartbeat gap is measured in sim time: at 20x a 1 Hz GCS looks like 0.05 Hz, so a
     # 45 s timeout keeps a connected GCS alive
-    fleet, sim, dk = _airborne(make_fleet, dronekit_vehicle, speedup=20, FS_GCS_ENABLE=1, FS_GCS_TIMEOUT=45)
+    fleet, sim, _dk = _airborne(make_fleet, dronekit_vehicle, speedup=20, FS_GCS_ENABLE=1, FS_GCS_TIMEOUT=45)
     t0 = sim.sim_time_s
     wait_for(lambda: sim.sim_time_s > t0 + 50, 10, "50 s of sim time with a live GCS")
     assert sim.mode.name == "GUIDED" and not sim.gcs_failsafe
@@ -85,7 +89,7 @@ def _can_connect(port: int) -> bool:
 def test_fence_breach_triggers_rtl(make_fleet, dronekit_vehicle, params, move, breach_text) -> None:
     from dronekit import LocationGlobalRelative
 
-    fleet, sim, dk = _airborne(make_fleet, dronekit_vehicle, **params)
+    _fleet, _sim, dk = _airborne(make_fleet, dronekit_vehicle, **params)
     v = dk.v
     home = v.home_location
     lat, lon = offset(home.lat, home.lon, move[0], move[1])
@@ -98,7 +102,7 @@ def test_fence_breach_triggers_rtl(make_fleet, dronekit_vehicle, params, move, b
 
 
 def test_gps_loss_triggers_ekf_failsafe_land(make_fleet, dronekit_vehicle) -> None:
-    fleet, sim, dk = _airborne(make_fleet, dronekit_vehicle)
+    _fleet, sim, dk = _airborne(make_fleet, dronekit_vehicle)
     v = dk.v
     sim.set_gps(False)
     wait_for(lambda: v.gps_0.fix_type is not None and v.gps_0.fix_type < 2, 10, "GPS fix lost")
@@ -111,7 +115,7 @@ def test_gps_loss_triggers_ekf_failsafe_land(make_fleet, dronekit_vehicle) -> No
 
 
 def test_wind_pushes_a_vehicle_without_position_hold(make_fleet, dronekit_vehicle) -> None:
-    fleet, sim, dk = _airborne(make_fleet, dronekit_vehicle)
+    _fleet, sim, dk = _airborne(make_fleet, dronekit_vehicle)
     v = dk.v
     sim.set_wind(8.0, 270.0)  # from the west: blows east
     e0 = sim.pos[0]

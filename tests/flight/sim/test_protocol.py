@@ -25,21 +25,24 @@ def _ready(make_fleet, mav, speedup: float = 50, **kw):
 
 
 def test_heartbeat_is_arducopter_quad(make_fleet, mav) -> None:
-    fleet, sim, c = _ready(make_fleet, mav)
+    _fleet, _sim, c = _ready(make_fleet, mav)
     hb = c.recv("HEARTBEAT")
     assert hb.type == ml.MAV_TYPE_QUADROTOR
     assert hb.autopilot == ml.MAV_AUTOPILOT_ARDUPILOTMEGA
     assert hb.custom_mode == 0  # STABILIZE
     assert hb.base_mode & ml.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED
-    c.m.mav.command_long_send(1, 1, ml.MAV_CMD_REQUEST_MESSAGE, 0, ml.MAVLINK_MSG_ID_AUTOPILOT_VERSION, 0, 0, 0, 0, 0, 0)
+    c.m.mav.command_long_send(
+        1, 1, ml.MAV_CMD_REQUEST_MESSAGE, 0, ml.MAVLINK_MSG_ID_AUTOPILOT_VERSION, 0, 0, 0, 0, 0, 0
+    )
     av = c.recv("AUTOPILOT_VERSION")
     assert av is not None and av.capabilities & ml.MAV_PROTOCOL_CAPABILITY_MISSION_INT
     assert (av.flight_sw_version >> 24, (av.flight_sw_version >> 16) & 0xFF) == (4, 7)
 
 
 def test_prearm_refusal_before_gps_and_ekf(make_fleet, mav) -> None:
-    fleet, sim, c = _ready(make_fleet, mav, speedup=1,
-                           config=VehicleConfig(gps_detect_s=0.1, gps_fix_s=600, ekf_ready_s=600))
+    _fleet, sim, c = _ready(
+        make_fleet, mav, speedup=1, config=VehicleConfig(gps_detect_s=0.1, gps_fix_s=600, ekf_ready_s=600)
+    )
     wait_for(lambda: sim.sim_time_s > 0.2, 5, "GPS detected")
     ack = c.command(ml.MAV_CMD_COMPONENT_ARM_DISARM, 1)
     assert ack is not None and ack.result == FAILED
@@ -49,7 +52,7 @@ def test_prearm_refusal_before_gps_and_ekf(make_fleet, mav) -> None:
 
 
 def test_arm_refused_in_a_mode_that_is_not_armable(make_fleet, mav) -> None:
-    fleet, sim, c = _ready(make_fleet, mav)
+    _fleet, sim, c = _ready(make_fleet, mav)
     wait_for(lambda: sim.ekf_position_ok, 10, "EKF ready")
     ack = c.command(ml.MAV_CMD_DO_SET_MODE, ml.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, 6)  # RTL
     assert ack.result == ACCEPTED
@@ -78,7 +81,7 @@ def test_arm_refused_in_a_mode_that_is_not_armable(make_fleet, mav) -> None:
     ],
 )
 def test_bad_commands_are_answered_not_fatal(make_fleet, mav, cmd, params, expected) -> None:
-    fleet, sim, c = _ready(make_fleet, mav)
+    _fleet, sim, c = _ready(make_fleet, mav)
     wait_for(lambda: sim.ekf_position_ok, 10, "EKF ready")
     ack = c.command(cmd, *params)
     assert ack is not None, "no COMMAND_ACK"
@@ -110,17 +113,24 @@ def test_garbage_and_unknown_messages_never_crash_it(make_fleet, mav) -> None:
     assert fleet.servers[0].stats["rx_bad"] > 0
 
 
-def _item_int(c, seq: int, cmd: int, lat: float = 0.0, lon: float = 0.0, alt: float = 30.0, frame: int = 3, p1=0.0):
+def _item_int(
+    c, seq: int, cmd: int, lat: float = 0.0, lon: float = 0.0, alt: float = 30.0, frame: int = 3, p1=0.0
+):
     return ml.MAVLink_mission_item_int_message(
-        c.sysid, 1, seq, frame, cmd, 0, 1, p1, 0, 0, 0, int(lat * 1e7), int(lon * 1e7), alt, 0)
+        c.sysid, 1, seq, frame, cmd, 0, 1, p1, 0, 0, 0, int(lat * 1e7), int(lon * 1e7), alt, 0
+    )
 
 
-def test_mission_upload_with_out_of_order_and_repeated_items_and_download_in_any_order(make_fleet, mav) -> None:
-    fleet, sim, c = _ready(make_fleet, mav)
+def test_mission_upload_with_out_of_order_and_repeated_items_and_download_in_any_order(
+    make_fleet, mav
+) -> None:
+    _fleet, sim, c = _ready(make_fleet, mav)
     wait_for(lambda: sim.home_set, 10, "home set")
     lat0, lon0 = sim.home0.lat_deg, sim.home0.lon_deg
     items = [
-        ml.MAVLink_mission_item_message(c.sysid, 1, 0, 0, 16, 0, 1, 0, 0, 0, 0, lat0, lon0, 0, 0),  # float home
+        ml.MAVLink_mission_item_message(
+            c.sysid, 1, 0, 0, 16, 0, 1, 0, 0, 0, 0, lat0, lon0, 0, 0
+        ),  # float home
         _item_int(c, 1, ml.MAV_CMD_NAV_TAKEOFF, alt=20),
         _item_int(c, 2, ml.MAV_CMD_NAV_WAYPOINT, lat0 + 0.001, lon0, 30),
         _item_int(c, 3, ml.MAV_CMD_NAV_WAYPOINT, lat0 + 0.001, lon0 + 0.001, 30, p1=5),
@@ -164,7 +174,7 @@ def test_mission_upload_with_out_of_order_and_repeated_items_and_download_in_any
     ],
 )
 def test_mission_upload_errors(make_fleet, mav, count, bad_item, expected) -> None:
-    fleet, sim, c = _ready(make_fleet, mav)
+    _fleet, sim, c = _ready(make_fleet, mav)
     c.m.mav.mission_count_send(c.sysid, 1, count, 0)
     if bad_item is not None:
         assert c.recv(["MISSION_REQUEST", "MISSION_REQUEST_INT"]).seq == 0
@@ -179,7 +189,7 @@ def test_mission_upload_errors(make_fleet, mav, count, bad_item, expected) -> No
 
 
 def test_huge_mission_of_500_items(make_fleet, mav) -> None:
-    fleet, sim, c = _ready(make_fleet, mav)
+    _fleet, sim, c = _ready(make_fleet, mav)
     lat0, lon0 = sim.home0.lat_deg, sim.home0.lon_deg
     n = 500
     c.m.mav.mission_count_send(c.sysid, 1, n, 0)
@@ -198,7 +208,7 @@ def test_huge_mission_of_500_items(make_fleet, mav) -> None:
 
 
 def test_message_interval_is_counted_in_sim_time(make_fleet, mav) -> None:
-    fleet, sim, c = _ready(make_fleet, mav, speedup=10)
+    _fleet, _sim, c = _ready(make_fleet, mav, speedup=10)
     c.m.mav.request_data_stream_send(c.sysid, 1, ml.MAV_DATA_STREAM_ALL, 0, 0)  # everything off
     ack = c.command(ml.MAV_CMD_SET_MESSAGE_INTERVAL, ml.MAVLINK_MSG_ID_GLOBAL_POSITION_INT, 500_000)  # 2 Hz
     assert ack.result == ACCEPTED
@@ -210,24 +220,53 @@ def test_message_interval_is_counted_in_sim_time(make_fleet, mav) -> None:
         stamps.append(m.time_boot_ms)
     # 10 s of sim time at 2 Hz: ~20 messages (1 s of wall time at 10x)
     assert 18 <= len(stamps) - 1 <= 22
-    c.m.mav.command_long_send(c.sysid, 1, ml.MAV_CMD_GET_MESSAGE_INTERVAL, 0,
-                              ml.MAVLINK_MSG_ID_GLOBAL_POSITION_INT, 0, 0, 0, 0, 0, 0)
+    c.m.mav.command_long_send(
+        c.sysid,
+        1,
+        ml.MAV_CMD_GET_MESSAGE_INTERVAL,
+        0,
+        ml.MAVLINK_MSG_ID_GLOBAL_POSITION_INT,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+    )
     assert c.recv("MESSAGE_INTERVAL").interval_us == 500_000
 
 
 def test_guided_goto_by_set_position_target_and_gimbal_manager(make_fleet, mav) -> None:
-    fleet, sim, c = _ready(make_fleet, mav)
+    _fleet, sim, c = _ready(make_fleet, mav)
     wait_for(lambda: sim.ekf_position_ok, 10, "EKF ready")
     c.command(ml.MAV_CMD_DO_SET_MODE, ml.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, 4)
     assert c.command(ml.MAV_CMD_COMPONENT_ARM_DISARM, 1).result == ACCEPTED
     assert c.command(ml.MAV_CMD_NAV_TAKEOFF, 0, 0, 0, 0, 0, 0, 15).result == ACCEPTED
     wait_for(lambda: sim.rel_alt_m > 14.5, 15, "take-off")
     lat, lon = sim.home0.lat_deg + 0.0009, sim.home0.lon_deg
-    c.m.mav.set_position_target_global_int_send(0, c.sysid, 1, ml.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT, 0b110111111000,
-                                                int(lat * 1e7), int(lon * 1e7), 25, 0, 0, 0, 0, 0, 0, 0, 0)
+    c.m.mav.set_position_target_global_int_send(
+        0,
+        c.sysid,
+        1,
+        ml.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
+        0b110111111000,
+        int(lat * 1e7),
+        int(lon * 1e7),
+        25,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+    )
     wait_for(lambda: abs(sim.telemetry().lat_deg - lat) < 2e-5 and abs(sim.rel_alt_m - 25) < 1, 20, "goto")
     assert c.command(ml.MAV_CMD_DO_GIMBAL_MANAGER_PITCHYAW, -30, 20, 0, 0, 0, 0, 0).result == ACCEPTED
-    wait_for(lambda: abs(sim.gimbal_pitch_deg + 30) < 0.5 and abs(sim.gimbal_yaw_deg - 20) < 0.5, 10, "gimbal")
+    wait_for(
+        lambda: abs(sim.gimbal_pitch_deg + 30) < 0.5 and abs(sim.gimbal_yaw_deg - 20) < 0.5, 10, "gimbal"
+    )
     t = sim.telemetry()
     assert (t.gimbal_pitch_deg, t.gimbal_yaw_deg) == pytest.approx((-30, 20), abs=0.5)
     assert t.alt_m == pytest.approx(sim.home_alt_amsl + t.rel_alt_m)
@@ -249,7 +288,7 @@ def test_several_vehicles_each_with_its_own_port_and_sysid(make_fleet, mav) -> N
 
 
 def test_link_cut_refuses_connections_until_restored(make_fleet, mav) -> None:
-    fleet, sim, c = _ready(make_fleet, mav)
+    fleet, sim, _c = _ready(make_fleet, mav)
     sim.cut_link()
     wait_for(lambda: fleet.servers[0].listener is None, 5, "listener closed")
     with pytest.raises(ConnectionRefusedError):

@@ -27,7 +27,9 @@ from flight.sim.vehicle import (
 from shorewatch.geo import distance_m
 
 
-def run_until(v: SimVehicle, cond: Callable[[], bool], max_s: float, on_step: Callable[[], None] | None = None) -> float:
+def run_until(
+    v: SimVehicle, cond: Callable[[], bool], max_s: float, on_step: Callable[[], None] | None = None
+) -> float:
     t0 = v.sim_time_s
     while not cond():
         if v.sim_time_s - t0 > max_s:
@@ -74,13 +76,15 @@ def test_auto_mission_speed_change_and_land() -> None:
     v = SimVehicle()
     v.advance_to(5.0)
     lat, lon = v.local_to_geo(0.0, 400.0)
-    v.set_mission([
-        MissionItem(0, 0, 16),
-        MissionItem(1, FRAME_GLOBAL_RELATIVE_ALT, CMD_NAV_TAKEOFF, z=20),
-        MissionItem(2, FRAME_GLOBAL_RELATIVE_ALT, CMD_DO_CHANGE_SPEED, param2=5),
-        MissionItem(3, FRAME_GLOBAL_RELATIVE_ALT, CMD_NAV_WAYPOINT, x=lat, y=lon, z=20),
-        MissionItem(4, FRAME_GLOBAL_RELATIVE_ALT, CMD_NAV_LAND),
-    ])
+    v.set_mission(
+        [
+            MissionItem(0, 0, 16),
+            MissionItem(1, FRAME_GLOBAL_RELATIVE_ALT, CMD_NAV_TAKEOFF, z=20),
+            MissionItem(2, FRAME_GLOBAL_RELATIVE_ALT, CMD_DO_CHANGE_SPEED, param2=5),
+            MissionItem(3, FRAME_GLOBAL_RELATIVE_ALT, CMD_NAV_WAYPOINT, x=lat, y=lon, z=20),
+            MissionItem(4, FRAME_GLOBAL_RELATIVE_ALT, CMD_NAV_LAND),
+        ]
+    )
     v.set_mode(Mode.GUIDED)
     v.arm()
     assert v.set_mode(Mode.AUTO)[0]
