@@ -1,15 +1,38 @@
-"""`shorewatch serve` (issue #7)."""
+"""``shorewatch serve``: the API (alerts, push, dashboard) under uvicorn."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from api.settings import Settings
+
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("serve", help="(not yet available: issue #7)")
+    p = sub.add_parser("serve", help="run the API and dashboard (default 127.0.0.1:8000)")
+    p.add_argument("--host", default=None, help="bind address (default: SHOREWATCH_HOST, 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port (default: SHOREWATCH_PORT, 8000)")
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace, settings: Any) -> int:
-    raise SystemExit("shorewatch serve: not available yet (issue #7)")
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    host = args.host or settings.host
+    port = settings.port if args.port is None else args.port
+    if not 0 <= port <= 65535:
+        raise SystemExit(f"shorewatch serve: --port must be in 0..65535, got {port}")
+    settings = settings.model_copy(update={"host": host, "port": port})
+    app = create_app(settings)
+    print(f"shorewatch API on http://{host}:{port}  (docs: /docs, state: {settings.state_dir})", flush=True)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        ws_ping_interval=20.0,
+        timeout_graceful_shutdown=5,
+    )
+    return 0

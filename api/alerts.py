@@ -1,0 +1,217 @@
+"""The alert service: events in, alerts stored, then announced (push, webhooks, CoT).
+
+Order of operations for every change: write to the store (committed) -> publish on the bus ->
+hand to the notifiers. One lock serializes changes, so messages leave in ``seq`` order.
+Alerts of a replay (``replay_id`` set) are stored but never announced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from typing import Literal, Protocol
+
+from api.bus import Bus, BusMessage, SubscriberOverflow
+from api.domain import Alert, AlertStatus, ChangeKind, ResolutionReason
+from api.metrics import Metrics
+from api.schemas import AlertPublic, PushMessage
+from api.store import Store
+from shorewatch.types import Event
+
+logger = logging.getLogger(__name__)
+
+ALERTS_TOPIC = "alerts"
+
+
+class Notifier(Protocol):
+    """Something told about each live alert change. ``notify`` must not block (queue the work)."""
+
+    def notify(self, alert: Alert, change: ChangeKind, message_json: str) -> None: ...
+
+
+def _control(kind: Literal["hello", "heartbeat"], seq: int) -> str:
+    return PushMessage(type=kind, seq=seq, server_time_s=time.time()).model_dump_json(exclude_none=True)
+
+
+def push_message_json(alert: Alert, change: ChangeKind) -> str:
+    return PushMessage(
+        type="alert", seq=alert.seq, change=change, alert=AlertPublic.from_alert(alert)
+    ).model_dump_json()
+
+
+class AlertService:
+    def __init__(
+        self,
+        store: Store,
+        bus: Bus,
+        *,
+        escalate_after_s: float,
+        metrics: Metrics | None = None,
+        notifiers: Sequence[Notifier] = (),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.bus = bus
+        self.escalate_after_s = escalate_after_s
+        self.metrics = metrics or Metrics()
+        self.notifiers = list(notifiers)
+        self.clock = clock
+        self._lock = asyncio.Lock()
+
+    # -- producers ----------------------------------------------------------------------------
+
+    async def ingest(self, event: Event, *, replay_id: str | None = None, actor: str = "pipeline") -> Alert:
+        """Store ``event`` (a new alert, or a new revision of the one with its ``event_id``), then
+        push it unless it belongs to a replay. Returns the alert as stored."""
+        alert, _ = await self.ingest_change(event, replay_id=replay_id, actor=actor)
+        return alert
+
+    async def ingest_change(
+        self, event: Event, *, replay_id: str | None = None, actor: str = "pipeline"
+    ) -> tuple[Alert, ChangeKind | None]:
+        """``ingest``, also saying what changed (``None``: duplicate or stale revision)."""
+        t0 = time.perf_counter()
+        async with self._lock:
+            alert, change = await self.store.upsert_event(event, replay_id=replay_id, actor=actor)
+            if change is not None and replay_id is None:
+                self._announce(alert, change)
+        outcome = change.value if change is not None else "duplicate"
+        self.metrics.alerts_ingested.labels(outcome, event.kind.value).inc()
+        self.metrics.ingest_seconds.observe(time.perf_counter() - t0)
+        return alert, change
+
+    # AlertSink protocol (shorewatch.protocols): the pipeline may hand events this way
+    async def publish(self, event: Event) -> Alert:
+        return await self.ingest(event)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def _transition(
+        self,
+        alert_id: int,
+        target: AlertStatus,
+        *,
+        actor: str,
+        assigned_to: str | None = None,
+        resolution: ResolutionReason | None = None,
+        note: str = "",
+    ) -> Alert:
+        async with self._lock:
+            alert = await self.store.transition(
+                alert_id, target, actor=actor, assigned_to=assigned_to, resolution=resolution, detail=note
+            )
+            if alert.replay_id is None:
+                self._announce(alert, alert.last_change)
+        self.metrics.alert_transitions.labels(target.value).inc()
+        return alert
+
+    async def acknowledge(self, alert_id: int, *, actor: str, note: str = "") -> Alert:
+        return await self._transition(alert_id, AlertStatus.ACKNOWLEDGED, actor=actor, note=note)
+
+    async def assign(self, alert_id: int, unit: str, *, actor: str, note: str = "") -> Alert:
+        return await self._transition(
+            alert_id, AlertStatus.ASSIGNED, actor=actor, assigned_to=unit, note=note
+        )
+
+    async def resolve(self, alert_id: int, reason: ResolutionReason, *, actor: str, note: str = "") -> Alert:
+        return await self._transition(
+            alert_id, AlertStatus.RESOLVED, actor=actor, resolution=reason, note=note
+        )
+
+    # -- escalation ---------------------------------------------------------------------------
+
+    async def escalate_due(self) -> list[Alert]:
+        """Flag and re-announce every live alert still ``new`` ``escalate_after_s`` after creation."""
+        now = self.clock()
+        escalated = []
+        for candidate in await self.store.due_for_escalation(now - self.escalate_after_s):
+            async with self._lock:
+                alert = await self.store.mark_escalated(candidate.id, actor="system", now_s=now)
+                if alert is None:  # acknowledged or escalated meanwhile
+                    continue
+                self._announce(alert, ChangeKind.ESCALATED)
+            logger.warning(
+                "alert %d (%s) unacknowledged for %.0f s: escalated",
+                alert.id,
+                alert.kind,
+                now - alert.created_at_s,
+            )
+            self.metrics.alerts_escalated.inc()
+            escalated.append(alert)
+        return escalated
+
+    async def run_escalation(self, interval_s: float | None = None) -> None:
+        """Check for escalations forever (cancel to stop)."""
+        interval = interval_s if interval_s is not None else min(5.0, max(0.05, self.escalate_after_s / 10))
+        while True:
+            try:
+                await self.escalate_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # keep escalating even if one round fails
+                logger.exception("escalation round failed")
+            await asyncio.sleep(interval)
+
+    # -- push feed ----------------------------------------------------------------------------
+
+    async def feed(
+        self, after: int | None, *, queue_size: int = 256, heartbeat_s: float = 15.0
+    ) -> AsyncGenerator[tuple[int, str, str], None]:
+        """The messages one push client receives, as ``(seq, type, json)``: a ``hello`` carrying the
+        cursor, then (with ``after``) every live alert changed since ``after`` in seq order, each
+        once in its latest state, then live changes, with a ``heartbeat`` after ``heartbeat_s`` of
+        silence. If the client falls ``queue_size`` messages behind, it catches up from the store
+        (it skips intermediate states but never misses an alert, and never holds up the others).
+        Close the generator (``aclose``) when the client leaves."""
+        async with self._lock:  # no change is between commit and publish while we look
+            sub = self.bus.subscribe(ALERTS_TOPIC, maxsize=queue_size)
+            head = await self.store.last_seq()
+        cursor = head if after is None else min(after, head)
+        try:
+            yield cursor, "hello", _control("hello", cursor)
+            if after is not None:
+                async for seq, text in self._catch_up(cursor):
+                    cursor = seq
+                    yield seq, "alert", text
+            while True:
+                try:
+                    msg = await asyncio.wait_for(sub.get(), heartbeat_s)
+                except TimeoutError:
+                    yield cursor, "heartbeat", _control("heartbeat", cursor)
+                    continue
+                except SubscriberOverflow:
+                    sub.close()
+                    sub = self.bus.subscribe(ALERTS_TOPIC, maxsize=queue_size)
+                    async for seq, text in self._catch_up(cursor):
+                        cursor = seq
+                        yield seq, "alert", text
+                    continue
+                if msg.seq <= cursor:
+                    continue
+                cursor = msg.seq
+                yield msg.seq, "alert", msg.payload
+        finally:
+            sub.close()
+
+    async def _catch_up(self, cursor: int, page: int = 500) -> AsyncIterator[tuple[int, str]]:
+        while True:
+            batch = await self.store.changes_after(cursor, limit=page)
+            for alert in batch:
+                cursor = alert.seq
+                yield alert.seq, push_message_json(alert, alert.last_change)
+            if len(batch) < page:
+                return
+
+    # -- announce -----------------------------------------------------------------------------
+
+    def _announce(self, alert: Alert, change: ChangeKind) -> None:
+        payload = push_message_json(alert, change)
+        self.bus.publish(BusMessage(alert.seq, ALERTS_TOPIC, payload))
+        self.metrics.push_messages.inc()
+        for n in self.notifiers:
+            try:
+                n.notify(alert, change, payload)
+            except Exception:  # a broken notifier must not stop the push
+                logger.exception("notifier %r failed on alert %d", n, alert.id)
