@@ -154,3 +154,18 @@ def test_plan_launch_pause_resume_recall(server: LiveServer, fleet: object) -> N
         assert m["notes"]
         assert drone(c)["telemetry"]["armed"] is False and drone(c)["mission_id"] is None
         assert c.post(f"/missions/{mid}/recall").status_code == 409  # nothing left to recall
+
+
+def test_link_loss_is_shown_and_recovers(server: LiveServer, fleet: object) -> None:
+    vehicle = fleet.vehicles[0]  # type: ignore[attr-defined]
+    with server.client("patrol") as c:
+        wait_for(lambda: drone(c)["link_ok"], 60, what="drone-1 to connect")
+        vehicle.cut_link()
+        try:
+            d = wait_for(
+                lambda: (x := drone(c))["state"] == "link_lost" and x, 30, what="the link loss to show"
+            )
+            assert d["link_ok"] is False
+        finally:
+            vehicle.restore_link()
+        wait_for(lambda: drone(c)["link_ok"], 60, what="the link to come back")
