@@ -23,12 +23,15 @@ from detector.model import MODEL_STEM, MODELS_DIR
 
 logger = logging.getLogger(__name__)
 
+ARCH_YAML = Path(__file__).with_name("shorewatch-yolo11.yaml")
+"""The shipped architecture: YOLO11 at 0.1875 width (see the yaml's header)."""
+
 
 class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     data: Path = Field(description="data.yaml of a YOLO dataset (classes 0 boat, 1 person)")
-    model: str = Field("yolo11n.yaml", description="architecture yaml (from scratch) or a .pt to fine-tune")
+    model: str = Field(str(ARCH_YAML), description="architecture yaml (from scratch) or a .pt to fine-tune")
     name: str = Field("shorewatch", min_length=1, max_length=64, description="run name under <state>/train")
     epochs: int = Field(30, ge=1, le=1000, description="training epochs")
     imgsz: int = Field(

@@ -17,7 +17,9 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--data", type=Path, help="dataset folder or its data.yaml (classes 0 boat, 1 person)")
     p.add_argument(
-        "--model", default="yolo11n.yaml", help="architecture yaml (from scratch) or a .pt to fine-tune"
+        "--model",
+        default=None,
+        help="architecture yaml (from scratch) or a .pt to fine-tune (default: detector/shorewatch-yolo11.yaml)",
     )
     p.add_argument("--name", default="shorewatch", help="run name (default: shorewatch)")
     p.add_argument("--epochs", type=int, default=30)
@@ -57,7 +59,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             return 2
         cfg = TrainConfig(
             data=args.data or Path("."),
-            model=args.model,
+            **({"model": args.model} if args.model else {}),
             name=args.name,
             epochs=args.epochs,
             imgsz=args.imgsz,

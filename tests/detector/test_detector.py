@@ -79,9 +79,7 @@ def test_people_and_boats_map_back_to_frame_pixels_through_every_tile() -> None:
     model = ColourModel()
     d = BoatDetector(model, cfg).detect(_frame(img))
     assert len(d) == len(truth)
-    got = sorted(
-        (round(a), round(b), int(c)) for (a, b, _, _), c in zip(d.xyxy, d.class_id, strict=True)
-    )
+    got = sorted((round(a), round(b), int(c)) for (a, b, _, _), c in zip(d.xyxy, d.class_id, strict=True))
     assert got == sorted((x0, y0, c) for x0, y0, _, _, c in truth)
     assert len(model.shapes) < 12  # tiles of one shape ran batched
 

@@ -1,0 +1,257 @@
+"""The event state machine, driven with ground observations placed relative to the real Opal Coast
+shoreline at Wissant (``along`` the shore, ``off`` = metres out to sea, negative on the beach)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import shapely
+
+from detector.errors import DetectorConfigError
+from detector.events import EventConfig, EventEngine, Observation
+from shorewatch.site import load_site
+from shorewatch.types import EventKind, Severity
+
+SITE = load_site()
+
+
+@dataclass(frozen=True)
+class Shore:
+    """A straight-ish piece of the Wissant shoreline: origin on the waterline, unit vectors."""
+
+    origin: np.ndarray
+    along: np.ndarray
+    seaward: np.ndarray
+
+    def at(self, along_m: float, off_m: float) -> tuple[float, float]:
+        p = self.origin + along_m * self.along + off_m * self.seaward
+        return float(p[0]), float(p[1])
+
+
+def _wissant() -> Shore:
+    lp = SITE.launch_point("Wissant")
+    e, n = SITE.frame.to_local(lp.lat_deg, lp.lon_deg)
+    wl = SITE.waterline_local
+    s = wl.project(shapely.Point(e, n))
+    o = np.array(wl.interpolate(s).coords[0])
+    t = np.array(wl.interpolate(s + 20).coords[0]) - np.array(wl.interpolate(s - 20).coords[0])
+    t /= np.linalg.norm(t)
+    nrm = np.array([-t[1], t[0]])
+    if SITE.land_local.contains(shapely.Point(*(o + 50 * nrm))):
+        nrm = -nrm
+    return Shore(o, t, nrm)
+
+
+SHORE = _wissant()
+
+
+def obs(track: int, cls: int, along: float, off: float, conf: float = 0.8) -> Observation:
+    e, n = SHORE.at(along, off)
+    return Observation(track, cls, e, n, 5.0, conf)
+
+
+def people(first_id: int, count: int, along: float, off: float, spread: float = 6.0) -> list[Observation]:
+    return [
+        obs(first_id + i, 1, along + spread * math.cos(i), off + spread * math.sin(i)) for i in range(count)
+    ]
+
+
+def run(engine: EventEngine, frames: list[tuple[float, list[Observation]]]) -> list:
+    events = []
+    for t, o in frames:
+        events.extend(engine.update_observations(t, o, source="test"))
+    return events
+
+
+CFG = EventConfig(snapshot=False)
+
+
+def test_the_shore_helper_agrees_with_the_engine() -> None:
+    eng = EventEngine(SITE, CFG)
+    for off in (-100.0, -10.0, 10.0, 100.0):
+        e, n = SHORE.at(0, off)
+        assert eng.signed_distance_m(e, n)[0] == pytest.approx(off, abs=3.0)
+
+
+def launch_frames(crew: int, fps: float = 5.0) -> list[tuple[float, list[Observation]]]:
+    """A boat dragged from 30 m up the beach into the sea at 1 m/s with ``crew`` people around it,
+    then motoring out at 3 m/s. It crosses the waterline at t = 30 s."""
+    frames = []
+    for i in range(int(120 * fps)):
+        t = i / fps
+        off = -30 + t if t < 40 else 10 + (t - 40) * 3
+        o = [obs(1, 0, 0.0, off)]
+        if t < 40:
+            o += people(100, crew, 0.0, off - 3)
+        frames.append((t, o))
+    return frames
+
+
+def test_a_launch_raises_one_critical_event_when_the_boat_enters_the_water_then_only_updates() -> None:
+    eng = EventEngine(SITE, CFG)
+    events = run(eng, launch_frames(crew=6))
+    launches = [e for e in events if e.kind is EventKind.LAUNCH]
+    assert launches, "no launch event"
+    first = launches[0]
+    assert first.severity is Severity.CRITICAL and first.revision == 0
+    assert 30.0 <= first.timestamp_s <= 35.0  # within 5 s of entering the water
+    assert first.people_count >= 2
+    e0, n0 = SHORE.at(0, 0)
+    e1, n1 = SITE.frame.to_local(first.lat_deg, first.lon_deg)
+    assert math.hypot(e1 - e0, n1 - n0) < 15
+    assert {e.event_id for e in launches} == {first.event_id}  # one episode, one id
+    assert [e.revision for e in launches] == list(range(len(launches)))  # increasing revisions
+    assert len(launches) < 30  # updates, never one per frame (600 frames)
+    gaps = np.diff([e.timestamp_s for e in launches])
+    assert (gaps >= CFG.update_min_interval_s - 1e-9).all()
+    assert not [e for e in events if e.kind is EventKind.BOAT_AT_SEA]  # the launched boat is not re-alerted
+    last = launches[-1]
+    assert last.speed_mps == pytest.approx(3.0, abs=0.6)
+    assert last.heading_deg is not None
+
+
+def test_a_boat_pushed_out_with_nobody_around_is_not_a_launch_but_becomes_a_boat_at_sea() -> None:
+    events = run(EventEngine(SITE, CFG), launch_frames(crew=0))
+    kinds = [e.kind for e in events]
+    assert EventKind.LAUNCH not in kinds
+    assert EventKind.BOAT_AT_SEA in kinds
+    assert len({e.event_id for e in events}) == 1
+
+
+def test_a_boat_appearing_in_the_surf_with_people_boarding_is_a_launch() -> None:
+    frames = [(i / 5, [obs(7, 0, 50.0, 15.0), *people(200, 5, 50.0, 12.0)]) for i in range(20)]
+    events = run(EventEngine(SITE, CFG), frames)
+    assert [e.kind for e in events] == [EventKind.LAUNCH]
+
+
+@pytest.mark.parametrize(
+    ("off_m", "heading_away_only", "moving_off", "expected"),
+    [
+        (300.0, False, False, [EventKind.BOAT_AT_SEA]),
+        (40.0, False, False, []),  # in the surf, no people: not at sea yet, not a launch
+        (300.0, True, False, []),  # stationary and heading_away_only: silent
+        (300.0, True, True, [EventKind.BOAT_AT_SEA]),
+    ],
+)
+def test_boat_at_sea(
+    off_m: float, heading_away_only: bool, moving_off: bool, expected: list[EventKind]
+) -> None:
+    cfg = EventConfig(snapshot=False, boat_at_sea_heading_away_only=heading_away_only)
+    frames = [(i / 5, [obs(3, 0, 0.0, off_m + (i * 0.8 if moving_off else 0.0))]) for i in range(60)]
+    events = run(EventEngine(SITE, cfg), frames)
+    assert sorted({e.kind for e in events}) == expected
+    if expected:
+        assert len({e.event_id for e in events}) == 1
+
+
+@pytest.mark.parametrize(
+    ("count", "off_m", "hours", "t0", "expected"),
+    [
+        (10, -40.0, None, 0.0, 1),  # ten people together on the beach
+        (5, -40.0, None, 0.0, 0),  # below the threshold
+        (10, -2000.0, None, 0.0, 0),  # far inland: not the beach
+        (10, -40.0, (4.0, 9.0), 6 * 3600.0, 1),  # inside the configured dawn hours
+        (10, -40.0, (4.0, 9.0), 13 * 3600.0, 0),  # outside them
+        (10, -40.0, (22.0, 6.0), 3 * 3600.0, 1),  # a window across midnight
+    ],
+)
+def test_gathering(
+    count: int, off_m: float, hours: tuple[float, float] | None, t0: float, expected: int
+) -> None:
+    cfg = EventConfig(snapshot=False, gathering_min_people=8, gathering_hours_utc=hours)
+    frames = [(t0 + i / 5, people(10, count, 0.0, off_m, spread=8.0)) for i in range(50)]
+    events = run(EventEngine(SITE, cfg), frames)
+    gatherings = [e for e in events if e.kind is EventKind.GATHERING]
+    assert len({e.event_id for e in gatherings}) == expected
+    if expected:
+        assert gatherings[0].people_count == count
+        assert gatherings[0].severity is Severity.WARNING
+
+
+@pytest.mark.parametrize(
+    ("off_m", "boat_nearby", "expected"),
+    [
+        (60.0, False, [EventKind.PERSON_IN_WATER]),
+        (60.0, True, [EventKind.BOAT_AT_SEA]),  # aboard a boat: not in the water
+        (-20.0, False, []),  # on the beach
+        (4.0, False, []),  # paddling at the waterline: within the margin
+    ],
+)
+def test_person_in_water(off_m: float, boat_nearby: bool, expected: list[EventKind]) -> None:
+    frames = []
+    for i in range(40):
+        o = [obs(5, 1, 0.0, off_m)]
+        if boat_nearby:
+            o.append(obs(6, 0, 2.0, off_m + 120))  # a different boat, far away: person is still in the water
+            o.append(obs(8, 0, 0.0, off_m + 3))
+        frames.append((i / 5, o))
+    events = run(EventEngine(SITE, EventConfig(snapshot=False, offshore_m=50)), frames)
+    kinds = sorted({e.kind for e in events})
+    assert kinds == sorted(expected)
+    piw = [e for e in events if e.kind is EventKind.PERSON_IN_WATER]
+    assert all(e.severity is Severity.CRITICAL for e in piw)
+
+
+def test_a_single_frame_blip_raises_nothing() -> None:
+    events = run(
+        EventEngine(SITE, CFG), [(0.0, [obs(1, 0, 0, 300)]), (0.2, []), (0.4, [obs(2, 1, 0, 80)]), (0.6, [])]
+    )
+    assert events == []
+
+
+@pytest.mark.parametrize(
+    ("gap_s", "same_episode"),
+    [
+        (10.0, True),  # track lost briefly, found again with a new id: same alert, a new revision
+        (60.0, True),  # episode ended (end_after_s=20) but within the 300 s cooldown: continued
+        (400.0, False),  # after the cooldown: a new alert
+    ],
+)
+def test_no_re_alerting_across_track_loss(gap_s: float, same_episode: bool) -> None:
+    eng = EventEngine(SITE, CFG)
+    first = run(eng, [(i / 5, [obs(1, 0, 0.0, 300.0)]) for i in range(20)])
+    t1 = 4.0 + gap_s
+    second = run(eng, [(t1 + i / 5, [obs(2, 0, 5.0, 305.0)]) for i in range(40)])
+    assert len(first) == 1 and first[0].kind is EventKind.BOAT_AT_SEA
+    if same_episode:
+        assert all(e.event_id == first[0].event_id for e in second)
+        assert all(e.revision >= 1 for e in second)
+    else:
+        assert len(second) == 1 and second[0].event_id != first[0].event_id and second[0].revision == 0
+
+
+def test_a_second_boat_far_away_is_its_own_event() -> None:
+    frames = [(i / 5, [obs(1, 0, 0.0, 300.0), obs(2, 0, 600.0, 300.0)]) for i in range(20)]
+    events = run(EventEngine(SITE, CFG), frames)
+    assert len({e.event_id for e in events}) == 2
+
+
+def test_events_carry_a_snapshot_when_asked() -> None:
+    from shorewatch.types import DEFAULT_INTRINSICS, Frame, Telemetry
+
+    eng = EventEngine(SITE, EventConfig())
+    img = np.zeros((720, 1280, 3), np.uint8)
+    lat, lon = SITE.frame.to_geo(*SHORE.at(0, 100))
+    tel = Telemetry(timestamp_s=0, lat_deg=lat, lon_deg=lon, alt_m=60, heading_deg=0, gimbal_pitch_deg=-45)
+    out = []
+    for i in range(5):
+        f = Frame(img, i / 5, "cam-1", i, tel, DEFAULT_INTRINSICS)
+        out += eng.update_observations(i / 5, [obs(1, 0, 0.0, 300.0)], frame=f)
+    assert len(out) == 1
+    assert out[0].snapshot_jpeg is not None and out[0].snapshot_jpeg[:2] == b"\xff\xd8"
+    assert out[0].source == "cam-1"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"offshore_m": 10, "surf_zone_m": 40}, "offshore_m"),
+        ({"gathering_hours_utc": (5, 30)}, "gathering_hours_utc"),
+    ],
+)
+def test_bad_config_is_refused(kwargs: dict, message: str) -> None:
+    with pytest.raises((DetectorConfigError, ValueError), match=message):
+        EventConfig(**kwargs)

@@ -1,0 +1,108 @@
+"""Georeferencing: a ground point seen by the camera comes back to where it was, in lat/lon, with
+an uncertainty that behaves like the geometry says it should."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from detector.errors import GeorefError
+from detector.georef import Georeferencer, anchor_pixels, pose_from_telemetry
+from shorewatch.camera import project
+from shorewatch.geo import LocalFrame, distance_m
+from shorewatch.types import DEFAULT_INTRINSICS, Frame, Telemetry
+
+FRAME = LocalFrame(50.88, 1.66)
+IMG = np.zeros((720, 1280, 3), np.uint8)
+
+
+def _frame(tel: Telemetry) -> Frame:
+    return Frame(IMG, tel.timestamp_s, "t", 0, tel, DEFAULT_INTRINSICS)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    e=st.floats(-3000, 3000),
+    n=st.floats(-3000, 3000),
+    alt=st.floats(15, 200),
+    heading=st.floats(0, 359.9),
+    pitch=st.floats(-90, -15),
+    u=st.floats(20, 1260),
+    v=st.floats(300, 700),
+)
+def test_georef_inverts_the_camera_model(
+    e: float, n: float, alt: float, heading: float, pitch: float, u: float, v: float
+) -> None:
+    lat, lon = FRAME.to_geo(e, n)
+    tel = Telemetry(
+        timestamp_s=0, lat_deg=lat, lon_deg=lon, alt_m=alt, heading_deg=heading, gimbal_pitch_deg=pitch
+    )
+    g = Georeferencer(FRAME)
+    pts = g.locate_pixels(_frame(tel), [[u, v]])
+    if not pts.ok[0]:
+        return  # this pixel looks above the horizon or beyond range
+    pose = pose_from_telemetry(tel, FRAME)
+    px, ok = project([[pts.east_m[0], pts.north_m[0], 0.0]], pose, DEFAULT_INTRINSICS)
+    assert ok[0]
+    assert px[0] == pytest.approx([u, v], abs=1e-3)
+    e2, n2 = FRAME.to_local(pts.lat_deg[0], pts.lon_deg[0])
+    assert math.hypot(e2 - pts.east_m[0], n2 - pts.north_m[0]) < 1e-3
+
+
+@pytest.mark.parametrize(
+    ("alt_m", "pitch_deg", "target_east_m", "target_north_m"),
+    [
+        (60.0, -35.0, 0.0, 85.7),  # looking north at -35 deg from 60 m: the image centre is 85.7 m ahead
+        (100.0, -90.0, 0.0, 0.0),  # nadir: straight below
+        (40.0, -20.0, 0.0, 109.9),
+    ],
+)
+def test_known_poses_land_where_the_trigonometry_says(
+    alt_m: float, pitch_deg: float, target_east_m: float, target_north_m: float
+) -> None:
+    tel = Telemetry(
+        timestamp_s=0, lat_deg=50.88, lon_deg=1.66, alt_m=alt_m, heading_deg=0.0, gimbal_pitch_deg=pitch_deg
+    )
+    g = Georeferencer(FRAME)
+    pts = g.locate_pixels(_frame(tel), [[DEFAULT_INTRINSICS.cx_px, DEFAULT_INTRINSICS.cy_px]])
+    e, n = FRAME.to_local(50.88, 1.66)
+    assert pts.ok[0]
+    assert pts.east_m[0] - e == pytest.approx(target_east_m, abs=0.1)
+    assert pts.north_m[0] - n == pytest.approx(target_north_m, abs=0.1)
+    expected_lat_lon = FRAME.to_geo(e + target_east_m, n + target_north_m)
+    assert distance_m(pts.lat_deg[0], pts.lon_deg[0], *expected_lat_lon) < 0.1
+
+
+def test_uncertainty_grows_towards_the_horizon_and_with_altitude_error() -> None:
+    tel = Telemetry(timestamp_s=0, lat_deg=50.88, lon_deg=1.66, alt_m=60, heading_deg=0, gimbal_pitch_deg=-20)
+    g = Georeferencer(FRAME)
+    rows = [[640, 700], [640, 500], [640, 300]]
+    err = g.locate_pixels(_frame(tel), rows).error_m
+    assert err[0] < err[1] < err[2]
+    assert err[0] >= g.config.position_sigma_m
+    nadir = Telemetry(
+        timestamp_s=0, lat_deg=50.88, lon_deg=1.66, alt_m=60, heading_deg=0, gimbal_pitch_deg=-90
+    )
+    assert g.locate_pixels(_frame(nadir), [[640, 360]]).error_m[0] < 5.0
+
+
+def test_sky_pixels_are_not_placed() -> None:
+    tel = Telemetry(timestamp_s=0, lat_deg=50.88, lon_deg=1.66, alt_m=60, heading_deg=0, gimbal_pitch_deg=-5)
+    pts = Georeferencer(FRAME).locate_pixels(_frame(tel), [[640, 10], [640, 710]])
+    assert list(pts.ok) == [False, True]
+    assert math.isnan(pts.lat_deg[0]) and math.isinf(pts.error_m[0])
+
+
+def test_a_frame_without_telemetry_is_refused() -> None:
+    with pytest.raises(GeorefError, match="telemetry"):
+        Georeferencer(FRAME).locate(Frame(IMG, 0.0, "cam", 3), [[0, 0, 10, 10]])
+
+
+@pytest.mark.parametrize(("pitch", "expected_v"), [(-90.0, 110.0), (0.0, 120.0), (-60.0, 115.0)])
+def test_anchor_slides_from_box_bottom_to_centre(pitch: float, expected_v: float) -> None:
+    a = anchor_pixels([[10, 100, 30, 120]], pitch)
+    assert a[0] == pytest.approx([20.0, expected_v], abs=1e-6)
