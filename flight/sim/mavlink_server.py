@@ -944,6 +944,10 @@ class MavlinkServer:
                 return MAV_RESULT_FAILED
             self._ack_now(c, cmd, MAV_RESULT_ACCEPTED)
             v.reboot()
+            self.mav.srcSystem = v.sysid
+            self._last_home_sent_s = -1e9
+            for cl in self.clients:
+                cl.next_due.clear()
             if self.on_reboot is not None:
                 self.on_reboot()
             return None

@@ -420,7 +420,7 @@ class SimVehicle:
         self.home_e = 0.0
         self.home_n = 0.0
         self.home_alt_amsl = self.home0.alt_m
-        self.gps_enabled = True
+        self.gps_enabled = self.params.get("SIM_GPS_DISABLE", 0.0) == 0.0
         self._gps_noise = [0.0, 0.0, 0.0]
         self._ekf_drift = [0.0, 0.0]
         self._gps_lost_since: float | None = None

@@ -308,3 +308,26 @@ def test_port_in_use_is_a_clear_error() -> None:
         s.listen(1)
         with pytest.raises(LinkError, match=str(port)):
             SimFleet(base_port=port).start()
+
+
+def test_sim_link_cut_parameter_cuts_then_restores_by_itself(make_fleet, mav) -> None:
+    fleet, sim, c = _ready(make_fleet, mav, speedup=20)
+    c.m.mav.param_set_send(c.sysid, 1, b"SIM_LINK_CUT", 20.0, ml.MAV_PARAM_TYPE_REAL32)  # 20 s of sim time
+    wait_for(lambda: sim.link_cut, 5, "link cut")
+    wait_for(lambda: fleet.servers[0].listener is None, 5, "listener closed")
+    wait_for(
+        lambda: not sim.link_cut and fleet.servers[0].listener is not None, 10, "link back after 20 sim s"
+    )
+    assert mav(fleet.ports[0]).sysid == 1
+
+
+def test_reboot_restarts_the_boot_sequence(make_fleet, mav) -> None:
+    fleet, sim, c = _ready(make_fleet, mav, speedup=20)
+    wait_for(lambda: sim.ekf_position_ok, 10, "EKF ready")
+    c.m.mav.param_set_send(c.sysid, 1, b"WPNAV_SPEED", 700.0, ml.MAV_PARAM_TYPE_REAL32)
+    wait_for(lambda: sim.params["WPNAV_SPEED"] == 700, 5, "param set")
+    assert c.command(ml.MAV_CMD_PREFLIGHT_REBOOT_SHUTDOWN, 1).result == ACCEPTED
+    wait_for(lambda: sim.sim_time_s < 2.0 and not sim.ekf_position_ok, 5, "rebooted")
+    assert sim.params["WPNAV_SPEED"] == 700  # parameters survive a reboot
+    wait_for(lambda: sim.ekf_position_ok, 10, "EKF ready again")
+    assert c.recv("GLOBAL_POSITION_INT", timeout=5) is not None  # streams resume

@@ -222,3 +222,76 @@ def test_set_param(name, value, accepted, stored) -> None:
     assert v.set_param(name, value) is accepted
     if stored is not None:
         assert v.params[name] == stored
+
+
+def _sangatte_with_site_fence() -> SimVehicle:
+    from shorewatch.site import load_site
+
+    site = load_site()
+    lp = site.launch_point("Sangatte")
+    return SimVehicle(Home(lp.lat_deg, lp.lon_deg), fence_polygon=site.geofence)
+
+
+def test_polygon_fence_from_the_site_triggers_rtl() -> None:
+    v = _sangatte_with_site_fence()
+    v.set_param("FENCE_ENABLE", 1)
+    v.set_param("FENCE_TYPE", 4)
+    v.set_param("WPNAV_SPEED", 2000)
+    v.advance_to(5.0)
+    v.set_mode(Mode.GUIDED)
+    assert v.arm()[0]
+    v.takeoff(30)
+    run_until(v, lambda: v.rel_alt_m > 29, 60)
+    lat, lon = v.local_to_geo(0.0, 8000.0)  # north, out over the Channel past the fence
+    v.guided_goto(lat, lon, 30)
+    run_until(v, lambda: v.mode == Mode.RTL, 900)
+    assert v.fence_breached & 4
+    assert "Fence Breached" in [t for _, t in v.outbox.statustexts]
+    run_until(v, lambda: not v.armed, 900)
+    assert math.hypot(v.pos[0], v.pos[1]) < 2.0
+
+
+def test_prearm_refused_outside_the_fence() -> None:
+    v = SimVehicle(Home(50.7, 1.3))  # far from the Opal Coast geofence
+    from shorewatch.site import load_site
+
+    v._fence_polygon = load_site().geofence
+    v.set_param("FENCE_ENABLE", 1)
+    v.advance_to(5.0)
+    v.set_mode(Mode.GUIDED)
+    ok, why = v.arm()
+    assert not ok and why == "PreArm: Fence: vehicle outside fence"
+    v.set_param("ARMING_CHECK", 0)
+    assert v.arm()[0]
+
+
+def test_roi_and_gimbal_manager_in_a_mission() -> None:
+    from flight.sim.vehicle import CMD_DO_GIMBAL_MANAGER_PITCHYAW, CMD_DO_SET_ROI, CMD_NAV_LOITER_TIME
+
+    v = SimVehicle()
+    v.advance_to(5.0)
+    roi_lat, roi_lon = v.local_to_geo(100.0, 0.0)  # 100 m east, at sea level
+    # DO commands run while the NAV command before them flies (as in ArduPilot's AP_Mission)
+    v.set_mission(
+        [
+            MissionItem(0, 0, 16),
+            MissionItem(1, 3, CMD_NAV_TAKEOFF, z=100),
+            MissionItem(2, 3, CMD_NAV_LOITER_TIME, param1=10, z=100),
+            MissionItem(3, 2, CMD_DO_GIMBAL_MANAGER_PITCHYAW, param1=-20, param2=30, x=0),
+            MissionItem(4, 3, CMD_NAV_LOITER_TIME, param1=10, z=100),
+            MissionItem(5, 3, CMD_DO_SET_ROI, x=roi_lat, y=roi_lon, z=0),
+            MissionItem(6, 3, CMD_NAV_LOITER_TIME, param1=20, z=100),
+        ]
+    )
+    v.set_mode(Mode.GUIDED)
+    v.arm()
+    v.set_mode(Mode.AUTO)
+    run_until(v, lambda: v.mission_current == 2 and v._nav.get("phase") == "hold", 120)
+    v.advance_to(v.sim_time_s + 3)
+    assert (v.gimbal_pitch_deg, v.gimbal_yaw_deg) == pytest.approx((-20, 30), abs=0.5)
+    run_until(v, lambda: v.mission_current == 4 and v._nav.get("phase") == "hold", 120)
+    v.advance_to(v.sim_time_s + 5)
+    # looking at a point 100 m east and 100 m below: heading 90, gimbal -45 deg, yaw 0 relative
+    assert v.yaw_deg == pytest.approx(90, abs=2)
+    assert v.gimbal_pitch_deg == pytest.approx(-45, abs=2)
+    assert v.gimbal_yaw_deg == pytest.approx(0, abs=2)
