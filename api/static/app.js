@@ -399,7 +399,8 @@ async function uploadClip(ev) {
 
 async function startReplay(clip, exam) {
   try {
-    const r = await api("/replays", { method: "POST", body: { clip_id: clip.clip_id, exam } });
+    const stride = Number($("replay-stride").value) || 1;
+    const r = await api("/replays", { method: "POST", body: { clip_id: clip.clip_id, exam, stride } });
     S.marks = [];
     showReplay(r, clip);
   } catch (e) { toast(`replay: ${e.message}`); }

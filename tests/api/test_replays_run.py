@@ -175,7 +175,8 @@ def test_corrupt_clip_fails_its_replay_only(server: LiveServer) -> None:
 
 
 @pytest.mark.skipif(
-    not any(Path("models").glob("shorewatch-boats.*")), reason="no shipped model in models/ yet"
+    not any((Path(__file__).resolve().parents[2] / "models").glob("shorewatch-boats.*")),
+    reason="no shipped model in models/ yet",
 )
 def test_replay_with_the_shipped_model(tmp_path: Path, samples: Path) -> None:
     with (
