@@ -227,6 +227,7 @@ export class SiteMap {
       const g = el("g", { class: "drone-marker" }, this.droneLayer);
       g.dataset.droneId = d.id;
       const body = el("g", {}, g);
+      el("circle", { r: 14, fill: "rgba(10,108,214,.22)", stroke: "#0a6cd6", "stroke-width": 1.5 }, body);
       el("path", { d: "M0,-11 L8,9 L0,4 L-8,9Z", class: "body" }, body);
       const t = el("text", { x: 12, y: 4, class: "lbl" }, g);
       t.textContent = d.id;
