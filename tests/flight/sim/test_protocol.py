@@ -47,7 +47,7 @@ def test_prearm_refusal_before_gps_and_ekf(make_fleet, mav) -> None:
     ack = c.command(ml.MAV_CMD_COMPONENT_ARM_DISARM, 1)
     assert ack is not None and ack.result == FAILED
     txt = c.recv("STATUSTEXT", lambda m: m.text.startswith("PreArm"))
-    assert txt is not None and txt.text == "PreArm: GPS 1: Bad fix"
+    assert txt is not None and txt.text == "PreArm: Need 3D Fix"
     assert not sim.armed
 
 
@@ -322,7 +322,7 @@ def test_sim_link_cut_parameter_cuts_then_restores_by_itself(make_fleet, mav) ->
 
 
 def test_reboot_restarts_the_boot_sequence(make_fleet, mav) -> None:
-    fleet, sim, c = _ready(make_fleet, mav, speedup=20)
+    _fleet, sim, c = _ready(make_fleet, mav, speedup=20)
     wait_for(lambda: sim.ekf_position_ok, 10, "EKF ready")
     c.m.mav.param_set_send(c.sysid, 1, b"WPNAV_SPEED", 700.0, ml.MAV_PARAM_TYPE_REAL32)
     wait_for(lambda: sim.params["WPNAV_SPEED"] == 700, 5, "param set")
