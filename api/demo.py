@@ -22,6 +22,7 @@ import math
 import signal
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,26 @@ class DemoOptions:
     station_m: float = 380.0  # start the scenario clock when drone-1 is this close to the anchor
     serve: bool = True  # run the HTTP API/dashboard
     wall_timeout_s: float = 900.0
+    on_ready: Callable[[DemoContext], Awaitable[None]] | None = None  # runs once the patrol is launched
+
+
+@dataclass
+class DemoContext:
+    """What a running demo is made of (for scripts and tests that drive it)."""
+
+    app: Any
+    fleet: Any
+    world: Any
+    world_lock: threading.Lock
+    missions: Any
+    streams: Any
+    mission_id: str
+    scenario_t0: list[float]
+    settings: Settings
+    finish: asyncio.Event  # set it to end the demo
+
+    def scenario_time_s(self) -> float | None:
+        return self.fleet.vehicles[0].sim_time_s - self.scenario_t0[0] if self.scenario_t0 else None
 
 
 @dataclass
@@ -107,7 +128,9 @@ class DemoReport:
             "alerts": sorted(alerts, key=lambda x: x["time_s"]),
             "launch_truth": self.launch_truth,
             "frames": frames,
-            "latency_ms": lat[0] if len(lat) == 1 else {s["stream_id"]: s["latency_ms"] for s in self.streams},
+            "latency_ms": lat[0]
+            if len(lat) == 1
+            else {s["stream_id"]: s["latency_ms"] for s in self.streams},
             "streams": self.streams,
             "mission": self.mission,
             "wall_s": round(self.wall_s, 1),
@@ -134,7 +157,7 @@ def _true_position(world: Any, kind: str, lat: float, lon: float) -> dict[str, f
     return {"lat": round(tlat, 7), "lon": round(tlon, 7)}
 
 
-async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:  # noqa: C901 - composition root
+async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
     import uvicorn
 
     from api.app import create_app
@@ -186,7 +209,9 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:  # noqa
     server_task = None
     lifespan_cm = None
     if opts.serve:
-        config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            app, host=settings.host, port=settings.port, log_level="warning", lifespan="on"
+        )
         server = uvicorn.Server(config)
         server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         server_task = asyncio.create_task(server.serve())
@@ -225,7 +250,11 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:  # noqa
                 return
             with world_lock:
                 truth = _true_position(world, event.kind, event.lat_deg, event.lon_deg)
-            err = None if truth is None else distance_m(event.lat_deg, event.lon_deg, truth["lat"], truth["lon"])
+            err = (
+                None
+                if truth is None
+                else distance_m(event.lat_deg, event.lon_deg, truth["lat"], truth["lon"])
+            )
             report.alerts[event.event_id] = AlertRecord(
                 kind=str(event.kind),
                 event_id=event.event_id,
@@ -236,8 +265,14 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:  # noqa
                 error_m=err,
                 drone_id=drone_id,
             )
-            logger.warning("ALERT %s from %s at %.5f, %.5f (error %s m)", event.kind, drone_id, event.lat_deg,
-                           event.lon_deg, None if err is None else round(err))
+            logger.warning(
+                "ALERT %s from %s at %.5f, %.5f (error %s m)",
+                event.kind,
+                drone_id,
+                event.lat_deg,
+                event.lon_deg,
+                None if err is None else round(err),
+            )
 
         return on_alert
 
@@ -260,32 +295,66 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:  # noqa
             )
             return src.frames()
 
-        streams.start(f"{drone_id}-camera", scenario_ready_frames, kind="live", drone_id=drone_id,
-                      on_alert=on_alert_for(drone_id))
+        streams.start(
+            f"{drone_id}-camera",
+            scenario_ready_frames,
+            kind="live",
+            drone_id=drone_id,
+            on_alert=on_alert_for(drone_id),
+        )
 
     # -- plan and fly the patrol through the same mission manager as the dashboard
     centre = position_along_coast(site, anchor.lat_deg, anchor.lon_deg)
-    await _wait(lambda: all(d.link_ok for d in missions.drones.values()), 60, "the drones to connect")
+    missions.start()
+    try:
+        await _wait(lambda: all(d.link_ok for d in missions.drones.values()), 60, "the drones to connect")
+    except DemoError:
+        await _shutdown(server, server_task, lifespan_cm, fleet)
+        raise
     homes = [GeoPoint(v.telemetry().lat_deg, v.telemetry().lon_deg, 0.0) for v in fleet.vehicles]
     plans = fleet_corridor(
-        site, opts.drones, start_m=centre - opts.half_span_m, end_m=centre + opts.half_span_m,
-        drone_ids=list(vehicles), homes=homes, standoff_m=opts.standoff_m, altitude_m=opts.altitude_m,
-        speed_mps=opts.speed_mps, laps=2,
+        site,
+        opts.drones,
+        start_m=centre - opts.half_span_m,
+        end_m=centre + opts.half_span_m,
+        drone_ids=list(vehicles),
+        homes=homes,
+        standoff_m=opts.standoff_m,
+        altitude_m=opts.altitude_m,
+        speed_mps=opts.speed_mps,
+        laps=2,
     )
-    patrol = PlannedPatrol("plan-demo", PlanRequest(start=anchor.name, end=anchor.name, alt_m=opts.altitude_m,
-                                                    drones=opts.drones, speed_mps=opts.speed_mps,
-                                                    offset_m=opts.standoff_m), plans, [])
+    patrol = PlannedPatrol(
+        "plan-demo",
+        PlanRequest(
+            start=anchor.name,
+            end=anchor.name,
+            alt_m=opts.altitude_m,
+            drones=opts.drones,
+            speed_mps=opts.speed_mps,
+            offset_m=opts.standoff_m,
+        ),
+        plans,
+        [],
+    )
     missions.plans[patrol.plan_id] = patrol
     mission = await missions.launch(patrol.plan_id)
     for drone_id in vehicles:
         start_camera(drone_id)
 
+    tokens_file = state / "demo_tokens.json"
+    tokens_file.write_text(json.dumps(app.state.demo_tokens))
+    tokens_file.chmod(0o600)
     if not opts.headless:
         _print_banner(settings, app.state.demo_tokens, mission.id)
+    interrupted = asyncio.Event()
+    ctx = DemoContext(
+        app, fleet, world, world_lock, missions, streams, mission.id, scenario_t0, settings, interrupted
+    )
+    hook_task = asyncio.create_task(opts.on_ready(ctx)) if opts.on_ready is not None else None
 
     lead = fleet.vehicles[0]
     duration = opts.duration_s if opts.duration_s is not None else scenario.duration_s
-    interrupted = asyncio.Event()
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGINT, interrupted.set)
@@ -299,36 +368,55 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:  # noqa
                 if near and tel.mode == "AUTO" and tel.rel_alt_m >= 0.9 * opts.altitude_m:
                     scenario_t0.append(lead.sim_time_s)
                     report.scenario_started = True
-                    logger.info("drone-1 on station: scenario %s starts (sim t=%.1f s)", scenario.name, lead.sim_time_s)
-            elif lead.sim_time_s - scenario_t0[0] >= duration and (opts.headless or opts.duration_s is not None):
+                    logger.info(
+                        "drone-1 on station: scenario %s starts (sim t=%.1f s)",
+                        scenario.name,
+                        lead.sim_time_s,
+                    )
+            elif lead.sim_time_s - scenario_t0[0] >= duration and (
+                opts.headless or opts.duration_s is not None
+            ):
                 break
             if time.monotonic() - t_wall0 > opts.wall_timeout_s:
                 logger.error("demo wall-clock limit of %.0f s reached", opts.wall_timeout_s)
                 break
             if any(h.task.done() and h.runner.stats.error for h in streams.streams.values()):
-                logger.error("a camera stream failed: %s", [h.runner.stats.error for h in streams.streams.values()])
+                logger.error(
+                    "a camera stream failed: %s", [h.runner.stats.error for h in streams.streams.values()]
+                )
                 break
+            if hook_task is not None and hook_task.done() and hook_task.exception() is not None:
+                raise hook_task.exception()  # type: ignore[misc]
     finally:
+        if hook_task is not None and not hook_task.done():
+            hook_task.cancel()
         stop.set()
         await streams.stop_all()
         report.streams = streams.summaries()
         with world_lock:
             lt = world.truth_launch()
         if lt is not None:
-            report.launch_truth = {"timestamp_s": round(lt.timestamp_s, 2), "lat": round(lt.lat_deg, 7),
-                                   "lon": round(lt.lon_deg, 7)}
+            report.launch_truth = {
+                "timestamp_s": round(lt.timestamp_s, 2),
+                "lat": round(lt.lat_deg, 7),
+                "lon": round(lt.lon_deg, 7),
+            }
         with contextlib.suppress(Exception):
             report.mission = missions.mission(mission.id).public()
         report.sim_s = scenario_time(lead.sim_time_s)
-        if server is not None and server_task is not None:
-            server.should_exit = True
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(server_task, 20)
-        elif lifespan_cm is not None:
-            await lifespan_cm.__aexit__(None, None, None)
-        fleet.stop()
+        await _shutdown(server, server_task, lifespan_cm, fleet)
         report.wall_s = time.monotonic() - t_wall0
     return report
+
+
+async def _shutdown(server: Any, server_task: Any, lifespan_cm: Any, fleet: Any) -> None:
+    if server is not None and server_task is not None:
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(server_task, 20)
+    elif lifespan_cm is not None:
+        await lifespan_cm.__aexit__(None, None, None)
+    fleet.stop()
 
 
 class _ScenarioClockWorld:
@@ -361,7 +449,9 @@ def _print_banner(settings: Settings, tokens: dict[str, str], mission_id: str) -
     for role, tok in tokens.items():
         t.add_row(role, tok)
     con.print(t)
-    con.print(f"WebSocket: ws://{settings.host}:{settings.port}/ws/alerts?token=<patrol token>   Ctrl-C stops.\n")
+    con.print(
+        f"WebSocket: ws://{settings.host}:{settings.port}/ws/alerts?token=<patrol token>   Ctrl-C stops.\n"
+    )
 
 
 def main_demo(settings: Settings, opts: DemoOptions) -> int:
