@@ -19,6 +19,8 @@ def register(sub: Any) -> None:
                    "(dawn_launch_wissant, boat_at_sea, empty_beach, person_in_water)")
     p.add_argument("--out", type=Path, required=True, help="output .mp4 path")
     p.add_argument("--seconds", type=float, default=None, help="record only the first S seconds")
+    p.add_argument("--start", type=float, default=0.0, help="scenario time (s) of the first frame (default 0)")
+    p.add_argument("--fps", type=float, default=None, help="frame rate (default: the scenario's)")
     p.add_argument("--seed", type=int, default=0, help="seed (same seed, same clip)")
     p.add_argument("--size", default="1280x720", help="frame size WxH (default 1280x720)")
     p.set_defaults(func=run)
@@ -45,11 +47,16 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         scenario = load_scenario(args.scenario)
     except ScenarioError as exc:
         raise SystemExit(f"shorewatch render: {exc}") from exc
+    if args.fps is not None:
+        if not (0 < args.fps <= 60):
+            raise SystemExit(f"shorewatch render: --fps must be in (0, 60], got {args.fps}")
+        scenario = scenario.model_copy(update={"drone": scenario.drone.model_copy(update={"fps": args.fps})})
     with Progress() as prog:
         task = prog.add_task(f"rendering {scenario.name}", total=None)
         try:
             info = record_clip(
                 scenario, args.out, seconds=args.seconds, seed=args.seed, width_px=width, height_px=height,
+                start_s=args.start,
                 progress=lambda done, total: prog.update(task, completed=done, total=total),
             )
         except RecordError as exc:

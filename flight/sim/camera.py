@@ -83,8 +83,8 @@ class Look:
         elev = 62.0 * math.sin(math.pi * (time_of_day_h - 5.2) / 14.0)
         az = 90.0 + (time_of_day_h - 6.0) * 15.0
         look = cls(sun_elev_deg=max(elev, -2.0), sun_az_deg=az % 360, sea_state=sea_state)
-        if elev < 15:  # dawn / dusk
-            warm = max(0.0, 1.0 - elev / 15.0)
+        if elev < 25:  # dawn / dusk
+            warm = max(0.0, 1.0 - elev / 25.0)
             look = replace(
                 look, light_bgr=(1.0 - 0.3 * warm, 1.0 - 0.1 * warm, 1.0 + 0.05 * warm),
                 brightness=0.55 + 0.45 * (1 - warm), sky_zenith_bgr=(150, 110, 90),
@@ -134,6 +134,7 @@ def _tileable_noise(size: int, cells: int, rng: np.random.Generator, octaves: in
 @dataclass
 class _Textures:
     fine: U8  # (S, S, 3): ch0 sand grain/ripples, ch1 small waves, ch2 foam noise  (fine scale)
+    fine1: U8  # (S, S): sand grain, ripples and small waves in one channel
     mid: U8  # (S, S, 3): ch0 sand patches, ch1 swell, ch2 shoreline wobble        (mid scale)
     clouds: F32
     fine_m: float = 12.0  # metres per tile
@@ -157,7 +158,10 @@ def _make_textures(seed: int, size: int = 512) -> _Textures:
     wobble = _tileable_noise(size, 12, rng, 3)
     mid = np.stack([patches, swell, wobble], axis=2)
     clouds = _tileable_noise(1024, 6, rng, 5)
-    return _Textures((fine * 255).astype(np.uint8), (mid * 255).astype(np.uint8), clouds)
+    fine1 = (0.5 * sand + 0.5 * waves)
+    fine1 = (fine1 - fine1.mean()) / max(float(fine1.std()), 1e-6) * 0.17 + 0.5
+    return _Textures((fine * 255).astype(np.uint8), np.clip(fine1 * 255, 0, 255).astype(np.uint8),
+                     (mid * 255).astype(np.uint8), clouds)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -200,7 +204,9 @@ def _make_luts(look: Look, t_s: float) -> tuple[F32, F32]:
     foam *= min(1.0, 0.25 + 0.3 * look.sea_state)
     landuse_w = _smooth(d, look.beach_width_m + 120, look.beach_width_m + 260)
     water_w = 1 - _smooth(d, -1.0, 1.0)
-    aux = np.stack([np.clip(foam, 0, 1), landuse_w, water_w], axis=1)
+    foam = np.clip(foam * 1.3, 0, 1)
+    col = col + (245 - col) * foam[:, None]
+    aux = np.stack([foam, landuse_w, water_w], axis=1)
     return col[None].astype(np.float32), aux[None].astype(np.float32)
 
 
@@ -266,9 +272,22 @@ class _Canvas:
     # per drawn object: list of polygons (Nx2 pixel arrays) that make up its silhouette
     extents: dict[int, list[npt.NDArray[np.float64]]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # the same maths as shorewatch.camera.project, with the rotation computed once per frame
+        self._R = self.pose.rotation()
+        self._c = self.pose.position
+        self._fwd = self._R[:, 2].copy()
+
     def proj(self, pts: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], bool]:
-        px, ok = project(pts, self.pose, self.intr)
-        return px, bool(ok.all())
+        pc = (np.atleast_2d(pts) - self._c) @ self._R
+        z = pc[:, 2]
+        if not bool((z > 1e-6).all()):
+            return np.zeros((len(pc), 2)), False
+        i = self.intr
+        return np.stack([i.fx_px * pc[:, 0] / z + i.cx_px, i.fy_px * pc[:, 1] / z + i.cy_px], axis=1), True
+
+    def depth(self, p: npt.NDArray[np.float64]) -> float:
+        return float((p - self._c) @ self._fwd)
 
     def poly(self, oid: int, pts_px: npt.NDArray[np.float64], colour: tuple[int, int, int], *, record: bool = True) -> None:
         p = np.round(pts_px * 16).astype(np.int32)
@@ -330,7 +349,7 @@ def _draw_person(cv: _Canvas, o: WorldObject, base_z: float = 0.0) -> None:
         shoulders = _to_world(np.array([[0.12 * math.cos(a), 0.24 * math.sin(a)] for a in np.linspace(0, 2 * math.pi, 8, endpoint=False)]), o, 0.02)
         sp, _ = cv.proj(shoulders)
         cv.hull_fill(o.object_id, sp, CLOTHES[int(rng.integers(len(CLOTHES)))])
-        r_px = cv.intr.fx_px * 0.12 / max(_depth(cv.pose, head), 0.1)
+        r_px = cv.intr.fx_px * 0.12 / max(cv.depth(head), 0.1)
         cv.circle(o.object_id, px[-1], r_px, HAIR[int(rng.integers(len(HAIR)))])
         return
     if o.kind == "sunbather":  # lying on the sand: a flat figure and a head
@@ -342,7 +361,7 @@ def _draw_person(cv: _Canvas, o: WorldObject, base_z: float = 0.0) -> None:
             return
         skin = SKIN[int(rng.integers(len(SKIN)))]
         cv.hull_fill(o.object_id, px[:-1], skin if rng.random() < 0.5 else CLOTHES[int(rng.integers(len(CLOTHES)))])
-        r_px = cv.intr.fx_px * 0.11 / max(_depth(cv.pose, head), 0.1)
+        r_px = cv.intr.fx_px * 0.11 / max(cv.depth(head), 0.1)
         cv.circle(o.object_id, px[-1], r_px, HAIR[int(rng.integers(len(HAIR)))])
         return
     hw = 0.2 if not o.in_boat else 0.22
@@ -369,7 +388,7 @@ def _draw_person(cv: _Canvas, o: WorldObject, base_z: float = 0.0) -> None:
     if not o.in_boat:
         cv.hull_fill(o.object_id, px[:10], _shade(legs, 0.8))
     cv.hull_fill(o.object_id, px[2:18], top)
-    r_px = cv.intr.fx_px * 0.11 / max(_depth(cv.pose, head_c), 0.1)
+    r_px = cv.intr.fx_px * 0.11 / max(cv.depth(head_c), 0.1)
     cv.circle(o.object_id, px[-1], r_px, HAIR[int(rng.integers(len(HAIR)))] if rng.random() < 0.6 else SKIN[int(rng.integers(len(SKIN)))])
 
 
@@ -409,7 +428,7 @@ def _draw_boat(cv: _Canvas, o: WorldObject, t_s: float) -> None:
                 pts = np.array([[L * 0.3, sgn * B * 0.5], [L * 0.3 - arm, sgn * (B * 0.5 + arm * 0.18)]])
                 apx, ok2 = cv.proj(_to_world(pts, o, 0.0))
                 if ok2 and k > 0.25:
-                    cv.line(0, apx[0], apx[1], tuple(int(c * 0.7 + 70) for c in gc), max(0.8, cv.intr.fx_px * 0.15 / max(_depth(cv.pose, _to_world(pts[:1], o, 0.0)[0]), 0.1)))  # type: ignore[arg-type]
+                    cv.line(0, apx[0], apx[1], tuple(int(c * 0.7 + 70) for c in gc), max(0.8, cv.intr.fx_px * 0.15 / max(cv.depth(_to_world(pts[:1], o, 0.0)[0]), 0.1)))  # type: ignore[arg-type]
         bow = np.array([[L / 2 + 0.2, 0], [L * 0.2, B * 0.62], [L * 0.2, -B * 0.62]])
         bpx, ok = cv.proj(_to_world(bow, o, 0.0))
         if ok:
@@ -477,12 +496,12 @@ def _draw_boat(cv: _Canvas, o: WorldObject, t_s: float) -> None:
             m1 = m0 + np.array([0, 0, 6.0])
             mp, ok3 = cv.proj(np.vstack([m0, m1]))
             if ok3:
-                cv.line(oid, mp[0], mp[1], (40, 40, 40), cv.intr.fx_px * 0.15 / max(_depth(cv.pose, m0), 0.1))
+                cv.line(oid, mp[0], mp[1], (40, 40, 40), cv.intr.fx_px * 0.15 / max(cv.depth(m0), 0.1))
         if kind == "ferry" and rng.random() < 0.8:
             f0 = _to_world(np.array([[-L * 0.15, 0]]), o, fb + hz)[0]
             fp, ok3 = cv.proj(np.vstack([f0, f0 + [0, 0, 8.0]]))
             if ok3:
-                cv.line(oid, fp[0], fp[1], (40, 40, 160), cv.intr.fx_px * 4.0 / max(_depth(cv.pose, f0), 0.1))
+                cv.line(oid, fp[0], fp[1], (40, 40, 160), cv.intr.fx_px * 4.0 / max(cv.depth(f0), 0.1))
     if kind in ("sailboat", "yacht"):
         mast_h = L * (1.35 if kind == "sailboat" else 1.25)
         m0 = _to_world(np.array([[L * 0.12, 0]]), o, fb)[0]
@@ -496,7 +515,7 @@ def _draw_boat(cv: _Canvas, o: WorldObject, t_s: float) -> None:
             if sails_up:
                 cv.poly(oid, sp[[1, 4, 2]], sail_c)
                 cv.poly(oid, sp[[1, 3, 0]], _shade(sail_c, 0.92))
-            cv.line(oid, sp[0], sp[1], (180, 180, 180), max(1.0, cv.intr.fx_px * 0.12 / max(_depth(cv.pose, m0), 0.1)))
+            cv.line(oid, sp[0], sp[1], (180, 180, 180), max(1.0, cv.intr.fx_px * 0.12 / max(cv.depth(m0), 0.1)))
 
 
 def _draw_misc(cv: _Canvas, o: WorldObject) -> None:
@@ -593,7 +612,7 @@ def _draw_structure(cv: _Canvas, s: tuple[str, float, float, float, float, float
         px, ok = cv.proj(np.vstack([c, base]))
         if not ok:
             return
-        d = max(_depth(cv.pose, c[0]), 0.1)
+        d = max(cv.depth(c[0]), 0.1)
         r_px = cv.intr.fx_px * sx / d
         cv.line(0, px[1], px[0], (40, 50, 60), max(1.0, cv.intr.fx_px * 0.3 / d))
         g = [(40, 80, 50), (30, 65, 40), (50, 95, 70), (35, 75, 60)][int(rng.integers(4))]
@@ -660,20 +679,23 @@ class SimCamera:
         mapy = np.zeros_like(mapx)
         col = cv2.remap(col_lut, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         aux = cv2.remap(aux_lut, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        lw = aux[..., 1:2]
-        col = col * (1 - lw) + landuse.astype(np.float32) * lw
+        if float(d.max()) > look.beach_width_m + 120:  # land use beyond the dunes is in view
+            lw = aux[..., 1:2]
+            col = col * (1 - lw) + landuse.astype(np.float32) * lw
         water = aux[..., 2:3]
         # mid-scale detail: swell on water, patches on sand
-        det = water[..., 0] * (mid[..., 1] - 0.5) * (0.10 + 0.05 * look.sea_state) + (1 - water[..., 0]) * (mid[..., 0] - 0.5) * 0.25
+        det = water[..., 0] * ((mid[..., 1] - 0.5) * (0.10 + 0.05 * look.sea_state) - (mid[..., 0] - 0.5) * 0.25) + (mid[..., 0] - 0.5) * 0.25
         col *= (1 + det)[..., None]
-        foam = aux[..., 0]
-        # distance per row for haze and far-sea colour
+        # the sea pales with distance (rows only where it matters)
         rows = np.arange(h2, dtype=np.float64) + 0.5
         dist = self._row_distance(pose, intr2, rows)
-        far = (1 - np.exp(-dist / 3000.0)).astype(np.float32)[:, None, None]
-        sea_far = np.array(look.sea_far_bgr, np.float32)
-        col = col * (1 - far * water) + sea_far * (far * water)
-        col = col + (245 - col) * np.clip(foam * 1.3, 0, 1)[..., None]
+        far = (1 - np.exp(-dist / 3000.0)).astype(np.float32)
+        vis = np.nonzero(far > 0.02)[0]
+        if len(vis):
+            r0 = int(vis[0])
+            sea_far = np.array(look.sea_far_bgr, np.float32)
+            a = far[r0:, None, None] * water[r0:]
+            col[r0:] += (sea_far - col[r0:]) * a
         ground = np.clip(col, 0, 255).astype(np.uint8)
         if gs != 1.0:
             ground = cv2.resize(ground, (W, H), interpolation=cv2.INTER_LINEAR)
@@ -711,13 +733,17 @@ class SimCamera:
         r0 = int(vis[0])
         # only the rows where the texture is visible: shift the homography by r0 rows
         S = np.array([[1, 0, 0], [0, 1, -r0], [0, 0, 1]], float)
-        fine = cv2.warpPerspective(tex.fine[..., :2], S @ M @ np.linalg.inv(T), (W, H - r0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
-        sand = fine[..., 0].astype(np.float32) - 128
-        wave = fine[..., 1].astype(np.float32) - 128
+        # one channel (OpenCV's 2-channel warp is much slower), applied as a saturating add
+        fine = cv2.warpPerspective(tex.fine1, S @ M @ np.linalg.inv(T), (W, H - r0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
         wv = water[r0:]
-        amp = (wv * (0.0005 + 0.00025 * look.sea_state) * wave + (1 - wv) * 0.0010 * sand) * fade[r0:, None]
+        k = (wv * ((0.0005 + 0.00025 * look.sea_state) * 150.0 - 0.15) + 0.15) * fade[r0:, None]
+        amp = (fine.astype(np.float32) - 128.0) * k
+        pos = cv2.merge([np.clip(amp, 0, 255).astype(np.uint8)] * 3)
+        neg = cv2.merge([np.clip(-amp, 0, 255).astype(np.uint8)] * 3)
         out = img.copy()
-        out[r0:] = np.clip(img[r0:].astype(np.float32) * (1 + amp[..., None]), 0, 255).astype(np.uint8)
+        band = out[r0:]
+        cv2.add(band, pos, dst=band)
+        cv2.subtract(band, neg, dst=band)
         return out
 
     # -- sky -------------------------------------------------------------------------------------
@@ -869,24 +895,6 @@ class SimCamera:
             return -1e9 if fwd_z < 0 else 1e9
         return float(self.intr.cy_px - fwd_z * self.intr.fy_px / down_z)
 
-    def _haze(self, img: U8, pose: CameraPose, look: Look, horizon_v: float) -> None:
-        H = img.shape[0]
-        r0 = int(max(0, math.floor(horizon_v)))
-        if r0 >= H:
-            return
-        rows = np.arange(r0, H) + 0.5
-        dist = self._row_distance(pose, self.intr, rows)
-        f = (1 - np.exp(-dist / (look.haze_km * 1000.0))).astype(np.float32)
-        f = np.clip(f, 0, 0.97)
-        sel = f > 0.01
-        if not sel.any():
-            return
-        a = r0 + int(np.argmax(sel))
-        fa = f[a - r0:, None, None]
-        hz = np.array(look.haze_bgr, np.float32)
-        blk = img[a:].astype(np.float32)
-        img[a:] = np.clip(blk * (1 - fa) + hz * fa, 0, 255).astype(np.uint8)
-
     def _glint(self, img: U8, pose: CameraPose, look: Look, water: F32, t_s: float) -> None:
         if look.glint <= 0.02 or look.sun_elev_deg < 0:
             return
@@ -940,34 +948,59 @@ class SimCamera:
         return out
 
     def _finish(self, img: U8, pose: CameraPose, look: Look, horizon_v: float) -> U8:
-        """One float pass: haze by distance, light colour and contrast, then (with effects) blur,
-        noise and JPEG."""
+        """Haze by distance (in row bands), light colour and contrast (one lookup table), then
+        (with effects) blur, noise and JPEG. Works on uint8 images with OpenCV's saturating ops."""
         H = img.shape[0]
-        f = img.astype(np.float32)
         r0 = int(max(0, math.floor(horizon_v)))
         if r0 < H:
             rows = np.arange(r0, H) + 0.5
             dist = self._row_distance(pose, self.intr, rows)
-            hf = np.clip(1 - np.exp(-dist / (look.haze_km * 1000.0)), 0, 0.97).astype(np.float32)
+            hf = np.clip(1 - np.exp(-dist / (look.haze_km * 1000.0)), 0, 0.97)
             if hf.max() > 0.01:
-                hz = np.array(look.haze_bgr, np.float32)
-                blk = f[r0:]
-                blk *= (1 - hf)[:, None, None]
-                blk += hz[None, None, :] * hf[:, None, None]
-        gain = np.array(look.light_bgr, np.float32) * look.brightness
-        if look.contrast != 1.0:
-            mean = float(f.mean())
-            f = (f - mean) * look.contrast + mean
-        if not np.allclose(gain, 1.0):
-            f *= gain
+                hz = np.array(look.haze_bgr, np.float64)
+                start = 0
+                n = len(hf)
+                while start < n:
+                    f0 = hf[start]
+                    end = start + 1
+                    while end < n and abs(hf[end] - f0) < 0.012 and end - start < 256:
+                        end += 1
+                    f = float(hf[start:end].mean())
+                    if f > 0.004:
+                        band = img[r0 + start:r0 + end]
+                        cv2.addWeighted(band, 1 - f, band, 0.0, 0.0, dst=band)
+                        cv2.add(band, tuple(float(v * f) for v in hz) + (0.0,), dst=band)
+                    start = end
+        gain = np.array(look.light_bgr, np.float64) * look.brightness
+        if look.contrast != 1.0 or not np.allclose(gain, 1.0):
+            mean = float(img[::8, ::8].mean())
+            x = np.arange(256, dtype=np.float64)
+            lut = np.stack([np.clip(((x - mean) * look.contrast + mean) * g, 0, 255) for g in gain], axis=1)
+            img = cv2.LUT(img, lut.astype(np.uint8).reshape(256, 1, 3))
         if not self.effects:
-            return np.clip(f, 0, 255).astype(np.uint8)
-        return self._sensor(f, look)
+            return img
+        return self._sensor(img, look)
 
-    def _sensor(self, f: F32, look: Look) -> U8:
+    def _noise(self, sigma: float, shape: tuple[int, int]) -> tuple[U8, U8]:
+        """A cached field of Gaussian noise (as saturating positive and negative parts), larger than
+        the image so that each frame can use a different window of it."""
+        key = (round(sigma, 2), shape)
+        if getattr(self, "_noise_key", None) != key:
+            h, w = shape
+            n = np.empty((h + 64, w + 64), np.float32)
+            cv2.setRNGSeed(self.seed + 17)
+            cv2.randn(n, 0.0, float(sigma))
+            pos = np.clip(n, 0, 255).astype(np.uint8)
+            neg = np.clip(-n, 0, 255).astype(np.uint8)
+            self._noise_key = key
+            self._noise_fields = (cv2.merge([pos] * 3), cv2.merge([neg] * 3))
+        return self._noise_fields
+
+    def _sensor(self, img: U8, look: Look) -> U8:
         rng = np.random.default_rng((self.seed * 1_000_003 + self._index) & 0xFFFFFFFF)
+        H, W = img.shape[:2]
         if look.blur_px > 0.3:
-            f = cv2.GaussianBlur(f, (0, 0), look.blur_px)
+            img = cv2.GaussianBlur(img, (0, 0), look.blur_px)
         if look.motion_blur_px >= 2:
             k = int(look.motion_blur_px) | 1
             ker = np.zeros((k, k), np.float32)
@@ -975,13 +1008,13 @@ class SimCamera:
             rot = cv2.getRotationMatrix2D((k / 2 - 0.5, k / 2 - 0.5), float(rng.uniform(0, 180)), 1.0)
             ker = cv2.warpAffine(ker, rot, (k, k))
             ker /= max(float(ker.sum()), 1e-6)
-            f = cv2.filter2D(f, -1, ker)
+            img = cv2.filter2D(img, -1, ker)
         if look.noise_sigma > 0.1:
-            noise = np.empty(f.shape[:2], np.float32)
-            cv2.setRNGSeed(int(rng.integers(1 << 30)))
-            cv2.randn(noise, 0.0, float(look.noise_sigma))
-            f += noise[..., None]
-        out = np.clip(f, 0, 255).astype(np.uint8)
+            pos, neg = self._noise(look.noise_sigma, (H, W))
+            oy, ox = int(rng.integers(0, 64)), int(rng.integers(0, 64))
+            img = cv2.add(img, pos[oy:oy + H, ox:ox + W])
+            img = cv2.subtract(img, neg[oy:oy + H, ox:ox + W])
+        out = img
         if look.jpeg_quality > 0:
             ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(look.jpeg_quality)])
             if ok:

@@ -101,17 +101,19 @@ class ClipInfo:
 
 
 def frames_of(scenario: Scenario, *, seconds: float | None = None, seed: int = 0,
-              intrinsics: CameraIntrinsics | None = None) -> Iterator[tuple[Frame, list[GroundTruthObject]]]:
-    """Render a scenario's scripted flight frame by frame."""
+              intrinsics: CameraIntrinsics | None = None, start_s: float = 0.0) -> Iterator[tuple[Frame, list[GroundTruthObject]]]:
+    """Render a scenario's scripted flight frame by frame, from scenario time ``start_s``
+    (timestamps stay scenario time)."""
     site = load_site(scenario.site)
     world = World(site, scenario, seed)
     kwargs = {"intrinsics": intrinsics} if intrinsics else {}
     cam = SimCamera(world, seed=seed, **kwargs)
     flight = ScriptedFlight(world, scenario.drone)
     fps = scenario.drone.fps
-    dur = scenario.duration_s if seconds is None else min(seconds, scenario.duration_s)
+    dur = max(0.0, scenario.duration_s - start_s)
+    dur = dur if seconds is None else min(seconds, dur)
     for i in range(int(round(dur * fps))):
-        t = i / fps
+        t = start_s + i / fps
         world.step_to(t)
         yield cam.render(flight.telemetry(t))
 
@@ -128,7 +130,7 @@ def open_writer(path: Path, fps: float, size: tuple[int, int]) -> tuple[object, 
 
 
 def record_clip(scenario: Scenario, out: Path, *, seconds: float | None = None, seed: int = 0,
-                width_px: int = 1280, height_px: int = 720,
+                width_px: int = 1280, height_px: int = 720, start_s: float = 0.0,
                 progress: Callable[[int, int], None] | None = None) -> ClipInfo:
     from shorewatch.types import DEFAULT_INTRINSICS
 
@@ -136,7 +138,10 @@ def record_clip(scenario: Scenario, out: Path, *, seconds: float | None = None, 
     out.parent.mkdir(parents=True, exist_ok=True)
     intr = DEFAULT_INTRINSICS if (width_px, height_px) == (1280, 720) else CameraIntrinsics.from_hfov(width_px, height_px, DEFAULT_INTRINSICS.hfov_deg)
     fps = scenario.drone.fps
-    dur = scenario.duration_s if seconds is None else min(seconds, scenario.duration_s)
+    if not (0 <= start_s < scenario.duration_s):
+        raise RecordError(f"start must be in [0, {scenario.duration_s}) s for {scenario.name}, got {start_s}")
+    dur = scenario.duration_s - start_s
+    dur = dur if seconds is None else min(seconds, dur)
     n_total = int(round(dur * fps))
     writer, codec = open_writer(out, fps, (width_px, height_px))
     stem = out.with_suffix("")
@@ -146,7 +151,7 @@ def record_clip(scenario: Scenario, out: Path, *, seconds: float | None = None, 
     n = 0
     try:
         with open(f"{stem}.telemetry.jsonl", "w", encoding="utf-8") as tel_f:
-            for frame, gts in frames_of(scenario, seconds=seconds, seed=seed, intrinsics=intr):
+            for frame, gts in frames_of(scenario, seconds=seconds, seed=seed, intrinsics=intr, start_s=start_s):
                 writer.write(frame.image)  # type: ignore[attr-defined]
                 tel = frame.telemetry
                 assert tel is not None
@@ -176,7 +181,7 @@ def record_clip(scenario: Scenario, out: Path, *, seconds: float | None = None, 
         if tl:
             launch = {"timestamp_s": round(tl.timestamp_s, 3), "lat": tl.lat_deg, "lon": tl.lon_deg}
     meta = {
-        "scenario": scenario.name, "seed": seed, "fps": fps, "frames": n, "codec": codec,
+        "scenario": scenario.name, "seed": seed, "fps": fps, "frames": n, "codec": codec, "start_s": start_s,
         "width_px": width_px, "height_px": height_px, "intrinsics": dataclasses.asdict(intr),
         "truth_launch": launch, "frames_gt": gt_frames,
     }

@@ -663,8 +663,11 @@ class SimVehicle:
         """The first pre-arm check that fails, worded as ArduCopter's STATUSTEXT, or None."""
         if int(self.p("ARMING_CHECK")) == 0:
             return None
+        # AP_Arming::gps_checks runs before Copter's mandatory "Need 3D Fix" check
+        if self.sim_time_s < self.cfg.gps_detect_s:
+            return "PreArm: GPS 1: not healthy"
         if self.gps_fix_type < 3:
-            return "PreArm: Need 3D Fix"
+            return "PreArm: GPS 1: Bad fix"
         if not self.ekf_position_ok:
             return "PreArm: Need Position Estimate"
         if self.p("BATT_ARM_VOLT") > 0 and self.battery.voltage_v < self.p("BATT_ARM_VOLT"):

@@ -373,8 +373,8 @@ class World:
             fr = self.shore_frame(actor.anchor)
             p = np.array([[rng.integers(0, 1 << 30)]], dtype=np.float64)
             n_extra = 0
-            if isinstance(actor, BoatActor):
-                n_extra = 0
+            if isinstance(actor, BoatActor) and actor.kind in ("inflatable", "rib", "kayak", "motorboat"):
+                n_extra = BOAT_DEFAULTS[actor.kind][3] if actor.people < 0 else actor.people
             self._movers.append((actor, fr, self._ids(1 + n_extra), p))
         # clutter near every anchor used: beach chairs, umbrellas, buoys, rocks
         if hasattr(actor, "anchor"):
@@ -521,6 +521,23 @@ class World:
             out.append(WorldObject(ids[0], "boat", actor.kind, float(e), float(n), hdg, L, L * beam_ratio,
                                    freeboard * k, actor.speed_mps, in_water=True, style=int(p[0, 0]),
                                    people=ppl if actor.people < 0 else actor.people))
+            # people aboard open boats are drawn (and labelled) as seated passengers
+            if len(ids) > 1:
+                B = L * beam_ratio
+                cols = max(1, int(B * 0.7 / 0.5))
+                h = math.radians(hdg)
+                fwd = np.array([math.sin(h), math.cos(h)])
+                stb = np.array([math.cos(h), -math.sin(h)])
+                for i, pid in enumerate(ids[1:]):
+                    r, c_ = divmod(i, cols)
+                    x = L * 0.35 - (r + 0.5) * 0.55
+                    if x < -L * 0.42:
+                        break
+                    y = (c_ + 0.5 - cols / 2) * 0.5
+                    q = np.array([float(e), float(n)]) + x * fwd + y * stb
+                    out.append(WorldObject(pid, "person", "passenger", float(q[0]), float(q[1]), hdg, 0.5, 0.45, 0.9,
+                                           actor.speed_mps, in_water=True, in_boat=True,
+                                           style=(int(p[0, 0]) * 31 + i * 7919) & 0x3FFFFFFF))
         elif isinstance(actor, SwimmerActor):
             a = actor.start.along_m + actor.drift_mps * t
             o = actor.start.offshore_m + 1.5 * math.sin(t * 0.1)

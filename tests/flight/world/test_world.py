@@ -244,7 +244,7 @@ def test_world_time_is_validated() -> None:
     with pytest.raises(WorldError, match="time"):
         w.step_to(-1.0)
     walkers = [o for o in w.step_to(10.0) if o.kind == "walker"]
-    assert len(walkers) == 14
+    assert len(walkers) == 24
 
 
 def test_record_clip_writes_video_truth_tracks_and_telemetry(tmp_path: Path) -> None:
