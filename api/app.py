@@ -173,6 +173,9 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(dashboard.router)
     app.include_router(missions.router)
     app.include_router(replays.router)
+    from api.routes import streams  # issue 9: camera streams (after missions: it reads their telemetry)
+
+    app.include_router(streams.router)
     dashboard.mount_static(app)
 
 

@@ -1,0 +1,144 @@
+"""Camera streams: per-stream stats for pilots and admins, and the composition of real cameras.
+
+At start-up (``shorewatch serve``), every drone in the site file whose ``camera.source`` is a URL
+(RTSP, UDP, HTTP, a device number or a file) gets a live stream: frames from that URL, paired
+with the drone's telemetry from the mission manager's MAVLink link, through the detector, into
+the alert service. Drones whose camera is ``sim`` are streamed by ``shorewatch demo``, which owns
+the simulated world. The detector model is loaded only when a stream needs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from pydantic import BaseModel, Field
+
+from api.deps import requires
+from api.domain import Role, User
+from api.pipeline import TelemetryBuffer
+
+logger = logging.getLogger(__name__)
+
+
+class StreamStatsPublic(BaseModel):
+    stream_id: str = Field(description="drone camera or replay")
+    kind: str = Field(description="live | replay")
+    drone_id: str | None = None
+    replay_id: str | None = None
+    frames_captured: int
+    frames_processed: int
+    frames_dropped: int = Field(description="stale frames dropped so latency never grows")
+    detector_errors: int
+    events: int
+    alerts: int
+    camera_fps: float
+    detected_fps: float
+    latency_ms: dict[str, dict[str, float]] = Field(description="per stage: p50/p95/p99 in ms")
+    finished: bool
+    error: str | None
+
+
+class StreamsPublic(BaseModel):
+    data: list[StreamStatsPublic]
+    count: int
+
+
+def get_streams(request: Request) -> Any:
+    return getattr(request.app.state, "streams", None)
+
+
+StreamReader = Annotated[User, requires(Role.PILOT, Role.ADMIN, Role.TRAINER, Role.PATROL)]
+
+
+def _ensure_manager(app: FastAPI) -> Any:
+    streams = getattr(app.state, "streams", None)
+    if streams is not None:
+        return streams
+    from api.streams import StreamManager
+    from shorewatch.site import load_site
+
+    settings = app.state.settings
+    site = load_site(settings.site)
+    model_holder: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def factory() -> Any:
+        from detector.model import load_detector
+        from detector.pipeline import DetectionPipeline
+
+        with lock:
+            if "model" not in model_holder:
+                model_holder["model"] = load_detector(settings.model, state_dir=settings.ensure_state_dir())
+        return DetectionPipeline(model_holder["model"], site)
+
+    streams = StreamManager(app.state.alerts.ingest, site, factory)
+    app.state.streams = streams
+    return streams
+
+
+async def _feed_telemetry(app: FastAPI, drone_id: str, buf: TelemetryBuffer) -> None:
+    """Copy the drone's telemetry from the mission manager into the stream's buffer."""
+    last = None
+    while True:
+        missions = getattr(app.state, "missions", None)
+        d = missions.drones.get(drone_id) if missions is not None else None
+        t = d.telemetry if d is not None else None
+        if t is not None and t is not last:
+            buf.add(t)
+            last = t
+        await asyncio.sleep(0.05)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    from shorewatch.site import load_site
+
+    tasks: list[asyncio.Task[None]] = []
+    started: list[str] = []
+    try:
+        site = load_site(app.state.settings.site)
+        real = [d for d in site.drones if d.camera.source != "sim"]
+    except Exception as exc:  # a bad site is reported by the routes that use it
+        logger.warning("streams: cannot read the site's drones: %s", exc)
+        real = []
+    if real and getattr(app.state, "start_cameras", True):
+        from api.live_source import LiveVideoSource
+
+        streams = _ensure_manager(app)
+        missions = getattr(app.state, "missions", None)
+        if missions is not None:
+            missions.start()
+        for d in real:
+            buf = TelemetryBuffer()
+            tasks.append(asyncio.create_task(_feed_telemetry(app, d.id, buf)))
+            src = LiveVideoSource(d.camera.source, source_id=d.id, hfov_deg=d.camera.hfov_deg, fps=d.camera.fps)
+            streams.start(f"{d.id}-camera", src.frames, kind="live", drone_id=d.id, telemetry=buf)
+            started.append(d.id)
+        logger.info("streams: cameras started for %s", started)
+    try:
+        yield
+    finally:
+        for t in tasks:
+            t.cancel()
+        streams = getattr(app.state, "streams", None)
+        if streams is not None:
+            await streams.stop_all()
+
+
+router = APIRouter(prefix="/streams", tags=["streams"], lifespan=lifespan)
+
+
+@router.get("", summary="Camera and replay streams with frame counts, drops and per-stage latency")
+async def list_streams(request: Request, user: StreamReader) -> StreamsPublic:
+    streams = get_streams(request)
+    data = [StreamStatsPublic(**s) for s in (streams.summaries() if streams is not None else [])]
+    return StreamsPublic(data=data, count=len(data))
+
+
+_ = Depends
