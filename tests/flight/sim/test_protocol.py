@@ -47,7 +47,7 @@ def test_prearm_refusal_before_gps_and_ekf(make_fleet, mav) -> None:
     ack = c.command(ml.MAV_CMD_COMPONENT_ARM_DISARM, 1)
     assert ack is not None and ack.result == FAILED
     txt = c.recv("STATUSTEXT", lambda m: m.text.startswith("PreArm"))
-    assert txt is not None and txt.text == "PreArm: Need 3D Fix"
+    assert txt is not None and txt.text == "PreArm: GPS 1: Bad fix"
     assert not sim.armed
 
 
