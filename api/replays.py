@@ -288,6 +288,7 @@ class ReplayRun:
     exam: bool
     stride: int
     user: str
+    realtime: bool = False  # pace frames at the clip's own rate instead of as fast as the CPU allows
     status: str = "queued"  # queued | running | done | failed
     frames_total: int = 0
     frames_done: int = 0
@@ -520,7 +521,9 @@ class ReplayManager:
         except KeyError:
             raise UnknownReplay(f"no replay with id {replay_id!r}") from None
 
-    def start(self, clip_id: str, *, exam: bool = False, stride: int = 1, user: str = "") -> ReplayRun:
+    def start(
+        self, clip_id: str, *, exam: bool = False, stride: int = 1, user: str = "", realtime: bool = False
+    ) -> ReplayRun:
         clip = self.clip(clip_id)
         if exam and not clip.has_ground_truth:
             raise ReplayError(f"exam mode needs a clip with ground truth; {clip.name!r} has none")
@@ -530,6 +533,7 @@ class ReplayManager:
             exam=exam,
             stride=stride,
             user=user,
+            realtime=realtime,
             frames_total=math.ceil(clip.frame_count / stride),
         )
         self._runs[run.replay_id] = run
@@ -613,9 +617,18 @@ class ReplayManager:
                         revision=event.revision,
                     )
 
+                frames: Any = source.frames
+                if run.realtime:
+                    from api.sim_source import wall_clock_frames
+
+                    never = threading.Event()
+
+                    def frames() -> Any:
+                        return wall_clock_frames(source.frames(), out_fps, never)
+
                 runner = StreamRunner(
                     f"replay:{run.replay_id}",
-                    source.frames,
+                    frames,
                     Annotating(),
                     sink,
                     drop_stale=False,
