@@ -176,4 +176,4 @@ async def resolve(
 def _bad_request(msg: str) -> Exception:
     from fastapi import HTTPException
 
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, msg)
+    return HTTPException(422, msg)

@@ -95,9 +95,9 @@ async def ws_alerts(ws: WebSocket, service: AlertServiceDep) -> None:
     try:
         _, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for t in tasks:
-            if t.done() and not t.cancelled() and (err := t.exception()) is not None:
-                if not isinstance(err, (WebSocketDisconnect, RuntimeError, OSError, ConnectionError)):
-                    logger.error("push to %s failed: %r", user.name, err)
+            err = t.exception() if t.done() and not t.cancelled() else None
+            if err is not None and not isinstance(err, (WebSocketDisconnect, RuntimeError, OSError)):
+                logger.error("push to %s failed: %r", user.name, err)
     finally:
         for t in tasks:
             t.cancel()
