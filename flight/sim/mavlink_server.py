@@ -419,7 +419,8 @@ class MavlinkServer:
                 self._last_home_sent_s = t
                 self.broadcast(self._build("HOME_POSITION"))
         self._msg_cache.clear()
-        min_wall = 1.0 / self.max_stream_wall_hz if self.max_stream_wall_hz > 0 else 0.0
+        # the wall-rate cap tolerates tick jitter (a tick is 20 ms; a message is sent at most once a tick)
+        min_wall = 0.75 / self.max_stream_wall_hz if self.max_stream_wall_hz > 0 else 0.0
         for c in list(self.clients):
             self._upload_retry(c, now_wall)
             if c.param_queue:

@@ -331,3 +331,43 @@ def test_reboot_restarts_the_boot_sequence(make_fleet, mav) -> None:
     assert sim.params["WPNAV_SPEED"] == 700  # parameters survive a reboot
     wait_for(lambda: sim.ekf_position_ok, 10, "EKF ready again")
     assert c.recv("GLOBAL_POSITION_INT", timeout=5) is not None  # streams resume
+
+
+def test_request_data_stream_rates_are_in_sim_time(make_fleet, mav) -> None:
+    fleet, sim, c = _ready(make_fleet, mav, speedup=10)
+    c.m.mav.request_data_stream_send(c.sysid, 1, ml.MAV_DATA_STREAM_ALL, 4, 1)  # as dronekit asks
+    seen: dict[str, list[int]] = {}
+    first = c.recv("ATTITUDE")
+    t_end = first.time_boot_ms + 5_000
+    while True:
+        m = c.recv(
+            [
+                "ATTITUDE",
+                "GLOBAL_POSITION_INT",
+                "VFR_HUD",
+                "SYS_STATUS",
+                "EKF_STATUS_REPORT",
+                "BATTERY_STATUS",
+                "MOUNT_STATUS",
+                "GPS_RAW_INT",
+            ],
+            timeout=5,
+        )
+        assert m is not None
+        if m.get_type() == "ATTITUDE" and m.time_boot_ms > t_end:
+            break
+        seen.setdefault(m.get_type(), []).append(1)
+    # 5 s of sim time at 4 Hz: ~20 of each (within the stream groups dronekit turned on)
+    assert 17 <= len(seen["ATTITUDE"]) <= 22
+    for name in (
+        "GLOBAL_POSITION_INT",
+        "VFR_HUD",
+        "SYS_STATUS",
+        "EKF_STATUS_REPORT",
+        "BATTERY_STATUS",
+        "MOUNT_STATUS",
+        "GPS_RAW_INT",
+    ):
+        assert 15 <= len(seen.get(name, [])) <= 23, name
+    c.m.mav.request_data_stream_send(c.sysid, 1, ml.MAV_DATA_STREAM_ALL, 0, 0)
+    assert fleet.error is None
