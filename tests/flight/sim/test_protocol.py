@@ -334,7 +334,7 @@ def test_reboot_restarts_the_boot_sequence(make_fleet, mav) -> None:
 
 
 def test_request_data_stream_rates_are_in_sim_time(make_fleet, mav) -> None:
-    fleet, sim, c = _ready(make_fleet, mav, speedup=10)
+    fleet, _sim, c = _ready(make_fleet, mav, speedup=10)
     c.m.mav.request_data_stream_send(c.sysid, 1, ml.MAV_DATA_STREAM_ALL, 4, 1)  # as dronekit asks
     seen: dict[str, list[int]] = {}
     first = c.recv("ATTITUDE")
