@@ -90,7 +90,7 @@ class EventConfig(BaseModel):
     )
     launch_min_people: int = Field(2, ge=0, le=500, description="people around a boat for a launch")
     launch_enter_m: float = Field(
-        3.0, ge=0, le=200, description="how far past the waterline a boat must be to be 'in the water'"
+        1.0, ge=0, le=200, description="how far past the waterline a boat must be to be 'in the water'"
     )
     gathering_min_people: int = Field(8, ge=2, le=1000, description="people clustered for a gathering")
     gathering_radius_m: float = Field(
@@ -265,7 +265,7 @@ class EventEngine:
                 east, north = tracked.data["east_m"], tracked.data["north_m"]
                 err, ok = tracked.data["error_m"], np.isfinite(tracked.data["east_m"])
             else:
-                g = self.georef.locate(frame, tracked.xyxy)
+                g = self.georef.locate(frame, tracked.xyxy, tracked.class_id)
                 east, north, err, ok = g.east_m, g.north_m, g.error_m, g.ok
             conf = tracked.confidence if tracked.confidence is not None else np.ones(len(tracked))
             for i in np.flatnonzero(ok):

@@ -53,15 +53,18 @@ def pose_for_frame(frame: Frame) -> CameraPose | None:
     return CameraPose(0.0, 0.0, tel.alt_m, tel.camera_yaw_deg, tel.gimbal_pitch_deg, 0.0)
 
 
-def anchor_pixels(xyxy: npt.ArrayLike, pitch_deg: float) -> FloatArray:
-    """Where each box touches the ground: its bottom centre in an oblique view, sliding to the
-    box centre as the view turns to nadir (a nadir view sees objects from above)."""
+def anchor_pixels(xyxy: npt.ArrayLike, pitch_deg: float, flat: npt.ArrayLike | bool = False) -> FloatArray:
+    """Where each box touches the ground. An upright object (a person) stands on its box's bottom
+    centre in an oblique view; a flat one (a hull, ``flat``) covers its box, so its middle is
+    halfway between the box centre and the bottom. Both slide to the box centre as the view turns
+    to nadir (a nadir view sees objects from above)."""
     b = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
     cx = (b[:, 0] + b[:, 2]) / 2
     cy = (b[:, 1] + b[:, 3]) / 2
     half_h = (b[:, 3] - b[:, 1]) / 2
     k = math.cos(math.radians(pitch_deg))  # 1 at the horizon, 0 at nadir
-    return np.stack([cx, cy + k * half_h], axis=1)
+    k_obj = np.where(np.broadcast_to(np.asarray(flat, dtype=bool), cx.shape), 0.5 * k, k)
+    return np.stack([cx, cy + k_obj * half_h], axis=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +125,11 @@ class Georeferencer:
             lat[ok], lon[ok] = la, lo
         return GroundPoints(east, north, lat, lon, np.where(ok, err, np.inf), ok)
 
-    def locate(self, frame: Frame, xyxy: npt.ArrayLike) -> GroundPoints:
-        """Each box's ground-contact point (see ``anchor_pixels``) on the sea-level plane."""
+    def locate(
+        self, frame: Frame, xyxy: npt.ArrayLike, class_id: npt.ArrayLike | None = None
+    ) -> GroundPoints:
+        """Each box's ground point (see ``anchor_pixels``; boats, class 0, are flat) on the sea-level plane."""
         if frame.telemetry is None:
             raise GeorefError(f"frame {frame.source_id}#{frame.index} has no telemetry")
-        return self.locate_pixels(frame, anchor_pixels(xyxy, frame.telemetry.gimbal_pitch_deg))
+        flat = False if class_id is None else np.asarray(class_id) == 0
+        return self.locate_pixels(frame, anchor_pixels(xyxy, frame.telemetry.gimbal_pitch_deg, flat))

@@ -55,12 +55,21 @@ class TrainConfig(BaseModel):
     fliplr: float = Field(0.5, ge=0, le=1, description="horizontal flip probability")
     mosaic: float = Field(1.0, ge=0, le=1, description="mosaic probability")
     mixup: float = Field(0.0, ge=0, le=1, description="mixup probability")
-    close_mosaic: int = Field(3, ge=0, le=1000, description="last epochs without mosaic")
+    close_mosaic: int = Field(1, ge=0, le=1000, description="last epochs without mosaic")
+    warmup_epochs: float = Field(0.5, ge=0, le=100, description="learning-rate warm-up, in epochs")
+    time_h: float | None = Field(
+        None,
+        gt=0,
+        le=1000,
+        description="train for this many hours (the schedule is fitted to it; overrides epochs)",
+    )
 
     def hyperparameters(self) -> dict[str, Any]:
-        d = self.model_dump(exclude={"data", "model", "name", "cache"})
+        d = self.model_dump(exclude={"data", "model", "name", "cache", "time_h"})
         d["cache"] = False if self.cache == "none" else self.cache
-        d.update(amp=False, plots=False, val=True, verbose=False, exist_ok=True)
+        if self.time_h is not None:
+            d["time"] = self.time_h
+        d.update(amp=False, plots=False, val=True, verbose=True, exist_ok=True)
         return d
 
 

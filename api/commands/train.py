@@ -30,6 +30,12 @@ def register(sub: Any) -> None:
     p.add_argument("--cache", choices=("ram", "disk", "none"), default="ram")
     p.add_argument("--fraction", type=float, default=1.0, help="use this fraction of the training images")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--hours",
+        type=float,
+        default=None,
+        help="train for this long; the schedule fits the time (overrides --epochs)",
+    )
     p.add_argument("--resume", action="store_true", help="continue the run NAME from its last.pt")
     p.add_argument(
         "--ship", action="store_true", help="after training, install the best weights into models/"
@@ -69,6 +75,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             cache=args.cache,
             fraction=args.fraction,
             seed=args.seed,
+            time_h=args.hours,
         )
 
         def progress(epoch: int, epochs: int, m: dict[str, float]) -> None:

@@ -1,0 +1,106 @@
+"""Detector accuracy on real imagery it never trained on, and on synthetic validation data.
+
+Method: the full ``BoatDetector`` path (native-resolution tiles + coarse pass, merged; the
+shipped ONNX model; confidence floor 0.01) on every image of ``../shared/data/real-dev`` (246
+real webcam frames, measured only, never trained on) and of the synthetic validation split;
+COCO-style AP (101-point, greedy matching), per class, and AP50 by object size (square root of
+the box area: < 16 px, 16-32 px, > 32 px), with ``detector.metrics``. Targets on real-dev: boat
+AP50 >= 0.45, person AP50 >= 0.30. Also scored per real-dev camera (the four webcams differ a lot).
+
+Writes the ``bench:detector-accuracy`` section of BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_detector_speed import REAL_DEV, write_section  # noqa: E402
+from detector.dataset import read_labels, samples  # noqa: E402
+from detector.evaluate import score_detector  # noqa: E402
+from detector.metrics import ImageResult, evaluate  # noqa: E402
+from detector.model import DetectorConfig, default_model_path, load_detector  # noqa: E402
+from shorewatch.types import CLASS_NAMES  # noqa: E402
+
+
+def _f(v: float) -> str:
+    return "-" if v != v else f"{v:.3f}"
+
+
+def table(title: str, score: object) -> list[str]:
+    rows = [
+        f"**{title}**",
+        "",
+        "| class | objects | P | R | AP50 | AP50-95 | AP50 <16 px | AP50 16-32 px | AP50 >32 px |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for m in score.classes:  # type: ignore[attr-defined]
+        sizes = [f"{_f(m.ap50_by_size[b])} ({m.n_gt_by_size[b]})" for b in ("<16px", "16-32px", ">32px")]
+        rows.append(
+            f"| {m.name} | {m.n_gt} | {_f(m.precision)} | {_f(m.recall)} | {_f(m.ap50)} | {_f(m.ap50_95)} | "
+            + " | ".join(sizes)
+            + " |"
+        )
+    return rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--model", type=Path, default=default_model_path())
+    ap.add_argument(
+        "--synth", type=Path, default=ROOT / "data" / "synth-v1", help="synthetic dataset (val split)"
+    )
+    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args()
+    state = Path(os.environ.get("SHOREWATCH_STATE_DIR", ROOT / ".shorewatch"))
+    det = load_detector(args.model, state, DetectorConfig(conf_boat=0.01, conf_person=0.01))
+    real = score_detector(det, REAL_DEV)
+    print(json.dumps(real.as_dict(), indent=1))
+    body = [
+        "## Detector accuracy (`bench/bench_detector_accuracy.py`)",
+        "",
+        "Method: " + " ".join(__doc__.split("Method:")[1].split("Writes")[0].split()),
+        "",
+        f"Model: `{args.model.name}`.",
+        "",
+        *table(f"real-dev ({real.images} real frames, {real.seconds_per_image * 1000:.0f} ms/frame)", real),
+        "",
+    ]
+    # per camera
+    cams: dict[str, list[ImageResult]] = {}
+    import cv2
+
+    for s in samples(REAL_DEV):
+        img = cv2.imread(str(s.image))
+        g, gc = read_labels(s.label, img.shape[1], img.shape[0])
+        d = det.detect_image(img)
+        cams.setdefault(s.image.name.split("_")[0], []).append(
+            ImageResult.make(g, gc, d.xyxy, d.confidence, d.class_id)
+        )
+    body += ["| real-dev camera | frames | boat AP50 | person AP50 |", "| --- | ---: | ---: | ---: |"]
+    for cam, res in sorted(cams.items()):
+        m = evaluate(res, CLASS_NAMES)
+        body.append(f"| {cam} | {len(res)} | {_f(m[0].ap50)} | {_f(m[1].ap50)} |")
+    body.append("")
+    synth_dict = None
+    if (args.synth / "data.yaml").is_file():
+        syn = score_detector(det, args.synth, split="val")
+        synth_dict = syn.as_dict()
+        body += table(f"synthetic val `{args.synth.name}` ({syn.images} images)", syn)
+    if args.json:
+        args.json.write_text(json.dumps({"real_dev": real.as_dict(), "synth_val": synth_dict}, indent=2))
+    if not args.no_write:
+        write_section("detector-accuracy", "\n".join(body))
+    print("\n".join(body))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

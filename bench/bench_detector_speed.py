@@ -1,0 +1,182 @@
+"""Detector speed vs ultralytics' own ``predict`` on the same weights, at equal accuracy.
+
+Method: the 1280x720 frames of ``../shared/data/real-dev`` (read-only, measured only). Every
+configuration runs on every frame, interleaved frame by frame (so the shared CPUs' load hits all
+alike), after one warm-up frame; reported are the median wall milliseconds per frame, frames/s,
+and AP50 per class on those frames (confidence floor 0.01). References, measured in the same run:
+ultralytics ``YOLO(pt).predict(frame)`` with its defaults (imgsz 640), and at imgsz 1280 (the
+native resolution, which is what the tiled path also sees). The whole detect+track+georef+events
+path is timed on rendered frames with a pose (``flight.sim``), frames rendered beforehand.
+
+Writes the ``bench:detector-speed`` section of BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from detector.dataset import read_labels, samples  # noqa: E402
+from detector.metrics import ImageResult, evaluate  # noqa: E402
+from detector.model import MODEL_STEM, MODELS_DIR, DetectorConfig, load_detector  # noqa: E402
+from detector.tiling import TilingConfig  # noqa: E402
+from shorewatch.types import CLASS_NAMES  # noqa: E402
+
+REAL_DEV = ROOT.parent / "shared" / "data" / "real-dev"
+SECTION = "detector-speed"
+
+
+def write_section(name: str, body: str) -> None:
+    p = ROOT / "BENCHMARKS.md"
+    text = (
+        p.read_text(encoding="utf-8")
+        if p.exists()
+        else "# Benchmarks\n\nEach section is written by its script in `bench/`.\n"
+    )
+    block = f"<!-- bench:{name} -->\n{body.rstrip()}\n<!-- /bench:{name} -->"
+    pat = re.compile(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.S)
+    text = pat.sub(lambda _m: block, text) if pat.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    p.write_text(text, encoding="utf-8")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--frames", type=int, default=37, help="how many 1280x720 real-dev frames")
+    ap.add_argument(
+        "--pipeline-frames", type=int, default=30, help="rendered frames for the whole-path timing"
+    )
+    ap.add_argument("--pt", type=Path, default=MODELS_DIR / f"{MODEL_STEM}.pt")
+    ap.add_argument("--onnx", type=Path, default=MODELS_DIR / f"{MODEL_STEM}.onnx")
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args()
+    state = Path(os.environ.get("SHOREWATCH_STATE_DIR", ROOT / ".shorewatch"))
+
+    items = [s for s in samples(REAL_DEV, "val") if "_720_" in s.image.name][: args.frames]
+    frames = [cv2.imread(str(s.image)) for s in items]
+    gts = [read_labels(s.label, f.shape[1], f.shape[0]) for s, f in zip(items, frames, strict=True)]
+    print(f"{len(frames)} frames of 1280x720 from real-dev")
+
+    from detector import yolo
+
+    low = 0.01
+    ref640 = yolo.reference_predictor(args.pt, state, conf=low)
+    ref1280 = yolo.reference_predictor(args.pt, state, conf=low, imgsz=1280)
+    onnx_full = load_detector(args.onnx, state, DetectorConfig(conf_boat=low, conf_person=low))
+    onnx_native = onnx_full.with_config(
+        DetectorConfig(conf_boat=low, conf_person=low, tiling=TilingConfig(coarse_pass=False))
+    )
+    torch_full = load_detector(args.pt, state, DetectorConfig(conf_boat=low, conf_person=low))
+
+    def wrap(det: Any) -> Callable[[Any], tuple[Any, Any, Any]]:
+        def f(img: Any) -> tuple[Any, Any, Any]:
+            d = det.detect_image(img)
+            return d.xyxy, d.confidence, d.class_id
+
+        return f
+
+    configs: dict[str, Callable[[Any], tuple[Any, Any, Any]]] = {
+        "ultralytics predict (imgsz 640, default)": ref640,
+        "ultralytics predict (imgsz 1280)": ref1280,
+        "BoatDetector torch .pt (tiles + coarse)": wrap(torch_full),
+        "BoatDetector onnxruntime (tiles + coarse, default)": wrap(onnx_full),
+        "BoatDetector onnxruntime (native tiles only)": wrap(onnx_native),
+    }
+    times: dict[str, list[float]] = {k: [] for k in configs}
+    preds: dict[str, list[ImageResult]] = {k: [] for k in configs}
+    for f in configs.values():
+        f(frames[0])  # warm-up
+    for img, (g, gc) in zip(frames, gts, strict=True):
+        for name, f in configs.items():
+            t0 = time.perf_counter()
+            xyxy, conf, cls = f(img)
+            times[name].append(time.perf_counter() - t0)
+            preds[name].append(ImageResult.make(g, gc, np.asarray(xyxy), np.asarray(conf), np.asarray(cls)))
+    rows = []
+    ref_ms = statistics.median(times["ultralytics predict (imgsz 640, default)"]) * 1000
+    ref_ap: dict[str, float] = {}
+    for name in configs:
+        ms = statistics.median(times[name]) * 1000
+        m = evaluate(preds[name], CLASS_NAMES)
+        aps = {c.name: c.ap50 for c in m}
+        if not ref_ap:
+            ref_ap = aps
+        rows.append((name, ms, 1000 / ms, ref_ms / ms, aps["boat"], aps["person"]))
+        print(
+            f"{name:55s} {ms:7.1f} ms  {1000 / ms:5.2f} fps  x{ref_ms / ms:4.2f}  AP50 boat {aps['boat']:.3f} person {aps['person']:.3f}"
+        )
+
+    pipe_line = _pipeline_fps(args.onnx, state, args.pipeline_frames)
+    print(pipe_line)
+    if args.no_write:
+        return 0
+    body = [
+        "## Detector speed (`bench/bench_detector_speed.py`)",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs (shared with other work), Python {platform.python_version()}.",
+        "",
+        "Method: " + " ".join(__doc__.split("Method:")[1].split("Writes")[0].split()),
+        "",
+        f"Model: `{args.pt.name}` / `{args.onnx.name}`. {len(frames)} frames.",
+        "",
+        "| configuration | median ms / frame | frames/s | speed vs predict@640 | AP50 boat | AP50 person |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, ms, fps, ratio, apb, app in rows:
+        body.append(f"| {name} | {ms:.1f} | {fps:.2f} | {ratio:.2f}x | {apb:.3f} | {app:.3f} |")
+    body += ["", pipe_line]
+    write_section(SECTION, "\n".join(body))
+    return 0
+
+
+def _pipeline_fps(onnx: Path, state: Path, n: int) -> str:
+    try:
+        from flight.sim.camera import SimCamera
+        from flight.sim.render import ScriptedFlight
+        from flight.sim.scenario import load_scenario
+        from flight.sim.world import World
+    except ImportError as exc:
+        return f"Whole path: not measured ({exc})."
+    from detector.pipeline import DetectionPipeline
+    from shorewatch.site import load_site
+
+    sc = load_scenario("dawn_launch_wissant")
+    site = load_site(sc.site)
+    world = World(site, sc, 7)
+    cam = SimCamera(world, seed=7)
+    fl = ScriptedFlight(world, sc.drone)
+    frames = []
+    for i in range(n):
+        t = 80 + i / sc.drone.fps
+        world.step_to(t)
+        frames.append(cam.render(fl.telemetry(t))[0])
+    pipe = DetectionPipeline(load_detector(onnx, state), site)
+    pipe.process(frames[0])
+    stages: list[tuple[float, float, float, float]] = []
+    for f in frames[1:]:
+        t0 = time.perf_counter()
+        r = pipe.process(f)
+        stages.append((time.perf_counter() - t0, r.times.detect_s, r.times.track_s, r.times.events_s))
+    med = [statistics.median(s[i] for s in stages) * 1000 for i in range(4)]
+    return (
+        f"Whole path (detect + track + georef + events, onnxruntime, posed 1280x720 rendered frames of "
+        f"dawn_launch_wissant, {len(stages)} frames): median {med[0]:.1f} ms/frame = {1000 / med[0]:.2f} frames/s "
+        f"(detect {med[1]:.1f} ms, track {med[2]:.1f} ms, georef + events {med[3]:.1f} ms)."
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
