@@ -775,7 +775,6 @@ class MavlinkServer:
         v = self.vehicle
         name = _param_id(m.param_id)
         if name not in v.params:
-            self.statustext(4, f"Param write denied ({name[:16]})", c) if not name.isprintable() else None
             return
         if not v._set_param(name, float(m.param_value)):
             return

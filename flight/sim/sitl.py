@@ -202,11 +202,15 @@ class SimFleet:
         budget = TICK_WALL_S * 0.6 / len(self.vehicles)
         for v, clock, srv in zip(self.vehicles, self.clocks, self.servers, strict=True):
             target = clock.target(now)
-            v.advance_to(target, max_steps=MAX_STEPS_PER_TICK, wall_deadline=time.monotonic() + budget)
-            if target - v.sim_time_s > v.cfg.dt_s * 2:
-                # could not keep up: slip instead of trying to catch up forever
+            try:
+                v.advance_to(target, max_steps=MAX_STEPS_PER_TICK, wall_deadline=time.monotonic() + budget)
+                if target - v.sim_time_s > v.cfg.dt_s * 2:
+                    # could not keep up: slip instead of trying to catch up forever
+                    clock.rebase(v.sim_time_s, now)
+                srv.tick(now)
+            except Exception:  # a bug in one vehicle must not stop the others or the server
+                logger.exception("[%s] simulation step failed", v.vehicle_id)
                 clock.rebase(v.sim_time_s, now)
-            srv.tick(now)
 
 
 def _site_home(site: Any) -> Home:

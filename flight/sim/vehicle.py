@@ -717,8 +717,6 @@ class SimVehicle:
             self._target = None
             self._target_vel = None
             self.say("Disarming motors" + (f": {reason}" if reason else ""), SEV_INFO)
-            if self.mode == Mode.LAND or self.mode == Mode.RTL:
-                pass
             return True
 
     def _set_home_local(self, e: float, n: float, alt_amsl: float) -> None:
@@ -1262,7 +1260,6 @@ class SimVehicle:
             return ve, vn, vu, None
         idx = nav["idx"]
         it = self.mission[idx] if idx < len(self.mission) else None
-        assert self._target is not None or cmd == CMD_NAV_RETURN_TO_LAUNCH
         target = self._target or [self.pos[0], self.pos[1], self.pos[2]]
         radius = max(self.p("WPNAV_RADIUS") / 100.0, 0.3)
         if cmd == CMD_NAV_TAKEOFF:
@@ -1292,7 +1289,7 @@ class SimVehicle:
             if cmd == CMD_NAV_WAYPOINT:
                 self.say(f"Reached command #{idx}", SEV_INFO)
         if nav["phase"] == "hold":
-            if cmd in (CMD_NAV_LOITER_UNLIM, CMD_NAV_LOITER_TURNS) and cmd == CMD_NAV_LOITER_UNLIM:
+            if cmd in (CMD_NAV_LOITER_UNLIM, CMD_NAV_LOITER_TURNS):
                 pass  # forever
             elif self.sim_time_s >= nav["until"]:
                 self._nav_complete()

@@ -295,3 +295,28 @@ def test_roi_and_gimbal_manager_in_a_mission() -> None:
     assert v.yaw_deg == pytest.approx(90, abs=2)
     assert v.gimbal_pitch_deg == pytest.approx(-45, abs=2)
     assert v.gimbal_yaw_deg == pytest.approx(0, abs=2)
+
+
+def test_hostile_missions_do_not_hang_or_crash() -> None:
+    from flight.sim.vehicle import CMD_DO_JUMP
+
+    v = airborne(20)
+    # a DO_JUMP to itself forever, with no NAV command in the loop
+    v.set_mission([MissionItem(0, 0, 16), MissionItem(1, 2, CMD_DO_JUMP, param1=1, param2=-1)])
+    assert v.set_mode(Mode.AUTO)[0]
+    v.advance_to(v.sim_time_s + 5)
+    assert v.mission_done and v.armed and abs(v.rel_alt_m - 20) < 1  # holds position
+    # unknown commands, a jump past the end, waypoints at 0,0 (= here) and a landing
+    v.set_mode(Mode.GUIDED)
+    v.set_mission(
+        [
+            MissionItem(0, 0, 16),
+            MissionItem(1, 3, 31337),
+            MissionItem(2, 2, CMD_DO_JUMP, param1=999, param2=3),
+            MissionItem(3, 3, CMD_NAV_WAYPOINT, x=0, y=0, z=25),
+            MissionItem(4, 3, CMD_NAV_LAND),
+        ]
+    )
+    assert v.set_mode(Mode.AUTO)[0]
+    run_until(v, lambda: not v.armed, 300)
+    assert list(v.outbox.reached)[-2:] == [3, 4]
