@@ -14,7 +14,11 @@ Exceptions::
 
     SimError                 anything the simulator refuses
     ├── SimConfigError       bad construction arguments (home, speed-up, ...)
-    └── SimCommandError      a programmatic control call that cannot be honoured
+    ├── SimCommandError      a programmatic control call that cannot be honoured
+    └── LinkError            (flight.sim.mavlink_server) a MAVLink port cannot be opened
+
+Commands refused over MAVLink are not exceptions: they are answered as ArduCopter answers them
+(COMMAND_ACK / MISSION_ACK results and STATUSTEXT).
 """
 
 from __future__ import annotations
