@@ -943,7 +943,7 @@ class SimCamera:
             lat, lon = fr.to_geo(o.east_m, o.north_m)
             out.append(GroundTruthObject(
                 o.object_id, o.class_name, (float(cx0), float(cy0), float(cx1), float(cy1)), lat, lon,
-                round(occl, 3), o.kind, o.in_water,
+                round(occl, 3), o.kind, bool(o.in_water),
             ))
         return out
 

@@ -121,11 +121,18 @@ def frames_of(scenario: Scenario, *, seconds: float | None = None, seed: int = 0
 def open_writer(path: Path, fps: float, size: tuple[int, int]) -> tuple[object, str]:
     import cv2
 
-    for fourcc in ("avc1", "mp4v"):
-        w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
-        if w.isOpened():
-            return w, fourcc
-        w.release()
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # a failed avc1 try is expected
+    try:
+        for fourcc in ("avc1", "mp4v"):
+            w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
+            if w.isOpened():
+                if fourcc != "avc1":
+                    logger.info("this OpenCV build cannot write H.264; wrote MPEG-4 Part 2 (mp4v)")
+                return w, fourcc
+            w.release()
+    finally:
+        cv2.utils.logging.setLogLevel(level)
     raise RecordError(f"OpenCV could not open a video writer for {path} (tried avc1, mp4v)")
 
 

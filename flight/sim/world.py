@@ -400,7 +400,7 @@ class World:
             self._static.append(WorldObject(
                 self._ids(1)[0], "", kind, float(e), float(n), float(rng.uniform(0, 360)),
                 style=int(rng.integers(1 << 30)), labelled=False,
-                in_water=o > 0,
+                in_water=bool(o > 0),
             ))
 
     # -- time ----------------------------------------------------------------------------------
@@ -464,7 +464,7 @@ class World:
         out.append(WorldObject(
             lp.boat_id, "boat" if scale >= 0.6 else "", kind if scale >= 0.6 else "bundle",
             be, bn, heading, L * scale, L * beam_ratio * max(scale, 0.5), freeboard * scale, speed,
-            in_water=boat_in_water, scale=scale, style=lp.style,
+            in_water=bool(boat_in_water), scale=scale, style=lp.style,
             people=int(on_board.sum()), labelled=scale >= 0.6,
         ))
         hr = math.radians(heading)
@@ -485,7 +485,7 @@ class World:
             pa, po = along + da + wob, off + do
             pe, pn = fr.to_local(pa, po)
             out.append(WorldObject(pid, "person", "migrant", float(pe), float(pn), heading, 0.5, 0.35, 1.72,
-                                   speed, in_water=po > 0, style=rng_style))
+                                   speed, in_water=bool(po > 0), style=rng_style))
         return out
 
     def _mover_state(self, actor: object, fr: ShoreFrame, ids: list[int], p: FloatArray, t: float) -> list[WorldObject]:
@@ -507,7 +507,7 @@ class World:
                                            style=int(style), labelled=False))
                 else:
                     out.append(WorldObject(oid, "person", "walker", float(e), float(n), hdg, 0.5, 0.35, 1.75, abs(v),
-                                           in_water=o > 0, style=int(style)))
+                                           in_water=bool(o > 0), style=int(style)))
         elif isinstance(actor, BoatActor):
             L0, beam_ratio, freeboard, ppl = BOAT_DEFAULTS[actor.kind]
             L = actor.length_m or L0

@@ -269,3 +269,21 @@ def test_record_clip_writes_video_truth_tracks_and_telemetry(tmp_path: Path) -> 
     assert tel[5]["timestamp_s"] == pytest.approx(0.5)
     mot = (tmp_path / "clip.mot.txt").read_text().splitlines()
     assert mot and all(len(line.split(",")) == 9 for line in mot)
+
+
+def test_record_clip_of_the_launch_carries_the_truth(tmp_path: Path) -> None:
+    import json
+
+    sc = load_scenario("dawn_launch_wissant")
+    t_water = World(SITE, sc, 0).planned_launch_time_s()
+    assert t_water is not None
+    out = tmp_path / "launch.mp4"
+    info = record_clip(sc, out, seconds=0.5, seed=0, width_px=640, height_px=360, start_s=t_water - 0.2)
+    assert info.frames == 5
+    gt = json.loads((tmp_path / "launch.gt.json").read_text())
+    assert gt["truth_launch"]["timestamp_s"] == pytest.approx(t_water, abs=1e-3)
+    assert gt["frames_gt"][0]["timestamp_s"] == pytest.approx(t_water - 0.2)
+    kinds = {o["kind"] for fr in gt["frames_gt"] for o in fr["objects"]}
+    assert "inflatable" in kinds and "migrant" in kinds
+    boats = [o for fr in gt["frames_gt"] for o in fr["objects"] if o["kind"] == "inflatable"]
+    assert not boats[0]["in_water"] and boats[-1]["in_water"]  # it enters the water during the clip
