@@ -45,3 +45,40 @@ def fp16_storage(src: Path, dst: Path | None = None, *, min_elements: int = 16) 
     out = dst or src
     onnx.save(model, str(out))
     return out
+
+
+def quantize_int8(src: Path, dst: Path, calibration_images: list[Path], *, size_px: int = 640) -> Path:
+    """Static int8 quantisation (QDQ, per-channel weights) calibrated on ``calibration_images``
+    (synthetic training pictures, resized to ``size_px`` squares)."""
+    import cv2
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    class _Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            import onnxruntime as ort
+
+            self.name = (
+                ort.InferenceSession(str(src), providers=["CPUExecutionProvider"]).get_inputs()[0].name
+            )
+            self.items = iter(calibration_images)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            for p in self.items:
+                img = cv2.imread(str(p))
+                if img is None:
+                    continue
+                img = cv2.resize(img, (size_px, size_px))
+                x = np.ascontiguousarray(img[:, :, ::-1].transpose(2, 0, 1), dtype=np.float32)[None] / 255.0
+                return {self.name: x}
+            return None
+
+    quantize_static(
+        str(src),
+        str(dst),
+        _Reader(),
+        quant_format=QuantFormat.QDQ,
+        per_channel=True,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+    )
+    return dst

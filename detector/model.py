@@ -42,9 +42,12 @@ PAD_VALUE = 114
 
 
 def default_model_path() -> Path:
-    """The shipped model: ``models/shorewatch-boats.onnx`` (fast path), else the ``.pt``."""
-    onnx = MODELS_DIR / f"{MODEL_STEM}.onnx"
-    return onnx if onnx.is_file() else MODELS_DIR / f"{MODEL_STEM}.pt"
+    """The shipped model: the int8 ONNX if shipped (fastest), else ``shorewatch-boats.onnx``,
+    else the ``.pt``."""
+    for name in (f"{MODEL_STEM}-int8.onnx", f"{MODEL_STEM}.onnx", f"{MODEL_STEM}.pt"):
+        if (MODELS_DIR / name).is_file():
+            return MODELS_DIR / name
+    return MODELS_DIR / f"{MODEL_STEM}.onnx"
 
 
 class DetectorConfig(BaseModel):

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from detector import yolo
 from detector.errors import DatasetError, TrainingError
-from detector.export import fp16_storage
+from detector.export import fp16_storage, quantize_int8
 from detector.model import MODEL_STEM, MODELS_DIR
 
 logger = logging.getLogger(__name__)
@@ -141,9 +141,15 @@ def train(
 
 
 def ship(
-    checkpoint: Path, state_dir: Path, models_dir: Path = MODELS_DIR, *, onnx: bool = True
+    checkpoint: Path,
+    state_dir: Path,
+    models_dir: Path = MODELS_DIR,
+    *,
+    onnx: bool = True,
+    int8_calibration: list[Path] | None = None,
 ) -> list[Path]:
-    """Strip ``checkpoint`` into ``models/`` and export its ONNX; returns the files written."""
+    """Strip ``checkpoint`` into ``models/`` and export its ONNX (float16 storage); with
+    ``int8_calibration`` images also an int8 ONNX (``-int8.onnx``). Returns the files written."""
     if not checkpoint.is_file():
         raise TrainingError(f"checkpoint {str(checkpoint)!r} not found")
     models_dir.mkdir(parents=True, exist_ok=True)
@@ -161,4 +167,17 @@ def ship(
         dst = models_dir / f"{MODEL_STEM}.onnx"
         fp16_storage(exported, dst)
         written.append(dst)
+        if int8_calibration:
+            q = models_dir / f"{MODEL_STEM}-int8.onnx"
+            quantize_int8(exported, q, int8_calibration)
+            written.append(q)
     return written
+
+
+def calibration_images(data: Path, n: int = 64) -> list[Path]:
+    """``n`` training images spread over the dataset, for int8 calibration."""
+    from detector.dataset import resolve_images
+
+    imgs = resolve_images(data, "train")
+    step = max(1, len(imgs) // n)
+    return imgs[::step][:n]

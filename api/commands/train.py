@@ -43,6 +43,9 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--ship-only", type=Path, metavar="CKPT", help="only install CKPT into models/ (no training)"
     )
+    p.add_argument(
+        "--int8", action="store_true", help="when shipping, also write an int8 ONNX calibrated on --data"
+    )
     p.set_defaults(func=run)
 
 
@@ -51,13 +54,14 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     from rich.console import Console
 
     from detector.errors import DetectorError
-    from detector.training import TrainConfig, run_dir, ship, train
+    from detector.training import TrainConfig, calibration_images, run_dir, ship, train
 
     con = Console()
     state = settings.ensure_state_dir()
     try:
+        calib = calibration_images(args.data) if (args.int8 and args.data) else None
         if args.ship_only:
-            for f in ship(args.ship_only, state):
+            for f in ship(args.ship_only, state, int8_calibration=calib):
                 con.print(f"shipped {f} ({f.stat().st_size / 1e6:.1f} MB)")
             return 0
         if args.data is None and not args.resume:
@@ -88,7 +92,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         best = train(cfg, state, resume=args.resume, on_epoch_end=progress)
         con.print(f"best checkpoint: {best}")
         if args.ship:
-            for f in ship(best, state):
+            for f in ship(best, state, int8_calibration=calib):
                 con.print(f"shipped {f} ({f.stat().st_size / 1e6:.1f} MB)")
         return 0
     except (DetectorError, ValidationError) as exc:
