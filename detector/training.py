@@ -56,6 +56,9 @@ class TrainConfig(BaseModel):
     mosaic: float = Field(1.0, ge=0, le=1, description="mosaic probability")
     mixup: float = Field(0.0, ge=0, le=1, description="mixup probability")
     close_mosaic: int = Field(1, ge=0, le=1000, description="last epochs without mosaic")
+    realism: bool = Field(
+        True, description="add blur, noise, JPEG, haze and colour-cast degradations (detector.augment)"
+    )
     warmup_epochs: float = Field(0.5, ge=0, le=100, description="learning-rate warm-up, in epochs")
     time_h: float | None = Field(
         None,

@@ -46,6 +46,27 @@ def load_torch_model(path: str | Path, state_dir: str | Path) -> tuple[Any, dict
     return net, {int(k): str(v) for k, v in yolo.names.items()}
 
 
+def _add_realism_augment() -> None:
+    """Insert ``detector.augment.RealismAugment`` before the final formatting step of every
+    augmented (training) dataset ultralytics builds in this process."""
+    from ultralytics.data.dataset import YOLODataset
+
+    from detector.augment import RealismAugment
+
+    if getattr(YOLODataset.build_transforms, "_shorewatch", False):
+        return
+    original = YOLODataset.build_transforms
+
+    def build_transforms(self: Any, hyp: Any = None) -> Any:
+        transforms = original(self, hyp)
+        if self.augment:
+            transforms.insert(-1, RealismAugment())
+        return transforms
+
+    build_transforms._shorewatch = True  # type: ignore[attr-defined]
+    YOLODataset.build_transforms = build_transforms  # type: ignore[method-assign]
+
+
 def reference_predictor(
     path: str | Path, state_dir: str | Path, **predict_kwargs: Any
 ) -> Callable[[Any], Any]:
@@ -99,6 +120,8 @@ def train(
 ) -> Path:
     """Train (or resume) a detector; returns the best checkpoint path."""
     ul = _import(state_dir)
+    if hyp.pop("realism", False):
+        _add_realism_augment()
     if resume_from is not None:
         if not Path(resume_from).is_file():
             raise TrainingError(f"nothing to resume: {str(resume_from)!r} does not exist")
