@@ -130,6 +130,7 @@ def train(
             resume_from=last,
             on_epoch_end=on_epoch_end,
             device=cfg.device,
+            realism=cfg.realism,
         )
     data_yaml = resolved_yaml(check_dataset(cfg.data), rd.parent / f"{cfg.name}-data")
     return yolo.train(
