@@ -141,6 +141,8 @@ def create_app(
             "`?after=SEQ` to resume (see the PushMessage schema)."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served by _mount_docs without a CDN
+        redoc_url=None,
         responses={
             401: {"description": "missing or unknown token"},
             413: {"description": "request body too large"},
@@ -155,7 +157,32 @@ def create_app(
     _install_error_handlers(app)
     app.add_middleware(BodySizeLimit, default_max_bytes=opts.max_body_bytes)  # type: ignore[arg-type]
     _include_routers(app)
+    _mount_docs(app)
     return app
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from the ``swagger-ui-bundle`` package: works offline."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:  # docs are a convenience; the API works without them
+        logger.warning("swagger-ui-bundle is not installed: no /docs (the schema is at /openapi.json)")
+        return
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="shorewatch API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
 
 
 def _include_routers(app: FastAPI) -> None:

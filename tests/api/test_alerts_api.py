@@ -221,3 +221,15 @@ def test_openapi_has_examples() -> None:
     assert comps["AlertIn"]["examples"]
     assert "bearer" in str(schema["components"]["securitySchemes"]).lower()
     _ = httpx
+
+
+async def test_docs_are_served_without_a_cdn(running: Running) -> None:
+    import re
+
+    async with running.client() as c:
+        page = await c.get("/docs")
+        assert page.status_code == 200
+        urls = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert urls and all(u.startswith("/") for u in urls), urls
+        for u in urls:
+            assert (await c.get(u)).status_code == 200, u
