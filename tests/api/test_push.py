@@ -319,3 +319,10 @@ async def test_ws_client_count_returns_to_zero(running: Running) -> None:
         await recv_json(ws)
         assert running.app.state.bus.subscriber_count == 1
     await wait_for(lambda: running.app.state.bus.subscriber_count == 0, 5, "subscription to close")
+
+
+async def test_sse_client_leaving_frees_its_subscription(running: Running) -> None:
+    async with running.client("patrol") as http, http.stream("GET", "/alerts/stream") as resp:
+        await asyncio.wait_for(_sse_events(resp, 1, kinds=("hello",)), 5)
+        assert running.app.state.bus.subscriber_count == 1
+    await wait_for(lambda: running.app.state.bus.subscriber_count == 0, 5, "SSE subscription to close")
