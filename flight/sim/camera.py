@@ -223,6 +223,7 @@ HULL_COLOURS: dict[str, list[tuple[int, int, int]]] = {
     "ferry": [(235, 235, 235), (120, 60, 20), (30, 30, 150)],
     "tanker": [(30, 30, 160), (40, 40, 40), (100, 60, 20), (30, 60, 120)],
     "kayak": [(0, 140, 255), (0, 200, 255), (40, 40, 200), (200, 120, 30)],
+    "windsurf": [(240, 240, 240), (0, 200, 255), (200, 200, 200)],
 }
 CLOTHES = [(30, 30, 30), (50, 45, 40), (80, 60, 40), (40, 40, 90), (120, 110, 100), (30, 30, 60),
            (20, 20, 20), (60, 70, 60), (150, 150, 150), (200, 200, 200), (40, 90, 160), (160, 60, 40)]
@@ -453,6 +454,17 @@ def _draw_boat(cv: _Canvas, o: WorldObject, t_s: float) -> None:
         return
     if kind == "kayak":
         cv.hull_fill(oid, px, hull_c)
+        return
+    if kind == "windsurf":  # a board and a colourful sail (tilted), labelled as a boat
+        cv.hull_fill(oid, px, hull_c)
+        tilt = rng.uniform(-0.25, 0.25)
+        m0 = _to_world(np.array([[0.2, 0.0]]), o, fb)[0]
+        top = _to_world(np.array([[0.0, tilt * 4.0]]), o, fb + 4.3)[0]
+        clew = _to_world(np.array([[-1.8, tilt * 1.5 + rng.uniform(-0.4, 0.4)]]), o, fb + 1.6)[0]
+        sp, ok3 = cv.proj(np.vstack([m0, top, clew]))
+        if ok3:
+            sail = [(0, 0, 230), (0, 200, 255), (200, 60, 20), (240, 240, 240), (30, 220, 30), (180, 0, 180)]
+            cv.poly(oid, sp, sail[int(rng.integers(len(sail)))])
         return
     cv.hull_fill(oid, px, _shade(hull_c, 0.8))
     deck_c = (200, 205, 210) if kind not in ("rib",) else (60, 60, 60)

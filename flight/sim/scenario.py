@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 
-BoatKind = Literal["inflatable", "rib", "fishing", "yacht", "sailboat", "motorboat", "ferry", "tanker", "kayak"]
+BoatKind = Literal["inflatable", "rib", "fishing", "yacht", "sailboat", "motorboat", "ferry", "tanker", "kayak", "windsurf"]
 
 
 class ScenarioError(ValueError):

@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 TILE = 640
 BOAT_KINDS = ["inflatable", "inflatable", "inflatable", "rib", "motorboat", "motorboat", "fishing", "yacht",
-              "sailboat", "sailboat", "ferry", "tanker", "kayak"]
+              "sailboat", "sailboat", "sailboat", "ferry", "tanker", "kayak", "windsurf", "windsurf"]
 
 
 class SynthError(ValueError):
@@ -134,7 +134,7 @@ def _boat_with_crew(oid0: int, e: float, n: float, kind: str, rng: np.random.Gen
     stb = np.array([math.cos(h), -math.sin(h)])
     if kind in ("inflatable", "rib", "motorboat", "fishing", "kayak", "sailboat"):
         if kind == "inflatable":
-            n_p = int(rng.integers(5, 55)) if rng.random() < 0.85 else 0
+            n_p = int(rng.integers(5, 42)) if rng.random() < 0.85 else 0
         elif kind == "kayak":
             n_p = 1
         else:
@@ -262,9 +262,23 @@ def render_scene(seed: int, site: Site | None = None, width_px: int = 1280, heig
                         oid += 1
                     x += L * beam + rng.uniform(0.8, 3)
         # people on the beach: walkers, small groups, sitting people
-        n_walk = int(rng.choice([0, 2, 6, 15, 40], p=[0.25, 0.25, 0.25, 0.15, 0.1]))
+        n_walk = int(rng.choice([0, 3, 8, 20, 45], p=[0.2, 0.25, 0.25, 0.18, 0.12]))
+        # people nearer the camera too (far points dominate the oblique sample), so that people
+        # 10-30 px tall are common, as in elevated shore cameras
+        near = _ground_points(pose, intr, rng, 300, horizon_v, near_bias=2.5)
+        if len(near):
+            dn = world.sdist(near[:, 0], near[:, 1])
+            near_beach = near[(dn > 2) & (dn < 250)]
+            if len(near_beach):
+                beach = np.vstack([beach, near_beach]) if len(beach) else near_beach
+        if len(beach):
+            # prefer spots where a standing person is 9-45 px tall (elevated shore cameras see them so)
+            slant = np.sqrt((beach[:, 0] - pose.east_m) ** 2 + (beach[:, 1] - pose.north_m) ** 2 + alt ** 2)
+            hp = intr.fy_px * 1.75 / slant
+            wgt = np.where((hp >= 9) & (hp <= 45), 1.0, 0.15)
+            wgt /= wgt.sum()
         for _ in range(n_walk if len(beach) else 0):
-            p = beach[int(rng.integers(len(beach)))]
+            p = beach[int(rng.choice(len(beach), p=wgt))]
             h = float(rng.choice([rng.uniform(1.5, 1.9), rng.uniform(0.6, 1.0)], p=[0.8, 0.2]))
             objs.append(_person(oid, p[0], p[1], "walker", rng, height=h))
             oid += 1
@@ -277,7 +291,12 @@ def render_scene(seed: int, site: Site | None = None, width_px: int = 1280, heig
             objs.append(_person(oid, p[0], p[1], "swimmer" if swim else "walker", rng, in_water=wet,
                                 height=None if not wet or swim else float(rng.uniform(0.7, 1.2))))
             oid += 1
-        land = pts[d > 30]
+        land = pts[d > 80]
+        if len(land) and objs:  # keep buildings, trees and cars off the labelled objects
+            lab = np.array([[o.east_m, o.north_m] for o in objs if o.labelled and o.class_name])
+            if len(lab):
+                dmin = np.min(np.hypot(land[:, None, 0] - lab[None, :, 0], land[:, None, 1] - lab[None, :, 1]), axis=1)
+                land = land[dmin > 15]
         if len(land) and rng.random() < 0.6:  # the land behind the beach: road, houses, trees, cars, people
             p = land[int(rng.integers(len(land)))]
             hdg = fr.seaward_heading_deg(along) + 90
@@ -321,7 +340,9 @@ def render_scene(seed: int, site: Site | None = None, width_px: int = 1280, heig
     cam.extra_objects = objs
     cam.draw_structures = rng.random() < 0.8
     frame, gts = cam.render(tel)
-    out = [(g.class_id, g.xyxy, g.occlusion) for g in gts]
+    # seated passengers packed in a boat are labelled only where they are big enough to tell apart
+    out = [(g.class_id, g.xyxy, g.occlusion) for g in gts
+           if g.kind != "passenger" or (g.xyxy[2] - g.xyxy[0]) * (g.xyxy[3] - g.xyxy[1]) >= 49]
     return frame.image, out
 
 
@@ -332,7 +353,12 @@ def tiles_from_scene(seed: int, n_tiles: int = 3, site: Site | None = None) -> l
     tiles: list[Tile] = []
     for k in range(n_tiles):
         if boxes and (k < n_tiles - 1 or rng.random() < 0.5):
-            cid, (x0, y0, x1, y1), _ = boxes[int(rng.integers(len(boxes)))]
+            # centre on a boat or a person with equal odds (not uniformly over boxes: a crowded
+            # inflatable would otherwise win most tiles)
+            cls_present = sorted({b[0] for b in boxes})
+            want = int(rng.choice(cls_present))
+            pool = [b for b in boxes if b[0] == want]
+            cid, (x0, y0, x1, y1), _ = pool[int(rng.integers(len(pool)))]
             cx = (x0 + x1) / 2 + rng.uniform(-TILE * 0.4, TILE * 0.4)
             cy = (y0 + y1) / 2 + rng.uniform(-TILE * 0.4, TILE * 0.4)
         else:
@@ -342,10 +368,10 @@ def tiles_from_scene(seed: int, n_tiles: int = 3, site: Site | None = None) -> l
         crop = img[ty:ty + TILE, tx:tx + TILE]
         labels: list[tuple[int, float, float, float, float]] = []
         for cid, (x0, y0, x1, y1), occl in boxes:
-            if occl > 0.8:
+            if occl > 0.6:
                 continue
             a0, b0, a1, b1 = max(x0 - tx, 0), max(y0 - ty, 0), min(x1 - tx, TILE), min(y1 - ty, TILE)
-            if a1 - a0 < 2 or b1 - b0 < 2:
+            if a1 - a0 < 2 or b1 - b0 < 2 or (a1 - a0) * (b1 - b0) < 9:
                 continue
             if (a1 - a0) * (b1 - b0) < 0.4 * (x1 - x0) * (y1 - y0):
                 continue

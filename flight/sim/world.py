@@ -56,6 +56,7 @@ BOAT_DEFAULTS: dict[str, tuple[float, float, float, int]] = {
     "ferry": (150.0, 0.18, 12.0, 0),
     "tanker": (110.0, 0.16, 9.0, 0),
     "kayak": (4.0, 0.18, 0.3, 1),
+    "windsurf": (2.6, 0.25, 0.15, 1),
 }
 
 
