@@ -129,11 +129,12 @@ class TorchBackend:
         self._net, names = yolo.load_torch_model(path, state_dir)
         self.names = _check_names(names, path)
         self.path = path
+        self._run_lock = threading.Lock()  # ultralytics' head caches anchors per input shape: not thread-safe
         if threads:
             torch.set_num_threads(threads)
 
     def run(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        with self._torch.inference_mode():
+        with self._run_lock, self._torch.inference_mode():
             out = self._net(self._torch.from_numpy(batch))
         y = out[0] if isinstance(out, list | tuple) else out
         return np.asarray(y.float().numpy(), dtype=np.float32)
