@@ -177,7 +177,8 @@ class AlertService:
                     yield seq, "alert", text
             while True:
                 try:
-                    msg = await asyncio.wait_for(sub.get(), heartbeat_s)
+                    async with asyncio.timeout(heartbeat_s):  # no extra task per message (wait_for makes one)
+                        msg = await sub.get()
                 except TimeoutError:
                     yield cursor, "heartbeat", _control("heartbeat", cursor)
                     continue

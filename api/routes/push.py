@@ -77,7 +77,8 @@ async def ws_alerts(ws: WebSocket, service: AlertServiceDep) -> None:
     async def pump() -> None:
         async for _, _, text in feed:
             try:
-                await asyncio.wait_for(ws.send_text(text), opts.push_send_timeout_s)
+                async with asyncio.timeout(opts.push_send_timeout_s):
+                    await ws.send_text(text)
             except TimeoutError:
                 metrics.push_dropped.labels("websocket").inc()
                 logger.warning("WebSocket client %s stopped reading; closing", user.name)
