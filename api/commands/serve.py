@@ -26,6 +26,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise SystemExit(f"shorewatch serve: --port must be in 0..65535, got {port}")
     settings = settings.model_copy(update={"host": host, "port": port})
     app = create_app(settings)
+    if settings.demo_tokens:
+        _print_demo_tokens_at_startup(app)
     print(f"shorewatch API on http://{host}:{port}  (docs: /docs, state: {settings.state_dir})", flush=True)
     uvicorn.run(
         app,
@@ -36,3 +38,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         timeout_graceful_shutdown=5,
     )
     return 0
+
+
+def _print_demo_tokens_at_startup(app: Any) -> None:
+    """SHOREWATCH_DEMO_TOKENS=1: print the demo users' tokens once the lifespan created them."""
+    import contextlib
+
+    inner = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(a: Any) -> Any:
+        async with inner(a) as state:
+            print("demo tokens (one user per role):", flush=True)
+            for role, token in a.state.demo_tokens.items():
+                print(f"  {role:<9} {token}", flush=True)
+            yield state
+
+    app.router.lifespan_context = lifespan
