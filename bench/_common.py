@@ -1,0 +1,24 @@
+"""Shared by the benchmark scripts: each owns one marked section of BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write_section(section: str, text: str) -> None:
+    """Replace (or append) the block between ``<!-- bench:SECTION -->`` markers."""
+    path = ROOT / "BENCHMARKS.md"
+    start, end = f"<!-- bench:{section} -->", f"<!-- /bench:{section} -->"
+    block = f"{start}\n{text.rstrip()}\n{end}\n"
+    if path.exists():
+        cur = path.read_text(encoding="utf-8")
+        if start in cur and end in cur:
+            cur = re.sub(re.escape(start) + r".*?" + re.escape(end) + r"\n?", lambda _m: block, cur, flags=re.S)
+        else:
+            cur = cur.rstrip() + "\n\n" + block
+    else:
+        cur = "# Benchmarks\n\nEach section is written by its script in `bench/`.\n\n" + block
+    path.write_text(cur, encoding="utf-8")
