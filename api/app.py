@@ -56,6 +56,7 @@ class ServiceOptions:
     webhook_max_attempts: int = 5
     webhook_backoff_s: float = 1.0
     webhook_timeout_s: float = 5.0
+    webhook_update_interval_s: float = 10.0
     escalation_interval_s: float | None = None  # default: escalate_after_s / 10, within [0.05, 5] s
     sqlite_synchronous: str = "FULL"
     extra_notifiers: tuple[Notifier, ...] = field(default=())
@@ -86,6 +87,7 @@ def create_app(
             max_attempts=opts.webhook_max_attempts,
             backoff_s=opts.webhook_backoff_s,
             timeout_s=opts.webhook_timeout_s,
+            update_interval_s=opts.webhook_update_interval_s,
         )
         notifiers: list[Notifier] = [webhooks, *opts.extra_notifiers]
         cot = None

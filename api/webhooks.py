@@ -7,6 +7,10 @@ Each request carries the push message as its JSON body and these headers::
     X-Shorewatch-Seq: <seq>
     X-Shorewatch-Attempt: <1, 2, ...>
 
+Content revisions of an alert (``change == "updated"``) are sent at most once per
+``update_interval_s`` (10 s) per alert, the latest revision at the end of the interval; every
+other change (created, acknowledged, assigned, resolved, escalated) is sent at once.
+
 A delivery is retried with exponential backoff (``backoff_s * 2**(attempt-1)``, capped) on a
 connection error, a timeout, 408, 429 or 5xx, up to ``max_attempts``; any other 4xx is final (the
 receiver refuses it). Every attempt is stored as a receipt and shown on the alert. Pending
@@ -72,6 +76,7 @@ class WebhookDispatcher:
         max_backoff_s: float = 60.0,
         timeout_s: float = 5.0,
         max_concurrency: int = 32,
+        update_interval_s: float = 10.0,
     ) -> None:
         self.store = store
         self.metrics = metrics
@@ -82,6 +87,9 @@ class WebhookDispatcher:
         self._sem = asyncio.Semaphore(max_concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
+        self.update_interval_s = update_interval_s
+        self._last_sent: dict[int, float] = {}  # alert id -> monotonic time of its last webhook
+        self._pending: dict[int, tuple[Alert, bytes]] = {}  # held-back latest revision per alert
 
     async def start(self) -> None:
         self._client = httpx.AsyncClient(timeout=self.timeout_s, trust_env=False, follow_redirects=False)
@@ -100,9 +108,34 @@ class WebhookDispatcher:
         return len(self._tasks)
 
     def notify(self, alert: Alert, change: ChangeKind, message_json: str) -> None:
+        """Send every lifecycle change at once; content revisions (``updated``, which a tracker
+        may emit every frame) at most once per ``update_interval_s`` per alert, the latest one
+        being sent at the end of the interval."""
         if self._client is None:
             return
-        self._spawn(self._fan_out(alert, message_json.encode()))
+        body = message_json.encode()
+        now = time.monotonic()
+        if change is ChangeKind.UPDATED:
+            last = self._last_sent.get(alert.id)
+            if last is not None and now - last < self.update_interval_s:
+                if alert.id not in self._pending:
+                    self._spawn(self._flush_later(alert.id, last + self.update_interval_s - now))
+                self._pending[alert.id] = (alert, body)
+                return
+        self._pending.pop(alert.id, None)  # superseded by this newer message
+        self._send_now(alert, body, now)
+
+    def _send_now(self, alert: Alert, body: bytes, now: float) -> None:
+        self._last_sent[alert.id] = now
+        if len(self._last_sent) > 10_000:  # forget the oldest alerts
+            self._last_sent.pop(next(iter(self._last_sent)))
+        self._spawn(self._fan_out(alert, body))
+
+    async def _flush_later(self, alert_id: int, delay_s: float) -> None:
+        await asyncio.sleep(delay_s)
+        held = self._pending.pop(alert_id, None)
+        if held is not None:
+            self._send_now(held[0], held[1], time.monotonic())
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)

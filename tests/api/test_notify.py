@@ -219,3 +219,29 @@ def test_parse_cot_url(url: str, ok: bool) -> None:
     else:
         with pytest.raises(CotConfigError, match="udp://host:port"):
             parse_cot_url(url)
+
+
+async def test_rapid_revisions_are_coalesced_for_webhooks(
+    start_server: StartServer, receiver_factory: Any
+) -> None:
+    """A tracker updating an alert every frame must not flood patrol units: created goes at once,
+    then at most one revision per interval (the latest), and lifecycle changes at once."""
+    running = await start_server(webhook_update_interval_s=0.5)
+    rx = receiver_factory([200])
+    await _register(running, rx.url)
+    svc = running.service
+    alert = await svc.ingest(make_event(1))
+    for rev in range(1, 11):
+        await svc.ingest(make_event(1, revision=rev, people_count=30 + rev))
+
+    def bodies() -> list[dict[str, Any]]:
+        with rx.lock:
+            return [json.loads(b) for _, b in rx.requests]
+
+    await wait_for(lambda: any(m["change"] == "updated" for m in bodies()), 5, "the held-back revision")
+    await svc.acknowledge(alert.id, actor="test")
+    await wait_for(lambda: len(bodies()) >= 3 and running.app.state.webhooks.pending == 0, 5)
+    got = bodies()
+    assert [m["change"] for m in got if m["change"] != "updated"] == ["created", "acknowledged"]
+    updates = [m for m in got if m["change"] == "updated"]
+    assert len(updates) == 1 and updates[0]["alert"]["people_count"] == 40  # the latest revision
