@@ -278,6 +278,8 @@ class _Canvas:
         self._R = self.pose.rotation()
         self._c = self.pose.position
         self._fwd = self._R[:, 2].copy()
+        lk = self.look
+        self.sun = None if (lk.shadows >= 0.95 or lk.sun_elev_deg < 2) else sun_vector(replace(lk, sun_elev_deg=max(lk.sun_elev_deg, 25.0)))
 
     def proj(self, pts: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], bool]:
         pc = (np.atleast_2d(pts) - self._c) @ self._R
@@ -322,9 +324,9 @@ class _Canvas:
 
     def shadow(self, pts_world_top: npt.NDArray[np.float64], base_world: npt.NDArray[np.float64]) -> None:
         """Cast the shadow of points (z > 0) onto z = 0 as a darkened polygon (with the base)."""
-        if self.look.shadows >= 0.95 or self.look.sun_elev_deg < 2:
+        if self.sun is None:
             return
-        s = sun_vector(replace(self.look, sun_elev_deg=max(self.look.sun_elev_deg, 25.0)))
+        s = self.sun
         k = pts_world_top[:, 2:3] / s[2]
         shadow = pts_world_top[:, :2] - k * s[None, :2]
         pts = np.vstack([np.column_stack([shadow, np.zeros(len(shadow))]), base_world])
@@ -335,7 +337,13 @@ class _Canvas:
         self.hull_fill(0, px, _shade(c, self.look.shadows), record=False)
 
 
+_ANG8 = np.linspace(0, 2 * math.pi, 8, endpoint=False)
+_C8, _S8 = np.cos(_ANG8), np.sin(_ANG8)
+
+
 def _draw_person(cv: _Canvas, o: WorldObject, base_z: float = 0.0) -> None:
+    if o.kind not in ("swimmer", "sunbather"):
+        return _draw_figure(cv, o, base_z)
     rng = np.random.default_rng(o.style)
     right = np.array([math.cos(math.radians(cv.pose.yaw_deg)), -math.sin(math.radians(cv.pose.yaw_deg))])
     h = o.height_m
@@ -365,32 +373,51 @@ def _draw_person(cv: _Canvas, o: WorldObject, base_z: float = 0.0) -> None:
         r_px = cv.intr.fx_px * 0.11 / max(cv.depth(head), 0.1)
         cv.circle(o.object_id, px[-1], r_px, HAIR[int(rng.integers(len(HAIR)))])
         return
-    hw = 0.2 if not o.in_boat else 0.22
-    feet = np.array([base + np.r_[right * hw * 0.6, 0], base - np.r_[right * hw * 0.6, 0]])
+
+
+def _draw_figure(cv: _Canvas, o: WorldObject, base_z: float) -> None:
+    """A standing (or seated) figure: feet, hips ring, shoulders ring, head; one projection for
+    the figure and its shadow."""
+    h = o.height_m
+    hw = 0.12 if not o.in_boat else 0.13
+    yaw = math.radians(cv.pose.yaw_deg)
+    rx, ry = math.cos(yaw) * hw, -math.sin(yaw) * hw
     hh = math.radians(o.heading_deg)
-    fwd = np.array([math.sin(hh), math.cos(hh)])
-    stb = np.array([math.cos(hh), -math.sin(hh)])
-    sz = base_z + h * 0.8
-    ang = np.linspace(0, 2 * math.pi, 8, endpoint=False)
-    sh = np.array([base[:2] + 0.13 * math.cos(a) * fwd + 0.23 * math.sin(a) * stb for a in ang])
-    shoulders = np.column_stack([sh, np.full(len(sh), sz)])
-    hips = shoulders.copy()
-    hips[:, 2] = base_z + h * 0.48
-    head_c = base + np.array([0, 0, h * 0.93 if not o.in_boat else h * 0.9])
-    pts = np.vstack([feet, hips, shoulders, head_c[None]])
-    px, ok = cv.proj(pts)
+    fx_, fy_ = math.sin(hh), math.cos(hh)
+    sx_, sy_ = math.cos(hh), -math.sin(hh)
+    ring_e = o.east_m + 0.13 * _C8 * fx_ + 0.23 * _S8 * sx_
+    ring_n = o.north_m + 0.13 * _C8 * fy_ + 0.23 * _S8 * sy_
+    z_hip, z_sh, z_head = base_z + h * 0.48, base_z + h * 0.8, base_z + h * (0.93 if not o.in_boat else 0.9)
+    pts = np.empty((19, 3))
+    pts[0] = (o.east_m + rx, o.north_m + ry, base_z)
+    pts[1] = (o.east_m - rx, o.north_m - ry, base_z)
+    pts[2:10, 0], pts[2:10, 1], pts[2:10, 2] = ring_e, ring_n, z_hip
+    pts[10:18, 0], pts[10:18, 1], pts[10:18, 2] = ring_e, ring_n, z_sh
+    pts[18] = (o.east_m, o.north_m, z_head)
+    cast = not o.in_boat and not o.in_water and cv.sun is not None
+    if cast:
+        top = pts[10:19]
+        k = top[:, 2:3] / cv.sun[2]
+        sh = np.column_stack([top[:, :2] - k * cv.sun[None, :2], np.zeros(9)])
+        allp = np.vstack([pts, sh])
+    else:
+        allp = pts
+    px, ok = cv.proj(allp)
     if not ok:
         return
-    if not o.in_boat and not o.in_water:
-        cv.shadow(np.vstack([shoulders, head_c[None]]), feet)
-    jacket = o.kind in ("migrant", "passenger") and rng.random() < 0.6
-    top = LIFEJACKET[int(rng.integers(len(LIFEJACKET)))] if jacket else CLOTHES[int(rng.integers(len(CLOTHES)))]
-    legs = CLOTHES[int(rng.integers(len(CLOTHES)))]
+    if cast:
+        c = cv.ground_colour(px[0])
+        cv.hull_fill(0, np.vstack([px[19:], px[:2]]), _shade(c, cv.look.shadows), record=False)
+    st = o.style
+    jacket = o.kind in ("migrant", "passenger") and (st % 10) < 6
+    top_c = LIFEJACKET[(st >> 4) % len(LIFEJACKET)] if jacket else CLOTHES[(st >> 4) % len(CLOTHES)]
+    legs = CLOTHES[(st >> 9) % len(CLOTHES)]
     if not o.in_boat:
         cv.hull_fill(o.object_id, px[:10], _shade(legs, 0.8))
-    cv.hull_fill(o.object_id, px[2:18], top)
-    r_px = cv.intr.fx_px * 0.11 / max(cv.depth(head_c), 0.1)
-    cv.circle(o.object_id, px[-1], r_px, HAIR[int(rng.integers(len(HAIR)))] if rng.random() < 0.6 else SKIN[int(rng.integers(len(SKIN)))])
+    cv.hull_fill(o.object_id, px[2:18], top_c)
+    r_px = cv.intr.fx_px * 0.11 / max(cv.depth(pts[18]), 0.1)
+    head_c = HAIR[(st >> 13) % len(HAIR)] if (st >> 16) % 10 < 6 else SKIN[(st >> 13) % len(SKIN)]
+    cv.circle(o.object_id, px[18], r_px, head_c)
 
 
 def _depth(pose: CameraPose, p: npt.NDArray[np.float64]) -> float:
@@ -684,20 +711,25 @@ class SimCamera:
             T = np.array([[s, 0, -ox * s], [0, -s, oy * s], [0, 0, 1]])
             return cv2.warpPerspective(img, Mi @ np.linalg.inv(T), out_wh, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
 
-        mid = tex_warp(tex.mid, tex.mid_m, tex.mid.shape[0]).astype(np.float32) * (1 / 255.0)
-        d = d + (mid[..., 2] - 0.5) * 14.0
+        midu = tex_warp(tex.mid, tex.mid_m, tex.mid.shape[0])
+        wob = midu[..., 2].astype(np.float32)
+        d = d + (wob - 127.5) * (14.0 / 255.0)
         col_lut, aux_lut = _make_luts(look, t_s)
         mapx = ((d - LUT_MIN_M) * ((LUT_N - 1) / (LUT_MAX_M - LUT_MIN_M))).astype(np.float32)
         mapy = np.zeros_like(mapx)
-        col = cv2.remap(col_lut, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        col = cv2.remap(np.clip(col_lut, 0, 255).astype(np.uint8), mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         aux = cv2.remap(aux_lut, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         if float(d.max()) > look.beach_width_m + 120:  # land use beyond the dunes is in view
-            lw = aux[..., 1:2]
-            col = col * (1 - lw) + landuse.astype(np.float32) * lw
+            lw = np.ascontiguousarray(aux[..., 1])
+            col = cv2.blendLinear(col, landuse, 1.0 - lw, lw)
         water = aux[..., 2:3]
-        # mid-scale detail: swell on water, patches on sand
-        det = water[..., 0] * ((mid[..., 1] - 0.5) * (0.10 + 0.05 * look.sea_state) - (mid[..., 0] - 0.5) * 0.25) + (mid[..., 0] - 0.5) * 0.25
-        col *= (1 + det)[..., None]
+        wat = np.ascontiguousarray(water[..., 0])
+        # mid-scale detail (swell on water, patches on sand) as a saturating add
+        sw = (midu[..., 1].astype(np.float32) - 127.5) * ((0.10 + 0.05 * look.sea_state) * 150.0 / 255.0)
+        sp = (midu[..., 0].astype(np.float32) - 127.5) * (0.25 * 150.0 / 255.0)
+        det = sp + wat * (sw - sp)
+        cv2.add(col, cv2.merge([np.clip(det, 0, 255).astype(np.uint8)] * 3), dst=col)
+        cv2.subtract(col, cv2.merge([np.clip(-det, 0, 255).astype(np.uint8)] * 3), dst=col)
         # the sea pales with distance (rows only where it matters)
         rows = np.arange(h2, dtype=np.float64) + 0.5
         dist = self._row_distance(pose, intr2, rows)
@@ -705,10 +737,11 @@ class SimCamera:
         vis = np.nonzero(far > 0.02)[0]
         if len(vis):
             r0 = int(vis[0])
-            sea_far = np.array(look.sea_far_bgr, np.float32)
-            a = far[r0:, None, None] * water[r0:]
-            col[r0:] += (sea_far - col[r0:]) * a
-        ground = np.clip(col, 0, 255).astype(np.uint8)
+            a = np.ascontiguousarray(far[r0:, None] * wat[r0:])
+            sea_far = np.empty_like(col[r0:])
+            sea_far[:] = np.array(look.sea_far_bgr, np.uint8)
+            col[r0:] = cv2.blendLinear(col[r0:], sea_far, 1.0 - a, a)
+        ground = col
         if gs != 1.0:
             ground = cv2.resize(ground, (W, H), interpolation=cv2.INTER_LINEAR)
             water_full = cv2.resize(water[..., 0], (W, H), interpolation=cv2.INTER_LINEAR)
@@ -746,7 +779,11 @@ class SimCamera:
         # only the rows where the texture is visible: shift the homography by r0 rows
         S = np.array([[1, 0, 0], [0, 1, -r0], [0, 0, 1]], float)
         # one channel (OpenCV's 2-channel warp is much slower), applied as a saturating add
-        fine = cv2.warpPerspective(tex.fine1, S @ M @ np.linalg.inv(T), (W, H - r0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+        # warped at half resolution and scaled up: 4x cheaper, and sensor noise adds the finest grain
+        half = np.diag([0.5, 0.5, 1.0])
+        hw, hh = (W + 1) // 2, (H - r0 + 1) // 2
+        fine = cv2.warpPerspective(tex.fine1, half @ S @ M @ np.linalg.inv(T), (hw, hh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+        fine = cv2.resize(fine, (W, H - r0), interpolation=cv2.INTER_LINEAR)
         wv = water[r0:]
         k = (wv * ((0.0005 + 0.00025 * look.sea_state) * 150.0 - 0.15) + 0.15) * fade[r0:, None]
         amp = (fine.astype(np.float32) - 128.0) * k
@@ -764,25 +801,28 @@ class SimCamera:
         top = int(min(max(math.ceil(horizon_v), 0), H))
         if top <= 0:
             return
-        rows = np.arange(top, dtype=np.float64)
+        # computed at half resolution and scaled up (the sky is smooth)
+        th, tw = max(1, (top + 1) // 2), (W + 1) // 2
+        rows = np.arange(th, dtype=np.float64) * (top / th)
         elev = np.degrees(np.arctan((horizon_v - rows) / self.intr.fy_px))  # approx. elevation above horizon
         w = np.clip(elev / 40.0, 0, 1) ** 0.6
         zen = np.array(look.sky_zenith_bgr, float)
         hor = np.array(look.sky_horizon_bgr, float)
         grad = hor[None] * (1 - w[:, None]) + zen[None] * w[:, None]
-        sky = np.repeat(grad[:, None, :], W, axis=1).astype(np.float32)
+        sky = np.repeat(grad[:, None, :], tw, axis=1).astype(np.float32)
         if look.clouds > 0.02:
             cl = self._tex.clouds
             cw = cl.shape[1]
             shift = int(pose.yaw_deg / 360.0 * cw * 4) % cw
             scale_y = max(1, int(self.intr.fy_px / 300))
             yy = (np.clip((horizon_v - rows) / (3.0 * scale_y), 0, cl.shape[0] - 1)).astype(int)
-            xx = (np.arange(W) // 2 + shift) % cw
+            xx = (np.arange(tw) + shift) % cw
             cn = cl[yy][:, xx]
             thr = 1.0 - look.clouds
             a = np.clip((cn - thr) / 0.2, 0, 1) * np.clip(elev / 3.0, 0, 1)[:, None]
             cc = np.array(look.cloud_bgr, np.float32) * (0.85 + 0.15 * cn[..., None])
             sky = sky * (1 - a[..., None]) + cc * a[..., None]
+        sky = cv2.resize(sky, (W, top), interpolation=cv2.INTER_LINEAR)
         img[:top] = np.clip(sky, 0, 255).astype(np.uint8)
         if look.far_shore > 0:
             self._far_shore(img, look, pose, horizon_v)
@@ -933,6 +973,8 @@ class SimCamera:
         H, W = cv.img.shape[:2]
         out: list[GroundTruthObject] = []
         fr = self.world.site.frame
+        bid = np.array(list(cv.extents.keys()), dtype=np.int64)
+        bx = np.array([[*np.vstack(p).min(axis=0), *np.vstack(p).max(axis=0)] for p in cv.extents.values()]).reshape(-1, 4)
         for oid, polys in cv.extents.items():
             o = index_of.get(oid)
             if o is None:
@@ -944,6 +986,12 @@ class SimCamera:
             if cx1 - cx0 < 1 or cy1 - cy0 < 1 or (cx1 - cx0) * (cy1 - cy0) < 4:
                 continue
             ix0, iy0, ix1, iy1 = int(cx0), int(cy0), int(math.ceil(cx1)), int(math.ceil(cy1))
+            lat, lon = fr.to_geo(o.east_m, o.north_m)
+            if not np.any((bx[:, 0] < x1) & (bx[:, 2] > x0) & (bx[:, 1] < y1) & (bx[:, 3] > y0) & (bid != oid)):
+                # nothing else drawn overlaps its box: fully visible
+                out.append(GroundTruthObject(o.object_id, o.class_name, (float(cx0), float(cy0), float(cx1), float(cy1)),
+                                             lat, lon, 0.0, o.kind, bool(o.in_water)))
+                continue
             own = np.zeros((iy1 - iy0 + 1, ix1 - ix0 + 1), np.uint8)
             for p in polys:
                 cv2.fillPoly(own, [np.round((p - [ix0, iy0]) * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
@@ -952,7 +1000,6 @@ class SimCamera:
             occl = 0.0 if total == 0 else max(0.0, 1.0 - vis / total)
             if total > 0 and occl > 0.95:
                 continue
-            lat, lon = fr.to_geo(o.east_m, o.north_m)
             out.append(GroundTruthObject(
                 o.object_id, o.class_name, (float(cx0), float(cy0), float(cx1), float(cy1)), lat, lon,
                 round(occl, 3), o.kind, bool(o.in_water),

@@ -588,7 +588,20 @@ class World:
         cx, cy = (ii + 0.5) * cell, (jj + 0.5) * cell
         d = self.terrain.sample(cx, cy)
         cand = d > 220
+        cache: dict[tuple[int, int], list[tuple[str, float, float, float, float, float, float, int]]] = self.__dict__.setdefault("_struct_cache", {})
         for i, j, dd in zip(ii[cand], jj[cand], d[cand], strict=True):
+            key = (int(i), int(j))
+            if key in cache:
+                out.extend(cache[key])
+                continue
+            n_before = len(out)
+            self._cell_structures(out, int(i), int(j), float(dd), cell)
+            cache[key] = out[n_before:]
+        return out
+
+    def _cell_structures(self, out: list[tuple[str, float, float, float, float, float, float, int]], i: int, j: int,
+                         dd: float, cell: float) -> None:
+        if True:
             rng = _hash_rng(int(i), int(j), 1234)
             u = rng.random()
             village = math.sin(i * 0.21) * math.cos(j * 0.17) > 0.3
@@ -602,7 +615,6 @@ class World:
                     r = rng.uniform(2.5, 6)
                     out.append(("tree", (i + rng.random()) * cell, (j + rng.random()) * cell, r, r,
                                 rng.uniform(6, 16), 0.0, int(rng.integers(1 << 30))))
-        return out
 
 
 def with_objects(world: World, objects: list[WorldObject]) -> list[WorldObject]:
