@@ -95,9 +95,48 @@ async def _feed_telemetry(app: FastAPI, drone_id: str, buf: TelemetryBuffer) -> 
         await asyncio.sleep(0.05)
 
 
+class StreamCollector:
+    """Prometheus view of ``app.state.streams``: frames by outcome, rates and stage latencies."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def describe(self) -> list[Any]:
+        return []
+
+    def collect(self) -> Any:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        frames = CounterMetricFamily(
+            "shorewatch_stream_frames", "Camera frames per stream by outcome (captured, processed, dropped)",
+            labels=["stream", "outcome"],
+        )
+        fps = GaugeMetricFamily("shorewatch_stream_fps", "Recent frames/s per stream", labels=["stream", "stage"])
+        lat = GaugeMetricFamily(
+            "shorewatch_stream_latency_ms", "Recent per-stage latency per stream", labels=["stream", "stage", "quantile"]
+        )
+        streams = getattr(self.app.state, "streams", None)
+        for s in streams.summaries() if streams is not None else []:
+            sid = s["stream_id"]
+            for outcome, key in (("captured", "frames_captured"), ("processed", "frames_processed"),
+                                 ("dropped", "frames_dropped"), ("detector_error", "detector_errors")):
+                frames.add_metric([sid, outcome], s[key])
+            fps.add_metric([sid, "camera"], s["camera_fps"])
+            fps.add_metric([sid, "detected"], s["detected_fps"])
+            for stage, qs in s["latency_ms"].items():
+                for q, v in qs.items():
+                    lat.add_metric([sid, stage, q.lstrip("p")], v)
+        yield frames
+        yield fps
+        yield lat
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     from shorewatch.site import load_site
+
+    collector = StreamCollector(app)
+    app.state.metrics.registry.register(collector)
 
     tasks: list[asyncio.Task[None]] = []
     started: list[str] = []
@@ -129,6 +168,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         streams = getattr(app.state, "streams", None)
         if streams is not None:
             await streams.stop_all()
+        app.state.metrics.registry.unregister(collector)
 
 
 router = APIRouter(prefix="/streams", tags=["streams"], lifespan=lifespan)
