@@ -302,6 +302,25 @@ function renderDrones() {
   }));
 }
 
+async function loadStreams() {
+  if (S.view !== "pilot" || !S.me) return;
+  let res;
+  try { res = await api("/streams"); } catch { return; }
+  const ul = $("stream-list");
+  if (!res.data.length) { ul.innerHTML = `<li class="muted">no camera stream</li>`; return; }
+  ul.replaceChildren(...res.data.map((s) => {
+    const li = document.createElement("li");
+    const e2e = s.latency_ms.end_to_end || {};
+    li.dataset.streamId = s.stream_id;
+    li.innerHTML = `<span class="title">${esc(s.stream_id)}</span>
+      <span class="${s.error ? "link-lost" : "link-ok"}">${s.error ? esc(s.error) : s.finished ? "stopped" : "live"}</span>
+      <span class="meta">camera ${s.camera_fps.toFixed(1)} fps · detected ${s.detected_fps.toFixed(1)} fps ·
+        <span class="frames">${s.frames_processed}/${s.frames_captured} frames, ${s.frames_dropped} dropped</span> ·
+        latency p50 ${e2e.p50 ?? "–"} ms, p95 ${e2e.p95 ?? "–"} ms · ${s.alerts} alerts</span>`;
+    return li;
+  }));
+}
+
 function fillPlanForm() {
   const pts = (S.site.features || []).filter((f) => ["launch_point", "beach"].includes(f.properties.role)).map((f) => f.properties.name);
   const opts = pts.map((n) => `<option>${esc(n)}</option>`).join("");
@@ -537,6 +556,7 @@ function init() {
     seek(((ev.clientX - rect.left) / rect.width) * (S.replayClip?.duration_s || 0));
   });
   setInterval(() => { if (S.view === "patrol" && S.alerts.size) renderAlertList(); }, 30000);
+  setInterval(loadStreams, 2000);
   const qsToken = new URLSearchParams(location.search).get("token");
   if (qsToken) { history.replaceState(null, "", location.pathname + location.hash); }
   const tok = qsToken || S.token;
