@@ -55,11 +55,17 @@ def login(page: Any, url: str, token: str) -> None:
 
 
 def screenshots(page: Any, name: str) -> None:
-    """Save the current view at phone and laptop widths into docs/screenshots/."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    """Save the current view at phone and laptop widths: into docs/screenshots/ when
+    SHOREWATCH_SCREENSHOTS=1 (to refresh the README's pictures), else into a temporary folder,
+    so a test run leaves the work tree clean."""
+    import os
+    import tempfile
+
+    out = SCREENSHOTS if os.environ.get("SHOREWATCH_SCREENSHOTS") == "1" else Path(tempfile.gettempdir()) / "shorewatch-screenshots"
+    out.mkdir(parents=True, exist_ok=True)
     page.evaluate("document.getElementById('toast').classList.remove('show')")
     for label, size in (("phone", PHONE), ("laptop", LAPTOP)):
         page.set_viewport_size(size)
         page.wait_for_timeout(250)  # let the map's ResizeObserver and layout settle for the picture
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"))
+        page.screenshot(path=str(out / f"{name}-{label}.png"))
     page.set_viewport_size(LAPTOP)
