@@ -287,3 +287,72 @@ def test_record_clip_of_the_launch_carries_the_truth(tmp_path: Path) -> None:
     assert "inflatable" in kinds and "migrant" in kinds
     boats = [o for fr in gt["frames_gt"] for o in fr["objects"] if o["kind"] == "inflatable"]
     assert not boats[0]["in_water"] and boats[-1]["in_water"]  # it enters the water during the clip
+
+
+def test_synth_writes_a_yolo_dataset(tmp_path: Path) -> None:
+    from flight.sim.synth import write_dataset
+
+    out = tmp_path / "ds"
+    seen: list[int] = []
+    counts = write_dataset(out, 10, seed=5, workers=1, progress=lambda done, total: seen.append(done))
+    assert counts["images"] == 10 and counts["val"] == 1 and counts["train"] == 9
+    assert seen[-1] == 10
+    assert (out / "READY").read_text().strip() == "10"
+    data = (out / "data.yaml").read_text()
+    assert "0: boat" in data and "1: person" in data and "train: train/images" in data
+    imgs = sorted((out / "train" / "images").glob("*.jpg")) + sorted((out / "val" / "images").glob("*.jpg"))
+    assert len(imgs) == 10
+    n_boxes = 0
+    import cv2
+
+    for img in imgs:
+        assert cv2.imread(str(img)).shape == (640, 640, 3)
+        lbl = img.parent.parent / "labels" / (img.stem + ".txt")
+        for line in lbl.read_text().splitlines():
+            c, x, y, w, h = line.split()
+            assert c in ("0", "1")
+            x0, y0, x1, y1 = float(x) - float(w) / 2, float(y) - float(h) / 2, float(x) + float(w) / 2, float(y) + float(h) / 2
+            assert -1e-6 <= x0 < x1 <= 1 + 1e-6 and -1e-6 <= y0 < y1 <= 1 + 1e-6
+            n_boxes += 1
+    assert n_boxes == counts["boats"] + counts["people"] > 0
+    # the same seed gives the same dataset
+    again = write_dataset(tmp_path / "ds2", 10, seed=5, workers=1)
+    assert again == counts
+    assert (tmp_path / "ds2" / "train" / "labels" / "synth_5_000000.txt").read_text() == \
+        (out / "train" / "labels" / "synth_5_000000.txt").read_text()
+
+
+@pytest.mark.parametrize(("images", "val", "match"), [(0, 0.1, "positive"), (-5, 0.1, "positive"), (10, 1.0, "val_fraction")])
+def test_synth_refuses_bad_arguments(tmp_path: Path, images: int, val: float, match: str) -> None:
+    from flight.sim.synth import SynthError, write_dataset
+
+    with pytest.raises(SynthError, match=match):
+        write_dataset(tmp_path / "x", images, val_fraction=val, workers=1)
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["render", "--scenario", "no_such", "--out", "x.mp4"], "not found"),
+        (["render", "--scenario", "empty_beach", "--out", "x.avi"], "must end in .mp4"),
+        (["render", "--scenario", "empty_beach", "--out", "x.mp4", "--size", "big"], "WxH"),
+        (["render", "--scenario", "empty_beach", "--out", "x.mp4", "--seconds", "0"], "positive"),
+        (["synth", "--out", "d", "--images", "0"], "positive"),
+        (["synth", "--out", "d", "--workers", "99"], "workers"),
+    ],
+)
+def test_cli_refuses_bad_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], match: str) -> None:
+    from api.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit, match=match):
+        main(argv)
+
+
+def test_cli_render_writes_a_clip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from api.cli import main
+
+    out = tmp_path / "c.mp4"
+    assert main(["render", "--scenario", "person_in_water", "--out", str(out), "--seconds", "0.5", "--size", "320x180"]) == 0
+    assert out.stat().st_size > 0 and (tmp_path / "c.gt.json").exists() and (tmp_path / "c.mot.txt").exists()
+    assert "5 frames at 10 fps, 320x180" in capsys.readouterr().out
