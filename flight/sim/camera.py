@@ -272,6 +272,8 @@ class _Canvas:
     aa: int = cv2.LINE_AA
     # per drawn object: list of polygons (Nx2 pixel arrays) that make up its silhouette
     extents: dict[int, list[npt.NDArray[np.float64]]] = field(default_factory=dict)
+    erase: bool = False
+    occluders: list[tuple[float, float, float, float]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # the same maths as shorewatch.camera.project, with the rotation computed once per frame
@@ -298,6 +300,9 @@ class _Canvas:
         if record and oid:
             cv2.fillPoly(self.ids, [p], oid, cv2.LINE_8, shift=4)
             self.extents.setdefault(oid, []).append(pts_px)
+        elif self.erase:  # an unlabelled thing (car, chair, house...) hides what is behind it
+            cv2.fillPoly(self.ids, [p], 0, cv2.LINE_8, shift=4)
+            self.occluders.append((*pts_px.min(axis=0), *pts_px.max(axis=0)))
 
     def hull_fill(self, oid: int, pts_px: npt.NDArray[np.float64], colour: tuple[int, int, int], *, record: bool = True) -> None:
         hull = cv2.convexHull(pts_px.astype(np.float32)).reshape(-1, 2).astype(np.float64)
@@ -912,7 +917,9 @@ class SimCamera:
         index_of: dict[int, WorldObject] = {}
         for _, typ, item in items:
             if typ == 0:
+                cv.erase = True
                 _draw_structure(cv, item)  # type: ignore[arg-type]
+                cv.erase = False
                 continue
             o = item
             assert isinstance(o, WorldObject)
@@ -921,7 +928,9 @@ class SimCamera:
             elif o.class_name == "boat" or o.kind == "bundle":
                 _draw_boat(cv, o, t_s)
             else:
+                cv.erase = o.kind not in ("road", "path", "towel", "pier")
                 _draw_misc(cv, o)
+                cv.erase = False
             if o.labelled and o.class_name:
                 index_of[o.object_id] = o
         gts = self._ground_truth(cv, index_of)
@@ -975,6 +984,9 @@ class SimCamera:
         fr = self.world.site.frame
         bid = np.array(list(cv.extents.keys()), dtype=np.int64)
         bx = np.array([[*np.vstack(p).min(axis=0), *np.vstack(p).max(axis=0)] for p in cv.extents.values()]).reshape(-1, 4)
+        if cv.occluders:
+            bx = np.vstack([bx, np.array(cv.occluders)])
+            bid = np.concatenate([bid, np.zeros(len(cv.occluders), np.int64)])
         for oid, polys in cv.extents.items():
             o = index_of.get(oid)
             if o is None:

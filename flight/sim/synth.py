@@ -256,7 +256,7 @@ def render_scene(seed: int, site: Site | None = None, width_px: int = 1280, heig
                     L0, beam, fb, _ = BOAT_DEFAULTS[kind]
                     L = L0 * rng.uniform(0.6, 1.1)
                     q = p + u * x + side * sgn * (3 + L / 2)
-                    if rng.random() < 0.85:
+                    if rng.random() < 0.85 and float(world.sdist(q[0], q[1])) < -2:
                         objs.append(WorldObject(oid, "boat", kind, float(q[0]), float(q[1]), float(sea_h + 90 * sgn + rng.normal(0, 4)),
                                                 L, L * beam, fb * L / L0, 0.0, in_water=True, style=int(rng.integers(1 << 30))))
                         oid += 1

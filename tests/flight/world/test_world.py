@@ -356,3 +356,23 @@ def test_cli_render_writes_a_clip(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["render", "--scenario", "person_in_water", "--out", str(out), "--seconds", "0.5", "--size", "320x180"]) == 0
     assert out.stat().st_size > 0 and (tmp_path / "c.gt.json").exists() and (tmp_path / "c.mot.txt").exists()
     assert "5 frames at 10 fps, 320x180" in capsys.readouterr().out
+
+
+def test_a_car_in_front_hides_a_person(empty_world: World) -> None:
+    """Unlabelled things (cars, chairs, houses) count as occluders too."""
+    cam = SimCamera(empty_world, SMALL, seed=0, look=PLAIN, effects=False)
+    cam.draw_structures = False
+    empty_world.objects = []
+    fr = empty_world.shore_frame("Wissant")
+    te, tn = fr.to_local(0.0, -60.0)
+    yaw = fr.seaward_heading_deg()
+    s, c = math.sin(math.radians(yaw)), math.cos(math.radians(yaw))
+    person = WorldObject(1, "person", "walker", float(te), float(tn), 0, 0.5, 0.35, 1.75)
+    car = WorldObject(2, "", "vehicle", float(te) - 4 * s, float(tn) - 4 * c, yaw + 90, 4.5, 1.8, 1.5, labelled=False)
+    tel = _tel(empty_world, float(te) - 20 * s, float(tn) - 20 * c, 1.5, yaw, -3)
+    cam.extra_objects = [person]
+    _, alone = cam.render(tel)
+    assert len(alone) == 1 and alone[0].occlusion == 0
+    cam.extra_objects = [person, car]
+    _, hidden = cam.render(tel)
+    assert not hidden or hidden[0].occlusion > 0.5
