@@ -350,8 +350,6 @@ def _draw_person(cv: _Canvas, o: WorldObject, base_z: float = 0.0) -> None:
     if o.kind not in ("swimmer", "sunbather"):
         return _draw_figure(cv, o, base_z)
     rng = np.random.default_rng(o.style)
-    right = np.array([math.cos(math.radians(cv.pose.yaw_deg)), -math.sin(math.radians(cv.pose.yaw_deg))])
-    h = o.height_m
     base = np.array([o.east_m, o.north_m, base_z])
     if o.kind == "swimmer":
         head = base + np.array([0, 0, 0.12])
@@ -442,7 +440,7 @@ def _draw_boat(cv: _Canvas, o: WorldObject, t_s: float) -> None:
         wl = L * (1.0 + 2.0 * k) + 4 * k
         # turbulent strip behind the stern, widening slowly and fading out
         gc0 = None
-        for j, (f0, f1, mix) in enumerate(((0.0, 0.35, 0.7), (0.35, 0.7, 0.4), (0.7, 1.0, 0.18))):
+        for _j, (f0, f1, mix) in enumerate(((0.0, 0.35, 0.7), (0.35, 0.7, 0.4), (0.7, 1.0, 0.18))):
             w0, w1 = B * (0.4 + 0.4 * k * f0), B * (0.4 + 0.4 * k * f1)
             strip = np.array([[-L / 2 - wl * f0, w0], [-L / 2 - wl * f1, w1], [-L / 2 - wl * f1, -w1], [-L / 2 - wl * f0, -w0]])
             wpx, ok = cv.proj(_to_world(strip, o, 0.0))
@@ -482,7 +480,6 @@ def _draw_boat(cv: _Canvas, o: WorldObject, t_s: float) -> None:
         fpx, _ = cv.proj(floor)
         cv.poly(oid, fpx, _shade(hull_c, 0.55) if rng.random() < 0.5 else (70, 80, 90))
         # people aboard who are not separate objects: dark heads and orange jackets
-        n_people = o.people if kind == "inflatable" else 0
         return
     if kind == "kayak":
         cv.hull_fill(oid, px, hull_c)
@@ -543,7 +540,7 @@ def _draw_boat(cv: _Canvas, o: WorldObject, t_s: float) -> None:
                 cv.line(oid, mp[0], mp[1], (40, 40, 40), cv.intr.fx_px * 0.15 / max(cv.depth(m0), 0.1))
         if kind == "ferry" and rng.random() < 0.8:
             f0 = _to_world(np.array([[-L * 0.15, 0]]), o, fb + hz)[0]
-            fp, ok3 = cv.proj(np.vstack([f0, f0 + [0, 0, 8.0]]))
+            fp, ok3 = cv.proj(np.vstack([f0, f0 + np.array([0.0, 0.0, 8.0])]))
             if ok3:
                 cv.line(oid, fp[0], fp[1], (40, 40, 160), cv.intr.fx_px * 4.0 / max(cv.depth(f0), 0.1))
     if kind in ("sailboat", "yacht"):
@@ -552,7 +549,7 @@ def _draw_boat(cv: _Canvas, o: WorldObject, t_s: float) -> None:
         m1 = m0 + np.array([0, 0, mast_h])
         boom = _to_world(np.array([[-L * 0.3, rng.uniform(-0.3, 0.3) * B]]), o, fb + 1.0)[0]
         bow = _to_world(np.array([[L * 0.48, 0]]), o, fb)[0]
-        sp, ok3 = cv.proj(np.vstack([m0, m1, boom, bow, m0 + [0, 0, 1.0]]))
+        sp, ok3 = cv.proj(np.vstack([m0, m1, boom, bow, m0 + np.array([0.0, 0.0, 1.0])]))
         if ok3:
             sails_up = rng.random() < (0.8 if o.speed_mps > 0.3 else 0.15)
             sail_c = (245, 245, 245) if rng.random() < 0.85 else (200, 210, 230)
@@ -620,7 +617,7 @@ def _draw_misc(cv: _Canvas, o: WorldObject) -> None:
             cv.poly(0, px, [(200, 80, 40), (40, 200, 240), (240, 240, 240), (60, 60, 200)][int(rng.integers(4))], record=False)
     elif k == "buoy":
         ring = _to_world(np.array([[0.35 * math.cos(a), 0.35 * math.sin(a)] for a in np.linspace(0, 2 * math.pi, 8, endpoint=False)]), o, 0.0)
-        px, ok = cv.proj(np.vstack([ring, ring + [0, 0, 1.0]]))
+        px, ok = cv.proj(np.vstack([ring, ring + np.array([0.0, 0.0, 1.0])]))
         if ok:
             c = [(30, 30, 220), (30, 200, 240), (40, 140, 40), (20, 100, 255)][int(rng.integers(4))]
             cv.hull_fill(0, px, c, record=False)
@@ -848,7 +845,7 @@ class SimCamera:
         hz = np.array(look.haze_bgr, float)
         haze = rng.uniform(0.35, 0.8)
         tree = np.array([rng.uniform(35, 80), rng.uniform(60, 105), rng.uniform(45, 80)]) * (1 - haze) + hz * haze
-        hv = int(round(horizon_v))
+        hv = round(horizon_v)
         layer = img.copy()
         for x in range(max(x_a, 0), min(x_b, W)):
             y0 = int(hv - prof[x])
@@ -906,10 +903,11 @@ class SimCamera:
             for i, o in enumerate(objects):
                 if not ok[i] or depth[i] > 20000:
                     continue
-                if not (-margin < px[i, 0] < W + margin and -margin < px[i, 1] < H + margin):
-                    if o.length_m < 50:
-                        continue
-                items.append((float(depth[i]) - (0.5 if o.in_boat else 0.0) + (L := 0.0), 1, o))
+                off_screen = not (-margin < px[i, 0] < W + margin and -margin < px[i, 1] < H + margin)
+                if off_screen and o.length_m < 50:
+                    continue
+                # passengers are drawn just after (in front of) their boat
+                items.append((float(depth[i]) - (0.5 if o.in_boat else 0.0), 1, o))
         if self.draw_structures:
             for s in self._structures(pose):
                 items.append((float((np.array([s[1], s[2], 0.0]) - pose.position) @ pose.rotation()[:, 2]), 0, s))
@@ -997,7 +995,7 @@ class SimCamera:
             cx0, cy0, cx1, cy1 = max(x0, 0.0), max(y0, 0.0), min(x1, float(W)), min(y1, float(H))
             if cx1 - cx0 < 1 or cy1 - cy0 < 1 or (cx1 - cx0) * (cy1 - cy0) < 4:
                 continue
-            ix0, iy0, ix1, iy1 = int(cx0), int(cy0), int(math.ceil(cx1)), int(math.ceil(cy1))
+            ix0, iy0, ix1, iy1 = int(cx0), int(cy0), math.ceil(cx1), math.ceil(cy1)
             lat, lon = fr.to_geo(o.east_m, o.north_m)
             if not np.any((bx[:, 0] < x1) & (bx[:, 2] > x0) & (bx[:, 1] < y1) & (bx[:, 3] > y0) & (bid != oid)):
                 # nothing else drawn overlaps its box: fully visible
@@ -1040,7 +1038,7 @@ class SimCamera:
                     if f > 0.004:
                         band = img[r0 + start:r0 + end]
                         cv2.addWeighted(band, 1 - f, band, 0.0, 0.0, dst=band)
-                        cv2.add(band, tuple(float(v * f) for v in hz) + (0.0,), dst=band)
+                        cv2.add(band, (*tuple(float(v * f) for v in hz), 0.0), dst=band)
                     start = end
         gain = np.array(look.light_bgr, np.float64) * look.brightness
         if look.contrast != 1.0 or not np.allclose(gain, 1.0):

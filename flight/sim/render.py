@@ -112,7 +112,7 @@ def frames_of(scenario: Scenario, *, seconds: float | None = None, seed: int = 0
     fps = scenario.drone.fps
     dur = max(0.0, scenario.duration_s - start_s)
     dur = dur if seconds is None else min(seconds, dur)
-    for i in range(int(round(dur * fps))):
+    for i in range(round(dur * fps)):
         t = start_s + i / fps
         world.step_to(t)
         yield cam.render(flight.telemetry(t))
@@ -149,7 +149,7 @@ def record_clip(scenario: Scenario, out: Path, *, seconds: float | None = None, 
         raise RecordError(f"start must be in [0, {scenario.duration_s}) s for {scenario.name}, got {start_s}")
     dur = scenario.duration_s - start_s
     dur = dur if seconds is None else min(seconds, dur)
-    n_total = int(round(dur * fps))
+    n_total = round(dur * fps)
     writer, codec = open_writer(out, fps, (width_px, height_px))
     stem = out.with_suffix("")
     gt_frames = []

@@ -23,6 +23,7 @@ Errors::
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -121,7 +122,7 @@ def _person(oid: int, e: float, n: float, kind: str, rng: np.random.Generator, *
 
 
 def _boat_with_crew(oid0: int, e: float, n: float, kind: str, rng: np.random.Generator, in_water: bool) -> list[WorldObject]:
-    L0, beam, fb, ppl = BOAT_DEFAULTS[kind]
+    L0, beam, fb, _ppl = BOAT_DEFAULTS[kind]
     L = L0 * rng.uniform(0.7, 1.3)
     if kind in ("ferry", "tanker"):
         L = L0 * rng.uniform(0.5, 1.5)
@@ -377,7 +378,7 @@ def tiles_from_scene(seed: int, n_tiles: int = 3, site: Site | None = None) -> l
                 continue
             labels.append((cid, (a0 + a1) / 2 / TILE, (b0 + b1) / 2 / TILE, (a1 - a0) / TILE, (b1 - b0) / TILE))
         q = int(rng.uniform(70, 95))
-        ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, q])
+        _ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, q])
         tiles.append(Tile(buf.tobytes(), labels))
     return tiles
 
@@ -402,7 +403,7 @@ def write_dataset(out: Path, images: int, *, seed: int = 0, val_fraction: float 
     n_scenes = math.ceil(images / tiles_per_scene)
     jobs = [(seed * 1_000_003 + i, tiles_per_scene) for i in range(n_scenes)]
     counts = {"images": 0, "train": 0, "val": 0, "boats": 0, "people": 0, "empty": 0}
-    n_val_every = int(round(1 / val_fraction)) if val_fraction > 0 else 0
+    n_val_every = round(1 / val_fraction) if val_fraction > 0 else 0
 
     def consume(tiles: list[Tile]) -> None:
         for t in tiles:
@@ -446,8 +447,6 @@ def write_dataset(out: Path, images: int, *, seed: int = 0, val_fraction: float 
 
 
 def _init_worker() -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.nice(0)
-    except OSError:
-        pass
     cv2.setNumThreads(1)

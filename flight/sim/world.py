@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field, replace
 import zlib
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -345,7 +345,7 @@ class World:
             offsets = np.stack([rad * np.cos(ang), rad * np.sin(ang) - 1.5], axis=1)
             L = actor.boat_length_m
             B = L * BOAT_DEFAULTS[actor.boat_kind][1]
-            rows = max(1, int(math.ceil(n / max(1, int(B / 0.55)))))
+            rows = max(1, math.ceil(n / max(1, int(B / 0.55))))
             seats = np.array([
                 ((0.38 - 0.76 * ((i // max(1, int(B / 0.55))) + 0.5) / rows) * L,
                  ((i % max(1, int(B / 0.55))) + 0.5 - max(1, int(B / 0.55)) / 2) * 0.5)
@@ -381,9 +381,7 @@ class World:
         if hasattr(actor, "anchor"):
             anchor = actor.anchor  # type: ignore[attr-defined]
             if not any(c.kind == f"anchor:{anchor}" for c in getattr(self, "_clutter_anchors", [])):
-                self._clutter_anchors = getattr(self, "_clutter_anchors", []) + [
-                    _Clutter(f"anchor:{anchor}", 0, 0, 0, 0)
-                ]
+                self._clutter_anchors = [*getattr(self, "_clutter_anchors", []), _Clutter(f"anchor:{anchor}", 0, 0, 0, 0)]
                 self._add_clutter(self.shore_frame(anchor))
 
     def _add_clutter(self, fr: ShoreFrame) -> None:
