@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field, replace
+from typing import Any, cast
 
 import cv2
 import numpy as np
@@ -35,6 +36,15 @@ logger = logging.getLogger(__name__)
 
 U8 = npt.NDArray[np.uint8]
 F32 = npt.NDArray[np.float32]
+
+
+def _u8(a: Any) -> U8:
+    """OpenCV's stubs return a generic array; ours are uint8 images."""
+    return cast(U8, a)
+
+
+def _f32(a: Any) -> F32:
+    return cast(F32, a)
 
 
 class RenderError(ValueError):
@@ -397,18 +407,19 @@ def _draw_figure(cv: _Canvas, o: WorldObject, base_z: float) -> None:
     pts[2:10, 0], pts[2:10, 1], pts[2:10, 2] = ring_e, ring_n, z_hip
     pts[10:18, 0], pts[10:18, 1], pts[10:18, 2] = ring_e, ring_n, z_sh
     pts[18] = (o.east_m, o.north_m, z_head)
-    cast = not o.in_boat and not o.in_water and cv.sun is not None
-    if cast:
+    sun = cv.sun
+    cast_shadow = not o.in_boat and not o.in_water and sun is not None
+    if cast_shadow and sun is not None:
         top = pts[10:19]
-        k = top[:, 2:3] / cv.sun[2]
-        sh = np.column_stack([top[:, :2] - k * cv.sun[None, :2], np.zeros(9)])
+        k = top[:, 2:3] / sun[2]
+        sh = np.column_stack([top[:, :2] - k * sun[None, :2], np.zeros(9)])
         allp = np.vstack([pts, sh])
     else:
         allp = pts
     px, ok = cv.proj(allp)
     if not ok:
         return
-    if cast:
+    if cast_shadow:
         c = cv.ground_colour(px[0])
         cv.hull_fill(0, np.vstack([px[19:], px[:2]]), _shade(c, cv.look.shadows), record=False)
     st = o.style
@@ -711,7 +722,7 @@ class SimCamera:
             ox = math.floor(c[0] / tile_m) * tile_m
             oy = math.floor(c[1] / tile_m) * tile_m
             T = np.array([[s, 0, -ox * s], [0, -s, oy * s], [0, 0, 1]])
-            return cv2.warpPerspective(img, Mi @ np.linalg.inv(T), out_wh, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+            return _u8(cv2.warpPerspective(img, Mi @ np.linalg.inv(T), out_wh, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP))
 
         midu = tex_warp(tex.mid, tex.mid_m, tex.mid.shape[0])
         wob = midu[..., 2].astype(np.float32)
@@ -749,7 +760,7 @@ class SimCamera:
             water_full = cv2.resize(water[..., 0], (W, H), interpolation=cv2.INTER_LINEAR)
         else:
             water_full = water[..., 0]
-        return ground, water_full
+        return _u8(ground), _f32(water_full)
 
     def _row_distance(self, pose: CameraPose, intr: CameraIntrinsics, rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         R = pose.rotation()
@@ -772,7 +783,7 @@ class SimCamera:
         ox = math.floor(c[0] / tex.fine_m) * tex.fine_m
         oy = math.floor(c[1] / tex.fine_m) * tex.fine_m
         T = np.array([[s, 0, -ox * s], [0, -s, oy * s], [0, 0, 1]])
-        gsd = self._row_distance(pose, intr, np.arange(H) + 0.5) / intr.fy_px
+        gsd = self._row_distance(pose, intr, np.arange(H, dtype=np.float64) + 0.5) / intr.fy_px
         fade = np.clip(1.5 - gsd / (tex.fine_m / tex.fine.shape[0]) / 4.0, 0, 1).astype(np.float32)
         vis = np.nonzero(fade > 0.02)[0]
         if len(vis) == 0:
@@ -824,7 +835,7 @@ class SimCamera:
             a = np.clip((cn - thr) / 0.2, 0, 1) * np.clip(elev / 3.0, 0, 1)[:, None]
             cc = np.array(look.cloud_bgr, np.float32) * (0.85 + 0.15 * cn[..., None])
             sky = sky * (1 - a[..., None]) + cc * a[..., None]
-        sky = cv2.resize(sky, (W, top), interpolation=cv2.INTER_LINEAR)
+        sky = _f32(cv2.resize(sky, (W, top), interpolation=cv2.INTER_LINEAR))
         img[:top] = np.clip(sky, 0, 255).astype(np.uint8)
         if look.far_shore > 0:
             self._far_shore(img, look, pose, horizon_v)
@@ -919,7 +930,7 @@ class SimCamera:
                 _draw_structure(cv, item)  # type: ignore[arg-type]
                 cv.erase = False
                 continue
-            o = item
+            o = cast(WorldObject, item)
             assert isinstance(o, WorldObject)
             if o.class_name == "person" or o.kind in ("walker", "migrant", "passenger", "swimmer", "sunbather"):
                 _draw_person(cv, o, base_z=0.3 if o.in_boat else 0.0)
@@ -1022,7 +1033,7 @@ class SimCamera:
         H = img.shape[0]
         r0 = int(max(0, math.floor(horizon_v)))
         if r0 < H:
-            rows = np.arange(r0, H) + 0.5
+            rows = np.arange(r0, H, dtype=np.float64) + 0.5
             dist = self._row_distance(pose, self.intr, rows)
             hf = np.clip(1 - np.exp(-dist / (look.haze_km * 1000.0)), 0, 0.97)
             if hf.max() > 0.01:
@@ -1038,14 +1049,14 @@ class SimCamera:
                     if f > 0.004:
                         band = img[r0 + start:r0 + end]
                         cv2.addWeighted(band, 1 - f, band, 0.0, 0.0, dst=band)
-                        cv2.add(band, (*tuple(float(v * f) for v in hz), 0.0), dst=band)
+                        cv2.add(band, np.array([*(float(v * f) for v in hz), 0.0]), dst=band)
                     start = end
         gain = np.array(look.light_bgr, np.float64) * look.brightness
         if look.contrast != 1.0 or not np.allclose(gain, 1.0):
             mean = float(img[::8, ::8].mean())
             x = np.arange(256, dtype=np.float64)
             lut = np.stack([np.clip(((x - mean) * look.contrast + mean) * g, 0, 255) for g in gain], axis=1)
-            img = cv2.LUT(img, lut.astype(np.uint8).reshape(256, 1, 3))
+            img = _u8(cv2.LUT(img, lut.astype(np.uint8).reshape(256, 1, 3)))
         if not self.effects:
             return img
         return self._sensor(img, look)
@@ -1058,34 +1069,34 @@ class SimCamera:
             h, w = shape
             n = np.empty((h + 64, w + 64), np.float32)
             cv2.setRNGSeed(self.seed + 17)
-            cv2.randn(n, 0.0, float(sigma))
+            cv2.randn(n, np.zeros(1), np.full(1, float(sigma)))
             pos = np.clip(n, 0, 255).astype(np.uint8)
             neg = np.clip(-n, 0, 255).astype(np.uint8)
             self._noise_key = key
-            self._noise_fields = (cv2.merge([pos] * 3), cv2.merge([neg] * 3))
+            self._noise_fields = (_u8(cv2.merge([pos] * 3)), _u8(cv2.merge([neg] * 3)))
         return self._noise_fields
 
     def _sensor(self, img: U8, look: Look) -> U8:
         rng = np.random.default_rng((self.seed * 1_000_003 + self._index) & 0xFFFFFFFF)
         H, W = img.shape[:2]
         if look.blur_px > 0.3:
-            img = cv2.GaussianBlur(img, (0, 0), look.blur_px)
+            img = _u8(cv2.GaussianBlur(img, (0, 0), look.blur_px))
         if look.motion_blur_px >= 2:
             k = int(look.motion_blur_px) | 1
             ker = np.zeros((k, k), np.float32)
             ker[k // 2, :] = 1.0 / k
             rot = cv2.getRotationMatrix2D((k / 2 - 0.5, k / 2 - 0.5), float(rng.uniform(0, 180)), 1.0)
-            ker = cv2.warpAffine(ker, rot, (k, k))
+            ker = _f32(cv2.warpAffine(ker, rot, (k, k)))
             ker /= max(float(ker.sum()), 1e-6)
-            img = cv2.filter2D(img, -1, ker)
+            img = _u8(cv2.filter2D(img, -1, ker))
         if look.noise_sigma > 0.1:
             pos, neg = self._noise(look.noise_sigma, (H, W))
             oy, ox = int(rng.integers(0, 64)), int(rng.integers(0, 64))
-            img = cv2.add(img, pos[oy:oy + H, ox:ox + W])
-            img = cv2.subtract(img, neg[oy:oy + H, ox:ox + W])
+            img = _u8(cv2.add(img, pos[oy:oy + H, ox:ox + W]))
+            img = _u8(cv2.subtract(img, neg[oy:oy + H, ox:ox + W]))
         out = img
         if look.jpeg_quality > 0:
             ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(look.jpeg_quality)])
             if ok:
-                out = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+                out = _u8(cv2.imdecode(buf, cv2.IMREAD_COLOR))
         return out

@@ -27,7 +27,7 @@ from flight.sim.camera import SimCamera
 from flight.sim.scenario import DroneFlight, Scenario
 from flight.sim.world import World
 from shorewatch.site import load_site
-from shorewatch.types import CameraIntrinsics, Frame, GroundTruthObject, Telemetry
+from shorewatch.types import DEFAULT_INTRINSICS, CameraIntrinsics, Frame, GroundTruthObject, Telemetry
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +106,7 @@ def frames_of(scenario: Scenario, *, seconds: float | None = None, seed: int = 0
     (timestamps stay scenario time)."""
     site = load_site(scenario.site)
     world = World(site, scenario, seed)
-    kwargs = {"intrinsics": intrinsics} if intrinsics else {}
-    cam = SimCamera(world, seed=seed, **kwargs)
+    cam = SimCamera(world, intrinsics or DEFAULT_INTRINSICS, seed=seed)
     flight = ScriptedFlight(world, scenario.drone)
     fps = scenario.drone.fps
     dur = max(0.0, scenario.duration_s - start_s)
@@ -125,7 +124,7 @@ def open_writer(path: Path, fps: float, size: tuple[int, int]) -> tuple[object, 
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # a failed avc1 try is expected
     try:
         for fourcc in ("avc1", "mp4v"):
-            w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
+            w = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*fourcc), fps, size)
             if w.isOpened():
                 if fourcc != "avc1":
                     logger.info("this OpenCV build cannot write H.264; wrote MPEG-4 Part 2 (mp4v)")
@@ -139,8 +138,6 @@ def open_writer(path: Path, fps: float, size: tuple[int, int]) -> tuple[object, 
 def record_clip(scenario: Scenario, out: Path, *, seconds: float | None = None, seed: int = 0,
                 width_px: int = 1280, height_px: int = 720, start_s: float = 0.0,
                 progress: Callable[[int, int], None] | None = None) -> ClipInfo:
-    from shorewatch.types import DEFAULT_INTRINSICS
-
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     intr = DEFAULT_INTRINSICS if (width_px, height_px) == (1280, 720) else CameraIntrinsics.from_hfov(width_px, height_px, DEFAULT_INTRINSICS.hfov_deg)

@@ -111,7 +111,7 @@ def random_look(rng: np.random.Generator) -> Look:
 
 
 def _empty_scenario(rng: np.random.Generator, look: Look) -> Scenario:
-    return Scenario(name="synth", duration_s=3600, time_of_day_h=12, weather="clear", sea_state=int(min(look.sea_state, 6)))
+    return Scenario.model_validate({"name": "synth", "duration_s": 3600, "sea_state": int(min(look.sea_state, 6))})
 
 
 def _person(oid: int, e: float, n: float, kind: str, rng: np.random.Generator, *, in_water: bool = False,

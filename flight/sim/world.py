@@ -137,7 +137,7 @@ def _value_noise(shape: tuple[int, int], cell: int, rng: np.random.Generator) ->
     h, w = shape
     small = rng.random((h // cell + 2, w // cell + 2)).astype(np.float32)
     big = cv2.resize(small, ((w // cell + 2) * cell, (h // cell + 2) * cell), interpolation=cv2.INTER_CUBIC)
-    return big[:h, :w]
+    return np.asarray(big[:h, :w], dtype=np.float32)
 
 
 _TERRAIN_CACHE: dict[tuple[str, str], Terrain] = {}
@@ -186,7 +186,7 @@ def _build_terrain(site_key: str, site: Site, res_m: float, margin_m: float) -> 
     landuse = palette[idx] * (0.85 + 0.3 * n2[..., None])
     landuse = np.clip(landuse, 0, 255).astype(np.uint8)
     logger.debug("terrain raster %dx%d at %.0f m/px", w, h, res_m)
-    return Terrain(x0, y0, res_m, sdist, beachf, landuse)
+    return Terrain(x0, y0, res_m, sdist, np.asarray(beachf, dtype=np.float32), landuse)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -457,8 +457,8 @@ class World:
             heading = heading0 + a.course_deg
             phase = "sea"
             on_board[:] = True
-        be, bn = fr.to_local(along, off)
-        be, bn = float(be), float(bn)
+        be_a, bn_a = fr.to_local(along, off)
+        be, bn = float(be_a), float(bn_a)
         boat_in_water = off > 0
         out.append(WorldObject(
             lp.boat_id, "boat" if scale >= 0.6 else "", kind if scale >= 0.6 else "bundle",
