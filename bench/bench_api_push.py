@@ -120,7 +120,7 @@ import sys, uvicorn
 from api.app import ServiceOptions, create_app
 from api.settings import Settings
 app = create_app(Settings(state_dir=sys.argv[1]), options=ServiceOptions(heartbeat_s=30.0))
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", ws_ping_interval=None, backlog=4096)
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", ws_ping_interval=None, ws_per_message_deflate=False, backlog=4096)
 """
 
 
@@ -293,7 +293,7 @@ async def run(args: argparse.Namespace) -> str:
         "Method: ingest = median of 3 rounds of `AlertService.ingest` of distinct events into `SqliteStore` on a temp file (WAL), "
         "store then publish, no subscribers; reference = bare `INSERT`+`COMMIT` of a same-size row with the "
         "same pragma, measured alternately with it in the same run. HTTP = `POST /alerts` from 8 concurrent clients to the server in its "
-        "own process. Push = the server process; WebSocket clients in a second process (one asyncio loop) "
+        "own process. Push = the server process (uvicorn as `shorewatch serve` runs it, without per-message deflate); WebSocket clients in a second process (one asyncio loop) "
         f"connected to `/ws/alerts`; {args.alerts} alerts POSTed one every {args.interval} s, each carrying "
         "its send time; latency = client receive time - POST send time (includes HTTP, validation, the "
         "fsynced commit, fan-out and the client's own JSON decoding). Reference: the same with 1 client.",
@@ -304,6 +304,12 @@ async def run(args: argparse.Namespace) -> str:
     for sync, rate, raw in rows_ingest:
         lines.append(f"| in process, synchronous={sync} | {rate:,.0f} | {raw:,.0f} | {rate / raw:.2f} |")
     lines.append(f"| HTTP `POST /alerts`, synchronous=FULL | {http_rate:,.0f} | | |")
+    lines += [
+        "",
+        "With `synchronous=FULL` (the default) every alert waits for an fsync, so the rate follows the "
+        "disk's fsync latency, which on this shared machine varies several-fold from run to run (other "
+        "jobs write to the same disk); the ratio compares the two in alternating rounds of the same run.",
+    ]
     lines += [
         "",
         "| push | clients | delivered | p50 ms | p99 ms | max ms | time to reach all clients, p50 ms |",
