@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from typing import Literal, Protocol
 
-from api.bus import Bus, BusMessage, SubscriberOverflow
+from api.bus import Bus, BusClosed, BusMessage, SubscriberOverflow
 from api.domain import Alert, AlertStatus, ChangeKind, ResolutionReason
 from api.metrics import Metrics
 from api.schemas import AlertPublic, PushMessage
@@ -164,7 +164,8 @@ class AlertService:
         once in its latest state, then live changes, with a ``heartbeat`` after ``heartbeat_s`` of
         silence. If the client falls ``queue_size`` messages behind, it catches up from the store
         (it skips intermediate states but never misses an alert, and never holds up the others).
-        Close the generator (``aclose``) when the client leaves."""
+        The feed ends when the bus is closed (the service is stopping). Close the generator
+        (``aclose``) when the client leaves."""
         async with self._lock:  # no change is between commit and publish while we look
             sub = self.bus.subscribe(ALERTS_TOPIC, maxsize=queue_size)
             head = await self.store.last_seq()
@@ -182,6 +183,8 @@ class AlertService:
                 except TimeoutError:
                     yield cursor, "heartbeat", _control("heartbeat", cursor)
                     continue
+                except BusClosed:  # the service is stopping: end this client's stream
+                    return
                 except SubscriberOverflow:
                     sub.close()
                     sub = self.bus.subscribe(ALERTS_TOPIC, maxsize=queue_size)

@@ -6,7 +6,7 @@ escalation loop, the webhook dispatcher and (when ``settings.cot_url`` is set) t
 
 Collaborators on ``app.state`` (reach them through ``api.deps``):
 ``settings``, ``store``, ``bus``, ``alerts`` (``AlertService``), ``metrics``, ``authenticator``,
-``webhooks``, ``options``, ``body_limits`` (path prefix -> max request bytes; add larger limits
+``webhooks``, ``options``, ``loop``, ``body_limits`` (path prefix -> max request bytes; add larger limits
 for upload routes, e.g. ``app.state.body_limits["/replays"] = ...``), ``demo_tokens``.
 
 To add a resource: write ``api/routes/<name>.py`` with an ``APIRouter`` (give it a ``lifespan=``
@@ -105,6 +105,7 @@ def create_app(
         )
         app.state.store = the_store
         app.state.bus = the_bus
+        app.state.loop = asyncio.get_running_loop()
         app.state.alerts = service
         app.state.webhooks = webhooks
         app.state.authenticator = Authenticator(
@@ -185,6 +186,21 @@ def _mount_docs(app: FastAPI) -> None:
             swagger_css_url="/docs-assets/swagger-ui.css",
             swagger_favicon_url="/docs-assets/favicon-32x32.png",
         )
+
+
+def request_shutdown(app: FastAPI) -> None:
+    """End every push stream (WebSocket and SSE) now, so that a stopping server need not wait
+    for its graceful-shutdown timeout. Safe to call from any thread or a signal handler; call it
+    when the server is told to exit (``shorewatch serve`` does)."""
+    loop: asyncio.AbstractEventLoop | None = getattr(app.state, "loop", None)
+    bus: Bus | None = getattr(app.state, "bus", None)
+    if loop is None or bus is None or loop.is_closed():
+        return
+
+    def close() -> None:
+        loop.create_task(bus.close())
+
+    loop.call_soon_threadsafe(close)
 
 
 def _include_routers(app: FastAPI) -> None:

@@ -24,6 +24,10 @@ class SubscriberOverflow(Exception):
     """This subscriber fell ``maxsize`` messages behind and was cut off."""
 
 
+class BusClosed(Exception):
+    """The bus was closed (the service is stopping): no more messages will come."""
+
+
 @dataclass(frozen=True, slots=True)
 class BusMessage:
     """One push message: ``seq`` orders it, ``payload`` is its JSON text (serialized once)."""
@@ -52,10 +56,13 @@ class Bus(Protocol):
     @property
     def subscriber_count(self) -> int: ...
 
-    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Stop: every subscriber's pending or next ``get`` raises ``BusClosed``."""
+        ...
 
 
 _OVERFLOW = object()
+_CLOSED = object()
 
 
 class _QueueSubscription:
@@ -85,6 +92,8 @@ class _QueueSubscription:
         self._queue.put_nowait(message)
 
     def _unwrap(self, item: object) -> BusMessage:
+        if item is _CLOSED:
+            raise BusClosed("the service is stopping")
         if item is _OVERFLOW:
             raise SubscriberOverflow(f"fell {self._maxsize} messages behind")
         assert isinstance(item, BusMessage)
@@ -99,6 +108,12 @@ class _QueueSubscription:
         except asyncio.QueueEmpty:
             return None
         return self._unwrap(item)
+
+    def _end(self) -> None:
+        """Wake the reader with ``BusClosed`` (dropping a queued message if there is no room)."""
+        if self._queue.full():
+            self._queue.get_nowait()
+        self._queue.put_nowait(_CLOSED)
 
     def close(self) -> None:
         if not self.closed:
@@ -117,6 +132,7 @@ class InProcessBus:
         self._subs: dict[str, set[_QueueSubscription]] = {}
         self.dropped_subscribers = 0
         self.published = 0
+        self.closed = False
 
     def publish(self, message: BusMessage) -> None:
         self.published += 1
@@ -127,6 +143,10 @@ class InProcessBus:
         if maxsize < 1:
             raise ValueError(f"maxsize must be >= 1, got {maxsize}")
         sub = _QueueSubscription(self, topic, maxsize)
+        if self.closed:
+            sub.closed = True
+            sub._end()
+            return sub
         self._subs.setdefault(topic, set()).add(sub)
         return sub
 
@@ -138,7 +158,9 @@ class InProcessBus:
         return sum(len(s) for s in self._subs.values())
 
     async def close(self) -> None:
+        self.closed = True
         for subs in self._subs.values():
             for sub in list(subs):
                 sub.closed = True
+                sub._end()
         self._subs.clear()

@@ -29,7 +29,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if settings.demo_tokens:
         _print_demo_tokens_at_startup(app)
     print(f"shorewatch API on http://{host}:{port}  (docs: /docs, state: {settings.state_dir})", flush=True)
-    uvicorn.run(
+    from api.app import request_shutdown
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            request_shutdown(app)  # end SSE/WebSocket streams so Ctrl-C stops at once
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -39,6 +46,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=5,
     )
+    Server(config).run()
     return 0
 
 

@@ -326,3 +326,18 @@ async def test_sse_client_leaving_frees_its_subscription(running: Running) -> No
         await asyncio.wait_for(_sse_events(resp, 1, kinds=("hello",)), 5)
         assert running.app.state.bus.subscriber_count == 1
     await wait_for(lambda: running.app.state.bus.subscriber_count == 0, 5, "SSE subscription to close")
+
+
+async def test_closing_the_bus_ends_every_feed(running: Running) -> None:
+    """What stopping the service does: open feeds end instead of hanging until a timeout."""
+    feeds = [running.service.feed(None, heartbeat_s=30) for _ in range(3)]
+    for f in feeds:
+        assert (await f.__anext__())[1] == "hello"
+    await running.app.state.bus.close()
+    for f in feeds:
+        with pytest.raises(StopAsyncIteration):
+            await asyncio.wait_for(f.__anext__(), 5)
+    late = running.service.feed(None, heartbeat_s=30)  # a client arriving while stopping
+    assert (await late.__anext__())[1] == "hello"
+    with pytest.raises(StopAsyncIteration):
+        await asyncio.wait_for(late.__anext__(), 5)

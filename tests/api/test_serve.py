@@ -3,6 +3,7 @@ and a client resuming with its last seq gets exactly what it missed."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -76,6 +77,19 @@ async def test_sigkill_loses_no_acknowledged_alert(tmp_path: Path) -> None:
             assert (await recv_json(ws))["type"] == "hello"
             got = await recv_alerts(ws, 20)
         assert [m["alert"]["id"] for m in got] == acked
+        # Ctrl-C / SIGTERM with an SSE client connected: its stream ends cleanly, no forced cancel
+        async with (
+            httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {pat}"}, timeout=20) as c,
+            c.stream("GET", "/alerts/stream") as resp,
+        ):
+            lines = resp.aiter_lines()
+            async for line in lines:
+                if line == "event: hello":
+                    break
+            proc.send_signal(signal.SIGTERM)
+            async for _ in lines:  # returns when the server ends the stream
+                pass
+        await asyncio.to_thread(proc.wait, 15)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -84,3 +98,4 @@ async def test_sigkill_loses_no_acknowledged_alert(tmp_path: Path) -> None:
             proc.kill()
     out = proc.stdout.read().decode() if proc.stdout else ""
     assert f"http://127.0.0.1:{port}" in out
+    assert "Traceback" not in out and "graceful shutdown exceeded" not in out, out
