@@ -7,7 +7,8 @@ Both send ``PushMessage`` JSON: first ``{"type": "hello", "seq": cursor}``, then
 to receive every alert changed meanwhile, in seq order, once, before live messages resume.
 
 WebSocket close codes: 4401 no/unknown token, 4403 role not allowed, 4429 rate-limited,
-4400 bad ``after``, 4408 the client stopped reading for ``push_send_timeout_s``.
+4400 bad ``after``, 4408 the client stopped reading for ``push_send_timeout_s``, 1012 the
+service is stopping (reconnect with ``?after=SEQ``).
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ async def ws_alerts(ws: WebSocket, service: AlertServiceDep) -> None:
                 with contextlib.suppress(Exception):
                     await ws.close(code=4408, reason="not reading; reconnect with ?after=SEQ")
                 return
+        with contextlib.suppress(Exception):  # the feed ended: the service is stopping
+            await ws.close(code=1012, reason="service stopping; reconnect with ?after=SEQ")
 
     async def drain() -> None:
         while True:

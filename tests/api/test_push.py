@@ -341,3 +341,16 @@ async def test_closing_the_bus_ends_every_feed(running: Running) -> None:
     assert (await late.__anext__())[1] == "hello"
     with pytest.raises(StopAsyncIteration):
         await asyncio.wait_for(late.__anext__(), 5)
+
+
+async def test_ws_is_closed_with_1012_when_the_service_stops(running: Running) -> None:
+    from api.app import request_shutdown
+
+    async with websockets.connect(
+        f"{running.ws_url}/ws/alerts", additional_headers=running.auth("patrol")
+    ) as ws:
+        await recv_json(ws)
+        request_shutdown(running.app)
+        with pytest.raises(ConnectionClosed) as exc:
+            await recv_json(ws)
+    assert exc.value.rcvd is not None and exc.value.rcvd.code == 1012
