@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from detector import yolo
+from detector.dataset import resolve_images
 from detector.errors import DatasetError, TrainingError
 from detector.export import fp16_storage, quantize_int8
 from detector.model import MODEL_STEM, MODELS_DIR
@@ -185,3 +186,31 @@ def calibration_images(data: Path, n: int = 64) -> list[Path]:
     imgs = resolve_images(data, "train")
     step = max(1, len(imgs) // n)
     return imgs[::step][:n]
+
+
+def mix_datasets(
+    datasets: list[Path], out_dir: Path, *, n_train: int = 0, n_val: int = 0, seed: int = 0
+) -> Path:
+    """One data.yaml over several YOLO datasets (e.g. synth-v2..v4): image lists with absolute
+    paths, optionally a random sample of ``n_train`` / ``n_val`` images (0: all)."""
+    import random
+
+    import yaml
+
+    rng = random.Random(seed)
+    lists: dict[str, list[str]] = {"train": [], "val": []}
+    for d in datasets:
+        check_dataset(d)
+        for split in lists:
+            lists[split].extend(str(p.resolve()) for p in resolve_images(d, split))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    meta: dict[str, object] = {"path": str(out_dir.resolve()), "names": {0: "boat", 1: "person"}}
+    for split, n in (("train", n_train), ("val", n_val)):
+        items = lists[split]
+        if n and n < len(items):
+            items = rng.sample(items, n)
+        (out_dir / f"{split}.txt").write_text("\n".join(items) + "\n", encoding="utf-8")
+        meta[split] = f"{split}.txt"
+    out = out_dir / "data.yaml"
+    out.write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+    return out

@@ -1,0 +1,67 @@
+"""Training set-up that needs no training: dataset checks, path resolution, dataset mixing, and
+the refusal to resume what does not exist."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+
+from detector.errors import DatasetError, TrainingError
+from detector.training import TrainConfig, check_dataset, mix_datasets, resolved_yaml, train
+
+
+def make_ds(root: Path, n_train: int, n_val: int, names: str = "{0: boat, 1: person}") -> Path:
+    for split, n in (("train", n_train), ("val", n_val)):
+        (root / split / "images").mkdir(parents=True)
+        (root / split / "labels").mkdir(parents=True)
+        for i in range(n):
+            cv2.imwrite(str(root / split / "images" / f"{split}{i}.jpg"), np.zeros((8, 8, 3), np.uint8))
+            (root / split / "labels" / f"{split}{i}.txt").write_text("0 0.5 0.5 0.2 0.2\n")
+    (root / "data.yaml").write_text(f"path: .\ntrain: train/images\nval: val/images\nnames: {names}\n")
+    return root
+
+
+def test_check_dataset_wants_boat_and_person(tmp_path: Path) -> None:
+    ok = make_ds(tmp_path / "ok", 1, 1)
+    assert check_dataset(ok) == ok / "data.yaml"
+    bad = make_ds(tmp_path / "bad", 1, 1, names="{0: car}")
+    with pytest.raises(DatasetError, match="expected \\['boat', 'person'\\]"):
+        check_dataset(bad)
+    with pytest.raises(DatasetError, match=r"no data\.yaml"):
+        check_dataset(tmp_path / "nothing")
+
+
+def test_resolved_yaml_makes_the_path_absolute(tmp_path: Path) -> None:
+    ds = make_ds(tmp_path / "ds", 1, 1)
+    out = resolved_yaml(ds / "data.yaml", tmp_path / "run")
+    meta = yaml.safe_load(out.read_text())
+    assert Path(meta["path"]) == ds.resolve()
+    assert meta["train"] == "train/images"
+
+
+def test_mix_datasets_samples_across_folders(tmp_path: Path) -> None:
+    a = make_ds(tmp_path / "a", 6, 2)
+    b = make_ds(tmp_path / "b", 6, 2)
+    y = mix_datasets([a, b], tmp_path / "mix", n_train=8, seed=1)
+    train = (tmp_path / "mix" / "train.txt").read_text().split()
+    val = (tmp_path / "mix" / "val.txt").read_text().split()
+    assert len(train) == 8 and len(set(train)) == 8
+    assert {Path(p).parents[2].name for p in train} == {"a", "b"}
+    assert len(val) == 4
+    assert all(Path(p).is_file() for p in train + val)
+    assert check_dataset(y) == y
+
+
+def test_resume_without_a_checkpoint_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(TrainingError, match="nothing to resume"):
+        train(TrainConfig(data=tmp_path), tmp_path / "state", resume=True)
+
+
+def test_hyperparameters_switch_off_what_cpu_training_does_not_need(tmp_path: Path) -> None:
+    h = TrainConfig(data=tmp_path, time_h=1.5, cache="none").hyperparameters()
+    assert h["amp"] is False and h["plots"] is False and h["cache"] is False
+    assert h["time"] == 1.5 and "time_h" not in h and h["realism"] is True
