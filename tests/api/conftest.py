@@ -123,7 +123,7 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
             escalate_after_s=escalate_after_s,
             cot_url=cot_url,
         )
-        opts = dict(
+        opts: dict[str, Any] = dict(
             heartbeat_s=1.0, webhook_backoff_s=0.05, auth_max_failures=1000, sqlite_synchronous="NORMAL"
         )
         opts.update(options)

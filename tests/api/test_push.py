@@ -283,7 +283,7 @@ async def test_feed_that_fell_behind_catches_up_from_the_store(running: Running)
     assert kind == "hello"
     made = [await svc.ingest(make_event(i)) for i in range(50)]
     assert running.app.state.bus.dropped_subscribers == 1
-    got = []
+    got: list[tuple[int, int]] = []
     while len(got) < 50:
         seq, kind, text = await asyncio.wait_for(feed.__anext__(), 5)
         assert kind == "alert"
