@@ -2,7 +2,7 @@
 
 A token is 32 random bytes (URL-safe base64) shown once when the user is created; the store keeps
 only its SHA-256 (tokens are high-entropy, so a slow password hash adds nothing). Failed attempts
-are counted per client address: past ``max_failures`` within ``window_s`` that client gets 429
+(wrong tokens; a missing token is refused but not counted) are counted per client address: past ``max_failures`` within ``window_s`` that client gets 429
 until the window has passed, even with a good token.
 """
 
@@ -75,8 +75,7 @@ class Authenticator:
 
     async def authenticate(self, token: str | None, client: str) -> User:
         self.limiter.check(client)
-        if not token:
-            self.limiter.fail(client)
+        if not token:  # not a guess: not counted against the client
             raise AuthError("missing token: send 'Authorization: Bearer <token>' (or ?token= for browsers)")
         user = await self.store.user_by_token_hash(hash_token(token))
         if user is None:
