@@ -18,7 +18,9 @@ import pytest
 import websockets
 
 from api.cot import CotConfigError, parse_cot_url
+from api.domain import ResolutionReason
 from api.webhooks import verify_signature
+from shorewatch.types import EventKind
 from tests.api.conftest import Running, StartServer, make_event, wait_for
 from tests.api.test_push import recv_alerts, recv_json
 
@@ -245,3 +247,30 @@ async def test_rapid_revisions_are_coalesced_for_webhooks(
     assert [m["change"] for m in got if m["change"] != "updated"] == ["created", "acknowledged"]
     updates = [m for m in got if m["change"] == "updated"]
     assert len(updates) == 1 and updates[0]["alert"]["people_count"] == 40  # the latest revision
+
+
+async def test_cot_over_tcp(start_server: StartServer) -> None:
+    received: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        buf = b""
+        while chunk := await reader.read(65536):
+            buf += chunk
+            while b"</event>" in buf:
+                doc, buf = buf.split(b"</event>", 1)
+                await received.put(doc + b"</event>")
+        writer.close()
+
+    tak = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = tak.sockets[0].getsockname()[1]
+    try:
+        running = await start_server(cot_url=f"tcp://127.0.0.1:{port}")
+        a = await running.service.ingest(make_event(1, kind=EventKind.PERSON_IN_WATER))
+        await running.service.resolve(a.id, ResolutionReason.HANDED_TO_RESCUE, actor="test")
+        docs = [await asyncio.wait_for(received.get(), 5) for _ in range(2)]
+    finally:
+        tak.close()
+    events = [ET.fromstring(d.split(b"?>", 1)[1]) for d in docs]
+    assert [e.get("uid") for e in events] == [f"shorewatch.alert.{a.id}"] * 2
+    assert events[0].get("type") == "b-r-f-h-c"  # person in water
+    assert events[1].get("stale") == events[1].get("time")  # resolved: removed from the TAK map
