@@ -11,9 +11,11 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 import websockets
 
 from api.auth import create_user
+from api.cli import main as cli_main
 from api.domain import Role
 from api.store import SqliteStore
 from tests.api.conftest import free_socket, wait_for
@@ -39,7 +41,9 @@ async def _healthy(url: str) -> bool:
         return False
 
 
-async def test_sigkill_loses_no_acknowledged_alert(tmp_path: Path) -> None:
+async def test_sigkill_loses_no_acknowledged_alert(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     state = tmp_path / "state"
     store = SqliteStore(state / "shorewatch.db")
     _, det = await create_user(store, "cam", Role.DETECTOR)
@@ -77,6 +81,13 @@ async def test_sigkill_loses_no_acknowledged_alert(tmp_path: Path) -> None:
             assert (await recv_json(ws))["type"] == "hello"
             got = await recv_alerts(ws, 20)
         assert [m["alert"]["id"] for m in got] == acked
+        # a user added with the CLI while the server runs can use its token at once
+        monkeypatch.setenv("SHOREWATCH_STATE_DIR", str(state))
+        capsys.readouterr()
+        assert await asyncio.to_thread(cli_main, ["users", "add", "late-patrol", "--role", "patrol"]) == 0
+        late = capsys.readouterr().out.strip().splitlines()[-1]
+        async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {late}"}) as c:
+            assert (await c.get("/users/me")).json()["name"] == "late-patrol"
         # Ctrl-C / SIGTERM with an SSE client connected: its stream ends cleanly, no forced cancel
         async with (
             httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {pat}"}, timeout=20) as c,
