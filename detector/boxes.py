@@ -77,15 +77,19 @@ def nms(
     # offset boxes by class so different classes never overlap (the batched-NMS trick)
     off = c[:, None].astype(np.float64) * (float(np.abs(b).max()) + 1.0) * 2.0
     bo = b + off
+    area = (bo[:, 2] - bo[:, 0]) * (bo[:, 3] - bo[:, 1])
     order = np.argsort(-s, kind="stable")
     keep: list[int] = []
-    suppressed = np.zeros(len(b), dtype=bool)
-    iou = pairwise_iou(bo, bo)
-    for i in order:
-        if suppressed[i]:
-            continue
-        keep.append(int(i))
-        suppressed |= iou[i] > iou_threshold
+    while order.size:  # O(n x kept): one row of IoUs per kept box
+        i = int(order[0])
+        keep.append(i)
+        rest = order[1:]
+        w = np.clip(np.minimum(bo[i, 2], bo[rest, 2]) - np.maximum(bo[i, 0], bo[rest, 0]), 0, None)
+        h = np.clip(np.minimum(bo[i, 3], bo[rest, 3]) - np.maximum(bo[i, 1], bo[rest, 1]), 0, None)
+        inter = w * h
+        union = area[i] + area[rest] - inter
+        iou = np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
+        order = rest[iou <= iou_threshold]
     return np.asarray(keep, dtype=np.int64)
 
 

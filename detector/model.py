@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 MODEL_STEM = "shorewatch-boats"
 PAD_VALUE = 114
+MAX_CANDIDATES = 3000  # per tile, before NMS
 
 
 def default_model_path() -> Path:
@@ -270,7 +271,9 @@ def _decode(
     cls_scores = p[:, 4:]
     cls = cls_scores.argmax(axis=1)
     conf = cls_scores[np.arange(len(p)), cls]
-    m = conf >= min_conf
+    m = np.flatnonzero(conf >= min_conf)
+    if len(m) > MAX_CANDIDATES:  # as ultralytics' max_nms: only the best go to NMS
+        m = m[np.argpartition(-conf[m], MAX_CANDIDATES)[:MAX_CANDIDATES]]
     p, cls, conf = p[m], cls[m], conf[m]
     if len(p) == 0:
         return np.zeros((0, 4)), np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)

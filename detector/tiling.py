@@ -45,6 +45,10 @@ class TilingConfig(BaseModel):
         True, description="also run the whole frame shrunk to coarse_px (large objects)"
     )
     coarse_px: int = Field(640, ge=64, le=4096, description="long side of the coarse pass input")
+    extra_scales: tuple[float, ...] = Field(
+        (),
+        description="without a pose, also run the whole frame at these scales (e.g. 2.0 for tiny objects; costly)",
+    )
     use_pose: bool = Field(True, description="when the frame has a pose: skip sky, pick scales from the GSD")
     boat_length_m: float = Field(8.0, gt=0, le=500, description="boat length the GSD-driven scale aims at")
     target_boat_px: float = Field(
@@ -136,6 +140,10 @@ def plan_tiles(
         tiles.extend(_pose_bands(width_px, height_px, cfg, pose, intr))
     else:
         tiles.extend(grid_tiles(0, 0, width_px, height_px, 1.0, cfg.max_tile_px, cfg.overlap_px, "native"))
+        for s in cfg.extra_scales:
+            tiles.extend(
+                grid_tiles(0, 0, width_px, height_px, s, cfg.max_tile_px, cfg.overlap_px, f"extra@{s:g}")
+            )
     long_side = max(width_px, height_px)
     if cfg.coarse_pass and long_side > cfg.coarse_px * 1.25:
         s = cfg.coarse_px / long_side
