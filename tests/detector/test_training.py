@@ -65,3 +65,27 @@ def test_hyperparameters_switch_off_what_cpu_training_does_not_need(tmp_path: Pa
     h = TrainConfig(data=tmp_path, time_h=1.5, cache="none").hyperparameters()
     assert h["amp"] is False and h["plots"] is False and h["cache"] is False
     assert h["time"] == 1.5 and "time_h" not in h and h["realism"] is True
+
+
+def test_crop_dataset_keeps_objects_at_native_scale(tmp_path: Path) -> None:
+    from detector.dataset import read_labels, samples
+    from detector.training import crop_dataset
+
+    (tmp_path / "src" / "images").mkdir(parents=True)
+    (tmp_path / "src" / "labels").mkdir(parents=True)
+    img = np.zeros((640, 640, 3), np.uint8)
+    cv2.rectangle(img, (400, 500), (439, 515), (0, 0, 255), -1)  # a 40 x 16 boat
+    cv2.imwrite(str(tmp_path / "src" / "images" / "a.png"), img)
+    (tmp_path / "src" / "labels" / "a.txt").write_text(f"0 {420 / 640} {508 / 640} {40 / 640} {16 / 640}\n")
+    y = crop_dataset(
+        [tmp_path / "src" / "images" / "a.png"], tmp_path / "crops", crop_px=160, background_frac=0.0
+    )
+    s = samples(y, "train")
+    assert len(s) == 1
+    crop = cv2.imread(str(s[0].image))
+    assert crop.shape == (160, 160, 3)
+    boxes, cls = read_labels(s[0].label, 160, 160)
+    assert list(cls) == [0]
+    assert boxes[0, 2] - boxes[0, 0] == pytest.approx(40, abs=0.5)  # native scale: not resized
+    x0, y0 = int(np.rint(boxes[0, 0])), int(np.rint(boxes[0, 1]))
+    assert crop[y0 + 8, x0 + 20, 2] > 200  # the red boat is where its box says
