@@ -47,10 +47,10 @@ class DemoOptions:
     seed: int = 0
     camera_fps: float = 2.0  # sim-time frames per second per drone
     altitude_m: float = 60.0
-    speed_mps: float = 4.0
-    standoff_m: float = 120.0
-    half_span_m: float = 600.0  # patrol this far either side of the scenario's anchor
-    station_m: float = 380.0  # start the scenario clock when drone-1 is this close to the anchor
+    speed_mps: float = 3.0
+    standoff_m: float = 80.0
+    half_span_m: float = 450.0  # patrol this far either side of the scenario's anchor
+    station_m: float = 330.0  # start the scenario clock when drone-1, on its patrol line, is this close to the launch spot
     serve: bool = True  # run the HTTP API/dashboard
     wall_timeout_s: float = 900.0
     on_ready: Callable[[DemoContext], Awaitable[None]] | None = None  # runs once the patrol is launched
@@ -354,6 +354,15 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
     hook_task = asyncio.create_task(opts.on_ready(ctx)) if opts.on_ready is not None else None
 
     lead = fleet.vehicles[0]
+    # on station: past the first patrol waypoint (vehicle seq = plan index + 1, home is 0) and
+    # within station_m of the waterline point nearest the scenario's anchor
+    first_patrol_seq = 1 + next(i for i, it in enumerate(plans[0].items) if it.command == 16)
+    from shapely.geometry import Point
+
+    wl = site.waterline_local
+    a_local = site.to_local(Point(anchor.lon_deg, anchor.lat_deg))
+    spot = wl.interpolate(wl.project(a_local))
+    spot_lat, spot_lon = site.frame.to_geo(spot.x, spot.y)
     duration = opts.duration_s if opts.duration_s is not None else scenario.duration_s
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -364,8 +373,9 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
             await asyncio.sleep(0.1)
             tel = lead.telemetry()
             if not scenario_t0:
-                near = distance_m(tel.lat_deg, tel.lon_deg, anchor.lat_deg, anchor.lon_deg) <= opts.station_m
-                if near and tel.mode == "AUTO" and tel.rel_alt_m >= 0.9 * opts.altitude_m:
+                on_route = lead.mission_current > first_patrol_seq
+                near = distance_m(tel.lat_deg, tel.lon_deg, spot_lat, spot_lon) <= opts.station_m
+                if on_route and near and tel.mode == "AUTO" and tel.rel_alt_m >= 0.9 * opts.altitude_m:
                     scenario_t0.append(lead.sim_time_s)
                     report.scenario_started = True
                     logger.info(

@@ -367,9 +367,15 @@ def _items(
         MissionItem(CMD_DO_CHANGE_SPEED, FRAME_MISSION, param1=1.0, param2=speed_mps, param3=-1.0),
     ]
     yaw: float | None = None
+    prev: tuple[float, float] | None = None
     for w in wps:
         if yaw is None or abs(w.gimbal_yaw_deg - yaw) > 1e-6:
             yaw = w.gimbal_yaw_deg
+            if prev is not None:
+                # ArduCopter runs a DO command as soon as the NAV command before it *starts*: a
+                # zero-length waypoint at the turn point makes the camera swing there, not at
+                # the start of the leg that leads to it.
+                items.append(MissionItem(CMD_NAV_WAYPOINT, FRAME_GLOBAL_RELATIVE_ALT, lat_deg=prev[0], lon_deg=prev[1], alt_m=alt_m))
             items.append(
                 MissionItem(
                     CMD_DO_MOUNT_CONTROL,
@@ -380,6 +386,7 @@ def _items(
                 )
             )
         lat, lon = frame.to_geo(w.east_m, w.north_m)
+        prev = (lat, lon)
         items.append(
             MissionItem(CMD_NAV_WAYPOINT, FRAME_GLOBAL_RELATIVE_ALT, param1=w.hold_s, lat_deg=lat, lon_deg=lon, alt_m=alt_m)
         )
