@@ -24,7 +24,6 @@ import contextlib
 import json
 import os
 import platform
-import re
 import signal
 import sqlite3
 import statistics
@@ -37,24 +36,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench._common import write_section  # noqa: E402
+
 SECTION = "api"
 
-
-def write_section(text: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    start, end = f"<!-- bench:{SECTION} -->", f"<!-- /bench:{SECTION} -->"
-    block = f"{start}\n{text.rstrip()}\n{end}\n"
-    if path.exists():
-        cur = path.read_text(encoding="utf-8")
-        if start in cur and end in cur:
-            cur = re.sub(
-                re.escape(start) + r".*?" + re.escape(end) + r"\n?", lambda _m: block, cur, flags=re.S
-            )
-        else:
-            cur = cur.rstrip() + "\n\n" + block
-    else:
-        cur = "# Benchmarks\n\nEach section is written by its script in `bench/`.\n\n" + block
-    path.write_text(cur, encoding="utf-8")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -342,7 +327,7 @@ def main() -> int:
     text = asyncio.run(run(args))
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(SECTION, text)
         print("BENCHMARKS.md updated")
     return 0
 

@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import write_section  # noqa: E402
+from bench._common import write_section
 
 
 def _pct(xs: list[float], q: float) -> float:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import statistics
 import sys
 import time
@@ -24,22 +23,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench._common import write_section  # noqa: E402
+
 SECTION = "render"
 
-
-def write_section(text: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    start, end = f"<!-- bench:{SECTION} -->", f"<!-- /bench:{SECTION} -->"
-    block = f"{start}\n{text.rstrip()}\n{end}\n"
-    if path.exists():
-        cur = path.read_text(encoding="utf-8")
-        if start in cur and end in cur:
-            cur = re.sub(re.escape(start) + r".*?" + re.escape(end) + r"\n?", lambda _m: block, cur, flags=re.S)
-        else:
-            cur = cur.rstrip() + "\n\n" + block
-    else:
-        cur = "# Benchmarks\n\nEach section is written by its script in `bench/`.\n\n" + block
-    path.write_text(cur, encoding="utf-8")
 
 
 def measure_scenario(name: str, frames: int) -> tuple[float, float, int]:
@@ -111,7 +98,7 @@ def main() -> int:
     for name, cpu, wall, n_obj in rows:
         lines.append(f"| {name} | {1 / cpu:.1f} | {cpu * 1000:.1f} | {wall * 1000:.1f} | {n_obj} | {cpu / ref:.1f}x |")
     lines += ["", f"Reference warp: {ref * 1000:.2f} ms CPU."]
-    write_section("\n".join(lines))
+    write_section(SECTION, "\n".join(lines))
     print("BENCHMARKS.md updated")
     return 0
 

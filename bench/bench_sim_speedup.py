@@ -21,7 +21,6 @@ import argparse
 import logging
 import os
 import platform
-import re
 import socket
 import statistics
 import sys
@@ -32,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._common import write_section  # noqa: E402
 from flight.sim.sitl import SimFleet  # noqa: E402
 from flight.sim.vehicle import Mode, SimVehicle, VehicleConfig  # noqa: E402
 
@@ -111,22 +111,6 @@ def measure_physics(n: int = 20_000) -> float:
     return n / (time.process_time() - c0)
 
 
-def write_section(text: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    start, end = f"<!-- bench:{SECTION} -->", f"<!-- /bench:{SECTION} -->"
-    block = f"{start}\n{text.rstrip()}\n{end}\n"
-    if path.exists():
-        cur = path.read_text(encoding="utf-8")
-        if start in cur and end in cur:
-            cur = re.sub(
-                re.escape(start) + r".*?" + re.escape(end) + r"\n?", lambda _m: block, cur, flags=re.S
-            )
-        else:
-            cur = cur.rstrip() + "\n\n" + block
-    else:
-        cur = "# Benchmarks\n\nEach section is written by its script in `bench/`.\n\n" + block
-    path.write_text(cur, encoding="utf-8")
-
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -174,7 +158,7 @@ def main() -> int:
         f"Physics alone: {phys:,.0f} steps per CPU second (dt = {dt} s), i.e. about "
         f"{phys * dt:,.0f}x real time for one drone before networking. Target: one drone >= 20x.",
     ]
-    write_section("\n".join(lines))
+    write_section(SECTION, "\n".join(lines))
     print("BENCHMARKS.md updated")
     return 0
 
