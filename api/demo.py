@@ -213,7 +213,7 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
             app, host=settings.host, port=settings.port, log_level="warning", lifespan="on"
         )
         server = uvicorn.Server(config)
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
         server_task = asyncio.create_task(server.serve())
         t = time.monotonic()
         while not server.started:
@@ -351,7 +351,9 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
     ctx = DemoContext(
         app, fleet, world, world_lock, missions, streams, mission.id, scenario_t0, settings, interrupted
     )
-    hook_task = asyncio.create_task(opts.on_ready(ctx)) if opts.on_ready is not None else None
+    hook_task: asyncio.Task[None] | None = (
+        asyncio.ensure_future(opts.on_ready(ctx)) if opts.on_ready is not None else None
+    )
 
     lead = fleet.vehicles[0]
     # on station: past the first patrol waypoint (vehicle seq = plan index + 1, home is 0) and

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 
 import cv2
+import numpy as np
 
 from shorewatch.types import CameraIntrinsics, Frame
 
@@ -97,7 +98,7 @@ class LiveVideoSource:
                     if img.ndim == 2:
                         img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
                     h, w = img.shape[:2]
-                    yield Frame(img, now, self.source_id, self.index, None, self._intrinsics_for(w, h))
+                    yield Frame(np.asarray(img, dtype=np.uint8), now, self.source_id, self.index, None, self._intrinsics_for(w, h))
                     self.index += 1
                     if not self.live:
                         self._stop.wait(self._period_s)  # a file plays at the configured rate

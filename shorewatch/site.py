@@ -55,7 +55,7 @@ class DroneConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str = Field(description="unique drone name, e.g. 'drone-1'")
     connection: str = Field(description="MAVLink connection string, e.g. tcp:127.0.0.1:5760")
-    camera: CameraConfig = Field(default_factory=CameraConfig, description="the drone's camera")
+    camera: CameraConfig = Field(default_factory=lambda: CameraConfig(), description="the drone's camera")
     launch_point: str | None = Field(None, description="name of the launch_point it takes off from")
 
 
@@ -175,7 +175,10 @@ def parse_site(data: dict[str, Any], *, default_name: str = "site") -> Site:
     waterline: LineString | None = None
     land: Polygon | None = None
     geofence: Polygon | None = None
-    beaches, no_fly, launch, units = [], [], [], []
+    beaches: list[NamedArea] = []
+    no_fly: list[NamedArea] = []
+    launch: list[NamedPoint] = []
+    units: list[NamedPoint] = []
     for i, f in enumerate(feats):
         if not isinstance(f, dict):
             raise SiteError(f"feature #{i}: expected an object, got {type(f).__name__}")
