@@ -181,7 +181,10 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
     anchor = site.launch_point(scenario.drone.anchor)
     report = DemoReport(scenario=scenario.name)
 
-    detector = await asyncio.to_thread(load_detector, settings.model, state_dir=state)
+    try:
+        detector = await asyncio.to_thread(load_detector, settings.model, state_dir=state)
+    except Exception as exc:
+        raise DemoError(f"cannot load the detector: {exc}") from exc
     logger.info("detector: %s", detector.describe())
 
     fleet = SimFleet(

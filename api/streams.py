@@ -32,6 +32,11 @@ class StreamError(Exception):
 Ingest = Callable[..., Awaitable[Any]]
 
 
+class _NoProcessor:
+    def process(self, frame: Frame) -> Any:
+        raise RuntimeError("no detector")
+
+
 @dataclass
 class StreamHandle:
     stream_id: str
@@ -76,7 +81,11 @@ class StreamManager:
         old = self.streams.get(stream_id)
         if old is not None and not old.task.done():
             raise StreamError(f"stream {stream_id!r} is already running")
-        processor = self._factory()
+        try:
+            processor = self._factory()
+        except Exception as exc:  # no detector: this stream fails with the reason, the service goes on
+            logger.error("stream %s: detector unavailable: %s", stream_id, exc)
+            return self._failed(stream_id, kind, drone_id, replay_id, f"detector unavailable: {exc}")
         handle_ref: list[StreamHandle] = []
 
         async def sink(event: Event, frame: Frame) -> None:
@@ -105,6 +114,23 @@ class StreamManager:
         self.streams[stream_id] = handle
         task.add_done_callback(lambda t: self._finished(stream_id, t))
         logger.info("stream %s (%s) started", stream_id, kind)
+        return handle
+
+    def _failed(
+        self, stream_id: str, kind: str, drone_id: str | None, replay_id: str | None, error: str
+    ) -> StreamHandle:
+        async def nothing(event: Event, frame: Frame) -> None:
+            return None
+
+        runner = StreamRunner(stream_id, iter(()), _NoProcessor(), nothing)
+        runner.stats.error = error
+        runner.stats.finished = True
+
+        async def done() -> StreamStats:
+            return runner.stats
+
+        handle = StreamHandle(stream_id, kind, runner, asyncio.create_task(done()), drone_id, replay_id)
+        self.streams[stream_id] = handle
         return handle
 
     def _finished(self, stream_id: str, task: asyncio.Task[StreamStats]) -> None:

@@ -76,3 +76,11 @@ def test_a_camera_that_cannot_be_opened_fails_its_stream_only(tmp_path: Path) ->
         assert "cannot open camera" in s["error"]
         assert c.get("/health").status_code == 200
         assert c.get("/drones").status_code == 200
+
+
+def test_a_missing_detector_model_fails_the_stream_not_the_service(tmp_path: Path) -> None:
+    site = _site_with_camera(tmp_path, str(_clip(tmp_path / "cam.mp4")))
+    with LiveServer(tmp_path / "state", site=str(site), model=tmp_path / "no-such-model.onnx") as srv, srv.client("pilot") as c:
+        s = c.get("/streams").json()["data"][0]
+        assert s["finished"] and "detector unavailable" in s["error"] and "no-such-model.onnx" in s["error"]
+        assert c.get("/health").status_code == 200
