@@ -78,6 +78,9 @@ def quantize_int8(src: Path, dst: Path, calibration_images: list[Path], *, size_
         _Reader(),
         quant_format=QuantFormat.QDQ,
         per_channel=True,
+        # only convolutions: the head's final Concat mixes box coordinates (0..640) with class
+        # scores (0..1), and one int8 scale for both would flatten every score to zero
+        op_types_to_quantize=["Conv"],
         activation_type=QuantType.QUInt8,
         weight_type=QuantType.QInt8,
     )
