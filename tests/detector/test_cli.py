@@ -1,0 +1,114 @@
+"""``shorewatch detect --save-txt`` and ``shorewatch eval --data`` on the shipped model, through the
+real command line entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from api.cli import main
+from detector.model import DetectorConfig, default_model_path, load_detector
+
+MODEL = Path(os.environ.get("SHOREWATCH_TEST_MODEL", default_model_path()))
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two small images with a dark hull and a few upright figures on a sea/sand background."""
+    d = tmp_path_factory.mktemp("imgs")
+    rng = np.random.default_rng(0)
+    for k in range(2):
+        img = np.zeros((360, 640, 3), np.uint8)
+        img[:180] = (140, 110, 70)  # sea (BGR)
+        img[180:] = (150, 190, 210)  # sand
+        img = np.clip(img + rng.normal(0, 6, img.shape), 0, 255).astype(np.uint8)
+        cv2.ellipse(img, (300 + 40 * k, 120), (40, 10), 0, 0, 360, (40, 40, 45), -1)
+        for j in range(4):
+            cv2.rectangle(img, (200 + 25 * j, 230), (204 + 25 * j, 244), (30, 30, 30), -1)
+        cv2.imwrite(str(d / f"scene{k}.jpg"), img)
+    return d
+
+
+def _lines(p: Path) -> list[list[float]]:
+    return [[float(v) for v in line.split()] for line in p.read_text().splitlines() if line.strip()]
+
+
+def test_save_txt_writes_yolo_lines_from_the_full_detect_path(
+    scene: Path, tmp_path: Path, state_dir: Path
+) -> None:
+    txt = tmp_path / "txt"
+    out = tmp_path / "annotated"
+    argv = [
+        "detect",
+        str(scene),
+        "--model",
+        str(MODEL),
+        "--save",
+        str(out),
+        "--save-txt",
+        str(txt),
+        "--conf-boat",
+        "0.001",
+        "--conf-person",
+        "0.001",
+    ]
+    assert main(argv) == 0
+    assert sorted(p.name for p in txt.iterdir()) == ["scene0.txt", "scene1.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["scene0.jpg", "scene1.jpg"]
+    det = load_detector(MODEL, state_dir=state_dir, config=DetectorConfig(conf_boat=0.001, conf_person=0.001))
+    for k in range(2):
+        rows = _lines(txt / f"scene{k}.txt")
+        img = cv2.imread(str(scene / f"scene{k}.jpg"))
+        d = det.detect_image(img)
+        assert len(rows) == len(d)
+        for row in rows:
+            assert len(row) == 6
+            assert row[0] in (0.0, 1.0)
+            assert all(0.0 <= v <= 1.0 for v in row[1:])
+        if len(d):
+            cx = (d.xyxy[:, 0] + d.xyxy[:, 2]) / 2 / img.shape[1]
+            assert sorted(r[1] for r in rows) == pytest.approx(sorted(cx.tolist()), abs=2e-6)
+            assert sorted(r[5] for r in rows) == pytest.approx(sorted(d.confidence.tolist()), abs=2e-6)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.jpg", "not found"),
+        (lambda d: (d / "notes.txt").write_text("x") and d / "notes.txt", "unsupported"),
+    ],
+)
+def test_bad_sources_fail_with_a_clear_message(
+    make: object, message: str, tmp_path: Path, state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = make(tmp_path)  # type: ignore[operator]
+    assert main(["detect", str(src), "--model", str(MODEL)]) == 2
+    assert message in " ".join(capsys.readouterr().err.split())
+
+
+def test_a_missing_model_is_a_clear_error(
+    scene: Path, tmp_path: Path, state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["detect", str(scene), "--model", str(tmp_path / "nope.onnx")]) == 2
+    assert "not found" in " ".join(capsys.readouterr().err.split())
+
+
+def test_eval_data_reports_per_class_metrics_as_json(scene: Path, tmp_path: Path, state_dir: Path) -> None:
+    (scene.parent / "ds" / "images").mkdir(parents=True, exist_ok=True)
+    ds = scene.parent / "ds"
+    (ds / "labels").mkdir(exist_ok=True)
+    img = cv2.imread(str(scene / "scene0.jpg"))
+    cv2.imwrite(str(ds / "images" / "a.jpg"), img)
+    (ds / "labels" / "a.txt").write_text("0 0.46875 0.333 0.125 0.0556\n")
+    out = tmp_path / "m.json"
+    assert main(["eval", "--data", str(ds), "--model", str(MODEL), "--json", str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert res["images"] == 1
+    assert set(res["classes"]) == {"boat", "person"}
+    assert res["classes"]["boat"]["n_gt"] == 1
+    assert 0.0 <= res["classes"]["boat"]["ap50"] <= 1.0
