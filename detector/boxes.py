@@ -4,6 +4,7 @@ the merge that joins detections of one object seen by several tiles, and YOLO-fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,6 +78,8 @@ def nms(
     # offset boxes by class so different classes never overlap (the batched-NMS trick)
     off = c[:, None].astype(np.float64) * (float(np.abs(b).max()) + 1.0) * 2.0
     bo = b + off
+    if len(b) > 64 and (tv := _tv_nms_fn()) is not None:
+        return tv(bo, s, iou_threshold)
     area = (bo[:, 2] - bo[:, 0]) * (bo[:, 3] - bo[:, 1])
     order = np.argsort(-s, kind="stable")
     keep: list[int] = []
@@ -91,6 +94,32 @@ def nms(
         iou = np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
         order = rest[iou <= iou_threshold]
     return np.asarray(keep, dtype=np.int64)
+
+
+def _torchvision_nms() -> object | None:
+    try:
+        import torch
+        from torchvision.ops import nms as tv_nms
+    except ImportError:  # numpy fallback below
+        return None
+
+    def run(boxes: FloatArray, scores: npt.NDArray[np.float64], thr: float) -> IntArray:
+        keep = tv_nms(
+            torch.from_numpy(boxes.astype(np.float32)), torch.from_numpy(scores.astype(np.float32)), thr
+        )
+        return np.asarray(keep.numpy(), dtype=np.int64)
+
+    return run
+
+
+_TV: list[Callable[[FloatArray, npt.NDArray[np.float64], float], IntArray] | None] = []
+
+
+def _tv_nms_fn() -> Callable[[FloatArray, npt.NDArray[np.float64], float], IntArray] | None:
+    """torchvision's C++ NMS when torch is installed (it is a dependency), loaded on first use."""
+    if not _TV:
+        _TV.append(_torchvision_nms())  # type: ignore[arg-type]
+    return _TV[0]
 
 
 @dataclass(frozen=True, slots=True)
