@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_detector_speed import REAL_DEV, write_section  # noqa: E402
-from detector.dataset import read_labels, samples  # noqa: E402
-from detector.evaluate import score_detector  # noqa: E402
+from detector.dataset import samples  # noqa: E402
+from detector.evaluate import DatasetScore, predict_dataset, score_detector  # noqa: E402
 from detector.metrics import ImageResult, evaluate  # noqa: E402
 from detector.model import DetectorConfig, default_model_path, load_detector  # noqa: E402
 from shorewatch.types import CLASS_NAMES  # noqa: E402
@@ -54,14 +54,20 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--model", type=Path, default=default_model_path())
     ap.add_argument(
-        "--synth", type=Path, default=ROOT / "data" / "synth-v1", help="synthetic dataset (val split)"
+        "--synth", type=Path, default=ROOT / "data" / "synth-v4", help="synthetic dataset (val split)"
     )
+    ap.add_argument("--synth-limit", type=int, default=200, help="score only this many synthetic val images")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     state = Path(os.environ.get("SHOREWATCH_STATE_DIR", ROOT / ".shorewatch"))
     det = load_detector(args.model, state, DetectorConfig(conf_boat=0.01, conf_person=0.01))
-    real = score_detector(det, REAL_DEV)
+    def detect(img: object) -> tuple[object, object, object]:
+        d = det.detect_image(img)  # type: ignore[arg-type]
+        return d.xyxy, d.confidence, d.class_id
+
+    results, spi = predict_dataset(detect, REAL_DEV)
+    real = DatasetScore(evaluate(results, CLASS_NAMES), len(results), spi)
     print(json.dumps(real.as_dict(), indent=1))
     body = [
         "## Detector accuracy (`bench/bench_detector_accuracy.py`)",
@@ -73,17 +79,9 @@ def main() -> int:
         *table(f"real-dev ({real.images} real frames, {real.seconds_per_image * 1000:.0f} ms/frame)", real),
         "",
     ]
-    # per camera
     cams: dict[str, list[ImageResult]] = {}
-    import cv2
-
-    for s in samples(REAL_DEV):
-        img = cv2.imread(str(s.image))
-        g, gc = read_labels(s.label, img.shape[1], img.shape[0])
-        d = det.detect_image(img)
-        cams.setdefault(s.image.name.split("_")[0], []).append(
-            ImageResult.make(g, gc, d.xyxy, d.confidence, d.class_id)
-        )
+    for s, r in zip(samples(REAL_DEV), results, strict=True):
+        cams.setdefault(s.image.name.split("_")[0], []).append(r)
     body += ["| real-dev camera | frames | boat AP50 | person AP50 |", "| --- | ---: | ---: | ---: |"]
     for cam, res in sorted(cams.items()):
         m = evaluate(res, CLASS_NAMES)
@@ -91,7 +89,7 @@ def main() -> int:
     body.append("")
     synth_dict = None
     if (args.synth / "data.yaml").is_file():
-        syn = score_detector(det, args.synth, split="val")
+        syn = score_detector(det, args.synth, split="val", limit=args.synth_limit)
         synth_dict = syn.as_dict()
         body += table(f"synthetic val `{args.synth.name}` ({syn.images} images)", syn)
     if args.json:
