@@ -54,6 +54,7 @@ class DemoOptions:
     serve: bool = True  # run the HTTP API/dashboard
     wall_timeout_s: float = 900.0
     on_ready: Callable[[DemoContext], Awaitable[None]] | None = None  # runs once the patrol is launched
+    oracle: bool = False  # detect with the simulator's ground truth instead of the model
 
 
 @dataclass
@@ -181,10 +182,21 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
     anchor = site.launch_point(scenario.drone.anchor)
     report = DemoReport(scenario=scenario.name)
 
-    try:
-        detector = await asyncio.to_thread(load_detector, settings.model, state_dir=state)
-    except Exception as exc:
-        raise DemoError(f"cannot load the detector: {exc}") from exc
+    sources: dict[str, Any] = {}
+    detector: Any
+    if opts.oracle:
+        from api.sim_source import OracleDetector
+
+        def truth_of(frame: Frame) -> list[Any]:
+            src = sources.get(frame.source_id)
+            return src.truth_by_index.get(frame.index, []) if src is not None else []
+
+        detector = OracleDetector(truth_of)
+    else:
+        try:
+            detector = await asyncio.to_thread(load_detector, settings.model, state, settings.detector_config())
+        except Exception as exc:
+            raise DemoError(f"cannot load the detector: {exc}") from exc
     logger.info("detector: %s", detector.describe())
 
     fleet = SimFleet(
@@ -296,6 +308,7 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
                 world_lock=world_lock,
                 stop=stop,
             )
+            sources[drone_id] = src
             return src.frames()
 
         streams.start(

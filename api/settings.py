@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     sitl_base_port: int = Field(5760, ge=1, le=65535, description="first simulator MAVLink TCP port (+10 per instance)")
     site: str = Field("opal-coast", description="built-in site name or path to a site GeoJSON")
     model: Path | None = Field(None, description="detector weights (.pt or .onnx); default: the shipped model")
+    conf_boat: float | None = Field(None, ge=0.0, le=1.0, description="detector confidence for a boat (default: the model's)")
+    conf_person: float | None = Field(None, ge=0.0, le=1.0, description="detector confidence for a person (default: the model's)")
     log_level: str = Field("INFO", description="logging level")
     escalate_after_s: float = Field(120.0, gt=0, description="re-notify an alert left unacknowledged this long")
     max_upload_mb: int = Field(200, ge=1, le=10_000, description="largest replay clip accepted")
@@ -32,3 +34,11 @@ class Settings(BaseSettings):
     def ensure_state_dir(self) -> Path:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         return self.state_dir.resolve()
+
+    def detector_config(self) -> object:
+        """The detector's config with the thresholds set here (``None`` leaves the model's)."""
+        from detector.model import DetectorConfig
+
+        cfg = DetectorConfig()
+        upd = {k: v for k, v in (("conf_boat", self.conf_boat), ("conf_person", self.conf_person)) if v is not None}
+        return cfg.model_copy(update=upd) if upd else cfg

@@ -55,6 +55,7 @@ class SimCameraSource:
         self._airborne_only = only_when_airborne
         self._min_alt = min_rel_alt_m
         self.last_truth: list[GroundTruthObject] = []
+        self.truth_by_index: dict[int, list[GroundTruthObject]] = {}  # the last 256 frames' ground truth
         self.index = 0
 
     def close(self) -> None:
@@ -76,6 +77,8 @@ class SimCameraSource:
                 self._world.step_to(max(0.0, now - self._t0))
                 frame, truth = self._camera.render(tel)
             self.last_truth = truth
+            self.truth_by_index[self.index] = truth
+            self.truth_by_index.pop(self.index - 256, None)
             frame = Frame(
                 image=frame.image,
                 timestamp_s=now,
@@ -97,3 +100,29 @@ def wall_clock_frames(frames: Iterator[Frame], fps: float, stop: threading.Event
         if delay > 0 and stop.wait(delay):
             return
         yield f
+
+
+class OracleDetector:
+    """A detector that answers with the simulator's ground truth for each frame: what the
+    pipeline (tracking, georeferencing, events, alerts) does with perfect detections, so event
+    logic can be measured apart from the model's misses. ``lookup(frame)`` gives the truth."""
+
+    def __init__(self, lookup: Callable[[Frame], list[GroundTruthObject]], confidence: float = 0.9) -> None:
+        self._lookup = lookup
+        self._confidence = confidence
+
+    def detect(self, frame: Frame) -> Any:
+        import numpy as np
+        import supervision as sv
+
+        objs = [o for o in self._lookup(frame) if o.class_name in ("boat", "person")]
+        if not objs:
+            return sv.Detections.empty()
+        return sv.Detections(
+            xyxy=np.array([o.xyxy for o in objs], dtype=float),
+            confidence=np.full(len(objs), self._confidence),
+            class_id=np.array([o.class_id for o in objs], dtype=int),
+        )
+
+    def describe(self) -> str:
+        return "oracle (the simulator's ground truth)"

@@ -23,7 +23,8 @@ been seen ``min_track_frames`` times:
 * ``boat_at_sea`` (warning): a boat at d >= ``offshore_m`` that is not a launch (optionally only
   when heading away from the coast).
 * ``gathering`` (warning): at least ``gathering_min_people`` people within
-  ``gathering_radius_m`` of each other on the beach or in the surf, optionally only during
+  ``gathering_radius_m`` of one of them (a dense group, not a chain of walkers) on the beach or
+  in the surf, optionally only during
   ``gathering_hours_utc``.
 * ``person_in_water`` (critical): a person at d >= ``person_in_water_m`` not aboard a boat (no
   boat within ``aboard_radius_m``).
@@ -92,9 +93,9 @@ class EventConfig(BaseModel):
     launch_enter_m: float = Field(
         1.0, ge=0, le=200, description="how far past the waterline a boat must be to be 'in the water'"
     )
-    gathering_min_people: int = Field(8, ge=2, le=1000, description="people clustered for a gathering")
+    gathering_min_people: int = Field(10, ge=2, le=1000, description="people clustered for a gathering")
     gathering_radius_m: float = Field(
-        30.0, gt=0, le=1000, description="linkage distance between people of one gathering"
+        15.0, gt=0, le=1000, description="a gathering: gathering_min_people within this distance of one of them"
     )
     gathering_hours_utc: tuple[float, float] | None = Field(
         None,
@@ -580,7 +581,7 @@ class EventEngine:
         on_beach = (sd >= -c.beach_depth_m) & (sd < c.surf_zone_m)
         idx = np.flatnonzero(on_beach)
         out: list[Event] = []
-        for cluster in _clusters(xy[idx], c.gathering_radius_m):
+        for cluster in _clusters(xy[idx], c.gathering_radius_m, c.gathering_min_people):
             if len(cluster) < c.gathering_min_people:
                 continue
             members = idx[cluster]
@@ -640,9 +641,17 @@ class EventEngine:
         self._gatherings = [e for e in self._gatherings if t - e.last_seen_s <= horizon]
 
 
-def _clusters(xy: npt.NDArray[np.float64], radius: float) -> list[npt.NDArray[np.int64]]:
-    """Single-linkage clusters: points within ``radius`` of one another, transitively."""
+def _clusters(xy: npt.NDArray[np.float64], radius: float, min_people: int = 1) -> list[npt.NDArray[np.int64]]:
+    """Density clusters (DBSCAN): a person with at least ``min_people`` people (themself
+    included) within ``radius`` is a core; cores within ``radius`` of each other join, and the
+    people near a core belong to its cluster. Unlike single linkage, a beach of scattered
+    walkers never chains into one "gathering"."""
     n = len(xy)
+    if not n:
+        return []
+    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    near = d <= radius
+    core = near.sum(axis=1) >= min_people
     parent = list(range(n))
 
     def find(i: int) -> int:
@@ -651,13 +660,16 @@ def _clusters(xy: npt.NDArray[np.float64], radius: float) -> list[npt.NDArray[np
             i = parent[i]
         return i
 
-    if n:
-        d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
-        for i, j in zip(*np.nonzero(np.triu(d <= radius, 1)), strict=True):
-            parent[find(int(i))] = find(int(j))
+    for i, j in zip(*np.nonzero(np.triu(near & core[:, None] & core[None, :], 1)), strict=True):
+        parent[find(int(i))] = find(int(j))
     groups: dict[int, list[int]] = {}
     for i in range(n):
-        groups.setdefault(find(i), []).append(i)
+        if core[i]:
+            groups.setdefault(find(i), []).append(i)
+        else:
+            cores = np.flatnonzero(near[i] & core)
+            if len(cores):  # a border person joins the nearest core's cluster
+                groups.setdefault(find(int(cores[np.argmin(d[i, cores])])), []).append(i)
     return [np.asarray(g, dtype=np.int64) for g in groups.values()]
 
 

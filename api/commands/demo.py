@@ -22,6 +22,10 @@ def register(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed of the world and camera")
     p.add_argument("--fps", type=float, default=2.0, help="camera frames per sim second per drone (default 2)")
     p.add_argument("--no-serve", action="store_true", help="do not start the HTTP API (headless scripts)")
+    p.add_argument(
+        "--oracle", action="store_true",
+        help="detect with the simulator's ground truth instead of the model (the pipeline with a perfect detector)",
+    )
     p.set_defaults(func=run)
 
 
@@ -32,7 +36,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         raise SystemExit("shorewatch demo: --speedup and --fps must be > 0")
     opts = DemoOptions(
         drones=args.drones, speedup=args.speedup, scenario=args.scenario, headless=args.headless,
-        duration_s=args.duration, seed=args.seed, camera_fps=args.fps, serve=not args.no_serve,
+        duration_s=args.duration, seed=args.seed, camera_fps=args.fps, serve=not args.no_serve, oracle=args.oracle,
     )
     try:
         return main_demo(settings, opts)

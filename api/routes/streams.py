@@ -74,7 +74,7 @@ def _ensure_manager(app: FastAPI) -> Any:
 
         with lock:
             if "model" not in model_holder:
-                model_holder["model"] = load_detector(settings.model, state_dir=settings.ensure_state_dir())
+                model_holder["model"] = load_detector(settings.model, settings.ensure_state_dir(), settings.detector_config())
         return DetectionPipeline(model_holder["model"], site)
 
     streams = StreamManager(app.state.alerts.ingest, site, factory)
