@@ -20,6 +20,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_port_block(instances: int = 1) -> int:
+    """A base port with base + 10 * i free for every i < instances (the simulator's layout)."""
+    for _ in range(50):
+        base = free_port()
+        if base + 10 * instances > 65000:
+            continue
+        ok = True
+        for i in range(instances):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", base + 10 * i))
+                except OSError:
+                    ok = False
+        if ok:
+            return base
+    raise RuntimeError("no free port range for the simulator")
+
+
 def wait_for(pred: Callable[[], Any], timeout_s: float, what: str, interval_s: float = 0.05) -> Any:
     deadline = time.monotonic() + timeout_s
     while True:

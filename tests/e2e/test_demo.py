@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from websockets.sync.client import connect as ws_connect
 
 from api.demo import DemoContext, DemoOptions, run_demo
 from api.settings import Settings
-from tests.e2e.helpers import free_port
+from tests.e2e.helpers import free_port, free_port_block
 
 pytestmark = pytest.mark.slow
 
@@ -31,26 +30,8 @@ LAUNCH_DEADLINE_S = 30.0  # sim seconds from the boat entering the water to the 
 POSITION_TOLERANCE_M = 30.0
 
 
-def sitl_ports(n: int = 2) -> int:
-    """A base port with base + 10 * i free for i < n."""
-    for _ in range(50):
-        base = free_port()
-        if base + 10 * n > 65535:
-            continue
-        ok = True
-        for i in range(n):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", base + 10 * i))
-                except OSError:
-                    ok = False
-        if ok:
-            return base
-    raise RuntimeError("no free port range for the simulator")
-
-
 def settings_for(tmp: Path) -> Settings:
-    return Settings(state_dir=tmp / "state", port=free_port(), sitl_base_port=sitl_ports())
+    return Settings(state_dir=tmp / "state", port=free_port(), sitl_base_port=free_port_block(2))
 
 
 class WsCollector:

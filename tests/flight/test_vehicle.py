@@ -4,7 +4,6 @@ wait is for a condition the vehicle reports, with a timeout)."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 
 import pytest
@@ -15,6 +14,7 @@ from flight.planning import GeoPoint, corridor_patrol
 from flight.sim.sitl import SimFleet
 from flight.vehicle import Drone, EventKind, LinkState, MissionState
 from shorewatch.site import load_site
+from tests.e2e.helpers import free_port_block
 
 SITE = load_site()
 SANGATTE = SITE.launch_point("Sangatte")
@@ -22,23 +22,7 @@ HOME = GeoPoint(SANGATTE.lat_deg, SANGATTE.lon_deg)
 SPEEDUP = 25.0
 
 
-def _free_base_port(instances: int = 1) -> int:
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + 10 * instances > 65000:
-            continue
-        ok = True
-        for i in range(instances):
-            with socket.socket() as t:
-                try:
-                    t.bind(("127.0.0.1", base + 10 * i))
-                except OSError:
-                    ok = False
-        if ok:
-            return base
-    raise RuntimeError("no free ports")
+_free_base_port = free_port_block
 
 
 async def _until(cond) -> None:
