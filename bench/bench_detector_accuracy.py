@@ -62,6 +62,7 @@ def main() -> int:
     args = ap.parse_args()
     state = Path(os.environ.get("SHOREWATCH_STATE_DIR", ROOT / ".shorewatch"))
     det = load_detector(args.model, state, DetectorConfig(conf_boat=0.01, conf_person=0.01))
+
     def detect(img: object) -> tuple[object, object, object]:
         d = det.detect_image(img)  # type: ignore[arg-type]
         return d.xyxy, d.confidence, d.class_id

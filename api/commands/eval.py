@@ -30,7 +30,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--seeds", type=int, nargs="+", default=[1], help="--scenario: world/camera seeds")
     p.add_argument("--seconds", type=float, default=None, help="--scenario: only the first N seconds")
-    p.add_argument("--fps", type=float, default=None, help="--scenario: frames per second to render (default: the scenario's)")
+    p.add_argument(
+        "--fps",
+        type=float,
+        default=None,
+        help="--scenario: frames per second to render (default: the scenario's)",
+    )
     p.add_argument(
         "--model", type=Path, help="weights (.onnx or .pt); default: SHOREWATCH_MODEL or the shipped model"
     )
