@@ -110,7 +110,7 @@ def test_garbage_and_unknown_messages_never_crash_it(make_fleet, mav) -> None:
     assert c.command(ml.MAV_CMD_REQUEST_MESSAGE, ml.MAVLINK_MSG_ID_HEARTBEAT).result == ACCEPTED
     assert fleet.error is None and not sim.armed
     assert sim.params["WPNAV_SPEED"] == 1000
-    assert fleet.servers[0].stats["rx_bad"] > 0
+    wait_for(lambda: fleet.servers[0].stats["rx_bad"] > 0, 10, "the garbage to be counted as bad frames")
 
 
 def _item_int(
