@@ -78,7 +78,7 @@ def test_dawn_launch_reaches_a_websocket_client_in_time_and_in_place(tmp_path: P
         ws.start(f"ws://127.0.0.1:{ctx.settings.port}/ws/alerts?token={token}")
 
     report = _run(settings, DemoOptions(scenario="dawn_launch_wissant", headless=True, duration_s=140,
-                                        speedup=4.0, on_ready=on_ready, oracle=True))
+                                        speedup=8.0, on_ready=on_ready, oracle=True))
     ws.stop()
     s = report.summary()
     assert s["scenario_started"]
@@ -97,7 +97,7 @@ def test_dawn_launch_reaches_a_websocket_client_in_time_and_in_place(tmp_path: P
 
 def test_empty_beach_raises_no_alert(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
-    report = _run(settings, DemoOptions(scenario="empty_beach", headless=True, duration_s=90, speedup=4.0,
+    report = _run(settings, DemoOptions(scenario="empty_beach", headless=True, duration_s=90, speedup=8.0,
                                         serve=False, oracle=True))
     s = report.summary()
     assert s["scenario_started"] and s["frames"]["processed"] > 10
