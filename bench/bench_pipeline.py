@@ -66,8 +66,9 @@ def render_frames(n: int) -> list[Any]:
 class PerFrameEvents:
     """Wraps a processor (or nothing) and raises one fresh event per frame."""
 
-    def __init__(self, inner: Any | None) -> None:
+    def __init__(self, inner: Any | None, case: str) -> None:
         self.inner = inner
+        self.case = case  # event ids must differ between cases: a repeated id is a no-op update
         self.n = 0
 
     def process(self, frame: Any) -> Any:
@@ -76,7 +77,7 @@ class PerFrameEvents:
         if self.inner is not None:
             self.inner.process(frame)
         self.n += 1
-        ev = Event(f"bench-{self.n}", EventKind.BOAT_AT_SEA, Severity.WARNING, frame.timestamp_s, 50.9, 1.62, 10.0,
+        ev = Event(f"bench-{self.case}-{self.n}", EventKind.BOAT_AT_SEA, Severity.WARNING, frame.timestamp_s, 50.9, 1.62, 10.0,
                    0.9, "bench")
 
         class R:
@@ -170,10 +171,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.sleep(0.05)
     frames = await asyncio.to_thread(render_frames, args.frames)
     out: dict[str, Any] = {}
-    out["detector_excluded"] = await run_case(app, port, frames, PerFrameEvents(None), fps=20.0)
+    out["detector_excluded"] = await run_case(app, port, frames, PerFrameEvents(None, "excluded"), fps=20.0)
     det = await asyncio.to_thread(load_detector, args.model, state_dir=tmp)
     pipe = DetectionPipeline(det, load_site())
-    out["detector_included"] = await run_case(app, port, frames, PerFrameEvents(pipe), fps=5.0)
+    out["detector_included"] = await run_case(app, port, frames, PerFrameEvents(pipe, "included"), fps=5.0)
     out["model"] = det.describe()
     server.should_exit = True
     await task
