@@ -17,7 +17,19 @@ from collections.abc import Sequence
 from api.settings import Settings
 
 COMMANDS = (
-    "demo", "serve", "sitl", "fly", "plan", "render", "synth", "train", "detect", "eval", "replay", "users", "doctor",
+    "demo",
+    "serve",
+    "sitl",
+    "fly",
+    "plan",
+    "render",
+    "synth",
+    "train",
+    "detect",
+    "eval",
+    "replay",
+    "users",
+    "doctor",
 )
 
 
@@ -42,7 +54,9 @@ def configure_logging(level: str) -> None:
         level=level.upper(),
         format="%(name)s: %(message)s",
         datefmt="[%X]",
-        handlers=[RichHandler(console=__import__("rich.console").console.Console(stderr=True), show_path=False)],
+        handlers=[
+            RichHandler(console=__import__("rich.console").console.Console(stderr=True), show_path=False)
+        ],
         force=True,
     )
 

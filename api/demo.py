@@ -50,7 +50,9 @@ class DemoOptions:
     speed_mps: float = 3.0
     standoff_m: float = 80.0
     half_span_m: float = 450.0  # patrol this far either side of the scenario's anchor
-    station_m: float = 330.0  # start the scenario clock when drone-1, on its patrol line, is this close to the launch spot
+    station_m: float = (
+        330.0  # start the scenario clock when drone-1, on its patrol line, is this close to the launch spot
+    )
     serve: bool = True  # run the HTTP API/dashboard
     wall_timeout_s: float = 900.0
     on_ready: Callable[[DemoContext], Awaitable[None]] | None = None  # runs once the patrol is launched
@@ -194,7 +196,9 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
         detector = OracleDetector(truth_of)
     else:
         try:
-            detector = await asyncio.to_thread(load_detector, settings.model, state, settings.detector_config())
+            detector = await asyncio.to_thread(
+                load_detector, settings.model, state, settings.detector_config()
+            )
         except Exception as exc:
             raise DemoError(f"cannot load the detector: {exc}") from exc
     logger.info("detector: %s", detector.describe())

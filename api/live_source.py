@@ -27,7 +27,10 @@ class CameraError(RuntimeError):
 
 
 def is_live_url(url: str) -> bool:
-    return url.split(":", 1)[0].lower() in {"rtsp", "rtsps", "rtmp", "udp", "rtp", "srt", "http", "https", "tcp"} or url.isdigit()
+    return (
+        url.split(":", 1)[0].lower() in {"rtsp", "rtsps", "rtmp", "udp", "rtp", "srt", "http", "https", "tcp"}
+        or url.isdigit()
+    )
 
 
 class LiveVideoSource:
@@ -79,7 +82,9 @@ class LiveVideoSource:
                 cap.release()
                 if not self.live:
                     raise CameraError(f"cannot open camera {self.url!r}: not a readable video file or device")
-                logger.warning("camera %s: cannot open %s; retrying in %.1f s", self.source_id, self.url, backoff)
+                logger.warning(
+                    "camera %s: cannot open %s; retrying in %.1f s", self.source_id, self.url, backoff
+                )
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, self._max_backoff_s)
                 self.reconnects += 1
@@ -98,7 +103,14 @@ class LiveVideoSource:
                     if img.ndim == 2:
                         img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
                     h, w = img.shape[:2]
-                    yield Frame(np.asarray(img, dtype=np.uint8), now, self.source_id, self.index, None, self._intrinsics_for(w, h))
+                    yield Frame(
+                        np.asarray(img, dtype=np.uint8),
+                        now,
+                        self.source_id,
+                        self.index,
+                        None,
+                        self._intrinsics_for(w, h),
+                    )
                     self.index += 1
                     if not self.live:
                         self._stop.wait(self._period_s)  # a file plays at the configured rate

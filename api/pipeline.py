@@ -256,7 +256,9 @@ class StreamRunner:
                     result = await loop.run_in_executor(None, self._processor.process, item.frame)
                 except Exception as exc:  # one bad frame never ends the stream
                     self.stats.detector_errors += 1
-                    logger.exception("stream %s: detector failed on frame %d: %s", self.stream_id, item.frame.index, exc)
+                    logger.exception(
+                        "stream %s: detector failed on frame %d: %s", self.stream_id, item.frame.index, exc
+                    )
                     continue
                 t1 = time.monotonic()
                 self.stats.detect_s.append(t1 - t0)

@@ -5,27 +5,47 @@ Built once in ``main()`` / ``create_app()``, never at import time."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from detector.model import DetectorConfig
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SHOREWATCH_", env_file=".env", extra="ignore")
 
-    state_dir: Path = Field(Path(".shorewatch"), description="database, recordings, snapshots, ultralytics config")
+    state_dir: Path = Field(
+        Path(".shorewatch"), description="database, recordings, snapshots, ultralytics config"
+    )
     host: str = Field("127.0.0.1", description="API bind address; loopback by default")
     port: int = Field(8000, ge=0, le=65535, description="API port")
-    sitl_base_port: int = Field(5760, ge=1, le=65535, description="first simulator MAVLink TCP port (+10 per instance)")
+    sitl_base_port: int = Field(
+        5760, ge=1, le=65535, description="first simulator MAVLink TCP port (+10 per instance)"
+    )
     site: str = Field("opal-coast", description="built-in site name or path to a site GeoJSON")
-    model: Path | None = Field(None, description="detector weights (.pt or .onnx); default: the shipped model")
-    conf_boat: float | None = Field(None, ge=0.0, le=1.0, description="detector confidence for a boat (default: the model's)")
-    conf_person: float | None = Field(None, ge=0.0, le=1.0, description="detector confidence for a person (default: the model's)")
+    model: Path | None = Field(
+        None, description="detector weights (.pt or .onnx); default: the shipped model"
+    )
+    conf_boat: float | None = Field(
+        None, ge=0.0, le=1.0, description="detector confidence for a boat (default: the model's)"
+    )
+    conf_person: float | None = Field(
+        None, ge=0.0, le=1.0, description="detector confidence for a person (default: the model's)"
+    )
     log_level: str = Field("INFO", description="logging level")
-    escalate_after_s: float = Field(120.0, gt=0, description="re-notify an alert left unacknowledged this long")
+    escalate_after_s: float = Field(
+        120.0, gt=0, description="re-notify an alert left unacknowledged this long"
+    )
     max_upload_mb: int = Field(200, ge=1, le=10_000, description="largest replay clip accepted")
-    cot_url: str | None = Field(None, description="Cursor-on-Target output, e.g. udp://127.0.0.1:6969 (off when unset)")
-    demo_tokens: bool = Field(False, description="create one demo user per role at start-up and print their tokens")
+    cot_url: str | None = Field(
+        None, description="Cursor-on-Target output, e.g. udp://127.0.0.1:6969 (off when unset)"
+    )
+    demo_tokens: bool = Field(
+        False, description="create one demo user per role at start-up and print their tokens"
+    )
 
     @property
     def db_path(self) -> Path:
@@ -35,10 +55,14 @@ class Settings(BaseSettings):
         self.state_dir.mkdir(parents=True, exist_ok=True)
         return self.state_dir.resolve()
 
-    def detector_config(self) -> object:
+    def detector_config(self) -> DetectorConfig:
         """The detector's config with the thresholds set here (``None`` leaves the model's)."""
         from detector.model import DetectorConfig
 
         cfg = DetectorConfig()
-        upd = {k: v for k, v in (("conf_boat", self.conf_boat), ("conf_person", self.conf_person)) if v is not None}
+        upd = {
+            k: v
+            for k, v in (("conf_boat", self.conf_boat), ("conf_person", self.conf_person))
+            if v is not None
+        }
         return cfg.model_copy(update=upd) if upd else cfg

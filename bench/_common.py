@@ -16,7 +16,9 @@ def write_section(section: str, text: str) -> None:
     if path.exists():
         cur = path.read_text(encoding="utf-8")
         if start in cur and end in cur:
-            cur = re.sub(re.escape(start) + r".*?" + re.escape(end) + r"\n?", lambda _m: block, cur, flags=re.S)
+            cur = re.sub(
+                re.escape(start) + r".*?" + re.escape(end) + r"\n?", lambda _m: block, cur, flags=re.S
+            )
         else:
             cur = cur.rstrip() + "\n\n" + block
     else:

@@ -41,7 +41,6 @@ from bench._common import write_section  # noqa: E402
 SECTION = "api"
 
 
-
 def pct(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, round(q / 100 * (len(s) - 1)))]

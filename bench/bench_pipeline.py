@@ -37,7 +37,7 @@ def _pct(xs: list[float], q: float) -> float:
     if not xs:
         return float("nan")
     s = sorted(xs)
-    return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(q / 100 * (len(s) - 1)))]
 
 
 def render_frames(n: int) -> list[Any]:
@@ -57,8 +57,17 @@ def render_frames(n: int) -> list[Any]:
     for i in range(n):
         lat, lon = offset(lp.lat_deg, lp.lon_deg, 300, 150 + i)
         world.step_to(80 + i * 0.5)
-        tel = Telemetry(timestamp_s=0, lat_deg=lat, lon_deg=lon, alt_m=60, heading_deg=120, gimbal_pitch_deg=-35,
-                        rel_alt_m=60, mode="AUTO", armed=True)
+        tel = Telemetry(
+            timestamp_s=0,
+            lat_deg=lat,
+            lon_deg=lon,
+            alt_m=60,
+            heading_deg=120,
+            gimbal_pitch_deg=-35,
+            rel_alt_m=60,
+            mode="AUTO",
+            armed=True,
+        )
         frames.append(cam.render(tel)[0])
     return frames
 
@@ -77,13 +86,21 @@ class PerFrameEvents:
         if self.inner is not None:
             self.inner.process(frame)
         self.n += 1
-        ev = Event(f"bench-{self.case}-{self.n}", EventKind.BOAT_AT_SEA, Severity.WARNING, frame.timestamp_s, 50.9, 1.62, 10.0,
-                   0.9, "bench")
+        ev = Event(
+            f"bench-{self.case}-{self.n}",
+            EventKind.BOAT_AT_SEA,
+            Severity.WARNING,
+            frame.timestamp_s,
+            50.9,
+            1.62,
+            10.0,
+            0.9,
+            "bench",
+        )
 
-        class R:
-            events = [ev]
+        from types import SimpleNamespace
 
-        return R()
+        return SimpleNamespace(events=[ev])
 
 
 async def run_case(app: Any, port: int, frames: list[Any], processor: Any, fps: float) -> dict[str, Any]:
@@ -143,11 +160,17 @@ async def run_case(app: Any, port: int, frames: list[Any], processor: Any, fps: 
         "detect_ms": s["latency_ms"]["detect"],
         "queue_ms": s["latency_ms"]["queue_wait"],
         "sink_ms": s["latency_ms"]["sink"],
-        "capture_to_client_ms": {"p50": round(statistics.median(lat) * 1000, 1) if lat else None,
-                                  "p95": round(_pct(lat, 95) * 1000, 1) if lat else None},
+        "capture_to_client_ms": {
+            "p50": round(statistics.median(lat) * 1000, 1) if lat else None,
+            "p95": round(_pct(lat, 95) * 1000, 1) if lat else None,
+        },
         "received": len(lat),
-        "overhead_ms": {q: round(_pct([x * 1000 for x in lat], int(q[1:])) - s["latency_ms"]["detect"][q], 1)
-                        if lat else None for q in ("p50", "p95")},
+        "overhead_ms": {
+            q: round(_pct([x * 1000 for x in lat], int(q[1:])) - s["latency_ms"]["detect"][q], 1)
+            if lat
+            else None
+            for q in ("p50", "p95")
+        },
     }
 
 
@@ -197,7 +220,7 @@ def drones_at_5fps(model: str | None, seconds: float) -> list[dict[str, Any]]:
         counts = [0] * n
         stop = time.monotonic() + seconds
 
-        def cam(i: int) -> None:
+        def cam(i: int, stop: float = stop, pipes: list[Any] = pipes, counts: list[int] = counts) -> None:
             k = 0
             next_t = time.monotonic()
             while time.monotonic() < stop:
@@ -210,7 +233,9 @@ def drones_at_5fps(model: str | None, seconds: float) -> list[dict[str, Any]]:
         with cf.ThreadPoolExecutor(n) as ex:
             list(ex.map(cam, range(n)))
         fps = [c / seconds for c in counts]
-        rows.append({"drones": n, "detected_fps_each": [round(f, 2) for f in fps], "min_fps": round(min(fps), 2)})
+        rows.append(
+            {"drones": n, "detected_fps_each": [round(f, 2) for f in fps], "min_fps": round(min(fps), 2)}
+        )
     return rows
 
 
@@ -225,18 +250,19 @@ def main() -> None:
     print(json.dumps(res, indent=1))
     ex, inc = res["detector_excluded"], res["detector_included"]
     keep = max([r["drones"] for r in res["drones"] if r["min_fps"] >= 4.75] or [0])
-    text = f"""## Pipeline latency and capacity (`bench/bench_pipeline.py`)
+    text = (
+        f"""## Pipeline latency and capacity (`bench/bench_pipeline.py`)
 
 Method: the real service (uvicorn + SQLite WAL + in-process push) and the stream runner in one
 process, a WebSocket client in another thread; 1280x720 frames rendered by the simulator's
 camera, stamped at capture with the wall clock; one event per processed frame. Latency =
-client receive time - capture time. Live mode (stale frames dropped). Model: {res['model']}.
+client receive time - capture time. Live mode (stale frames dropped). Model: {res["model"]}.
 2-core shared machine; medians of the per-frame samples of one run.
 
 | case | frames offered | processed | dropped | detect p50 / p95 (ms) | queue p50 / p95 | store+push p50 / p95 | capture -> client p50 / p95 | overhead p50 / p95 |
 |---|---|---|---|---|---|---|---|---|
-| detector excluded (20 fps) | {ex['frames']} | {ex['processed']} | {ex['dropped']} | {ex['detect_ms']['p50']} / {ex['detect_ms']['p95']} | {ex['queue_ms']['p50']} / {ex['queue_ms']['p95']} | {ex['sink_ms']['p50']} / {ex['sink_ms']['p95']} | {ex['capture_to_client_ms']['p50']} / {ex['capture_to_client_ms']['p95']} | {ex['overhead_ms']['p50']} / {ex['overhead_ms']['p95']} |
-| detector included (5 fps) | {inc['frames']} | {inc['processed']} | {inc['dropped']} | {inc['detect_ms']['p50']} / {inc['detect_ms']['p95']} | {inc['queue_ms']['p50']} / {inc['queue_ms']['p95']} | {inc['sink_ms']['p50']} / {inc['sink_ms']['p95']} | {inc['capture_to_client_ms']['p50']} / {inc['capture_to_client_ms']['p95']} | {inc['overhead_ms']['p50']} / {inc['overhead_ms']['p95']} |
+| detector excluded (20 fps) | {ex["frames"]} | {ex["processed"]} | {ex["dropped"]} | {ex["detect_ms"]["p50"]} / {ex["detect_ms"]["p95"]} | {ex["queue_ms"]["p50"]} / {ex["queue_ms"]["p95"]} | {ex["sink_ms"]["p50"]} / {ex["sink_ms"]["p95"]} | {ex["capture_to_client_ms"]["p50"]} / {ex["capture_to_client_ms"]["p95"]} | {ex["overhead_ms"]["p50"]} / {ex["overhead_ms"]["p95"]} |
+| detector included (5 fps) | {inc["frames"]} | {inc["processed"]} | {inc["dropped"]} | {inc["detect_ms"]["p50"]} / {inc["detect_ms"]["p95"]} | {inc["queue_ms"]["p50"]} / {inc["queue_ms"]["p95"]} | {inc["sink_ms"]["p50"]} / {inc["sink_ms"]["p95"]} | {inc["capture_to_client_ms"]["p50"]} / {inc["capture_to_client_ms"]["p95"]} | {inc["overhead_ms"]["p50"]} / {inc["overhead_ms"]["p95"]} |
 
 Overhead = capture -> client minus detection (queueing, store with fsync, push, WebSocket). Target: p95 <= 50 ms.
 
@@ -244,10 +270,15 @@ Simulated drone cameras at 5 fps each sharing one model (detect + track + georef
 
 | drones | detected fps each |
 |---|---|
-""" + "\n".join(f"| {r['drones']} | {', '.join(map(str, r['detected_fps_each']))} |" for r in res["drones"]) + f"""
+"""
+        + "\n".join(
+            f"| {r['drones']} | {', '.join(map(str, r['detected_fps_each']))} |" for r in res["drones"]
+        )
+        + f"""
 
 This machine keeps **{keep}** simulated drone camera(s) at >= 4.75 detected frames/s each.
 """
+    )
     write_section("pipeline", text)
 
 

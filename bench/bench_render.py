@@ -28,7 +28,6 @@ from bench._common import write_section  # noqa: E402
 SECTION = "render"
 
 
-
 def measure_scenario(name: str, frames: int) -> tuple[float, float, int]:
     from flight.sim.camera import SimCamera
     from flight.sim.render import ScriptedFlight
@@ -76,8 +75,10 @@ def main() -> int:
     for name in ("dawn_launch_wissant", "boat_at_sea", "empty_beach", "person_in_water"):
         cpu, wall, n_obj = measure_scenario(name, args.frames)
         rows.append((name, cpu, wall, n_obj))
-        print(f"{name:22s} {1 / cpu:6.1f} frames per CPU-second ({cpu * 1000:5.1f} ms CPU, {wall * 1000:5.1f} ms wall, "
-              f"{n_obj} labelled objects) = {cpu / ref:5.1f}x one warpPerspective")
+        print(
+            f"{name:22s} {1 / cpu:6.1f} frames per CPU-second ({cpu * 1000:5.1f} ms CPU, {wall * 1000:5.1f} ms wall, "
+            f"{n_obj} labelled objects) = {cpu / ref:5.1f}x one warpPerspective"
+        )
     print(f"reference: one 1280x720 warpPerspective {ref * 1000:.2f} ms CPU")
     lines = [
         "## Simulated camera (`bench/bench_render.py`)",
@@ -96,7 +97,9 @@ def main() -> int:
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, cpu, wall, n_obj in rows:
-        lines.append(f"| {name} | {1 / cpu:.1f} | {cpu * 1000:.1f} | {wall * 1000:.1f} | {n_obj} | {cpu / ref:.1f}x |")
+        lines.append(
+            f"| {name} | {1 / cpu:.1f} | {cpu * 1000:.1f} | {wall * 1000:.1f} | {n_obj} | {cpu / ref:.1f}x |"
+        )
     lines += ["", f"Reference warp: {ref * 1000:.2f} ms CPU."]
     write_section(SECTION, "\n".join(lines))
     print("BENCHMARKS.md updated")

@@ -111,7 +111,6 @@ def measure_physics(n: int = 20_000) -> float:
     return n / (time.process_time() - c0)
 
 
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeats", type=int, default=3)

@@ -95,7 +95,10 @@ class EventConfig(BaseModel):
     )
     gathering_min_people: int = Field(10, ge=2, le=1000, description="people clustered for a gathering")
     gathering_radius_m: float = Field(
-        15.0, gt=0, le=1000, description="a gathering: gathering_min_people within this distance of one of them"
+        15.0,
+        gt=0,
+        le=1000,
+        description="a gathering: gathering_min_people within this distance of one of them",
     )
     gathering_hours_utc: tuple[float, float] | None = Field(
         None,

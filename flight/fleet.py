@@ -29,11 +29,15 @@ logger = logging.getLogger(__name__)
 class Fleet:
     """Named drones, connected and driven together."""
 
-    def __init__(self, connections: Sequence[str], drone_ids: Sequence[str] | None = None, **drone_kwargs: Any) -> None:
+    def __init__(
+        self, connections: Sequence[str], drone_ids: Sequence[str] | None = None, **drone_kwargs: Any
+    ) -> None:
         ids = list(drone_ids) if drone_ids else [f"drone-{i + 1}" for i in range(len(connections))]
         if len(ids) != len(connections) or len(set(ids)) != len(ids):
             raise ValueError(f"need one unique drone id per connection, got {ids} for {list(connections)}")
-        self.drones: dict[str, Drone] = {i: Drone(c, drone_id=i, **drone_kwargs) for i, c in zip(ids, connections, strict=True)}
+        self.drones: dict[str, Drone] = {
+            i: Drone(c, drone_id=i, **drone_kwargs) for i, c in zip(ids, connections, strict=True)
+        }
 
     async def connect(self, *, timeout_s: float = 60.0) -> None:
         await asyncio.gather(*(d.connect(timeout_s=timeout_s) for d in self.drones.values()))
@@ -51,7 +55,13 @@ class Fleet:
 class PatrolController(Fleet):
     """Plan a corridor patrol split into one sector per drone, and fly them all at once."""
 
-    def __init__(self, site: Site, connections: Sequence[str], drone_ids: Sequence[str] | None = None, **drone_kwargs: Any) -> None:
+    def __init__(
+        self,
+        site: Site,
+        connections: Sequence[str],
+        drone_ids: Sequence[str] | None = None,
+        **drone_kwargs: Any,
+    ) -> None:
         super().__init__(connections, drone_ids, **drone_kwargs)
         self.site = site
         self.plans: dict[str, MissionPlan] = {}

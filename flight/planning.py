@@ -184,7 +184,9 @@ class MissionPlan:
     def max_alt_m(self) -> float:
         return max((it.alt_m for it in self.items if it.command in NAV_WITH_POSITION), default=0.0)
 
-    def with_stats(self, battery: BatteryModel | None = None, coverage_pct: float | None = None) -> MissionPlan:
+    def with_stats(
+        self, battery: BatteryModel | None = None, coverage_pct: float | None = None
+    ) -> MissionPlan:
         st = estimate(self, battery or BatteryModel())
         return replace(self, stats=replace(st, coverage_pct=coverage_pct))
 
@@ -375,7 +377,15 @@ def _items(
                 # ArduCopter runs a DO command as soon as the NAV command before it *starts*: a
                 # zero-length waypoint at the turn point makes the camera swing there, not at
                 # the start of the leg that leads to it.
-                items.append(MissionItem(CMD_NAV_WAYPOINT, FRAME_GLOBAL_RELATIVE_ALT, lat_deg=prev[0], lon_deg=prev[1], alt_m=alt_m))
+                items.append(
+                    MissionItem(
+                        CMD_NAV_WAYPOINT,
+                        FRAME_GLOBAL_RELATIVE_ALT,
+                        lat_deg=prev[0],
+                        lon_deg=prev[1],
+                        alt_m=alt_m,
+                    )
+                )
             items.append(
                 MissionItem(
                     CMD_DO_MOUNT_CONTROL,
@@ -388,7 +398,14 @@ def _items(
         lat, lon = frame.to_geo(w.east_m, w.north_m)
         prev = (lat, lon)
         items.append(
-            MissionItem(CMD_NAV_WAYPOINT, FRAME_GLOBAL_RELATIVE_ALT, param1=w.hold_s, lat_deg=lat, lon_deg=lon, alt_m=alt_m)
+            MissionItem(
+                CMD_NAV_WAYPOINT,
+                FRAME_GLOBAL_RELATIVE_ALT,
+                param1=w.hold_s,
+                lat_deg=lat,
+                lon_deg=lon,
+                alt_m=alt_m,
+            )
         )
     if rtl:
         items.append(MissionItem(CMD_NAV_RETURN_TO_LAUNCH, FRAME_MISSION))
@@ -420,7 +437,9 @@ def estimate(plan: MissionPlan, battery: BatteryModel | None = None) -> PlanStat
             t += d / speed + (dz / bat.climb_mps if dz > 0 else -dz / bat.descent_mps)
             if d > 1e-3:
                 h = math.atan2(e - pos[0], n - pos[1])
-                if heading is not None and abs((h - heading + math.pi) % (2 * math.pi) - math.pi) > math.radians(60):
+                if heading is not None and abs(
+                    (h - heading + math.pi) % (2 * math.pi) - math.pi
+                ) > math.radians(60):
                     t += speed / bat.accel_mps2  # brake and re-accelerate
                 heading = h
             length += d
@@ -500,7 +519,9 @@ def corridor_patrol(
     if laps < 1:
         raise PlanError(f"laps must be >= 1, got {laps}")
     if beach_width_m < 0 or surf_width_m < 0 or beach_width_m + surf_width_m <= 0:
-        raise PlanError(f"beach_width_m and surf_width_m must be >= 0 with a positive sum, got {beach_width_m}, {surf_width_m}")
+        raise PlanError(
+            f"beach_width_m and surf_width_m must be >= 0 with a positive sum, got {beach_width_m}, {surf_width_m}"
+        )
     seg = coast_segment(site, start_m, end_m)
     route = offset_route(site, seg, standoff_m, simplify_m)
     frame = site.frame
@@ -557,9 +578,7 @@ def corridor_patrol(
     return plan.with_stats(battery, coverage)
 
 
-def survey_lanes(
-    area: Polygon, spacing_m: float, angle_deg: float | None = None
-) -> list[LineString]:
+def survey_lanes(area: Polygon, spacing_m: float, angle_deg: float | None = None) -> list[LineString]:
     """Lawn-mower lanes over ``area`` (local metres), ``spacing_m`` apart, boustrophedon order.
 
     Each lane spans the part of the polygon within half a spacing of it, so a camera whose
@@ -632,7 +651,9 @@ def area_survey(
         lanes = [LineString(list(ln.coords)[::-1]) for ln in reversed(lanes)]
     wps = [_Wp(x, y) for ln in lanes for (x, y) in ln.coords]
     items = _items(site.frame, wps, alt_m=altitude_m, speed_mps=speed_mps, gimbal_pitch_deg=-90.0)
-    swath = unary_union([ln.buffer(nadir_width_m(altitude_m, intrinsics) / 2, cap_style="flat") for ln in lanes])
+    swath = unary_union(
+        [ln.buffer(nadir_width_m(altitude_m, intrinsics) / 2, cap_style="flat") for ln in lanes]
+    )
     coverage = 100.0 * local.intersection(swath).area / local.area
     plan = MissionPlan(
         name=name,
@@ -735,7 +756,11 @@ def split_legs(
 
     def make(wps: list[_Wp], k: int, home: GeoPoint) -> MissionPlan:
         items = _items(
-            fr, wps, alt_m=plan.altitude_m, speed_mps=plan.cruise_speed_mps, gimbal_pitch_deg=plan.gimbal_pitch_deg
+            fr,
+            wps,
+            alt_m=plan.altitude_m,
+            speed_mps=plan.cruise_speed_mps,
+            gimbal_pitch_deg=plan.gimbal_pitch_deg,
         )
         leg = replace(plan, items=items, home=home, name=f"{plan.name} leg {k + 1}", leg=k)
         return replace(leg, stats=replace(estimate(leg, bat), coverage_pct=plan.stats.coverage_pct))
@@ -744,7 +769,12 @@ def split_legs(
         return estimate(make(wps, 0, home), bat).duration_s <= bat.usable_s
 
     def lerp(a: _Wp, b: _Wp, f: float) -> _Wp:
-        return _Wp(a.east_m + (b.east_m - a.east_m) * f, a.north_m + (b.north_m - a.north_m) * f, 0.0, b.gimbal_yaw_deg)
+        return _Wp(
+            a.east_m + (b.east_m - a.east_m) * f,
+            a.north_m + (b.north_m - a.north_m) * f,
+            0.0,
+            b.gimbal_yaw_deg,
+        )
 
     legs: list[MissionPlan] = []
     remaining = list(route)
@@ -771,7 +801,9 @@ def split_legs(
             else:
                 hi = mid
         if k == 1 and lo < 1e-3:
-            raise PlanError("the route cannot be split into legs that fit the battery from these launch points")
+            raise PlanError(
+                "the route cannot be split into legs that fit the battery from these launch points"
+            )
         cut = lerp(a, b, lo)
         legs.append(make([*remaining[:k], cut], len(legs), home))
         remaining = [cut, *remaining[k:]]

@@ -43,7 +43,15 @@ def plan_to_qgc(plan: MissionPlan) -> dict[str, Any]:
     """A QGroundControl .plan document for ``plan``."""
     items = []
     for i, it in enumerate(plan.items, start=1):
-        params: list[float | None] = [it.param1, it.param2, it.param3, it.param4, it.lat_deg, it.lon_deg, it.alt_m]
+        params: list[float | None] = [
+            it.param1,
+            it.param2,
+            it.param3,
+            it.param4,
+            it.lat_deg,
+            it.lon_deg,
+            it.alt_m,
+        ]
         params = [None if (p is not None and isinstance(p, float) and math.isnan(p)) else p for p in params]
         entry: dict[str, Any] = {
             "autoContinue": bool(it.autocontinue),
@@ -109,14 +117,16 @@ def plan_from_qgc(doc: Any, *, name: str = "imported", battery: BatteryModel | N
         raise PlanFormatError('the plan has no "mission" object')
     home_raw = mission.get("plannedHomePosition")
     if not (isinstance(home_raw, list) and len(home_raw) >= 2):
-        raise PlanFormatError('mission.plannedHomePosition must be [lat, lon, alt]')
+        raise PlanFormatError("mission.plannedHomePosition must be [lat, lon, alt]")
     try:
-        home = GeoPoint(float(home_raw[0]), float(home_raw[1]), float(home_raw[2]) if len(home_raw) > 2 else 0.0)
+        home = GeoPoint(
+            float(home_raw[0]), float(home_raw[1]), float(home_raw[2]) if len(home_raw) > 2 else 0.0
+        )
     except (TypeError, ValueError) as exc:
         raise PlanFormatError(f"mission.plannedHomePosition is not numeric: {home_raw!r}") from exc
     raw_items = mission.get("items")
     if not isinstance(raw_items, list):
-        raise PlanFormatError('mission.items must be a list')
+        raise PlanFormatError("mission.items must be a list")
     items: list[MissionItem] = []
     for i, e in enumerate(raw_items):
         if not isinstance(e, dict):
@@ -128,7 +138,9 @@ def plan_from_qgc(doc: Any, *, name: str = "imported", battery: BatteryModel | N
             )
         params = e.get("params")
         if not (isinstance(params, list) and len(params) == 7):
-            raise PlanFormatError(f"mission item #{i + 1}: params must be a list of 7 numbers, got {params!r}")
+            raise PlanFormatError(
+                f"mission item #{i + 1}: params must be a list of 7 numbers, got {params!r}"
+            )
         try:
             p = [_num(v) for v in params]
             cmd, frame = int(e["command"]), int(e.get("frame", FRAME_GLOBAL_RELATIVE_ALT))
@@ -182,7 +194,9 @@ def plan_from_qgc(doc: Any, *, name: str = "imported", battery: BatteryModel | N
         items=tuple(items),
         altitude_m=float(meta.get("altitude_m") or takeoff or alt),
         cruise_speed_mps=float(mission.get("cruiseSpeed") or 10.0),
-        gimbal_pitch_deg=float(meta["gimbal_pitch_deg"]) if meta.get("gimbal_pitch_deg") is not None else -90.0,
+        gimbal_pitch_deg=float(meta["gimbal_pitch_deg"])
+        if meta.get("gimbal_pitch_deg") is not None
+        else -90.0,
         geofence=fence,
         exclusions=tuple(exclusions),
         rally_points=tuple(rally),
@@ -217,9 +231,14 @@ def route_geojson(plan: MissionPlan) -> dict[str, Any]:
                 "length_m": round(plan.stats.length_m, 1),
                 "duration_s": round(plan.stats.duration_s, 1),
                 "battery_pct": round(plan.stats.battery_pct, 1),
-                "coverage_pct": None if plan.stats.coverage_pct is None else round(plan.stats.coverage_pct, 1),
+                "coverage_pct": None
+                if plan.stats.coverage_pct is None
+                else round(plan.stats.coverage_pct, 1),
             },
-            "geometry": {"type": "LineString", "coordinates": [[p.lon_deg, p.lat_deg, p.alt_m] for p in plan.nav_points()]},
+            "geometry": {
+                "type": "LineString",
+                "coordinates": [[p.lon_deg, p.lat_deg, p.alt_m] for p in plan.nav_points()],
+            },
         },
         {
             "type": "Feature",
@@ -232,7 +251,13 @@ def route_geojson(plan: MissionPlan) -> dict[str, Any]:
             feats.append(
                 {
                     "type": "Feature",
-                    "properties": {"role": "waypoint", "item": i, "command": it.name, "alt_m": it.alt_m, "hold_s": it.param1},
+                    "properties": {
+                        "role": "waypoint",
+                        "item": i,
+                        "command": it.name,
+                        "alt_m": it.alt_m,
+                        "hold_s": it.param1,
+                    },
                     "geometry": {"type": "Point", "coordinates": [it.lon_deg, it.lat_deg]},
                 }
             )

@@ -76,7 +76,9 @@ def geometry_problems(geom: Polygon | LineString, what: str) -> list[Problem]:
     if out:
         return out
     if not geom.is_valid:
-        out.append(Problem(ProblemCode.INVALID_GEOMETRY, f"{what}: {shapely_validation.explain_validity(geom)}"))
+        out.append(
+            Problem(ProblemCode.INVALID_GEOMETRY, f"{what}: {shapely_validation.explain_validity(geom)}")
+        )
     elif isinstance(geom, LineString) and not geom.is_simple:
         out.append(Problem(ProblemCode.INVALID_GEOMETRY, f"{what}: the line crosses itself"))
     return out
@@ -107,11 +109,18 @@ def validate_plan(
     if not plan.items:
         return [Problem(ProblemCode.EMPTY, "the mission has no items")]
     if not any(it.command in NAV_WITH_POSITION for it in plan.items):
-        problems.append(Problem(ProblemCode.EMPTY, "the mission has no navigation item (takeoff or waypoint)"))
+        problems.append(
+            Problem(ProblemCode.EMPTY, "the mission has no navigation item (takeoff or waypoint)")
+        )
 
     # Coordinates.
     h = plan.home
-    if not (math.isfinite(h.lat_deg) and math.isfinite(h.lon_deg) and -90 <= h.lat_deg <= 90 and -180 <= h.lon_deg <= 180):
+    if not (
+        math.isfinite(h.lat_deg)
+        and math.isfinite(h.lon_deg)
+        and -90 <= h.lat_deg <= 90
+        and -180 <= h.lon_deg <= 180
+    ):
         problems.append(
             Problem(ProblemCode.COORDINATE_RANGE, f"home ({h.lat_deg}, {h.lon_deg}) is out of range", 0)
         )
@@ -119,7 +128,9 @@ def validate_plan(
     for i, it in enumerate(plan.items, start=1):
         vals = (it.param1, it.param2, it.param3, it.param4, it.lat_deg, it.lon_deg, it.alt_m)
         if not all(math.isfinite(v) for v in vals):
-            problems.append(Problem(ProblemCode.COORDINATE_RANGE, f"item {i} ({it.name}) has a NaN/inf parameter", i))
+            problems.append(
+                Problem(ProblemCode.COORDINATE_RANGE, f"item {i} ({it.name}) has a NaN/inf parameter", i)
+            )
             continue
         if it.has_position and not (-90 <= it.lat_deg <= 90 and -180 <= it.lon_deg <= 180):
             problems.append(
@@ -140,11 +151,17 @@ def validate_plan(
         problems += geometry_problems(g, f"no-fly zone {name!r}")
 
     # Altitudes (one problem per rule, naming every item that breaks it).
-    high = [(i, it) for i, it in enumerate(plan.items, start=1) if it.command in NAV_WITH_POSITION and it.alt_m > ceiling + 1e-6]
+    high = [
+        (i, it)
+        for i, it in enumerate(plan.items, start=1)
+        if it.command in NAV_WITH_POSITION and it.alt_m > ceiling + 1e-6
+    ]
     low = [
         (i, it)
         for i, it in enumerate(plan.items, start=1)
-        if it.command in NAV_WITH_POSITION and (it.has_position or it.command == CMD_NAV_TAKEOFF) and it.alt_m < min_alt_m
+        if it.command in NAV_WITH_POSITION
+        and (it.has_position or it.command == CMD_NAV_TAKEOFF)
+        and it.alt_m < min_alt_m
     ]
     if high:
         problems.append(
@@ -176,7 +193,9 @@ def validate_plan(
     def to_local_poly(poly: Polygon) -> Polygon:
         return Polygon([frame.to_local(y, x) for x, y, *_ in poly.exterior.coords])
 
-    fence_ok = fence is not None and not any(p.code == ProblemCode.INVALID_GEOMETRY and "geofence" in p.message for p in problems)
+    fence_ok = fence is not None and not any(
+        p.code == ProblemCode.INVALID_GEOMETRY and "geofence" in p.message for p in problems
+    )
     fence_local = to_local_poly(fence).buffer(0.5) if fence is not None and fence_ok else None
     zones_local = [(n, to_local_poly(g)) for n, g in zones if g.is_valid]
     reported_fence = False

@@ -322,7 +322,10 @@ class Drone:
                 dead = not v._handler._alive
                 if silent or dead:
                     self._link = LinkState.LOST
-                    self._emit(EventKind.LINK_LOST, detail="socket closed" if dead else f"no heartbeat for {v.last_heartbeat:.1f} s")
+                    self._emit(
+                        EventKind.LINK_LOST,
+                        detail="socket closed" if dead else f"no heartbeat for {v.last_heartbeat:.1f} s",
+                    )
             if self._link == LinkState.LOST and not self._closing:
                 old, self._v = self._v, None
                 if old is not None:
@@ -416,7 +419,11 @@ class Drone:
 
     def _check_mode_change(self, mode: str, *, reconnected: bool = False) -> None:
         expected = mode in self._expected_modes
-        if self._mission in (MissionState.RUNNING, MissionState.PAUSED) and mode in FAILSAFE_MODES and not expected:
+        if (
+            self._mission in (MissionState.RUNNING, MissionState.PAUSED)
+            and mode in FAILSAFE_MODES
+            and not expected
+        ):
             reason = self._failsafe_reason(mode, reconnected)
             self._mission = MissionState.ABORTED
             self._aborted_reason = reason
@@ -481,7 +488,9 @@ class Drone:
                 pitch_deg=math.degrees(att.pitch or 0.0),
                 ground_speed_mps=math.hypot(m.vx, m.vy) / 100.0,
                 climb_mps=-m.vz / 100.0,
-                battery_pct=float(bat.level) if bat is not None and bat.level is not None and bat.level >= 0 else 0.0,
+                battery_pct=float(bat.level)
+                if bat is not None and bat.level is not None and bat.level >= 0
+                else 0.0,
                 battery_v=float(bat.voltage) if bat is not None and bat.voltage is not None else 0.0,
                 mode=self._mode,
                 armed=self._armed,
@@ -548,7 +557,9 @@ class Drone:
         finally:
             self._ev_subs.discard(q)
 
-    async def wait_for(self, predicate: Callable[[DroneStatus], bool], timeout_s: float, what: str) -> DroneStatus:
+    async def wait_for(
+        self, predicate: Callable[[DroneStatus], bool], timeout_s: float, what: str
+    ) -> DroneStatus:
         """Wait until ``predicate(status)`` holds (checked on every state change and 10x/s)."""
         deadline = time.monotonic() + timeout_s
         while True:
@@ -597,7 +608,9 @@ class Drone:
                 self._cond.wait(min(left, 0.2))
         result = ack[1]
         if result != 0:
-            raise CommandRejected(name, p, ACK_RESULTS.get(result, str(result)), self._reason_since(t0, prefer=prefer))
+            raise CommandRejected(
+                name, p, ACK_RESULTS.get(result, str(result)), self._reason_since(t0, prefer=prefer)
+            )
 
     def _wait_state(self, pred: Callable[[], bool], timeout_s: float, what: str) -> None:
         deadline = time.monotonic() + timeout_s
@@ -654,7 +667,9 @@ class Drone:
         if not rep.ekf_ok:
             fails.append("EKF not healthy (no good horizontal position estimate)")
         if rep.battery_pct is None or rep.battery_pct <= self.battery_reserve_pct:
-            fails.append(f"battery {rep.battery_pct}% at or below the {self.battery_reserve_pct:.0f}% reserve")
+            fails.append(
+                f"battery {rep.battery_pct}% at or below the {self.battery_reserve_pct:.0f}% reserve"
+            )
         if not rep.armable:
             fails.append(f"vehicle not armable (mode {rep.mode})")
         return rep, fails
@@ -693,7 +708,12 @@ class Drone:
         await self.set_mode("GUIDED")
         await self.arm()
         await self._run(
-            lambda: self._command_long("TAKEOFF", mavlink.MAV_CMD_NAV_TAKEOFF, (0, 0, 0, 0, 0, 0, float(alt_m)), self.command_timeout_s),
+            lambda: self._command_long(
+                "TAKEOFF",
+                mavlink.MAV_CMD_NAV_TAKEOFF,
+                (0, 0, 0, 0, 0, 0, float(alt_m)),
+                self.command_timeout_s,
+            ),
             self.command_timeout_s + 2,
             "takeoff",
         )
@@ -704,21 +724,54 @@ class Drone:
         )
 
     # ------------------------------------------------------------------ missions
-    def _upload_blocking(self, items: tuple[MissionItem, ...], home: tuple[float, float, float], timeout_s: float) -> None:
+    def _upload_blocking(
+        self, items: tuple[MissionItem, ...], home: tuple[float, float, float], timeout_s: float
+    ) -> None:
         v = self._vehicle()
         cmds = v.commands
         # dronekit quirk (ArduPilot SITL): download before clear()/add()/upload().
         cmds.download()
         if not cmds.wait_ready(timeout=timeout_s, raise_exception=False):
-            raise MissionUploadError(f"{self.drone_id}: could not download the vehicle's mission in {timeout_s:.0f} s")
+            raise MissionUploadError(
+                f"{self.drone_id}: could not download the vehicle's mission in {timeout_s:.0f} s"
+            )
         cmds.clear()
         if v._wploader.count() == 0:  # no home item came back: item 0 must still be home
             lat, lon, alt = home
-            cmds.add(dronekit.Command(0, 0, 0, mavlink.MAV_FRAME_GLOBAL, mavlink.MAV_CMD_NAV_WAYPOINT, 0, 0, 0, 0, 0, 0, lat, lon, alt))
+            cmds.add(
+                dronekit.Command(
+                    0,
+                    0,
+                    0,
+                    mavlink.MAV_FRAME_GLOBAL,
+                    mavlink.MAV_CMD_NAV_WAYPOINT,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    lat,
+                    lon,
+                    alt,
+                )
+            )
         for it in items:
             c = dronekit.Command(
-                0, 0, 0, it.frame, it.command, 0, int(it.autocontinue),
-                it.param1, it.param2, it.param3, it.param4, it.lat_deg, it.lon_deg, it.alt_m,
+                0,
+                0,
+                0,
+                it.frame,
+                it.command,
+                0,
+                int(it.autocontinue),
+                it.param1,
+                it.param2,
+                it.param3,
+                it.param4,
+                it.lat_deg,
+                it.lon_deg,
+                it.alt_m,
             )
             cmds.add(dronekit.CommandInt.from_command(c))
         n = v._wploader.count()
@@ -739,18 +792,31 @@ class Drone:
                     raise MissionUploadError(f"{self.drone_id}: no MISSION_ACK after uploading {n} items")
                 self._cond.wait(min(left, 0.2))
         if acks[0][1] != mavlink.MAV_MISSION_ACCEPTED:
-            name = mavlink.enums["MAV_MISSION_RESULT"][acks[0][1]].name if acks[0][1] in mavlink.enums["MAV_MISSION_RESULT"] else acks[0][1]
-            raise MissionUploadError(f"{self.drone_id}: vehicle refused the mission: {name} ({self._reason_since(t0, 0.2)})")
+            name = (
+                mavlink.enums["MAV_MISSION_RESULT"][acks[0][1]].name
+                if acks[0][1] in mavlink.enums["MAV_MISSION_RESULT"]
+                else acks[0][1]
+            )
+            raise MissionUploadError(
+                f"{self.drone_id}: vehicle refused the mission: {name} ({self._reason_since(t0, 0.2)})"
+            )
         # Read it back and compare.
         cmds.download()
         if not cmds.wait_ready(timeout=timeout_s, raise_exception=False):
             raise MissionUploadError(f"{self.drone_id}: could not read the mission back in {timeout_s:.0f} s")
         got = [cmds[i] for i in range(len(cmds))]
         if len(got) != len(items):
-            raise MissionUploadError(f"{self.drone_id}: vehicle holds {len(got)} items after upload, sent {len(items)}")
+            raise MissionUploadError(
+                f"{self.drone_id}: vehicle holds {len(got)} items after upload, sent {len(items)}"
+            )
         for i, (g, it) in enumerate(zip(got, items, strict=True), start=1):
             lat, lon = (g.x / 1e7, g.y / 1e7) if isinstance(g.x, int) and abs(g.x) > 1000 else (g.x, g.y)
-            if int(g.command) != it.command or abs(lat - it.lat_deg) > 2e-5 or abs(lon - it.lon_deg) > 2e-5 or abs(g.z - it.alt_m) > 0.1:
+            if (
+                int(g.command) != it.command
+                or abs(lat - it.lat_deg) > 2e-5
+                or abs(lon - it.lon_deg) > 2e-5
+                or abs(g.z - it.alt_m) > 0.1
+            ):
                 raise MissionUploadError(
                     f"{self.drone_id}: item {i} read back as command {g.command} at ({lat:.6f}, {lon:.6f}, {g.z:.1f}); "
                     f"sent {it.name} at ({it.lat_deg:.6f}, {it.lon_deg:.6f}, {it.alt_m:.1f})"
@@ -794,7 +860,9 @@ class Drone:
             from flight.validation import check_plan
 
             home = self.vehicle_home()
-            checked = replace(plan, home=replace(plan.home, lat_deg=home[0], lon_deg=home[1])) if home else plan
+            checked = (
+                replace(plan, home=replace(plan.home, lat_deg=home[0], lon_deg=home[1])) if home else plan
+            )
             check_plan(checked, site, **validation_kwargs)
         self._loop = asyncio.get_running_loop()
         self._done = asyncio.Event()
@@ -812,7 +880,10 @@ class Drone:
         """Until the mission completes (landed, disarmed); ``MissionAborted`` if the vehicle
         left it on its own. The link may drop and come back meanwhile."""
         st = await self.wait_for(
-            lambda s: s.mission in (MissionState.COMPLETED, MissionState.ABORTED, MissionState.RECALLED, MissionState.IDLE),
+            lambda s: (
+                s.mission
+                in (MissionState.COMPLETED, MissionState.ABORTED, MissionState.RECALLED, MissionState.IDLE)
+            ),
             timeout_s,
             "the mission to end",
         )
@@ -901,7 +972,10 @@ class Drone:
         with contextlib.suppress(CommandRejected, CommandTimeout):
             await self._run(
                 lambda: self._command_long(
-                    "DO_SET_ROI_LOCATION", mavlink.MAV_CMD_DO_SET_ROI_LOCATION, (0, 0, 0, 0, lat_deg, lon_deg, 0.0), self.command_timeout_s
+                    "DO_SET_ROI_LOCATION",
+                    mavlink.MAV_CMD_DO_SET_ROI_LOCATION,
+                    (0, 0, 0, 0, lat_deg, lon_deg, 0.0),
+                    self.command_timeout_s,
                 ),
                 self.command_timeout_s + 2,
                 "roi",
@@ -919,4 +993,6 @@ class Drone:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise CommandTimeout("orbit", timeout_s)
-            await self.goto(lat, lon, alt_m, speed_mps=speed_mps, timeout_s=left, tolerance_m=max(3.0, radius_m * 0.15))
+            await self.goto(
+                lat, lon, alt_m, speed_mps=speed_mps, timeout_s=left, tolerance_m=max(3.0, radius_m * 0.15)
+            )

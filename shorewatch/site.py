@@ -27,11 +27,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import shapely
 from pydantic import BaseModel, ConfigDict, Field
 from shapely import validation
 from shapely.geometry import LineString, Point, Polygon, shape
-import numpy as np
-import shapely
 
 from shorewatch.geo import LocalFrame
 

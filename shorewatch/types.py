@@ -85,9 +85,7 @@ class CameraIntrinsics:
 
     def __post_init__(self) -> None:
         if self.width_px <= 0 or self.height_px <= 0:
-            raise TypeValidationError(
-                f"image size must be positive, got {self.width_px}x{self.height_px}"
-            )
+            raise TypeValidationError(f"image size must be positive, got {self.width_px}x{self.height_px}")
         if self.fx_px <= 0 or self.fy_px <= 0:
             raise TypeValidationError(f"focal lengths must be positive, got {self.fx_px}, {self.fy_px}")
 

@@ -18,12 +18,17 @@ def register(sub: Any) -> None:
     p.add_argument("--speedup", type=float, default=4.0, help="simulation speed-up (default 4)")
     p.add_argument("--scenario", default="dawn_launch_wissant", help="scenario file or built-in name")
     p.add_argument("--headless", action="store_true", help="no banner; print one JSON summary at the end")
-    p.add_argument("--duration", type=float, default=None, help="scenario seconds to run (default: its length)")
+    p.add_argument(
+        "--duration", type=float, default=None, help="scenario seconds to run (default: its length)"
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed of the world and camera")
-    p.add_argument("--fps", type=float, default=2.0, help="camera frames per sim second per drone (default 2)")
+    p.add_argument(
+        "--fps", type=float, default=2.0, help="camera frames per sim second per drone (default 2)"
+    )
     p.add_argument("--no-serve", action="store_true", help="do not start the HTTP API (headless scripts)")
     p.add_argument(
-        "--oracle", action="store_true",
+        "--oracle",
+        action="store_true",
         help="detect with the simulator's ground truth instead of the model (the pipeline with a perfect detector)",
     )
     p.set_defaults(func=run)
@@ -35,8 +40,15 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     if args.speedup <= 0 or args.fps <= 0:
         raise SystemExit("shorewatch demo: --speedup and --fps must be > 0")
     opts = DemoOptions(
-        drones=args.drones, speedup=args.speedup, scenario=args.scenario, headless=args.headless,
-        duration_s=args.duration, seed=args.seed, camera_fps=args.fps, serve=not args.no_serve, oracle=args.oracle,
+        drones=args.drones,
+        speedup=args.speedup,
+        scenario=args.scenario,
+        headless=args.headless,
+        duration_s=args.duration,
+        seed=args.seed,
+        camera_fps=args.fps,
+        serve=not args.no_serve,
+        oracle=args.oracle,
     )
     try:
         return main_demo(settings, opts)

@@ -15,8 +15,21 @@ from typing import Any
 from api.settings import Settings
 
 PACKAGES = (
-    "shorewatch", "torch", "torchvision", "ultralytics", "onnxruntime", "opencv-python", "numpy",
-    "supervision", "dronekit2", "pymavlink", "fastapi", "uvicorn", "pydantic", "shapely", "pyproj",
+    "shorewatch",
+    "torch",
+    "torchvision",
+    "ultralytics",
+    "onnxruntime",
+    "opencv-python",
+    "numpy",
+    "supervision",
+    "dronekit2",
+    "pymavlink",
+    "fastapi",
+    "uvicorn",
+    "pydantic",
+    "shapely",
+    "pyproj",
 )
 
 
@@ -52,7 +65,9 @@ def network_findings(settings: Settings) -> list[str]:
     if settings.cot_url:
         found.append(f"Cursor-on-Target output to {settings.cot_url}")
     if os.environ.get("YOLO_OFFLINE") != "1":
-        found.append("YOLO_OFFLINE is not set in this shell (shorewatch sets it itself before loading ultralytics)")
+        found.append(
+            "YOLO_OFFLINE is not set in this shell (shorewatch sets it itself before loading ultralytics)"
+        )
     return found
 
 
@@ -84,7 +99,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "ports": {
             f"api {settings.host}:{settings.port}": port_free(settings.host, settings.port),
             **{
-                f"sitl 127.0.0.1:{settings.sitl_base_port + 10 * i}": port_free("127.0.0.1", settings.sitl_base_port + 10 * i)
+                f"sitl 127.0.0.1:{settings.sitl_base_port + 10 * i}": port_free(
+                    "127.0.0.1", settings.sitl_base_port + 10 * i
+                )
                 for i in range(2)
             },
         },

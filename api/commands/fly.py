@@ -17,7 +17,9 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--connect", default="tcp:127.0.0.1:5760", help="MAVLink connection string")
     p.add_argument("--plan", default=None, help="a QGroundControl .plan file to fly")
-    p.add_argument("--route", choices=["corridor", "survey"], default=None, help="plan on the fly instead of --plan")
+    p.add_argument(
+        "--route", choices=["corridor", "survey"], default=None, help="plan on the fly instead of --plan"
+    )
     p.add_argument("--site", default=None, help="site GeoJSON file or built-in name (default: settings.site)")
     p.add_argument("--altitude", type=float, default=80.0, help="--route: metres above home")
     p.add_argument("--start-km", type=float, default=None, help="--route corridor: start along the waterline")
@@ -39,7 +41,11 @@ def _plan_from_args(args: argparse.Namespace, site: Any, home: tuple[float, floa
     hp = GeoPoint(home[0], home[1]) if home else None
     if args.route == "survey":
         beaches = {b.name: b for b in site.beaches}
-        beach = beaches.get(args.area) if args.area else max(site.beaches, key=lambda b: site.to_local(b.geometry).area)
+        beach = (
+            beaches.get(args.area)
+            if args.area
+            else max(site.beaches, key=lambda b: site.to_local(b.geometry).area)
+        )
         if beach is None:
             raise SystemExit(f"no beach named {args.area!r}; have: {', '.join(beaches)}")
         return area_survey(site, beach.geometry, altitude_m=args.altitude, speed_mps=args.speed, home=hp)
@@ -51,7 +57,13 @@ def _plan_from_args(args: argparse.Namespace, site: Any, home: tuple[float, floa
         start = (args.start_km or 0.0) * 1000
         end = args.end_km * 1000 if args.end_km is not None else None
     return corridor_patrol(
-        site, start_m=start, end_m=end, standoff_m=args.standoff, altitude_m=args.altitude, speed_mps=args.speed, home=hp
+        site,
+        start_m=start,
+        end_m=end,
+        standoff_m=args.standoff,
+        altitude_m=args.altitude,
+        speed_mps=args.speed,
+        home=hp,
     )
 
 
@@ -86,7 +98,9 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         table.add_row("mode", f"{st.mode} ({'armed' if st.armed else 'disarmed'})")
         table.add_row("mission", f"{st.mission}: waypoint {st.current_item} of {st.total_items}")
         if t is not None:
-            table.add_row("position", f"{t.lat_deg:.6f}, {t.lon_deg:.6f}  {t.rel_alt_m:.1f} m  hdg {t.heading_deg:.0f}")
+            table.add_row(
+                "position", f"{t.lat_deg:.6f}, {t.lon_deg:.6f}  {t.rel_alt_m:.1f} m  hdg {t.heading_deg:.0f}"
+            )
             table.add_row("speed", f"{t.ground_speed_mps:.1f} m/s")
             table.add_row("battery", f"{t.battery_pct:.0f}%  {t.battery_v:.1f} V")
             table.add_row("gimbal", f"pitch {t.gimbal_pitch_deg:.0f}  yaw {t.gimbal_yaw_deg:.0f}")

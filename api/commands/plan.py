@@ -70,7 +70,9 @@ def run(args: argparse.Namespace, settings: Any) -> int:
                 speed_mps=args.speed,
                 battery=bat,
             )
-            console.print(f"{site.name}: waterline {coast_km:.1f} km; patrol {start / 1000:.1f}-{(end or coast_km * 1000) / 1000:.1f} km")
+            console.print(
+                f"{site.name}: waterline {coast_km:.1f} km; patrol {start / 1000:.1f}-{(end or coast_km * 1000) / 1000:.1f} km"
+            )
         else:
             beaches = {b.name: b for b in site.beaches}
             if not beaches:
@@ -86,12 +88,23 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             parts = split_area(beach.geometry, args.drones)
             plans = [
                 area_survey(
-                    site, part, altitude_m=args.altitude, overlap=args.overlap, speed_mps=args.speed,
-                    battery=bat, name=f"survey {beach.name} part {i + 1}/{args.drones}", drone_id=f"drone-{i + 1}", sector=i,
+                    site,
+                    part,
+                    altitude_m=args.altitude,
+                    overlap=args.overlap,
+                    speed_mps=args.speed,
+                    battery=bat,
+                    name=f"survey {beach.name} part {i + 1}/{args.drones}",
+                    drone_id=f"drone-{i + 1}",
+                    sector=i,
                 )
                 for i, part in enumerate(parts)
             ]
-        legs = [leg for p in plans for leg in split_legs(p, bat, launch_points=launch if args.route == "corridor" else None)]
+        legs = [
+            leg
+            for p in plans
+            for leg in split_legs(p, bat, launch_points=launch if args.route == "corridor" else None)
+        ]
     except FlightError as exc:
         console.print(f"[red]plan: {exc}[/red]")
         return 2
@@ -107,12 +120,23 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         if len(legs) == 1:
             path = out
         else:
-            path = out.with_name(f"{out.stem}-d{(leg.sector or 0) + 1}-leg{(leg.leg or 0) + 1}{out.suffix or '.plan'}")
+            path = out.with_name(
+                f"{out.stem}-d{(leg.sector or 0) + 1}-leg{(leg.leg or 0) + 1}{out.suffix or '.plan'}"
+            )
         save_plan(leg, path)
-        path.with_suffix(".geojson").write_text(__import__("json").dumps(route_geojson(leg)), encoding="utf-8")
+        path.with_suffix(".geojson").write_text(
+            __import__("json").dumps(route_geojson(leg)), encoding="utf-8"
+        )
         problems = validate_plan(leg, site, battery=bat)
         worst = max(worst, len(problems))
-        home_name = min(site.launch_points, key=lambda p: abs(p.lat_deg - leg.home.lat_deg) + abs(p.lon_deg - leg.home.lon_deg)).name if site.launch_points else "-"
+        home_name = (
+            min(
+                site.launch_points,
+                key=lambda p: abs(p.lat_deg - leg.home.lat_deg) + abs(p.lon_deg - leg.home.lon_deg),
+            ).name
+            if site.launch_points
+            else "-"
+        )
         table.add_row(
             str(path),
             leg.drone_id or "-",
@@ -132,6 +156,8 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         f"battery {bat.endurance_s / 60:.0f} min with {bat.reserve_pct:.0f}% reserve"
     )
     if worst:
-        console.print("[yellow]some flights break a safety rule: fix them before flying (shorewatch fly refuses them)[/yellow]")
+        console.print(
+            "[yellow]some flights break a safety rule: fix them before flying (shorewatch fly refuses them)[/yellow]"
+        )
         return 1
     return 0

@@ -15,11 +15,17 @@ def register(sub: Any) -> None:
         "(H.264 'avc1' when this OpenCV can, else MPEG-4 'mp4v'), CLIP.gt.json, CLIP.mot.txt and "
         "CLIP.telemetry.jsonl next to it.",
     )
-    p.add_argument("--scenario", required=True, help="scenario YAML file or built-in name "
-                   "(dawn_launch_wissant, boat_at_sea, empty_beach, person_in_water)")
+    p.add_argument(
+        "--scenario",
+        required=True,
+        help="scenario YAML file or built-in name "
+        "(dawn_launch_wissant, boat_at_sea, empty_beach, person_in_water)",
+    )
     p.add_argument("--out", type=Path, required=True, help="output .mp4 path")
     p.add_argument("--seconds", type=float, default=None, help="record only the first S seconds")
-    p.add_argument("--start", type=float, default=0.0, help="scenario time (s) of the first frame (default 0)")
+    p.add_argument(
+        "--start", type=float, default=0.0, help="scenario time (s) of the first frame (default 0)"
+    )
     p.add_argument("--fps", type=float, default=None, help="frame rate (default: the scenario's)")
     p.add_argument("--seed", type=int, default=0, help="seed (same seed, same clip)")
     p.add_argument("--size", default="1280x720", help="frame size WxH (default 1280x720)")
@@ -38,7 +44,9 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         if not (64 <= width <= 4096 and 64 <= height <= 4096):
             raise ValueError
     except ValueError:
-        raise SystemExit(f"shorewatch render: --size must be WxH between 64 and 4096, got {args.size!r}") from None
+        raise SystemExit(
+            f"shorewatch render: --size must be WxH between 64 and 4096, got {args.size!r}"
+        ) from None
     if args.seconds is not None and args.seconds <= 0:
         raise SystemExit(f"shorewatch render: --seconds must be positive, got {args.seconds}")
     if args.out.suffix.lower() != ".mp4":
@@ -55,7 +63,12 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         task = prog.add_task(f"rendering {scenario.name}", total=None)
         try:
             info = record_clip(
-                scenario, args.out, seconds=args.seconds, seed=args.seed, width_px=width, height_px=height,
+                scenario,
+                args.out,
+                seconds=args.seconds,
+                seed=args.seed,
+                width_px=width,
+                height_px=height,
                 start_s=args.start,
                 progress=lambda done, total: prog.update(task, completed=done, total=total),
             )
@@ -63,6 +76,8 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             raise SystemExit(f"shorewatch render: {exc}") from exc
     stem = args.out.with_suffix("")
     launch = f", launch at t={info.launch_time_s:.1f} s" if info.launch_time_s is not None else ""
-    print(f"wrote {info.video} ({info.frames} frames at {info.fps:g} fps, {info.width_px}x{info.height_px}, "
-          f"codec {info.codec}{launch}) with {stem}.gt.json, {stem}.mot.txt, {stem}.telemetry.jsonl")
+    print(
+        f"wrote {info.video} ({info.frames} frames at {info.fps:g} fps, {info.width_px}x{info.height_px}, "
+        f"codec {info.codec}{launch}) with {stem}.gt.json, {stem}.mot.txt, {stem}.telemetry.jsonl"
+    )
     return 0

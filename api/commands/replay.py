@@ -16,7 +16,11 @@ from typing import Any
 def register(sub: Any) -> None:
     p = sub.add_parser("replay", help="run a recorded clip through the detector and list its alerts")
     p.add_argument("clip", type=Path, help="video file (with its .gt.json/.telemetry.jsonl sidecars, if any)")
-    p.add_argument("--realtime", action="store_true", help="play at the clip's frame rate (default: as fast as the CPU allows)")
+    p.add_argument(
+        "--realtime",
+        action="store_true",
+        help="play at the clip's frame rate (default: as fast as the CPU allows)",
+    )
     p.add_argument("--stride", type=int, default=1, help="process every Nth frame (default 1)")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.set_defaults(func=run)
@@ -40,7 +44,9 @@ async def _run(args: argparse.Namespace, clip: Path, settings: Any) -> int:
     async with app.router.lifespan_context(app):
         mgr = app.state.replays
         try:
-            replay = mgr.start(f"sample-{_safe_name(clip.stem)}", stride=args.stride, user="cli", realtime=args.realtime)
+            replay = mgr.start(
+                f"sample-{_safe_name(clip.stem)}", stride=args.stride, user="cli", realtime=args.realtime
+            )
         except ReplayError as exc:
             raise SystemExit(f"shorewatch replay: {exc}") from exc
         if not args.json:
@@ -64,10 +70,18 @@ async def _run(args: argparse.Namespace, clip: Path, settings: Any) -> int:
         if result.get("status") == "failed":
             con.print(f"[red]replay failed:[/] {result.get('error')}")
             return 1
-        t = Table("clip time (s)", "alert", "lat", "lon", "people", "confidence", title=f"alerts in {clip.name}")
+        t = Table(
+            "clip time (s)", "alert", "lat", "lon", "people", "confidence", title=f"alerts in {clip.name}"
+        )
         for a in result.get("alerts", []):
-            t.add_row(str(a.get("clip_time_s")), a.get("kind", ""), f"{a.get('lat_deg', 0):.5f}",
-                      f"{a.get('lon_deg', 0):.5f}", str(a.get("people_count")), f"{a.get('confidence', 0):.2f}")
+            t.add_row(
+                str(a.get("clip_time_s")),
+                a.get("kind", ""),
+                f"{a.get('lat_deg', 0):.5f}",
+                f"{a.get('lon_deg', 0):.5f}",
+                str(a.get("people_count")),
+                f"{a.get('confidence', 0):.2f}",
+            )
         con.print(t)
         if result.get("score"):
             con.print_json(json.dumps(result["score"], default=str))

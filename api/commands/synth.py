@@ -36,7 +36,11 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         task = prog.add_task("rendering", total=args.images)
         try:
             counts = write_dataset(
-                args.out, args.images, seed=args.seed, val_fraction=args.val_fraction, workers=args.workers,
+                args.out,
+                args.images,
+                seed=args.seed,
+                val_fraction=args.val_fraction,
+                workers=args.workers,
                 progress=lambda done, total: prog.update(task, completed=done),
             )
         except SynthError as exc:

@@ -33,7 +33,9 @@ def _default_pipeline_factory(app: FastAPI) -> Any:
 
         settings = app.state.settings
         if "detector" not in state:
-            state["detector"] = load_detector(settings.model, settings.ensure_state_dir(), settings.detector_config())
+            state["detector"] = load_detector(
+                settings.model, settings.ensure_state_dir(), settings.detector_config()
+            )
             state["site"] = load_site(settings.site)
         return DetectionPipeline(state["detector"], state["site"])
 

@@ -74,7 +74,9 @@ def _ensure_manager(app: FastAPI) -> Any:
 
         with lock:
             if "model" not in model_holder:
-                model_holder["model"] = load_detector(settings.model, settings.ensure_state_dir(), settings.detector_config())
+                model_holder["model"] = load_detector(
+                    settings.model, settings.ensure_state_dir(), settings.detector_config()
+                )
         return DetectionPipeline(model_holder["model"], site)
 
     streams = StreamManager(app.state.alerts.ingest, site, factory)
@@ -108,18 +110,27 @@ class StreamCollector:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
         frames = CounterMetricFamily(
-            "shorewatch_stream_frames", "Camera frames per stream by outcome (captured, processed, dropped)",
+            "shorewatch_stream_frames",
+            "Camera frames per stream by outcome (captured, processed, dropped)",
             labels=["stream", "outcome"],
         )
-        fps = GaugeMetricFamily("shorewatch_stream_fps", "Recent frames/s per stream", labels=["stream", "stage"])
+        fps = GaugeMetricFamily(
+            "shorewatch_stream_fps", "Recent frames/s per stream", labels=["stream", "stage"]
+        )
         lat = GaugeMetricFamily(
-            "shorewatch_stream_latency_ms", "Recent per-stage latency per stream", labels=["stream", "stage", "quantile"]
+            "shorewatch_stream_latency_ms",
+            "Recent per-stage latency per stream",
+            labels=["stream", "stage", "quantile"],
         )
         streams = getattr(self.app.state, "streams", None)
         for s in streams.summaries() if streams is not None else []:
             sid = s["stream_id"]
-            for outcome, key in (("captured", "frames_captured"), ("processed", "frames_processed"),
-                                 ("dropped", "frames_dropped"), ("detector_error", "detector_errors")):
+            for outcome, key in (
+                ("captured", "frames_captured"),
+                ("processed", "frames_processed"),
+                ("dropped", "frames_dropped"),
+                ("detector_error", "detector_errors"),
+            ):
                 frames.add_metric([sid, outcome], s[key])
             fps.add_metric([sid, "camera"], s["camera_fps"])
             fps.add_metric([sid, "detected"], s["detected_fps"])
@@ -156,7 +167,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for d in real:
             buf = TelemetryBuffer()
             tasks.append(asyncio.create_task(_feed_telemetry(app, d.id, buf)))
-            src = LiveVideoSource(d.camera.source, source_id=d.id, hfov_deg=d.camera.hfov_deg, fps=d.camera.fps)
+            src = LiveVideoSource(
+                d.camera.source, source_id=d.id, hfov_deg=d.camera.hfov_deg, fps=d.camera.fps
+            )
             streams.start(f"{d.id}-camera", src.frames, kind="live", drone_id=d.id, telemetry=buf)
             started.append(d.id)
         logger.info("streams: cameras started for %s", started)

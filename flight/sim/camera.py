@@ -96,15 +96,29 @@ class Look:
         if elev < 25:  # dawn / dusk
             warm = max(0.0, 1.0 - elev / 25.0)
             look = replace(
-                look, light_bgr=(1.0 - 0.3 * warm, 1.0 - 0.1 * warm, 1.0 + 0.05 * warm),
-                brightness=0.55 + 0.45 * (1 - warm), sky_zenith_bgr=(150, 110, 90),
-                sky_horizon_bgr=(150, 175, 230), haze_bgr=(160, 165, 190), shadows=0.7, glint=0.8,
+                look,
+                light_bgr=(1.0 - 0.3 * warm, 1.0 - 0.1 * warm, 1.0 + 0.05 * warm),
+                brightness=0.55 + 0.45 * (1 - warm),
+                sky_zenith_bgr=(150, 110, 90),
+                sky_horizon_bgr=(150, 175, 230),
+                haze_bgr=(160, 165, 190),
+                shadows=0.7,
+                glint=0.8,
             )
         if weather == "overcast":
             look = replace(
-                look, shadows=0.92, clouds=1.0, cloud_bgr=(190, 188, 185), sky_zenith_bgr=(175, 170, 165),
-                sky_horizon_bgr=(200, 198, 195), haze_bgr=(185, 183, 180), brightness=look.brightness * 0.85,
-                contrast=0.85, glint=0.1, sea_deep_bgr=(110, 110, 95), sea_far_bgr=(160, 158, 152),
+                look,
+                shadows=0.92,
+                clouds=1.0,
+                cloud_bgr=(190, 188, 185),
+                sky_zenith_bgr=(175, 170, 165),
+                sky_horizon_bgr=(200, 198, 195),
+                haze_bgr=(185, 183, 180),
+                brightness=look.brightness * 0.85,
+                contrast=0.85,
+                glint=0.1,
+                sea_deep_bgr=(110, 110, 95),
+                sea_far_bgr=(160, 158, 152),
             )
         elif weather == "hazy":
             look = replace(look, haze_km=3.0, contrast=0.9, clouds=0.2)
@@ -168,10 +182,14 @@ def _make_textures(seed: int, size: int = 512) -> _Textures:
     wobble = _tileable_noise(size, 12, rng, 3)
     mid = np.stack([patches, swell, wobble], axis=2)
     clouds = _tileable_noise(1024, 6, rng, 5)
-    fine1 = (0.5 * sand + 0.5 * waves)
+    fine1 = 0.5 * sand + 0.5 * waves
     fine1 = (fine1 - fine1.mean()) / max(float(fine1.std()), 1e-6) * 0.17 + 0.5
-    return _Textures((fine * 255).astype(np.uint8), np.clip(fine1 * 255, 0, 255).astype(np.uint8),
-                     (mid * 255).astype(np.uint8), clouds)
+    return _Textures(
+        (fine * 255).astype(np.uint8),
+        np.clip(fine1 * 255, 0, 255).astype(np.uint8),
+        (mid * 255).astype(np.uint8),
+        clouds,
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -203,14 +221,14 @@ def _make_luts(look: Look, t_s: float) -> tuple[F32, F32]:
     sand = sand * (1 - w_dune) + dune * w_dune
     col = np.where(land[:, None], sand, col)
     # a thin dark wet band at the water's edge
-    edge = np.exp(-((d - 1.5) / 2.5) ** 2)[:, None]
+    edge = np.exp(-(((d - 1.5) / 2.5) ** 2))[:, None]
     col = col * (1 - 0.25 * edge)
     # surf foam: bands moving shoreward
     sw = look.surf_width_m * (0.3 + 0.25 * look.sea_state)
     phase = (d + 2.0 * t_s) / (6.0 + 2.0 * look.sea_state)
     bands = np.clip(np.sin(2 * math.pi * phase), 0, 1) ** 3
     foam = np.where(d < 0, bands * np.exp(d / max(sw, 1.0)), 0.0)
-    foam += np.exp(-((d + 0.5) / 1.8) ** 2) * 0.9  # swash line
+    foam += np.exp(-(((d + 0.5) / 1.8) ** 2)) * 0.9  # swash line
     foam *= min(1.0, 0.25 + 0.3 * look.sea_state)
     landuse_w = _smooth(d, look.beach_width_m + 120, look.beach_width_m + 260)
     water_w = 1 - _smooth(d, -1.0, 1.0)
@@ -235,8 +253,20 @@ HULL_COLOURS: dict[str, list[tuple[int, int, int]]] = {
     "kayak": [(0, 140, 255), (0, 200, 255), (40, 40, 200), (200, 120, 30)],
     "windsurf": [(240, 240, 240), (0, 200, 255), (200, 200, 200)],
 }
-CLOTHES = [(30, 30, 30), (50, 45, 40), (80, 60, 40), (40, 40, 90), (120, 110, 100), (30, 30, 60),
-           (20, 20, 20), (60, 70, 60), (150, 150, 150), (200, 200, 200), (40, 90, 160), (160, 60, 40)]
+CLOTHES = [
+    (30, 30, 30),
+    (50, 45, 40),
+    (80, 60, 40),
+    (40, 40, 90),
+    (120, 110, 100),
+    (30, 30, 60),
+    (20, 20, 20),
+    (60, 70, 60),
+    (150, 150, 150),
+    (200, 200, 200),
+    (40, 90, 160),
+    (160, 60, 40),
+]
 LIFEJACKET = [(0, 110, 250), (0, 90, 230), (20, 140, 255)]
 SKIN = [(140, 170, 210), (90, 120, 160), (60, 80, 110), (110, 140, 190)]
 HAIR = [(20, 20, 25), (30, 40, 60), (25, 25, 25)]
@@ -250,22 +280,42 @@ def _hull_outline(length: float, beam: float, kind: str) -> npt.NDArray[np.float
         return np.vstack([bow, [[-L2, B2], [-L2, -B2]]])[[*range(3, 7), 7, 8, *range(0, 3)]]
     if kind in ("ferry", "tanker"):
         return np.array([[L2, 0], [L2 * 0.8, B2], [-L2, B2], [-L2, -B2], [L2 * 0.8, -B2]])
-    return np.array([[L2, 0], [L2 * 0.45, B2], [-L2 * 0.2, B2], [-L2, B2 * 0.85], [-L2, -B2 * 0.85],
-                     [-L2 * 0.2, -B2], [L2 * 0.45, -B2]])
+    return np.array(
+        [
+            [L2, 0],
+            [L2 * 0.45, B2],
+            [-L2 * 0.2, B2],
+            [-L2, B2 * 0.85],
+            [-L2, -B2 * 0.85],
+            [-L2 * 0.2, -B2],
+            [L2 * 0.45, -B2],
+        ]
+    )
 
 
-def _to_world(pts_xy: npt.NDArray[np.float64], o: WorldObject, z: float | npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def _to_world(
+    pts_xy: npt.NDArray[np.float64], o: WorldObject, z: float | npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
     h = math.radians(o.heading_deg)
     fwd = np.array([math.sin(h), math.cos(h)])
     stb = np.array([math.cos(h), -math.sin(h)])
-    xy = o.east_m + pts_xy[:, :1] * fwd[0] + pts_xy[:, 1:2] * stb[0], o.north_m + pts_xy[:, :1] * fwd[1] + pts_xy[:, 1:2] * stb[1]
+    xy = (
+        o.east_m + pts_xy[:, :1] * fwd[0] + pts_xy[:, 1:2] * stb[0],
+        o.north_m + pts_xy[:, :1] * fwd[1] + pts_xy[:, 1:2] * stb[1],
+    )
     zz = np.broadcast_to(np.asarray(z, float), (len(pts_xy),))
     return np.column_stack([xy[0][:, 0], xy[1][:, 0], zz])
 
 
 def _box_corners(cx: float, cy: float, lx: float, ly: float) -> npt.NDArray[np.float64]:
-    return np.array([[cx + lx / 2, cy + ly / 2], [cx + lx / 2, cy - ly / 2], [cx - lx / 2, cy - ly / 2],
-                     [cx - lx / 2, cy + ly / 2]])
+    return np.array(
+        [
+            [cx + lx / 2, cy + ly / 2],
+            [cx + lx / 2, cy - ly / 2],
+            [cx - lx / 2, cy - ly / 2],
+            [cx - lx / 2, cy + ly / 2],
+        ]
+    )
 
 
 def _shade(c: tuple[int, int, int], f: float) -> tuple[int, int, int]:
@@ -291,7 +341,11 @@ class _Canvas:
         self._c = self.pose.position
         self._fwd = self._R[:, 2].copy()
         lk = self.look
-        self.sun = None if (lk.shadows >= 0.95 or lk.sun_elev_deg < 2) else sun_vector(replace(lk, sun_elev_deg=max(lk.sun_elev_deg, 25.0)))
+        self.sun = (
+            None
+            if (lk.shadows >= 0.95 or lk.sun_elev_deg < 2)
+            else sun_vector(replace(lk, sun_elev_deg=max(lk.sun_elev_deg, 25.0)))
+        )
 
     def proj(self, pts: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], bool]:
         pc = (np.atleast_2d(pts) - self._c) @ self._R
@@ -304,7 +358,9 @@ class _Canvas:
     def depth(self, p: npt.NDArray[np.float64]) -> float:
         return float((p - self._c) @ self._fwd)
 
-    def poly(self, oid: int, pts_px: npt.NDArray[np.float64], colour: tuple[int, int, int], *, record: bool = True) -> None:
+    def poly(
+        self, oid: int, pts_px: npt.NDArray[np.float64], colour: tuple[int, int, int], *, record: bool = True
+    ) -> None:
         p = np.round(pts_px * 16).astype(np.int32)
         cv2.fillPoly(self.img, [p], colour, self.aa, shift=4)
         if record and oid:
@@ -314,17 +370,34 @@ class _Canvas:
             cv2.fillPoly(self.ids, [p], 0, cv2.LINE_8, shift=4)
             self.occluders.append((*pts_px.min(axis=0), *pts_px.max(axis=0)))
 
-    def hull_fill(self, oid: int, pts_px: npt.NDArray[np.float64], colour: tuple[int, int, int], *, record: bool = True) -> None:
+    def hull_fill(
+        self, oid: int, pts_px: npt.NDArray[np.float64], colour: tuple[int, int, int], *, record: bool = True
+    ) -> None:
         hull = cv2.convexHull(pts_px.astype(np.float32)).reshape(-1, 2).astype(np.float64)
         self.poly(oid, hull, colour, record=record)
 
-    def circle(self, oid: int, centre: npt.NDArray[np.float64], radius: float, colour: tuple[int, int, int], *, record: bool = True) -> None:
+    def circle(
+        self,
+        oid: int,
+        centre: npt.NDArray[np.float64],
+        radius: float,
+        colour: tuple[int, int, int],
+        *,
+        record: bool = True,
+    ) -> None:
         r = max(radius, 0.5)
         ang = np.linspace(0, 2 * math.pi, 12, endpoint=False)
         pts = centre[None, :] + r * np.stack([np.cos(ang), np.sin(ang)], axis=1)
         self.poly(oid, pts, colour, record=record)
 
-    def line(self, oid: int, a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], colour: tuple[int, int, int], width_px: float) -> None:
+    def line(
+        self,
+        oid: int,
+        a: npt.NDArray[np.float64],
+        b: npt.NDArray[np.float64],
+        colour: tuple[int, int, int],
+        width_px: float,
+    ) -> None:
         w = max(width_px, 0.8) / 2
         d = b - a
         n = np.array([-d[1], d[0]]) / max(float(np.hypot(*d)), 1e-6) * w
@@ -363,26 +436,48 @@ def _draw_person(cv: _Canvas, o: WorldObject, base_z: float = 0.0) -> None:
     base = np.array([o.east_m, o.north_m, base_z])
     if o.kind == "swimmer":
         head = base + np.array([0, 0, 0.12])
-        ring = _to_world(np.array([[math.cos(a) * 0.45, math.sin(a) * 0.45] for a in np.linspace(0, 2 * math.pi, 10, endpoint=False)]), o, 0.0)
+        ring = _to_world(
+            np.array(
+                [
+                    [math.cos(a) * 0.45, math.sin(a) * 0.45]
+                    for a in np.linspace(0, 2 * math.pi, 10, endpoint=False)
+                ]
+            ),
+            o,
+            0.0,
+        )
         px, ok = cv.proj(np.vstack([ring, head[None]]))
         if not ok:
             return
         cv.poly(0, px[:-1], (235, 235, 230), record=False)  # splash
-        shoulders = _to_world(np.array([[0.12 * math.cos(a), 0.24 * math.sin(a)] for a in np.linspace(0, 2 * math.pi, 8, endpoint=False)]), o, 0.02)
+        shoulders = _to_world(
+            np.array(
+                [
+                    [0.12 * math.cos(a), 0.24 * math.sin(a)]
+                    for a in np.linspace(0, 2 * math.pi, 8, endpoint=False)
+                ]
+            ),
+            o,
+            0.02,
+        )
         sp, _ = cv.proj(shoulders)
         cv.hull_fill(o.object_id, sp, CLOTHES[int(rng.integers(len(CLOTHES)))])
         r_px = cv.intr.fx_px * 0.12 / max(cv.depth(head), 0.1)
         cv.circle(o.object_id, px[-1], r_px, HAIR[int(rng.integers(len(HAIR)))])
         return
     if o.kind == "sunbather":  # lying on the sand: a flat figure and a head
-        body = np.array([[0.75 * math.cos(a), 0.2 * math.sin(a)] for a in np.linspace(0, 2 * math.pi, 10, endpoint=False)])
+        body = np.array(
+            [[0.75 * math.cos(a), 0.2 * math.sin(a)] for a in np.linspace(0, 2 * math.pi, 10, endpoint=False)]
+        )
         pts = np.vstack([_to_world(body, o, 0.05), _to_world(body * 0.8, o, 0.22)])
         head = _to_world(np.array([[0.88, 0.0]]), o, 0.12)[0]
         px, ok = cv.proj(np.vstack([pts, head[None]]))
         if not ok:
             return
         skin = SKIN[int(rng.integers(len(SKIN)))]
-        cv.hull_fill(o.object_id, px[:-1], skin if rng.random() < 0.5 else CLOTHES[int(rng.integers(len(CLOTHES)))])
+        cv.hull_fill(
+            o.object_id, px[:-1], skin if rng.random() < 0.5 else CLOTHES[int(rng.integers(len(CLOTHES)))]
+        )
         r_px = cv.intr.fx_px * 0.11 / max(cv.depth(head), 0.1)
         cv.circle(o.object_id, px[-1], r_px, HAIR[int(rng.integers(len(HAIR)))])
         return
@@ -453,7 +548,14 @@ def _draw_boat(cv: _Canvas, o: WorldObject, t_s: float) -> None:
         gc0 = None
         for _j, (f0, f1, mix) in enumerate(((0.0, 0.35, 0.7), (0.35, 0.7, 0.4), (0.7, 1.0, 0.18))):
             w0, w1 = B * (0.4 + 0.4 * k * f0), B * (0.4 + 0.4 * k * f1)
-            strip = np.array([[-L / 2 - wl * f0, w0], [-L / 2 - wl * f1, w1], [-L / 2 - wl * f1, -w1], [-L / 2 - wl * f0, -w0]])
+            strip = np.array(
+                [
+                    [-L / 2 - wl * f0, w0],
+                    [-L / 2 - wl * f1, w1],
+                    [-L / 2 - wl * f1, -w1],
+                    [-L / 2 - wl * f0, -w0],
+                ]
+            )
             wpx, ok = cv.proj(_to_world(strip, o, 0.0))
             if not ok:
                 break
@@ -470,7 +572,13 @@ def _draw_boat(cv: _Canvas, o: WorldObject, t_s: float) -> None:
                 pts = np.array([[L * 0.3, sgn * B * 0.5], [L * 0.3 - arm, sgn * (B * 0.5 + arm * 0.18)]])
                 apx, ok2 = cv.proj(_to_world(pts, o, 0.0))
                 if ok2 and k > 0.25:
-                    cv.line(0, apx[0], apx[1], tuple(int(c * 0.7 + 70) for c in gc), max(0.8, cv.intr.fx_px * 0.15 / max(cv.depth(_to_world(pts[:1], o, 0.0)[0]), 0.1)))  # type: ignore[arg-type]
+                    cv.line(
+                        0,
+                        apx[0],
+                        apx[1],
+                        tuple(int(c * 0.7 + 70) for c in gc),
+                        max(0.8, cv.intr.fx_px * 0.15 / max(cv.depth(_to_world(pts[:1], o, 0.0)[0]), 0.1)),
+                    )  # type: ignore[arg-type]
         bow = np.array([[L / 2 + 0.2, 0], [L * 0.2, B * 0.62], [L * 0.2, -B * 0.62]])
         bpx, ok = cv.proj(_to_world(bow, o, 0.0))
         if ok:
@@ -514,7 +622,9 @@ def _draw_boat(cv: _Canvas, o: WorldObject, t_s: float) -> None:
         ipx, _ = cv.proj(inner)
         cv.poly(oid, ipx, (150, 150, 150))
         cons = _to_world(_box_corners(-L * 0.05, 0, L * 0.15, B * 0.35), o, fb + 0.7)
-        cpx, _ = cv.proj(np.vstack([_to_world(_box_corners(-L * 0.05, 0, L * 0.15, B * 0.35), o, fb * 0.6), cons]))
+        cpx, _ = cv.proj(
+            np.vstack([_to_world(_box_corners(-L * 0.05, 0, L * 0.15, B * 0.35), o, fb * 0.6), cons])
+        )
         cv.hull_fill(oid, cpx, (210, 210, 210))
         return
     cv.poly(oid, px[n:], deck_c if rng.random() < 0.6 else _shade(hull_c, 1.1))
@@ -539,7 +649,9 @@ def _draw_boat(cv: _Canvas, o: WorldObject, t_s: float) -> None:
             cv.poly(oid, cpx[4:], cab_c)
             # windows band
             if hz > 1.0:
-                wb = np.vstack([_to_world(foot * 1.001, o, fb + hz * 0.6), _to_world(foot * 1.001, o, fb + hz * 0.8)])
+                wb = np.vstack(
+                    [_to_world(foot * 1.001, o, fb + hz * 0.6), _to_world(foot * 1.001, o, fb + hz * 0.8)]
+                )
                 wpx, _ = cv.proj(wb)
                 side = wpx[[0, 1, 5, 4]]
                 cv.poly(oid, side, (60, 50, 40))
@@ -567,25 +679,43 @@ def _draw_boat(cv: _Canvas, o: WorldObject, t_s: float) -> None:
             if sails_up:
                 cv.poly(oid, sp[[1, 4, 2]], sail_c)
                 cv.poly(oid, sp[[1, 3, 0]], _shade(sail_c, 0.92))
-            cv.line(oid, sp[0], sp[1], (180, 180, 180), max(1.0, cv.intr.fx_px * 0.12 / max(cv.depth(m0), 0.1)))
+            cv.line(
+                oid, sp[0], sp[1], (180, 180, 180), max(1.0, cv.intr.fx_px * 0.12 / max(cv.depth(m0), 0.1))
+            )
 
 
 def _draw_misc(cv: _Canvas, o: WorldObject) -> None:
     rng = np.random.default_rng(o.style)
     k = o.kind
     if k == "dog":
-        body = _to_world(np.array([[0.4 * math.cos(a), 0.14 * math.sin(a)] for a in np.linspace(0, 2 * math.pi, 8, endpoint=False)]), o, 0.45)
+        body = _to_world(
+            np.array(
+                [
+                    [0.4 * math.cos(a), 0.14 * math.sin(a)]
+                    for a in np.linspace(0, 2 * math.pi, 8, endpoint=False)
+                ]
+            ),
+            o,
+            0.45,
+        )
         px, ok = cv.proj(np.vstack([body, _to_world(body[:, :2] * 0 + [[0.0, 0.0]], o, 0.0)[:1]]))
         if ok:
             cv.shadow(body, body * [1, 1, 0])
-            cv.hull_fill(0, px, [(30, 30, 30), (40, 80, 120), (200, 200, 200), (20, 60, 110)][int(rng.integers(4))], record=False)
+            cv.hull_fill(
+                0,
+                px,
+                [(30, 30, 30), (40, 80, 120), (200, 200, 200), (20, 60, 110)][int(rng.integers(4))],
+                record=False,
+            )
     elif k == "vehicle":
         foot = _box_corners(0, 0, o.length_m, o.beam_m)
         c3 = np.vstack([_to_world(foot, o, 0.3), _to_world(foot * [0.55, 0.9], o, o.height_m)])
         px, ok = cv.proj(c3)
         if ok:
             cv.shadow(c3[4:], c3[:4] * [1, 1, 0])
-            c = [(230, 230, 230), (40, 40, 40), (40, 40, 170), (150, 100, 50), (160, 160, 160)][int(rng.integers(5))]
+            c = [(230, 230, 230), (40, 40, 40), (40, 40, 170), (150, 100, 50), (160, 160, 160)][
+                int(rng.integers(5))
+            ]
             cv.hull_fill(0, px, _shade(c, 0.8), record=False)
             cv.poly(0, px[4:], c, record=False)
     elif k == "chair":  # German "Strandkorb"-like beach chair or a deck chair
@@ -605,7 +735,9 @@ def _draw_misc(cv: _Canvas, o: WorldObject) -> None:
         if ok:
             cv.shadow(disc, pole)
             cv.line(0, px[-1], px[:-1].mean(axis=0), (200, 200, 200), 1.0)
-            c = [(40, 40, 220), (240, 240, 240), (0, 160, 250), (160, 60, 20), (60, 200, 220)][int(rng.integers(5))]
+            c = [(40, 40, 220), (240, 240, 240), (0, 160, 250), (160, 60, 20), (60, 200, 220)][
+                int(rng.integers(5))
+            ]
             cv.poly(0, px[:-1], c, record=False)
     elif k == "pier":  # a jetty / harbour wall: a long low box (length_m x beam_m x height_m)
         foot = _box_corners(0, 0, o.length_m, o.beam_m)
@@ -621,13 +753,29 @@ def _draw_misc(cv: _Canvas, o: WorldObject) -> None:
             c = [(95, 95, 100), (120, 120, 125), (150, 160, 170), (70, 72, 75)][int(rng.integers(4))]
             cv.poly(0, px, c, record=False)
     elif k in ("house", "tree"):
-        _draw_structure(cv, (k, o.east_m, o.north_m, o.length_m, o.beam_m, o.height_m, o.heading_deg, o.style))
+        _draw_structure(
+            cv, (k, o.east_m, o.north_m, o.length_m, o.beam_m, o.height_m, o.heading_deg, o.style)
+        )
     elif k == "towel":
         px, ok = cv.proj(_to_world(_box_corners(0, 0, 1.8, 0.9), o, 0.0))
         if ok:
-            cv.poly(0, px, [(200, 80, 40), (40, 200, 240), (240, 240, 240), (60, 60, 200)][int(rng.integers(4))], record=False)
+            cv.poly(
+                0,
+                px,
+                [(200, 80, 40), (40, 200, 240), (240, 240, 240), (60, 60, 200)][int(rng.integers(4))],
+                record=False,
+            )
     elif k == "buoy":
-        ring = _to_world(np.array([[0.35 * math.cos(a), 0.35 * math.sin(a)] for a in np.linspace(0, 2 * math.pi, 8, endpoint=False)]), o, 0.0)
+        ring = _to_world(
+            np.array(
+                [
+                    [0.35 * math.cos(a), 0.35 * math.sin(a)]
+                    for a in np.linspace(0, 2 * math.pi, 8, endpoint=False)
+                ]
+            ),
+            o,
+            0.0,
+        )
         px, ok = cv.proj(np.vstack([ring, ring + np.array([0.0, 0.0, 1.0])]))
         if ok:
             c = [(30, 30, 220), (30, 200, 240), (40, 140, 40), (20, 100, 255)][int(rng.integers(4))]
@@ -635,10 +783,19 @@ def _draw_misc(cv: _Canvas, o: WorldObject) -> None:
     elif k == "rock":
         ang = np.sort(rng.uniform(0, 2 * math.pi, 7))
         r = rng.uniform(0.3, 1.2)
-        base = _to_world(np.stack([r * np.cos(ang) * rng.uniform(0.6, 1.2, 7), r * np.sin(ang) * rng.uniform(0.6, 1.2, 7)], axis=1), o, 0.0)
+        base = _to_world(
+            np.stack(
+                [r * np.cos(ang) * rng.uniform(0.6, 1.2, 7), r * np.sin(ang) * rng.uniform(0.6, 1.2, 7)],
+                axis=1,
+            ),
+            o,
+            0.0,
+        )
         px, ok = cv.proj(np.vstack([base, base * [1, 1, 0] + [0, 0, r * 0.4]]))
         if ok:
-            cv.hull_fill(0, px, [(50, 55, 55), (70, 75, 80), (40, 45, 40)][int(rng.integers(3))], record=False)
+            cv.hull_fill(
+                0, px, [(50, 55, 55), (70, 75, 80), (40, 45, 40)][int(rng.integers(3))], record=False
+            )
 
 
 def _draw_structure(cv: _Canvas, s: tuple[str, float, float, float, float, float, float, int]) -> None:
@@ -680,8 +837,16 @@ class SimCamera:
     """Renders the world from a drone's telemetry. ``render`` does not advance the world: call
     ``world.step_to(t)`` first, or pass ``scenario_time_s``."""
 
-    def __init__(self, world: World, intrinsics: CameraIntrinsics = DEFAULT_INTRINSICS, seed: int = 0,
-                 look: Look | None = None, *, ground_scale: float = 0.5, effects: bool = True) -> None:
+    def __init__(
+        self,
+        world: World,
+        intrinsics: CameraIntrinsics = DEFAULT_INTRINSICS,
+        seed: int = 0,
+        look: Look | None = None,
+        *,
+        ground_scale: float = 0.5,
+        effects: bool = True,
+    ) -> None:
         self.world = world
         self.intr = intrinsics
         self.seed = seed
@@ -713,16 +878,31 @@ class SimCamera:
         M = K @ np.column_stack([Rt[:, 0], Rt[:, 1], -Rt @ c])  # world (e, n, 1) -> image
         ter = self.world.terrain
         Mt = M @ np.linalg.inv(ter.raster_from_world())
-        d = cv2.warpPerspective(ter.sdist, Mt, (w2, h2), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        landuse = cv2.warpPerspective(ter.landuse, Mt, (w2, h2), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        d = cv2.warpPerspective(
+            ter.sdist, Mt, (w2, h2), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        landuse = cv2.warpPerspective(
+            ter.landuse, Mt, (w2, h2), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
         tex = self._tex
 
-        def tex_warp(img: U8, tile_m: float, size: int, kk: F32 | None = None, out_wh: tuple[int, int] = (w2, h2), Mi: npt.NDArray[np.float64] = M) -> U8:
+        def tex_warp(
+            img: U8,
+            tile_m: float,
+            size: int,
+            kk: F32 | None = None,
+            out_wh: tuple[int, int] = (w2, h2),
+            Mi: npt.NDArray[np.float64] = M,
+        ) -> U8:
             s = size / tile_m
             ox = math.floor(c[0] / tile_m) * tile_m
             oy = math.floor(c[1] / tile_m) * tile_m
             T = np.array([[s, 0, -ox * s], [0, -s, oy * s], [0, 0, 1]])
-            return _u8(cv2.warpPerspective(img, Mi @ np.linalg.inv(T), out_wh, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP))
+            return _u8(
+                cv2.warpPerspective(
+                    img, Mi @ np.linalg.inv(T), out_wh, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP
+                )
+            )
 
         midu = tex_warp(tex.mid, tex.mid_m, tex.mid.shape[0])
         wob = midu[..., 2].astype(np.float32)
@@ -730,7 +910,13 @@ class SimCamera:
         col_lut, aux_lut = _make_luts(look, t_s)
         mapx = ((d - LUT_MIN_M) * ((LUT_N - 1) / (LUT_MAX_M - LUT_MIN_M))).astype(np.float32)
         mapy = np.zeros_like(mapx)
-        col = cv2.remap(np.clip(col_lut, 0, 255).astype(np.uint8), mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        col = cv2.remap(
+            np.clip(col_lut, 0, 255).astype(np.uint8),
+            mapx,
+            mapy,
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
         aux = cv2.remap(aux_lut, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         if float(d.max()) > look.beach_width_m + 120:  # land use beyond the dunes is in view
             lw = np.ascontiguousarray(aux[..., 1])
@@ -762,7 +948,9 @@ class SimCamera:
             water_full = water[..., 0]
         return _u8(ground), _f32(water_full)
 
-    def _row_distance(self, pose: CameraPose, intr: CameraIntrinsics, rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    def _row_distance(
+        self, pose: CameraPose, intr: CameraIntrinsics, rows: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
         R = pose.rotation()
         dc = np.stack([np.zeros_like(rows), (rows - intr.cy_px) / intr.fy_px, np.ones_like(rows)], axis=1)
         dw = dc @ R.T
@@ -795,7 +983,13 @@ class SimCamera:
         # warped at half resolution and scaled up: 4x cheaper, and sensor noise adds the finest grain
         half = np.diag([0.5, 0.5, 1.0])
         hw, hh = (W + 1) // 2, (H - r0 + 1) // 2
-        fine = cv2.warpPerspective(tex.fine1, half @ S @ M @ np.linalg.inv(T), (hw, hh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+        fine = cv2.warpPerspective(
+            tex.fine1,
+            half @ S @ M @ np.linalg.inv(T),
+            (hw, hh),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_WRAP,
+        )
         fine = cv2.resize(fine, (W, H - r0), interpolation=cv2.INTER_LINEAR)
         wv = water[r0:]
         k = (wv * ((0.0005 + 0.00025 * look.sea_state) * 150.0 - 0.15) + 0.15) * fade[r0:, None]
@@ -855,13 +1049,18 @@ class SimCamera:
         x_b = int(x_a + rng.uniform(0.5, 1.5) * W)
         hz = np.array(look.haze_bgr, float)
         haze = rng.uniform(0.35, 0.8)
-        tree = np.array([rng.uniform(35, 80), rng.uniform(60, 105), rng.uniform(45, 80)]) * (1 - haze) + hz * haze
+        tree = (
+            np.array([rng.uniform(35, 80), rng.uniform(60, 105), rng.uniform(45, 80)]) * (1 - haze)
+            + hz * haze
+        )
         hv = round(horizon_v)
         layer = img.copy()
         for x in range(max(x_a, 0), min(x_b, W)):
             y0 = int(hv - prof[x])
             if hv > 0 and y0 < H:
-                layer[max(y0, 0):min(hv + 1, H), x] = (tree * (0.9 + 0.2 * ((x * 7919) % 13) / 13)).astype(np.uint8)
+                layer[max(y0, 0) : min(hv + 1, H), x] = (tree * (0.9 + 0.2 * ((x * 7919) % 13) / 13)).astype(
+                    np.uint8
+                )
         for _ in range(int(rng.integers(0, 25))):
             bx = int(rng.uniform(x_a, x_b))
             bw = int(rng.uniform(2, 20) * max(hgt, 4) / 20)
@@ -873,7 +1072,13 @@ class SimCamera:
             cv2.rectangle(layer, (bx, hv - bh), (bx + max(bw, 1), hv), tuple(int(v) for v in wall), -1)
             if rng.random() < 0.5:
                 roof = np.array([50, 60, 120]) * (1 - haze) + hz * haze
-                cv2.rectangle(layer, (bx, hv - bh - max(1, bh // 5)), (bx + max(bw, 1), hv - bh), tuple(int(v) for v in roof), -1)
+                cv2.rectangle(
+                    layer,
+                    (bx, hv - bh - max(1, bh // 5)),
+                    (bx + max(bw, 1), hv - bh),
+                    tuple(int(v) for v in roof),
+                    -1,
+                )
         for _ in range(int(rng.integers(0, 4))):  # chimneys, masts, cranes
             bx = int(rng.uniform(x_a, x_b))
             th = int(rng.uniform(1.5, 4) * hgt)
@@ -884,8 +1089,9 @@ class SimCamera:
         img[:] = layer
 
     # -- objects ---------------------------------------------------------------------------------
-    def render(self, telemetry: Telemetry, *, scenario_time_s: float | None = None,
-               look: Look | None = None) -> tuple[Frame, list[GroundTruthObject]]:
+    def render(
+        self, telemetry: Telemetry, *, scenario_time_s: float | None = None, look: Look | None = None
+    ) -> tuple[Frame, list[GroundTruthObject]]:
         """Render one frame and its ground truth (boats and people whose box covers at least 4 px)."""
         if scenario_time_s is not None:
             self.world.step_to(scenario_time_s)
@@ -921,7 +1127,9 @@ class SimCamera:
                 items.append((float(depth[i]) - (0.5 if o.in_boat else 0.0), 1, o))
         if self.draw_structures:
             for s in self._structures(pose):
-                items.append((float((np.array([s[1], s[2], 0.0]) - pose.position) @ pose.rotation()[:, 2]), 0, s))
+                items.append(
+                    (float((np.array([s[1], s[2], 0.0]) - pose.position) @ pose.rotation()[:, 2]), 0, s)
+                )
         items.sort(key=lambda it: -it[0])
         index_of: dict[int, WorldObject] = {}
         for _, typ, item in items:
@@ -932,7 +1140,13 @@ class SimCamera:
                 continue
             o = cast(WorldObject, item)
             assert isinstance(o, WorldObject)
-            if o.class_name == "person" or o.kind in ("walker", "migrant", "passenger", "swimmer", "sunbather"):
+            if o.class_name == "person" or o.kind in (
+                "walker",
+                "migrant",
+                "passenger",
+                "swimmer",
+                "sunbather",
+            ):
                 _draw_person(cv, o, base_z=0.3 if o.in_boat else 0.0)
             elif o.class_name == "boat" or o.kind == "bundle":
                 _draw_boat(cv, o, t_s)
@@ -948,13 +1162,23 @@ class SimCamera:
         frame = Frame(img, telemetry.timestamp_s, self.source_id, self._index - 1, telemetry, self.intr)
         return frame, gts
 
-    def _structures(self, pose: CameraPose) -> list[tuple[str, float, float, float, float, float, float, int]]:
+    def _structures(
+        self, pose: CameraPose
+    ) -> list[tuple[str, float, float, float, float, float, float, int]]:
         # only what is reasonably near the view's centre on the ground
         fwd = pose.rotation()[:, 2]
         reach = min(1500.0, pose.up_m / max(math.sin(math.radians(-pose.pitch_deg)), 0.05) * 1.5)
         reach = max(reach, 150.0)
-        cx = pose.east_m + fwd[0] / max(np.hypot(fwd[0], fwd[1]), 1e-6) * reach * 0.5 if abs(pose.pitch_deg) < 89 else pose.east_m
-        cy = pose.north_m + fwd[1] / max(np.hypot(fwd[0], fwd[1]), 1e-6) * reach * 0.5 if abs(pose.pitch_deg) < 89 else pose.north_m
+        cx = (
+            pose.east_m + fwd[0] / max(np.hypot(fwd[0], fwd[1]), 1e-6) * reach * 0.5
+            if abs(pose.pitch_deg) < 89
+            else pose.east_m
+        )
+        cy = (
+            pose.north_m + fwd[1] / max(np.hypot(fwd[0], fwd[1]), 1e-6) * reach * 0.5
+            if abs(pose.pitch_deg) < 89
+            else pose.north_m
+        )
         return self.world.structures_near(cx, cy, reach * 0.7)
 
     def _horizon(self, pose: CameraPose) -> float:
@@ -992,7 +1216,9 @@ class SimCamera:
         out: list[GroundTruthObject] = []
         fr = self.world.site.frame
         bid = np.array(list(cv.extents.keys()), dtype=np.int64)
-        bx = np.array([[*np.vstack(p).min(axis=0), *np.vstack(p).max(axis=0)] for p in cv.extents.values()]).reshape(-1, 4)
+        bx = np.array(
+            [[*np.vstack(p).min(axis=0), *np.vstack(p).max(axis=0)] for p in cv.extents.values()]
+        ).reshape(-1, 4)
         if cv.occluders:
             bx = np.vstack([bx, np.array(cv.occluders)])
             bid = np.concatenate([bid, np.zeros(len(cv.occluders), np.int64)])
@@ -1008,23 +1234,48 @@ class SimCamera:
                 continue
             ix0, iy0, ix1, iy1 = int(cx0), int(cy0), math.ceil(cx1), math.ceil(cy1)
             lat, lon = fr.to_geo(o.east_m, o.north_m)
-            if not np.any((bx[:, 0] < x1) & (bx[:, 2] > x0) & (bx[:, 1] < y1) & (bx[:, 3] > y0) & (bid != oid)):
+            if not np.any(
+                (bx[:, 0] < x1) & (bx[:, 2] > x0) & (bx[:, 1] < y1) & (bx[:, 3] > y0) & (bid != oid)
+            ):
                 # nothing else drawn overlaps its box: fully visible
-                out.append(GroundTruthObject(o.object_id, o.class_name, (float(cx0), float(cy0), float(cx1), float(cy1)),
-                                             lat, lon, 0.0, o.kind, bool(o.in_water)))
+                out.append(
+                    GroundTruthObject(
+                        o.object_id,
+                        o.class_name,
+                        (float(cx0), float(cy0), float(cx1), float(cy1)),
+                        lat,
+                        lon,
+                        0.0,
+                        o.kind,
+                        bool(o.in_water),
+                    )
+                )
                 continue
             own = np.zeros((iy1 - iy0 + 1, ix1 - ix0 + 1), np.uint8)
             for p in polys:
                 cv2.fillPoly(own, [np.round((p - [ix0, iy0]) * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
             total = int(own.sum())
-            vis = int(np.count_nonzero((cv.ids[iy0:iy1 + 1, ix0:ix1 + 1] == oid) & (own[: min(iy1 + 1, H) - iy0, : min(ix1 + 1, W) - ix0] > 0)))
+            vis = int(
+                np.count_nonzero(
+                    (cv.ids[iy0 : iy1 + 1, ix0 : ix1 + 1] == oid)
+                    & (own[: min(iy1 + 1, H) - iy0, : min(ix1 + 1, W) - ix0] > 0)
+                )
+            )
             occl = 0.0 if total == 0 else max(0.0, 1.0 - vis / total)
             if total > 0 and occl > 0.95:
                 continue
-            out.append(GroundTruthObject(
-                o.object_id, o.class_name, (float(cx0), float(cy0), float(cx1), float(cy1)), lat, lon,
-                round(occl, 3), o.kind, bool(o.in_water),
-            ))
+            out.append(
+                GroundTruthObject(
+                    o.object_id,
+                    o.class_name,
+                    (float(cx0), float(cy0), float(cx1), float(cy1)),
+                    lat,
+                    lon,
+                    round(occl, 3),
+                    o.kind,
+                    bool(o.in_water),
+                )
+            )
         return out
 
     def _finish(self, img: U8, pose: CameraPose, look: Look, horizon_v: float) -> U8:
@@ -1047,7 +1298,7 @@ class SimCamera:
                         end += 1
                     f = float(hf[start:end].mean())
                     if f > 0.004:
-                        band = img[r0 + start:r0 + end]
+                        band = img[r0 + start : r0 + end]
                         cv2.addWeighted(band, 1 - f, band, 0.0, 0.0, dst=band)
                         cv2.add(band, np.array([*(float(v * f) for v in hz), 0.0]), dst=band)
                     start = end
@@ -1092,8 +1343,8 @@ class SimCamera:
         if look.noise_sigma > 0.1:
             pos, neg = self._noise(look.noise_sigma, (H, W))
             oy, ox = int(rng.integers(0, 64)), int(rng.integers(0, 64))
-            img = _u8(cv2.add(img, pos[oy:oy + H, ox:ox + W]))
-            img = _u8(cv2.subtract(img, neg[oy:oy + H, ox:ox + W]))
+            img = _u8(cv2.add(img, pos[oy : oy + H, ox : ox + W]))
+            img = _u8(cv2.subtract(img, neg[oy : oy + H, ox : ox + W]))
         out = img
         if look.jpeg_quality > 0:
             ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(look.jpeg_quality)])

@@ -82,9 +82,17 @@ class ScriptedFlight:
         gimbal_yaw = ((cam_yaw - hdg + 180) % 360) - 180
         lat, lon = self.world.site.frame.to_geo(e, n)
         return Telemetry(
-            timestamp_s=t_s, lat_deg=lat, lon_deg=lon, alt_m=self.flight.alt_m, heading_deg=hdg,
-            gimbal_pitch_deg=self.flight.gimbal_pitch_deg, gimbal_yaw_deg=gimbal_yaw,
-            rel_alt_m=self.flight.alt_m, ground_speed_mps=self.flight.speed_mps, mode="AUTO", armed=True,
+            timestamp_s=t_s,
+            lat_deg=lat,
+            lon_deg=lon,
+            alt_m=self.flight.alt_m,
+            heading_deg=hdg,
+            gimbal_pitch_deg=self.flight.gimbal_pitch_deg,
+            gimbal_yaw_deg=gimbal_yaw,
+            rel_alt_m=self.flight.alt_m,
+            ground_speed_mps=self.flight.speed_mps,
+            mode="AUTO",
+            armed=True,
             battery_pct=max(0.0, 100.0 - t_s / 18.0),
         )
 
@@ -100,8 +108,14 @@ class ClipInfo:
     launch_time_s: float | None
 
 
-def frames_of(scenario: Scenario, *, seconds: float | None = None, seed: int = 0,
-              intrinsics: CameraIntrinsics | None = None, start_s: float = 0.0) -> Iterator[tuple[Frame, list[GroundTruthObject]]]:
+def frames_of(
+    scenario: Scenario,
+    *,
+    seconds: float | None = None,
+    seed: int = 0,
+    intrinsics: CameraIntrinsics | None = None,
+    start_s: float = 0.0,
+) -> Iterator[tuple[Frame, list[GroundTruthObject]]]:
     """Render a scenario's scripted flight frame by frame, from scenario time ``start_s``
     (timestamps stay scenario time)."""
     site = load_site(scenario.site)
@@ -135,12 +149,24 @@ def open_writer(path: Path, fps: float, size: tuple[int, int]) -> tuple[object, 
     raise RecordError(f"OpenCV could not open a video writer for {path} (tried avc1, mp4v)")
 
 
-def record_clip(scenario: Scenario, out: Path, *, seconds: float | None = None, seed: int = 0,
-                width_px: int = 1280, height_px: int = 720, start_s: float = 0.0,
-                progress: Callable[[int, int], None] | None = None) -> ClipInfo:
+def record_clip(
+    scenario: Scenario,
+    out: Path,
+    *,
+    seconds: float | None = None,
+    seed: int = 0,
+    width_px: int = 1280,
+    height_px: int = 720,
+    start_s: float = 0.0,
+    progress: Callable[[int, int], None] | None = None,
+) -> ClipInfo:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    intr = DEFAULT_INTRINSICS if (width_px, height_px) == (1280, 720) else CameraIntrinsics.from_hfov(width_px, height_px, DEFAULT_INTRINSICS.hfov_deg)
+    intr = (
+        DEFAULT_INTRINSICS
+        if (width_px, height_px) == (1280, 720)
+        else CameraIntrinsics.from_hfov(width_px, height_px, DEFAULT_INTRINSICS.hfov_deg)
+    )
     fps = scenario.drone.fps
     if not (0 <= start_s < scenario.duration_s):
         raise RecordError(f"start must be in [0, {scenario.duration_s}) s for {scenario.name}, got {start_s}")
@@ -155,22 +181,38 @@ def record_clip(scenario: Scenario, out: Path, *, seconds: float | None = None, 
     n = 0
     try:
         with open(f"{stem}.telemetry.jsonl", "w", encoding="utf-8") as tel_f:
-            for frame, gts in frames_of(scenario, seconds=seconds, seed=seed, intrinsics=intr, start_s=start_s):
+            for frame, gts in frames_of(
+                scenario, seconds=seconds, seed=seed, intrinsics=intr, start_s=start_s
+            ):
                 writer.write(frame.image)  # type: ignore[attr-defined]
                 tel = frame.telemetry
                 assert tel is not None
                 tel_f.write(json.dumps({"frame": frame.index, **dataclasses.asdict(tel)}) + "\n")
-                gt_frames.append({
-                    "frame": frame.index, "timestamp_s": frame.timestamp_s,
-                    "objects": [{
-                        "id": g.object_id, "class": g.class_name, "class_id": g.class_id,
-                        "xyxy": [round(v, 1) for v in g.xyxy], "lat": g.lat_deg, "lon": g.lon_deg,
-                        "occlusion": g.occlusion, "kind": g.kind, "in_water": g.in_water,
-                    } for g in gts],
-                })
+                gt_frames.append(
+                    {
+                        "frame": frame.index,
+                        "timestamp_s": frame.timestamp_s,
+                        "objects": [
+                            {
+                                "id": g.object_id,
+                                "class": g.class_name,
+                                "class_id": g.class_id,
+                                "xyxy": [round(v, 1) for v in g.xyxy],
+                                "lat": g.lat_deg,
+                                "lon": g.lon_deg,
+                                "occlusion": g.occlusion,
+                                "kind": g.kind,
+                                "in_water": g.in_water,
+                            }
+                            for g in gts
+                        ],
+                    }
+                )
                 for g in gts:
                     x0, y0, x1, y1 = g.xyxy
-                    mot_lines.append(f"{frame.index + 1},{g.object_id},{x0:.1f},{y0:.1f},{x1 - x0:.1f},{y1 - y0:.1f},1,{g.class_id},{1 - g.occlusion:.2f}")
+                    mot_lines.append(
+                        f"{frame.index + 1},{g.object_id},{x0:.1f},{y0:.1f},{x1 - x0:.1f},{y1 - y0:.1f},1,{g.class_id},{1 - g.occlusion:.2f}"
+                    )
                 n += 1
                 if progress:
                     progress(n, n_total)
@@ -185,9 +227,17 @@ def record_clip(scenario: Scenario, out: Path, *, seconds: float | None = None, 
         if tl:
             launch = {"timestamp_s": round(tl.timestamp_s, 3), "lat": tl.lat_deg, "lon": tl.lon_deg}
     meta = {
-        "scenario": scenario.name, "seed": seed, "fps": fps, "frames": n, "codec": codec, "start_s": start_s,
-        "width_px": width_px, "height_px": height_px, "intrinsics": dataclasses.asdict(intr),
-        "truth_launch": launch, "frames_gt": gt_frames,
+        "scenario": scenario.name,
+        "seed": seed,
+        "fps": fps,
+        "frames": n,
+        "codec": codec,
+        "start_s": start_s,
+        "width_px": width_px,
+        "height_px": height_px,
+        "intrinsics": dataclasses.asdict(intr),
+        "truth_launch": launch,
+        "frames_gt": gt_frames,
     }
     Path(f"{stem}.gt.json").write_text(json.dumps(meta), encoding="utf-8")
     Path(f"{stem}.mot.txt").write_text("\n".join(mot_lines) + ("\n" if mot_lines else ""), encoding="utf-8")

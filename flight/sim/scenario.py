@@ -24,7 +24,9 @@ logger = logging.getLogger(__name__)
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 
-BoatKind = Literal["inflatable", "rib", "fishing", "yacht", "sailboat", "motorboat", "ferry", "tanker", "kayak", "windsurf"]
+BoatKind = Literal[
+    "inflatable", "rib", "fishing", "yacht", "sailboat", "motorboat", "ferry", "tanker", "kayak", "windsurf"
+]
 
 
 class ScenarioError(ValueError):
@@ -77,9 +79,15 @@ class BoatActor(_Model):
     anchor: str = Field("Wissant", description="site launch point the shore frame is anchored at")
     kind: BoatKind = Field("fishing", description="kind of boat")
     length_m: float | None = Field(None, ge=2, le=300, description="hull length (default by kind)")
-    start: ShorePoint = Field(default_factory=lambda: ShorePoint.model_validate({}), description="position at t=0")
-    course_deg: float = Field(0.0, ge=-180, le=180, description="course relative to the shore frame "
-                              "(0 = straight out to sea, 90 = along the shore)")
+    start: ShorePoint = Field(
+        default_factory=lambda: ShorePoint.model_validate({}), description="position at t=0"
+    )
+    course_deg: float = Field(
+        0.0,
+        ge=-180,
+        le=180,
+        description="course relative to the shore frame (0 = straight out to sea, 90 = along the shore)",
+    )
     speed_mps: float = Field(3.0, ge=0, le=20, description="speed over ground")
     people: int = Field(-1, ge=-1, le=80, description="people aboard (-1: default by kind)")
 
@@ -87,14 +95,18 @@ class BoatActor(_Model):
 class SwimmerActor(_Model):
     type: Literal["swimmer"]
     anchor: str = Field("Wissant", description="site launch point the shore frame is anchored at")
-    start: ShorePoint = Field(default_factory=lambda: ShorePoint.model_validate({"offshore_m": 60}), description="position at t=0")
+    start: ShorePoint = Field(
+        default_factory=lambda: ShorePoint.model_validate({"offshore_m": 60}), description="position at t=0"
+    )
     drift_mps: float = Field(0.2, ge=0, le=3, description="drift speed along the shore")
 
 
 class VehicleActor(_Model):
     type: Literal["vehicle"]
     anchor: str = Field("Wissant", description="site launch point the shore frame is anchored at")
-    start: ShorePoint = Field(default_factory=lambda: ShorePoint.model_validate({"offshore_m": -250}), description="position at t=0")
+    start: ShorePoint = Field(
+        default_factory=lambda: ShorePoint.model_validate({"offshore_m": -250}), description="position at t=0"
+    )
     speed_mps: float = Field(8.0, ge=0, le=40, description="speed along the shore")
 
 
@@ -110,9 +122,12 @@ class DroneFlight(_Model):
 
     anchor: str = Field("Wissant", description="site launch point the shore frame is anchored at")
     waypoints: tuple[ShorePoint, ...] = Field(
-        (ShorePoint.model_validate({"along_m": -250, "offshore_m": -60}),
-         ShorePoint.model_validate({"along_m": 250, "offshore_m": -60})),
-        min_length=1, description="the path, in shore-frame metres",
+        (
+            ShorePoint.model_validate({"along_m": -250, "offshore_m": -60}),
+            ShorePoint.model_validate({"along_m": 250, "offshore_m": -60}),
+        ),
+        min_length=1,
+        description="the path, in shore-frame metres",
     )
     alt_m: float = Field(60.0, ge=2, le=500, description="altitude above sea level")
     speed_mps: float = Field(4.0, gt=0, le=30, description="ground speed")
@@ -130,7 +145,10 @@ class Scenario(_Model):
     time_of_day_h: float = Field(12.0, ge=0, le=24, description="local solar time")
     weather: Literal["clear", "hazy", "overcast"] = Field("clear", description="sky and light")
     sea_state: int = Field(2, ge=0, le=6, description="Douglas sea state")
-    drone: DroneFlight = Field(default_factory=lambda: DroneFlight.model_validate({}), description="scripted drone flight for renders")
+    drone: DroneFlight = Field(
+        default_factory=lambda: DroneFlight.model_validate({}),
+        description="scripted drone flight for renders",
+    )
     actors: tuple[Actor, ...] = Field((), description="what moves in the world")
 
 

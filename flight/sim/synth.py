@@ -44,8 +44,24 @@ from shorewatch.types import CameraIntrinsics, Telemetry
 logger = logging.getLogger(__name__)
 
 TILE = 640
-BOAT_KINDS = ["inflatable", "inflatable", "inflatable", "rib", "motorboat", "motorboat", "fishing", "yacht",
-              "sailboat", "sailboat", "sailboat", "ferry", "tanker", "kayak", "windsurf", "windsurf"]
+BOAT_KINDS = [
+    "inflatable",
+    "inflatable",
+    "inflatable",
+    "rib",
+    "motorboat",
+    "motorboat",
+    "fishing",
+    "yacht",
+    "sailboat",
+    "sailboat",
+    "sailboat",
+    "ferry",
+    "tanker",
+    "kayak",
+    "windsurf",
+    "windsurf",
+]
 
 
 class SynthError(ValueError):
@@ -64,7 +80,9 @@ def _rand_colour(rng: np.random.Generator, base: tuple[int, int, int], jitter: f
 
 def random_look(rng: np.random.Generator) -> Look:
     """Domain randomisation of light, colours, atmosphere and sensor."""
-    hour = float(rng.choice([rng.uniform(5.5, 8.0), rng.uniform(8, 17), rng.uniform(17, 20.5)], p=[0.3, 0.5, 0.2]))
+    hour = float(
+        rng.choice([rng.uniform(5.5, 8.0), rng.uniform(8, 17), rng.uniform(17, 20.5)], p=[0.3, 0.5, 0.2])
+    )
     weather = str(rng.choice(["clear", "hazy", "overcast"], p=[0.45, 0.2, 0.35]))
     sea_state = float(rng.uniform(0, 4.5))
     look = Look.for_conditions(hour, weather, sea_state)
@@ -78,8 +96,16 @@ def random_look(rng: np.random.Generator) -> Look:
     sea_deep = sea_deep * (1 - grey) + sea_deep.mean() * grey
     sea_sh = sea_deep + np.array([rng.uniform(-5, 25), rng.uniform(0, 30), rng.uniform(0, 35)])
     sea_far = np.array(look.sky_horizon_bgr) * rng.uniform(0.6, 0.95)
-    sands = [(150, 185, 205), (130, 165, 190), (160, 190, 200), (175, 200, 215), (120, 150, 170),
-             (150, 160, 165), (140, 175, 200), (185, 205, 215)]
+    sands = [
+        (150, 185, 205),
+        (130, 165, 190),
+        (160, 190, 200),
+        (175, 200, 215),
+        (120, 150, 170),
+        (150, 160, 165),
+        (140, 175, 200),
+        (185, 205, 215),
+    ]
     sand = np.array(sands[int(rng.integers(len(sands)))], float) * rng.uniform(0.8, 1.1) + rng.normal(0, 4, 3)
     look = replace(
         look,
@@ -111,25 +137,65 @@ def random_look(rng: np.random.Generator) -> Look:
 
 
 def _empty_scenario(rng: np.random.Generator, look: Look) -> Scenario:
-    return Scenario.model_validate({"name": "synth", "duration_s": 3600, "sea_state": int(min(look.sea_state, 6))})
+    return Scenario.model_validate(
+        {"name": "synth", "duration_s": 3600, "sea_state": int(min(look.sea_state, 6))}
+    )
 
 
-def _person(oid: int, e: float, n: float, kind: str, rng: np.random.Generator, *, in_water: bool = False,
-            in_boat: bool = False, heading: float | None = None, height: float | None = None) -> WorldObject:
-    return WorldObject(oid, "person", kind, float(e), float(n), float(rng.uniform(0, 360) if heading is None else heading),
-                       0.5, 0.35, float(height or rng.uniform(1.5, 1.9)), 0.0, in_water=in_water, in_boat=in_boat,
-                       style=int(rng.integers(1 << 30)))
+def _person(
+    oid: int,
+    e: float,
+    n: float,
+    kind: str,
+    rng: np.random.Generator,
+    *,
+    in_water: bool = False,
+    in_boat: bool = False,
+    heading: float | None = None,
+    height: float | None = None,
+) -> WorldObject:
+    return WorldObject(
+        oid,
+        "person",
+        kind,
+        float(e),
+        float(n),
+        float(rng.uniform(0, 360) if heading is None else heading),
+        0.5,
+        0.35,
+        float(height or rng.uniform(1.5, 1.9)),
+        0.0,
+        in_water=in_water,
+        in_boat=in_boat,
+        style=int(rng.integers(1 << 30)),
+    )
 
 
-def _boat_with_crew(oid0: int, e: float, n: float, kind: str, rng: np.random.Generator, in_water: bool) -> list[WorldObject]:
+def _boat_with_crew(
+    oid0: int, e: float, n: float, kind: str, rng: np.random.Generator, in_water: bool
+) -> list[WorldObject]:
     L0, beam, fb, _ppl = BOAT_DEFAULTS[kind]
     L = L0 * rng.uniform(0.7, 1.3)
     if kind in ("ferry", "tanker"):
         L = L0 * rng.uniform(0.5, 1.5)
     hdg = float(rng.uniform(0, 360))
     speed = float(rng.choice([0.0, rng.uniform(1, 10)], p=[0.35, 0.65])) if in_water else 0.0
-    out = [WorldObject(oid0, "boat", kind, e, n, hdg, L, L * beam * rng.uniform(0.85, 1.15), fb * L / L0, speed,
-                       in_water=in_water, style=int(rng.integers(1 << 30)))]
+    out = [
+        WorldObject(
+            oid0,
+            "boat",
+            kind,
+            e,
+            n,
+            hdg,
+            L,
+            L * beam * rng.uniform(0.85, 1.15),
+            fb * L / L0,
+            speed,
+            in_water=in_water,
+            style=int(rng.integers(1 << 30)),
+        )
+    ]
     h = math.radians(hdg)
     fwd = np.array([math.sin(h), math.cos(h)])
     stb = np.array([math.cos(h), -math.sin(h)])
@@ -149,13 +215,30 @@ def _boat_with_crew(oid0: int, e: float, n: float, kind: str, rng: np.random.Gen
                 break
             y = (c + 0.5 - cols / 2) * 0.5 + rng.normal(0, 0.05)
             p = np.array([e, n]) + x * fwd + y * stb
-            out.append(_person(oid0 + 1 + i, p[0], p[1], "passenger", rng, in_water=in_water, in_boat=True,
-                               heading=hdg, height=float(rng.uniform(0.8, 1.0))))
+            out.append(
+                _person(
+                    oid0 + 1 + i,
+                    p[0],
+                    p[1],
+                    "passenger",
+                    rng,
+                    in_water=in_water,
+                    in_boat=True,
+                    heading=hdg,
+                    height=float(rng.uniform(0.8, 1.0)),
+                )
+            )
     return out
 
 
-def _ground_points(pose: CameraPose, intr: CameraIntrinsics, rng: np.random.Generator, n: int, horizon_v: float,
-                   near_bias: float = 0.0) -> np.ndarray:
+def _ground_points(
+    pose: CameraPose,
+    intr: CameraIntrinsics,
+    rng: np.random.Generator,
+    n: int,
+    horizon_v: float,
+    near_bias: float = 0.0,
+) -> np.ndarray:
     W, H = intr.width_px, intr.height_px
     v_lo = max(0.0, horizon_v + 3)
     if v_lo >= H:
@@ -167,7 +250,9 @@ def _ground_points(pose: CameraPose, intr: CameraIntrinsics, rng: np.random.Gene
     return g[ok]
 
 
-def render_scene(seed: int, site: Site | None = None, width_px: int = 1280, height_px: int = 720) -> tuple[np.ndarray, list[tuple[int, tuple[float, float, float, float], float]]]:
+def render_scene(
+    seed: int, site: Site | None = None, width_px: int = 1280, height_px: int = 720
+) -> tuple[np.ndarray, list[tuple[int, tuple[float, float, float, float], float]]]:
     """One randomised frame: (BGR image, [(class_id, xyxy, occlusion)])."""
     rng = np.random.default_rng(seed)
     site = site or load_site(None)
@@ -201,7 +286,9 @@ def render_scene(seed: int, site: Site | None = None, width_px: int = 1280, heig
     n = float(tn) - rng_h * math.cos(math.radians(yaw))
     pose = CameraPose(float(e), float(n), alt, yaw, pitch)
     lat, lon = site.frame.to_geo(float(e), float(n))
-    tel = Telemetry(timestamp_s=0.0, lat_deg=lat, lon_deg=lon, alt_m=alt, heading_deg=yaw, gimbal_pitch_deg=pitch)
+    tel = Telemetry(
+        timestamp_s=0.0, lat_deg=lat, lon_deg=lon, alt_m=alt, heading_deg=yaw, gimbal_pitch_deg=pitch
+    )
     horizon_v = cam._horizon(pose)
     # objects placed where the camera looks
     objs: list[WorldObject] = []
@@ -222,7 +309,9 @@ def render_scene(seed: int, site: Site | None = None, width_px: int = 1280, heig
                 dist = math.hypot(q[0] - pose.east_m, q[1] - pose.north_m)
                 if dist < 5 * BOAT_DEFAULTS[kind][0] or alt < 0.8 * BOAT_DEFAULTS[kind][0] * 1.4:
                     kind = str(rng.choice(["inflatable", "rib", "motorboat", "kayak"]))
-            on_beach = kind in ("inflatable", "rib", "kayak", "motorboat") and rng.random() < 0.3 and len(shore)
+            on_beach = (
+                kind in ("inflatable", "rib", "kayak", "motorboat") and rng.random() < 0.3 and len(shore)
+            )
             src = shore if on_beach else sea
             if not len(src):
                 continue
@@ -237,7 +326,9 @@ def render_scene(seed: int, site: Site | None = None, width_px: int = 1280, heig
             if kind == "inflatable" and (on_beach or rng.random() < 0.25):  # group around it
                 for _ in range(int(rng.integers(3, 30))):
                     q = p + rng.normal(0, 4.0, 2)
-                    objs.append(_person(oid, q[0], q[1], "migrant", rng, in_water=bool(world.sdist(q[0], q[1]) < 0)))
+                    objs.append(
+                        _person(oid, q[0], q[1], "migrant", rng, in_water=bool(world.sdist(q[0], q[1]) < 0))
+                    )
                     oid += 1
         if len(shore) and rng.random() < 0.2:  # a marina: a jetty with moored boats along it
             p = shore[int(rng.integers(len(shore)))]
@@ -247,8 +338,21 @@ def render_scene(seed: int, site: Site | None = None, width_px: int = 1280, heig
             side = np.array([math.cos(hr), -math.sin(hr)])
             plen = float(rng.uniform(50, 220))
             c = p + u * plen / 2
-            objs.append(WorldObject(oid, "", "pier", float(c[0]), float(c[1]), float(sea_h), plen, float(rng.uniform(2.5, 6)),
-                                    float(rng.uniform(0.8, 2.5)), labelled=False, style=int(rng.integers(1 << 30))))
+            objs.append(
+                WorldObject(
+                    oid,
+                    "",
+                    "pier",
+                    float(c[0]),
+                    float(c[1]),
+                    float(sea_h),
+                    plen,
+                    float(rng.uniform(2.5, 6)),
+                    float(rng.uniform(0.8, 2.5)),
+                    labelled=False,
+                    style=int(rng.integers(1 << 30)),
+                )
+            )
             oid += 1
             for sgn in (1, -1):
                 x = float(rng.uniform(5, 15))
@@ -258,8 +362,22 @@ def render_scene(seed: int, site: Site | None = None, width_px: int = 1280, heig
                     L = L0 * rng.uniform(0.6, 1.1)
                     q = p + u * x + side * sgn * (3 + L / 2)
                     if rng.random() < 0.85 and float(world.sdist(q[0], q[1])) < -2:
-                        objs.append(WorldObject(oid, "boat", kind, float(q[0]), float(q[1]), float(sea_h + 90 * sgn + rng.normal(0, 4)),
-                                                L, L * beam, fb * L / L0, 0.0, in_water=True, style=int(rng.integers(1 << 30))))
+                        objs.append(
+                            WorldObject(
+                                oid,
+                                "boat",
+                                kind,
+                                float(q[0]),
+                                float(q[1]),
+                                float(sea_h + 90 * sgn + rng.normal(0, 4)),
+                                L,
+                                L * beam,
+                                fb * L / L0,
+                                0.0,
+                                in_water=True,
+                                style=int(rng.integers(1 << 30)),
+                            )
+                        )
                         oid += 1
                     x += L * beam + rng.uniform(0.8, 3)
         # people on the beach: walkers, small groups, sitting people
@@ -274,7 +392,7 @@ def render_scene(seed: int, site: Site | None = None, width_px: int = 1280, heig
                 beach = np.vstack([beach, near_beach]) if len(beach) else near_beach
         if len(beach):
             # prefer spots where a standing person is 9-45 px tall (elevated shore cameras see them so)
-            slant = np.sqrt((beach[:, 0] - pose.east_m) ** 2 + (beach[:, 1] - pose.north_m) ** 2 + alt ** 2)
+            slant = np.sqrt((beach[:, 0] - pose.east_m) ** 2 + (beach[:, 1] - pose.north_m) ** 2 + alt**2)
             hp = intr.fy_px * 1.75 / slant
             wgt = np.where((hp >= 9) & (hp <= 45), 1.0, 0.15)
             wgt /= wgt.sum()
@@ -286,24 +404,51 @@ def render_scene(seed: int, site: Site | None = None, width_px: int = 1280, heig
         for _ in range(int(rng.choice([0, 1, 3], p=[0.6, 0.25, 0.15]))):  # swimmers / waders
             if not len(sea):
                 break
-            p = sea[int(rng.integers(len(sea)))] if rng.random() < 0.5 or not len(shore) else shore[int(rng.integers(len(shore)))]
+            p = (
+                sea[int(rng.integers(len(sea)))]
+                if rng.random() < 0.5 or not len(shore)
+                else shore[int(rng.integers(len(shore)))]
+            )
             wet = bool(world.sdist(p[0], p[1]) < 0)
             swim = wet and rng.random() < 0.6
-            objs.append(_person(oid, p[0], p[1], "swimmer" if swim else "walker", rng, in_water=wet,
-                                height=None if not wet or swim else float(rng.uniform(0.7, 1.2))))
+            objs.append(
+                _person(
+                    oid,
+                    p[0],
+                    p[1],
+                    "swimmer" if swim else "walker",
+                    rng,
+                    in_water=wet,
+                    height=None if not wet or swim else float(rng.uniform(0.7, 1.2)),
+                )
+            )
             oid += 1
         land = pts[d > 80]
         if len(land) and objs:  # keep buildings, trees and cars off the labelled objects
             lab = np.array([[o.east_m, o.north_m] for o in objs if o.labelled and o.class_name])
             if len(lab):
-                dmin = np.min(np.hypot(land[:, None, 0] - lab[None, :, 0], land[:, None, 1] - lab[None, :, 1]), axis=1)
+                dmin = np.min(
+                    np.hypot(land[:, None, 0] - lab[None, :, 0], land[:, None, 1] - lab[None, :, 1]), axis=1
+                )
                 land = land[dmin > 15]
         if len(land) and rng.random() < 0.6:  # the land behind the beach: road, houses, trees, cars, people
             p = land[int(rng.integers(len(land)))]
             hdg = fr.seaward_heading_deg(along) + 90
-            objs.append(WorldObject(oid, "", str(rng.choice(["road", "path"])), float(p[0]), float(p[1]), float(hdg),
-                                    float(rng.uniform(100, 600)), float(rng.uniform(3, 9)), 0.0, labelled=False,
-                                    style=int(rng.integers(1 << 30))))
+            objs.append(
+                WorldObject(
+                    oid,
+                    "",
+                    str(rng.choice(["road", "path"])),
+                    float(p[0]),
+                    float(p[1]),
+                    float(hdg),
+                    float(rng.uniform(100, 600)),
+                    float(rng.uniform(3, 9)),
+                    0.0,
+                    labelled=False,
+                    style=int(rng.integers(1 << 30)),
+                )
+            )
             oid += 1
             for _ in range(int(rng.choice([3, 10, 25]))):
                 q = land[int(rng.integers(len(land)))]
@@ -311,21 +456,68 @@ def render_scene(seed: int, site: Site | None = None, width_px: int = 1280, heig
                 if kind == "walker":
                     objs.append(_person(oid, q[0], q[1], "walker", rng))
                 elif kind == "house":
-                    objs.append(WorldObject(oid, "", "house", float(q[0]), float(q[1]), float(hdg + rng.choice([0, 90])),
-                                            float(rng.uniform(6, 16)), float(rng.uniform(6, 12)), float(rng.uniform(4, 9)),
-                                            labelled=False, style=int(rng.integers(1 << 30))))
+                    objs.append(
+                        WorldObject(
+                            oid,
+                            "",
+                            "house",
+                            float(q[0]),
+                            float(q[1]),
+                            float(hdg + rng.choice([0, 90])),
+                            float(rng.uniform(6, 16)),
+                            float(rng.uniform(6, 12)),
+                            float(rng.uniform(4, 9)),
+                            labelled=False,
+                            style=int(rng.integers(1 << 30)),
+                        )
+                    )
                 elif kind == "tree":
                     r = float(rng.uniform(1.5, 5))
-                    objs.append(WorldObject(oid, "", "tree", float(q[0]), float(q[1]), 0.0, r, r, float(rng.uniform(4, 14)),
-                                            labelled=False, style=int(rng.integers(1 << 30))))
+                    objs.append(
+                        WorldObject(
+                            oid,
+                            "",
+                            "tree",
+                            float(q[0]),
+                            float(q[1]),
+                            0.0,
+                            r,
+                            r,
+                            float(rng.uniform(4, 14)),
+                            labelled=False,
+                            style=int(rng.integers(1 << 30)),
+                        )
+                    )
                 else:
-                    objs.append(WorldObject(oid, "", kind, float(q[0]), float(q[1]), float(hdg + rng.choice([0, 90, 180])),
-                                            4.5, 1.8, 1.5, labelled=False, style=int(rng.integers(1 << 30))))
+                    objs.append(
+                        WorldObject(
+                            oid,
+                            "",
+                            kind,
+                            float(q[0]),
+                            float(q[1]),
+                            float(hdg + rng.choice([0, 90, 180])),
+                            4.5,
+                            1.8,
+                            1.5,
+                            labelled=False,
+                            style=int(rng.integers(1 << 30)),
+                        )
+                    )
                 oid += 1
         # sunbathers and sitting people on the sand
         for _ in range(int(rng.choice([0, 3, 12], p=[0.5, 0.3, 0.2])) if len(beach) else 0):
             p = beach[int(rng.integers(len(beach)))]
-            objs.append(_person(oid, p[0], p[1], str(rng.choice(["sunbather", "walker"])), rng, height=float(rng.uniform(0.8, 1.0))))
+            objs.append(
+                _person(
+                    oid,
+                    p[0],
+                    p[1],
+                    str(rng.choice(["sunbather", "walker"])),
+                    rng,
+                    height=float(rng.uniform(0.8, 1.0)),
+                )
+            )
             oid += 1
         # distractors
         for _ in range(int(rng.choice([0, 5, 15, 30], p=[0.3, 0.3, 0.25, 0.15]))):
@@ -335,15 +527,32 @@ def render_scene(seed: int, site: Site | None = None, width_px: int = 1280, heig
                 kind = str(rng.choice(["buoy", "buoy", "rock"]))
             else:
                 kind = str(rng.choice(["chair", "umbrella", "towel", "rock", "dog", "vehicle", "chair"]))
-            objs.append(WorldObject(oid, "", kind, float(p[0]), float(p[1]), float(rng.uniform(0, 360)), 4.5, 1.8, 1.5,
-                                    style=int(rng.integers(1 << 30)), labelled=False, in_water=dd < 0))
+            objs.append(
+                WorldObject(
+                    oid,
+                    "",
+                    kind,
+                    float(p[0]),
+                    float(p[1]),
+                    float(rng.uniform(0, 360)),
+                    4.5,
+                    1.8,
+                    1.5,
+                    style=int(rng.integers(1 << 30)),
+                    labelled=False,
+                    in_water=dd < 0,
+                )
+            )
             oid += 1
     cam.extra_objects = objs
     cam.draw_structures = rng.random() < 0.8
     frame, gts = cam.render(tel)
     # seated passengers packed in a boat are labelled only where they are big enough to tell apart
-    out = [(g.class_id, g.xyxy, g.occlusion) for g in gts
-           if g.kind != "passenger" or (g.xyxy[2] - g.xyxy[0]) * (g.xyxy[3] - g.xyxy[1]) >= 49]
+    out = [
+        (g.class_id, g.xyxy, g.occlusion)
+        for g in gts
+        if g.kind != "passenger" or (g.xyxy[2] - g.xyxy[0]) * (g.xyxy[3] - g.xyxy[1]) >= 49
+    ]
     return frame.image, out
 
 
@@ -366,7 +575,7 @@ def tiles_from_scene(seed: int, n_tiles: int = 3, site: Site | None = None) -> l
             cx, cy = rng.uniform(0, W), rng.uniform(0, H)
         tx = int(np.clip(cx - TILE / 2, 0, W - TILE))
         ty = int(np.clip(cy - TILE / 2, 0, H - TILE))
-        crop = img[ty:ty + TILE, tx:tx + TILE]
+        crop = img[ty : ty + TILE, tx : tx + TILE]
         labels: list[tuple[int, float, float, float, float]] = []
         for cid, (x0, y0, x1, y1), occl in boxes:
             if occl > 0.6:
@@ -376,7 +585,9 @@ def tiles_from_scene(seed: int, n_tiles: int = 3, site: Site | None = None) -> l
                 continue
             if (a1 - a0) * (b1 - b0) < 0.4 * (x1 - x0) * (y1 - y0):
                 continue
-            labels.append((cid, (a0 + a1) / 2 / TILE, (b0 + b1) / 2 / TILE, (a1 - a0) / TILE, (b1 - b0) / TILE))
+            labels.append(
+                (cid, (a0 + a1) / 2 / TILE, (b0 + b1) / 2 / TILE, (a1 - a0) / TILE, (b1 - b0) / TILE)
+            )
         q = int(rng.uniform(70, 95))
         _ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, q])
         tiles.append(Tile(buf.tobytes(), labels))
@@ -388,8 +599,16 @@ def _work(args: tuple[int, int]) -> list[Tile]:
     return tiles_from_scene(seed, n_tiles)
 
 
-def write_dataset(out: Path, images: int, *, seed: int = 0, val_fraction: float = 0.1, workers: int = 2,
-                  tiles_per_scene: int = 3, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+def write_dataset(
+    out: Path,
+    images: int,
+    *,
+    seed: int = 0,
+    val_fraction: float = 0.1,
+    workers: int = 2,
+    tiles_per_scene: int = 3,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
     """Render ``images`` tiles into a YOLO dataset at ``out``; returns counts."""
     if images <= 0:
         raise SynthError(f"images must be a positive number, got {images}")
@@ -414,7 +633,9 @@ def write_dataset(out: Path, images: int, *, seed: int = 0, val_fraction: float 
             name = f"synth_{seed}_{i:06d}"
             (out / split / "images" / f"{name}.jpg").write_bytes(t.jpeg)
             (out / split / "labels" / f"{name}.txt").write_text(
-                "".join(f"{c} {x:.6f} {y:.6f} {w:.6f} {h:.6f}\n" for c, x, y, w, h in t.labels), encoding="utf-8")
+                "".join(f"{c} {x:.6f} {y:.6f} {w:.6f} {h:.6f}\n" for c, x, y, w, h in t.labels),
+                encoding="utf-8",
+            )
             counts["images"] += 1
             counts[split] += 1
             counts["boats"] += sum(1 for lb in t.labels if lb[0] == 0)

@@ -128,8 +128,12 @@ class Terrain:
         c0, r0 = np.floor(c).astype(int), np.floor(r).astype(int)
         fc, fr = c - c0, r - r0
         s = self.sdist
-        v = (s[r0, c0] * (1 - fc) * (1 - fr) + s[r0, c0 + 1] * fc * (1 - fr)
-             + s[r0 + 1, c0] * (1 - fc) * fr + s[r0 + 1, c0 + 1] * fc * fr)
+        v = (
+            s[r0, c0] * (1 - fc) * (1 - fr)
+            + s[r0, c0 + 1] * fc * (1 - fr)
+            + s[r0 + 1, c0] * (1 - fc) * fr
+            + s[r0 + 1, c0 + 1] * fc * fr
+        )
         return np.asarray(v, dtype=np.float64)
 
 
@@ -180,7 +184,8 @@ def _build_terrain(site_key: str, site: Site, res_m: float, margin_m: float) -> 
     n1 = _value_noise((h, w), 40, rng)
     n2 = _value_noise((h, w), 9, rng)
     palette = np.array(
-        [[60, 120, 95], [45, 95, 70], [70, 140, 120], [90, 150, 160], [40, 70, 50], [110, 120, 130]], np.float32
+        [[60, 120, 95], [45, 95, 70], [70, 140, 120], [90, 150, 160], [40, 70, 50], [110, 120, 130]],
+        np.float32,
     )
     idx = np.clip((n1 * 0.7 + n2 * 0.3) * len(palette), 0, len(palette) - 1).astype(int)
     landuse = palette[idx] * (0.85 + 0.3 * n2[..., None])
@@ -216,11 +221,16 @@ class ShoreFrame:
         first, last = int(idx[valid][0]), int(idx[valid][-1])
         pts = pts.copy()
         pts[:first] = pts[first] + (idx[:first] - first)[:, None] * 5.0 * tan[first]
-        pts[last + 1:] = pts[last] + (idx[last + 1:] - last)[:, None] * 5.0 * tan[last]
+        pts[last + 1 :] = pts[last] + (idx[last + 1 :] - last)[:, None] * 5.0 * tan[last]
         # smooth tangents a little so normals don't jump at polyline vertices
         k = 9
-        tan = np.stack([np.convolve(np.pad(tan[:, i], k, mode="edge"), np.ones(2 * k + 1) / (2 * k + 1), "valid")
-                        for i in range(2)], axis=1)
+        tan = np.stack(
+            [
+                np.convolve(np.pad(tan[:, i], k, mode="edge"), np.ones(2 * k + 1) / (2 * k + 1), "valid")
+                for i in range(2)
+            ],
+            axis=1,
+        )
         tan /= np.linalg.norm(tan, axis=1, keepdims=True)
         nrm = np.stack([tan[:, 1], -tan[:, 0]], axis=1)  # tangent rotated clockwise
         mid = len(ds) // 2
@@ -346,17 +356,33 @@ class World:
             L = actor.boat_length_m
             B = L * BOAT_DEFAULTS[actor.boat_kind][1]
             rows = max(1, math.ceil(n / max(1, int(B / 0.55))))
-            seats = np.array([
-                ((0.38 - 0.76 * ((i // max(1, int(B / 0.55))) + 0.5) / rows) * L,
-                 ((i % max(1, int(B / 0.55))) + 0.5 - max(1, int(B / 0.55)) / 2) * 0.5)
-                for i in range(n)
-            ])
+            seats = np.array(
+                [
+                    (
+                        (0.38 - 0.76 * ((i // max(1, int(B / 0.55))) + 0.5) / rows) * L,
+                        ((i % max(1, int(B / 0.55))) + 0.5 - max(1, int(B / 0.55)) / 2) * 0.5,
+                    )
+                    for i in range(n)
+                ]
+            )
             seats[:, 1] = np.clip(seats[:, 1], -B * 0.32, B * 0.32)
             ids = self._ids(n + 1)
-            self._launches.append(_LaunchPlan(
-                actor, fr, ids[0], ids[1:], t_walk_end, t_inflate_end, t_water, t_board_start,
-                t_board_start + actor.board_s, offsets, seats, int(rng.integers(1 << 30)),
-            ))
+            self._launches.append(
+                _LaunchPlan(
+                    actor,
+                    fr,
+                    ids[0],
+                    ids[1:],
+                    t_walk_end,
+                    t_inflate_end,
+                    t_water,
+                    t_board_start,
+                    t_board_start + actor.board_s,
+                    offsets,
+                    seats,
+                    int(rng.integers(1 << 30)),
+                )
+            )
         elif isinstance(actor, WalkersActor):
             fr = self.shore_frame(actor.anchor)
             n = actor.count + actor.dogs
@@ -367,8 +393,8 @@ class World:
             p[:, 3] = rng.uniform(0, 2 * math.pi, n)
             p[:, 4] = rng.integers(0, 1 << 30, n)
             p[: actor.count, 5] = 0
-            p[actor.count:, 5] = 1  # dogs
-            p[actor.count:, 2] *= 2.2
+            p[actor.count :, 5] = 1  # dogs
+            p[actor.count :, 2] *= 2.2
             self._movers.append((actor, fr, self._ids(n), p))
         elif isinstance(actor, BoatActor | SwimmerActor | VehicleActor):
             fr = self.shore_frame(actor.anchor)
@@ -381,26 +407,42 @@ class World:
         if hasattr(actor, "anchor"):
             anchor = actor.anchor  # type: ignore[attr-defined]
             if not any(c.kind == f"anchor:{anchor}" for c in getattr(self, "_clutter_anchors", [])):
-                self._clutter_anchors = [*getattr(self, "_clutter_anchors", []), _Clutter(f"anchor:{anchor}", 0, 0, 0, 0)]
+                self._clutter_anchors = [
+                    *getattr(self, "_clutter_anchors", []),
+                    _Clutter(f"anchor:{anchor}", 0, 0, 0, 0),
+                ]
                 self._add_clutter(self.shore_frame(anchor))
 
     def _add_clutter(self, fr: ShoreFrame) -> None:
         rng = np.random.default_rng(self.seed + 7919)
         items: list[tuple[str, float, float]] = []
         for _ in range(int(rng.integers(8, 30))):
-            items.append((str(rng.choice(["chair", "umbrella", "towel", "chair"])),
-                          rng.uniform(-600, 600), rng.uniform(-90, -25)))
+            items.append(
+                (
+                    str(rng.choice(["chair", "umbrella", "towel", "chair"])),
+                    rng.uniform(-600, 600),
+                    rng.uniform(-90, -25),
+                )
+            )
         for _ in range(int(rng.integers(2, 6))):
             items.append(("buoy", rng.uniform(-800, 800), rng.uniform(80, 600)))
         for _ in range(int(rng.integers(3, 12))):
             items.append(("rock", rng.uniform(-900, 900), rng.uniform(-15, 10)))
         for kind, a, o in items:
             e, n = fr.to_local(a, o)
-            self._static.append(WorldObject(
-                self._ids(1)[0], "", kind, float(e), float(n), float(rng.uniform(0, 360)),
-                style=int(rng.integers(1 << 30)), labelled=False,
-                in_water=bool(o > 0),
-            ))
+            self._static.append(
+                WorldObject(
+                    self._ids(1)[0],
+                    "",
+                    kind,
+                    float(e),
+                    float(n),
+                    float(rng.uniform(0, 360)),
+                    style=int(rng.integers(1 << 30)),
+                    labelled=False,
+                    in_water=bool(o > 0),
+                )
+            )
 
     # -- time ----------------------------------------------------------------------------------
     def step_to(self, t_s: float) -> list[WorldObject]:
@@ -460,12 +502,25 @@ class World:
         be_a, bn_a = fr.to_local(along, off)
         be, bn = float(be_a), float(bn_a)
         boat_in_water = off > 0
-        out.append(WorldObject(
-            lp.boat_id, "boat" if scale >= 0.6 else "", kind if scale >= 0.6 else "bundle",
-            be, bn, heading, L * scale, L * beam_ratio * max(scale, 0.5), freeboard * scale, speed,
-            in_water=bool(boat_in_water), scale=scale, style=lp.style,
-            people=int(on_board.sum()), labelled=scale >= 0.6,
-        ))
+        out.append(
+            WorldObject(
+                lp.boat_id,
+                "boat" if scale >= 0.6 else "",
+                kind if scale >= 0.6 else "bundle",
+                be,
+                bn,
+                heading,
+                L * scale,
+                L * beam_ratio * max(scale, 0.5),
+                freeboard * scale,
+                speed,
+                in_water=bool(boat_in_water),
+                scale=scale,
+                style=lp.style,
+                people=int(on_board.sum()),
+                labelled=scale >= 0.6,
+            )
+        )
         hr = math.radians(heading)
         fwd = np.array([math.sin(hr), math.cos(hr)])
         stbd = np.array([math.cos(hr), -math.sin(hr)])
@@ -474,8 +529,23 @@ class World:
             if on_board[i]:
                 sx, sy = lp.seats[i]
                 pe, pn = np.array([be, bn]) + sx * fwd + sy * stbd
-                out.append(WorldObject(pid, "person", "passenger", float(pe), float(pn), heading, 0.5, 0.45, 0.9,
-                                       speed, in_water=True, in_boat=True, style=rng_style))
+                out.append(
+                    WorldObject(
+                        pid,
+                        "person",
+                        "passenger",
+                        float(pe),
+                        float(pn),
+                        heading,
+                        0.5,
+                        0.45,
+                        0.9,
+                        speed,
+                        in_water=True,
+                        in_boat=True,
+                        style=rng_style,
+                    )
+                )
                 continue
             da, do = lp.offsets[i]
             wob = 0.3 * math.sin(t * 0.7 + i)
@@ -483,11 +553,27 @@ class World:
                 da, do = da * 0.45, do * 0.45 - 0.5
             pa, po = along + da + wob, off + do
             pe, pn = fr.to_local(pa, po)
-            out.append(WorldObject(pid, "person", "migrant", float(pe), float(pn), heading, 0.5, 0.35, 1.72,
-                                   speed, in_water=bool(po > 0), style=rng_style))
+            out.append(
+                WorldObject(
+                    pid,
+                    "person",
+                    "migrant",
+                    float(pe),
+                    float(pn),
+                    heading,
+                    0.5,
+                    0.35,
+                    1.72,
+                    speed,
+                    in_water=bool(po > 0),
+                    style=rng_style,
+                )
+            )
         return out
 
-    def _mover_state(self, actor: object, fr: ShoreFrame, ids: list[int], p: FloatArray, t: float) -> list[WorldObject]:
+    def _mover_state(
+        self, actor: object, fr: ShoreFrame, ids: list[int], p: FloatArray, t: float
+    ) -> list[WorldObject]:
         out: list[WorldObject] = []
         if isinstance(actor, WalkersActor):
             half = actor.spread_m / 2
@@ -502,11 +588,39 @@ class World:
                 e, n = fr.to_local(a, o)
                 hdg = (fr.seaward_heading_deg(a) + 90.0 * direction) % 360
                 if dog:
-                    out.append(WorldObject(oid, "", "dog", float(e), float(n), hdg, 0.9, 0.3, 0.6, abs(v),
-                                           style=int(style), labelled=False))
+                    out.append(
+                        WorldObject(
+                            oid,
+                            "",
+                            "dog",
+                            float(e),
+                            float(n),
+                            hdg,
+                            0.9,
+                            0.3,
+                            0.6,
+                            abs(v),
+                            style=int(style),
+                            labelled=False,
+                        )
+                    )
                 else:
-                    out.append(WorldObject(oid, "person", "walker", float(e), float(n), hdg, 0.5, 0.35, 1.75, abs(v),
-                                           in_water=bool(o > 0), style=int(style)))
+                    out.append(
+                        WorldObject(
+                            oid,
+                            "person",
+                            "walker",
+                            float(e),
+                            float(n),
+                            hdg,
+                            0.5,
+                            0.35,
+                            1.75,
+                            abs(v),
+                            in_water=bool(o > 0),
+                            style=int(style),
+                        )
+                    )
         elif isinstance(actor, BoatActor):
             L0, beam_ratio, freeboard, ppl = BOAT_DEFAULTS[actor.kind]
             L = actor.length_m or L0
@@ -517,9 +631,23 @@ class World:
             o = actor.start.offshore_m + d * math.cos(c)
             e, n = fr.to_local(a, o)
             hdg = (fr.seaward_heading_deg(actor.start.along_m) + actor.course_deg) % 360
-            out.append(WorldObject(ids[0], "boat", actor.kind, float(e), float(n), hdg, L, L * beam_ratio,
-                                   freeboard * k, actor.speed_mps, in_water=True, style=int(p[0, 0]),
-                                   people=ppl if actor.people < 0 else actor.people))
+            out.append(
+                WorldObject(
+                    ids[0],
+                    "boat",
+                    actor.kind,
+                    float(e),
+                    float(n),
+                    hdg,
+                    L,
+                    L * beam_ratio,
+                    freeboard * k,
+                    actor.speed_mps,
+                    in_water=True,
+                    style=int(p[0, 0]),
+                    people=ppl if actor.people < 0 else actor.people,
+                )
+            )
             # people aboard open boats are drawn (and labelled) as seated passengers
             if len(ids) > 1:
                 B = L * beam_ratio
@@ -534,15 +662,43 @@ class World:
                         break
                     y = (c_ + 0.5 - cols / 2) * 0.5
                     q = np.array([float(e), float(n)]) + x * fwd + y * stb
-                    out.append(WorldObject(pid, "person", "passenger", float(q[0]), float(q[1]), hdg, 0.5, 0.45, 0.9,
-                                           actor.speed_mps, in_water=True, in_boat=True,
-                                           style=(int(p[0, 0]) * 31 + i * 7919) & 0x3FFFFFFF))
+                    out.append(
+                        WorldObject(
+                            pid,
+                            "person",
+                            "passenger",
+                            float(q[0]),
+                            float(q[1]),
+                            hdg,
+                            0.5,
+                            0.45,
+                            0.9,
+                            actor.speed_mps,
+                            in_water=True,
+                            in_boat=True,
+                            style=(int(p[0, 0]) * 31 + i * 7919) & 0x3FFFFFFF,
+                        )
+                    )
         elif isinstance(actor, SwimmerActor):
             a = actor.start.along_m + actor.drift_mps * t
             o = actor.start.offshore_m + 1.5 * math.sin(t * 0.1)
             e, n = fr.to_local(a, o)
-            out.append(WorldObject(ids[0], "person", "swimmer", float(e), float(n), 0.0, 0.5, 0.5, 0.35, 0.0,
-                                   in_water=True, style=int(p[0, 0])))
+            out.append(
+                WorldObject(
+                    ids[0],
+                    "person",
+                    "swimmer",
+                    float(e),
+                    float(n),
+                    0.0,
+                    0.5,
+                    0.5,
+                    0.35,
+                    0.0,
+                    in_water=True,
+                    style=int(p[0, 0]),
+                )
+            )
         elif isinstance(actor, VehicleActor):
             span = 1200.0
             x = (actor.start.along_m + actor.speed_mps * t + span) % (2 * span)
@@ -550,8 +706,22 @@ class World:
             direction = 1.0 if x < span else -1.0
             e, n = fr.to_local(a, actor.start.offshore_m)
             hdg = (fr.seaward_heading_deg(a) + 90.0 * direction) % 360
-            out.append(WorldObject(ids[0], "", "vehicle", float(e), float(n), hdg, 4.5, 1.8, 1.5,
-                                   actor.speed_mps, style=int(p[0, 0]), labelled=False))
+            out.append(
+                WorldObject(
+                    ids[0],
+                    "",
+                    "vehicle",
+                    float(e),
+                    float(n),
+                    hdg,
+                    4.5,
+                    1.8,
+                    1.5,
+                    actor.speed_mps,
+                    style=int(p[0, 0]),
+                    labelled=False,
+                )
+            )
         return out
 
     # -- truth -----------------------------------------------------------------------------------
@@ -573,7 +743,9 @@ class World:
     def sdist(self, east_m: npt.ArrayLike, north_m: npt.ArrayLike) -> FloatArray:
         return self.terrain.sample(east_m, north_m)
 
-    def structures_near(self, east_m: float, north_m: float, radius_m: float) -> list[tuple[str, float, float, float, float, float, float, int]]:
+    def structures_near(
+        self, east_m: float, north_m: float, radius_m: float
+    ) -> list[tuple[str, float, float, float, float, float, float, int]]:
         """Deterministic buildings and trees on land within ``radius_m``: tuples of
         (kind, east, north, size_x, size_y, height, yaw_deg, style). Cells are 30 m."""
         cell = 30.0
@@ -586,7 +758,9 @@ class World:
         cx, cy = (ii + 0.5) * cell, (jj + 0.5) * cell
         d = self.terrain.sample(cx, cy)
         cand = d > 220
-        cache: dict[tuple[int, int], list[tuple[str, float, float, float, float, float, float, int]]] = self.__dict__.setdefault("_struct_cache", {})
+        cache: dict[tuple[int, int], list[tuple[str, float, float, float, float, float, float, int]]] = (
+            self.__dict__.setdefault("_struct_cache", {})
+        )
         for i, j, dd in zip(ii[cand], jj[cand], d[cand], strict=True):
             key = (int(i), int(j))
             if key in cache:
@@ -597,22 +771,47 @@ class World:
             cache[key] = out[n_before:]
         return out
 
-    def _cell_structures(self, out: list[tuple[str, float, float, float, float, float, float, int]], i: int, j: int,
-                         dd: float, cell: float) -> None:
+    def _cell_structures(
+        self,
+        out: list[tuple[str, float, float, float, float, float, float, int]],
+        i: int,
+        j: int,
+        dd: float,
+        cell: float,
+    ) -> None:
         if True:
             rng = _hash_rng(int(i), int(j), 1234)
             u = rng.random()
             village = math.sin(i * 0.21) * math.cos(j * 0.17) > 0.3
             if village and u < 0.55:
                 sx, sy = rng.uniform(7, 16), rng.uniform(6, 12)
-                out.append(("house", (i + 0.5) * cell + rng.uniform(-6, 6), (j + 0.5) * cell + rng.uniform(-6, 6),
-                            sx, sy, rng.uniform(5, 9), float(rng.choice([0, 90]) + rng.uniform(-10, 10)),
-                            int(rng.integers(1 << 30))))
+                out.append(
+                    (
+                        "house",
+                        (i + 0.5) * cell + rng.uniform(-6, 6),
+                        (j + 0.5) * cell + rng.uniform(-6, 6),
+                        sx,
+                        sy,
+                        rng.uniform(5, 9),
+                        float(rng.choice([0, 90]) + rng.uniform(-10, 10)),
+                        int(rng.integers(1 << 30)),
+                    )
+                )
             elif u < 0.45 and dd > 260:
                 for _ in range(int(rng.integers(1, 5))):
                     r = rng.uniform(2.5, 6)
-                    out.append(("tree", (i + rng.random()) * cell, (j + rng.random()) * cell, r, r,
-                                rng.uniform(6, 16), 0.0, int(rng.integers(1 << 30))))
+                    out.append(
+                        (
+                            "tree",
+                            (i + rng.random()) * cell,
+                            (j + rng.random()) * cell,
+                            r,
+                            r,
+                            rng.uniform(6, 16),
+                            0.0,
+                            int(rng.integers(1 << 30)),
+                        )
+                    )
 
 
 def with_objects(world: World, objects: list[WorldObject]) -> list[WorldObject]:

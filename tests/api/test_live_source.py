@@ -57,7 +57,13 @@ def test_a_live_url_that_is_down_is_retried_until_closed() -> None:
 
 @pytest.mark.parametrize(
     ("url", "live"),
-    [("rtsp://10.0.0.2/stream", True), ("udp://@:5600", True), ("0", True), ("/data/clip.mp4", False), ("clip.mkv", False)],
+    [
+        ("rtsp://10.0.0.2/stream", True),
+        ("udp://@:5600", True),
+        ("0", True),
+        ("/data/clip.mp4", False),
+        ("clip.mkv", False),
+    ],
 )
 def test_live_urls_are_told_from_files(url: str, live: bool) -> None:
     assert is_live_url(url) is live

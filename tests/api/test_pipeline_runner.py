@@ -60,7 +60,9 @@ async def _sink_collect(store: list[Event]):  # type: ignore[no-untyped-def]
 async def test_live_stream_drops_stale_frames_instead_of_queueing() -> None:
     proc = SlowProcessor(0.02)
     got: list[Event] = []
-    runner = StreamRunner("live", frames(100, period_s=0.002), proc, await _sink_collect(got), drop_stale=True)
+    runner = StreamRunner(
+        "live", frames(100, period_s=0.002), proc, await _sink_collect(got), drop_stale=True
+    )
     stats = await runner.run()
     assert stats.captured == 100
     assert stats.dropped > 0
@@ -73,14 +75,18 @@ async def test_live_stream_drops_stale_frames_instead_of_queueing() -> None:
 async def test_replay_stream_processes_every_frame_in_order() -> None:
     proc = SlowProcessor(0.001)
     got: list[Event] = []
-    stats = await StreamRunner("replay", frames(40), proc, await _sink_collect(got), drop_stale=False, queue_size=4).run()
+    stats = await StreamRunner(
+        "replay", frames(40), proc, await _sink_collect(got), drop_stale=False, queue_size=4
+    ).run()
     assert proc.seen == list(range(40))
     assert stats.dropped == 0 and stats.processed == 40
     assert len(got) == 4  # frames 0, 10, 20, 30
 
 
 async def test_a_failing_source_ends_only_its_stream_with_the_reason() -> None:
-    stats = await StreamRunner("cam", frames(10, fail_at=5), SlowProcessor(0), await _sink_collect([]), drop_stale=False).run()
+    stats = await StreamRunner(
+        "cam", frames(10, fail_at=5), SlowProcessor(0), await _sink_collect([]), drop_stale=False
+    ).run()
     assert stats.captured == 5 and stats.processed == 5
     assert stats.error is not None and "camera unplugged" in stats.error
     assert stats.finished
@@ -103,7 +109,9 @@ async def test_frames_are_paired_with_the_nearest_telemetry() -> None:
     assert stamps == [0.0, 0.0, 2.2, 3.7, 3.7]
 
 
-@pytest.mark.parametrize(("query", "expected"), [(0.4, 0.0), (1.6, 2.1), (5.0, 6.0), (9.5, None), (-3.0, None)])
+@pytest.mark.parametrize(
+    ("query", "expected"), [(0.4, 0.0), (1.6, 2.1), (5.0, 6.0), (9.5, None), (-3.0, None)]
+)
 def test_telemetry_buffer_nearest(query: float, expected: float | None) -> None:
     buf = TelemetryBuffer()
     for t in (0.0, 2.1, 3.9, 6.0):

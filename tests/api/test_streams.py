@@ -46,6 +46,7 @@ def test_a_site_camera_url_is_streamed_through_the_detector(tmp_path: Path) -> N
     site = _site_with_camera(tmp_path, str(_clip(tmp_path / "cam.mp4")))
     with LiveServer(tmp_path / "state", site=str(site)) as srv:
         with srv.client("pilot") as c:
+
             def finished() -> dict | None:
                 data = c.get("/streams").json()["data"]
                 return data[0] if data and data[0]["finished"] else None
@@ -70,9 +71,15 @@ def test_a_site_camera_url_is_streamed_through_the_detector(tmp_path: Path) -> N
 def test_a_camera_that_cannot_be_opened_fails_its_stream_only(tmp_path: Path) -> None:
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"not a video" * 50)
-    with LiveServer(tmp_path / "state", site=str(_site_with_camera(tmp_path, str(bad)))) as srv, srv.client("pilot") as c:
-        s = wait_for(lambda: (d := c.get("/streams").json()["data"]) and d[0]["finished"] and d[0], 60.0,
-                     what="the stream to fail")
+    with (
+        LiveServer(tmp_path / "state", site=str(_site_with_camera(tmp_path, str(bad)))) as srv,
+        srv.client("pilot") as c,
+    ):
+        s = wait_for(
+            lambda: (d := c.get("/streams").json()["data"]) and d[0]["finished"] and d[0],
+            60.0,
+            what="the stream to fail",
+        )
         assert "cannot open camera" in s["error"]
         assert c.get("/health").status_code == 200
         assert c.get("/drones").status_code == 200
@@ -80,7 +87,10 @@ def test_a_camera_that_cannot_be_opened_fails_its_stream_only(tmp_path: Path) ->
 
 def test_a_missing_detector_model_fails_the_stream_not_the_service(tmp_path: Path) -> None:
     site = _site_with_camera(tmp_path, str(_clip(tmp_path / "cam.mp4")))
-    with LiveServer(tmp_path / "state", site=str(site), model=tmp_path / "no-such-model.onnx") as srv, srv.client("pilot") as c:
+    with (
+        LiveServer(tmp_path / "state", site=str(site), model=tmp_path / "no-such-model.onnx") as srv,
+        srv.client("pilot") as c,
+    ):
         s = c.get("/streams").json()["data"][0]
         assert s["finished"] and "detector unavailable" in s["error"] and "no-such-model.onnx" in s["error"]
         assert c.get("/health").status_code == 200

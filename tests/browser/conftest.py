@@ -63,7 +63,11 @@ def screenshots(page: Any, name: str) -> None:
     import os
     import tempfile
 
-    out = SCREENSHOTS if os.environ.get("SHOREWATCH_SCREENSHOTS") == "1" else Path(tempfile.gettempdir()) / "shorewatch-screenshots"
+    out = (
+        SCREENSHOTS
+        if os.environ.get("SHOREWATCH_SCREENSHOTS") == "1"
+        else Path(tempfile.gettempdir()) / "shorewatch-screenshots"
+    )
     out.mkdir(parents=True, exist_ok=True)
     page.evaluate("document.getElementById('toast').classList.remove('show')")
     for label, size in (("phone", PHONE), ("laptop", LAPTOP)):

@@ -25,12 +25,14 @@ def _crowd(n: int, radius_m: float, seed: int = 0) -> np.ndarray:
     [
         (_line(24, 25.0), 30.0, 8, []),  # walkers strung along the beach: no gathering
         (_crowd(12, 8.0), 30.0, 8, [12]),  # a crowd around a boat
-        (np.vstack([_crowd(10, 6.0), _line(5, 25.0) + [200.0, 0.0]]), 30.0, 8, [10]),  # crowd + walkers apart
-        (np.vstack([_crowd(10, 6.0), _crowd(9, 6.0, 1) + [500.0, 0.0]]), 30.0, 8, [10, 9]),  # two groups
+        (np.vstack([_crowd(10, 6.0), _line(5, 25.0) + [200.0, 0.0]]), 30.0, 8, [10]),  # noqa: RUF005 - numpy broadcast  # crowd + walkers apart
+        (np.vstack([_crowd(10, 6.0), _crowd(9, 6.0, 1) + [500.0, 0.0]]), 30.0, 8, [10, 9]),  # noqa: RUF005 - numpy broadcast  # two groups
         (_crowd(7, 5.0), 30.0, 8, []),  # too few people
         (np.zeros((0, 2)), 30.0, 8, []),
     ],
 )
-def test_gathering_clusters(points: np.ndarray, radius: float, min_people: int, expected_sizes: list[int]) -> None:
+def test_gathering_clusters(
+    points: np.ndarray, radius: float, min_people: int, expected_sizes: list[int]
+) -> None:
     sizes = sorted((len(c) for c in _clusters(points, radius, min_people)), reverse=True)
     assert sizes == sorted(expected_sizes, reverse=True)

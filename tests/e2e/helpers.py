@@ -56,8 +56,15 @@ def shorewatch_env(state_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def shorewatch(args: list[str], env: dict[str, str], **kw: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, check=True, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        **kw,
+    )
 
 
 def start_shorewatch(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

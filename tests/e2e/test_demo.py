@@ -77,8 +77,17 @@ def test_dawn_launch_reaches_a_websocket_client_in_time_and_in_place(tmp_path: P
         token = ctx.app.state.demo_tokens["patrol"]
         ws.start(f"ws://127.0.0.1:{ctx.settings.port}/ws/alerts?token={token}")
 
-    report = _run(settings, DemoOptions(scenario="dawn_launch_wissant", headless=True, duration_s=140,
-                                        speedup=8.0, on_ready=on_ready, oracle=True))
+    report = _run(
+        settings,
+        DemoOptions(
+            scenario="dawn_launch_wissant",
+            headless=True,
+            duration_s=140,
+            speedup=8.0,
+            on_ready=on_ready,
+            oracle=True,
+        ),
+    )
     ws.stop()
     s = report.summary()
     assert s["scenario_started"]
@@ -97,8 +106,12 @@ def test_dawn_launch_reaches_a_websocket_client_in_time_and_in_place(tmp_path: P
 
 def test_empty_beach_raises_no_alert(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
-    report = _run(settings, DemoOptions(scenario="empty_beach", headless=True, duration_s=90, speedup=8.0,
-                                        serve=False, oracle=True))
+    report = _run(
+        settings,
+        DemoOptions(
+            scenario="empty_beach", headless=True, duration_s=90, speedup=8.0, serve=False, oracle=True
+        ),
+    )
     s = report.summary()
     assert s["scenario_started"] and s["frames"]["processed"] > 10
     assert s["alerts"] == [], s["alerts"]
@@ -114,10 +127,13 @@ def test_link_cut_mid_mission_service_survives_vehicle_returns_link_recovers(tmp
         v.set_param("FS_GCS_TIMEOUT", 8)
         v.set_param("FS_GCS_ENABLE", 1)  # RTL when the ground station goes silent
         await _until(
-            lambda: ctx.scenario_t0
-            and ctx.missions.mission(ctx.mission_id).status == "flying"
-            and drone.link.status.current_item >= 2,
-            120, "the patrol to be under way",
+            lambda: (
+                ctx.scenario_t0
+                and ctx.missions.mission(ctx.mission_id).status == "flying"
+                and drone.link.status.current_item >= 2
+            ),
+            120,
+            "the patrol to be under way",
         )
         processed_before = ctx.streams.streams["drone-1-camera"].runner.stats.processed
         v.cut_link()
@@ -134,13 +150,16 @@ def test_link_cut_mid_mission_service_survives_vehicle_returns_link_recovers(tmp
         await _until(lambda: drone.link_ok, 60, "the controller to reconnect")
         await _until(
             lambda: ctx.streams.streams["drone-1-camera"].runner.stats.processed > processed_before + 2,
-            60, "the camera stream to carry on",
+            60,
+            "the camera stream to carry on",
         )
         seen["mission"] = ctx.missions.mission(ctx.mission_id).public()
         ctx.finish.set()
 
-    report = _run(settings, DemoOptions(scenario="empty_beach", headless=True, duration_s=600, speedup=4.0,
-                                        on_ready=on_ready))
+    report = _run(
+        settings,
+        DemoOptions(scenario="empty_beach", headless=True, duration_s=600, speedup=4.0, on_ready=on_ready),
+    )
     assert seen.get("health_during_cut") == 200
     assert seen.get("mode_during_cut") == "RTL"
     mission = seen["mission"]

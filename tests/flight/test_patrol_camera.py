@@ -23,9 +23,19 @@ SITE = load_site()
 async def test_the_camera_looks_at_the_land_on_every_leg(half_span_m: float) -> None:
     lp = SITE.launch_point("Wissant")
     centre = position_along_coast(SITE, lp.lat_deg, lp.lon_deg)
-    plan = corridor_patrol(SITE, start_m=centre - half_span_m, end_m=centre + half_span_m, standoff_m=80,
-                           altitude_m=40, speed_mps=12, laps=2, home=GeoPoint(lp.lat_deg, lp.lon_deg))
-    fleet = SimFleet(1, speedup=25, base_port=_free_base_port(1), site=SITE, home=f"{lp.lat_deg},{lp.lon_deg},0,0")
+    plan = corridor_patrol(
+        SITE,
+        start_m=centre - half_span_m,
+        end_m=centre + half_span_m,
+        standoff_m=80,
+        altitude_m=40,
+        speed_mps=12,
+        laps=2,
+        home=GeoPoint(lp.lat_deg, lp.lon_deg),
+    )
+    fleet = SimFleet(
+        1, speedup=25, base_port=_free_base_port(1), site=SITE, home=f"{lp.lat_deg},{lp.lon_deg},0,0"
+    )
     fleet.start()
     v = fleet.vehicles[0]
     d = Drone(fleet.connection_strings[0])
@@ -49,7 +59,9 @@ async def test_the_camera_looks_at_the_land_on_every_leg(half_span_m: float) -> 
                 samples.append(land.distance(ahead) < land.distance(here) or land.contains(ahead))
             await asyncio.sleep(0.02)
         assert len(samples) > 20
-        assert all(samples), f"camera pointed away from land in {samples.count(False)} of {len(samples)} samples"
+        assert all(samples), (
+            f"camera pointed away from land in {samples.count(False)} of {len(samples)} samples"
+        )
     finally:
         await d.close()
         fleet.stop()

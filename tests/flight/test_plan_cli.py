@@ -15,7 +15,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def plan(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "api.cli", "plan", *args, "--out", str(tmp / "m.plan")],
-        cwd=ROOT, capture_output=True, text=True, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
     )
 
 
@@ -39,7 +42,9 @@ def test_a_corridor_plan_writes_qgc_files_and_prints_a_summary(tmp_path: Path) -
         (["--route", "survey", "--area", "Nowhere beach"], "Nowhere beach"),
     ],
 )
-def test_unsafe_or_impossible_plans_are_refused_with_the_reason(tmp_path: Path, args: list[str], message: str) -> None:
+def test_unsafe_or_impossible_plans_are_refused_with_the_reason(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
     out = plan(tmp_path, *args)
     assert out.returncode != 0
     assert message.lower() in (out.stdout + out.stderr).lower()

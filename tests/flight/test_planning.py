@@ -52,7 +52,9 @@ def _route_local(plan):
     alt=st.floats(20, 120),
     laps=st.integers(1, 3),
 )
-def test_corridor_route_stays_in_the_corridor_seaward_and_inside_the_fence(start, length, standoff, alt, laps):
+def test_corridor_route_stays_in_the_corridor_seaward_and_inside_the_fence(
+    start, length, standoff, alt, laps
+):
     end = min(start + length, COAST_M)
     plan = corridor_patrol(SITE, start_m=start, end_m=end, standoff_m=standoff, altitude_m=alt, laps=laps)
     seg = coast_segment(SITE, start, end)
@@ -68,7 +70,11 @@ def test_corridor_route_stays_in_the_corridor_seaward_and_inside_the_fence(start
         assert not SITE.land_local.buffer(-tol).contains(Point(x, y))
     # altitude within limits, takeoff first, RTL last
     assert plan.items[0].command == CMD_NAV_TAKEOFF and plan.items[-1].command == CMD_NAV_RETURN_TO_LAUNCH
-    assert all(it.alt_m == pytest.approx(alt) for it in plan.items if it.command in (CMD_NAV_WAYPOINT, CMD_NAV_TAKEOFF))
+    assert all(
+        it.alt_m == pytest.approx(alt)
+        for it in plan.items
+        if it.command in (CMD_NAV_WAYPOINT, CMD_NAV_TAKEOFF)
+    )
     # the whole route lies inside the site's geofence
     fence = SITE.to_local(SITE.geofence)
     assert fence.buffer(1.0).covers(route)
@@ -80,7 +86,15 @@ def test_corridor_route_stays_in_the_corridor_seaward_and_inside_the_fence(start
 
 @pytest.mark.parametrize("standoff", [100.0, 200.0, 300.0])
 def test_camera_footprint_covers_beach_and_surf(standoff: float) -> None:
-    plan = corridor_patrol(SITE, start_m=14000, end_m=18000, standoff_m=standoff, altitude_m=80, beach_width_m=120, surf_width_m=60)
+    plan = corridor_patrol(
+        SITE,
+        start_m=14000,
+        end_m=18000,
+        standoff_m=standoff,
+        altitude_m=80,
+        beach_width_m=120,
+        surf_width_m=60,
+    )
     assert -89 < plan.gimbal_pitch_deg < -10  # looking sideways and down at the band
     assert plan.stats.coverage_pct is not None and plan.stats.coverage_pct > 90
     yaws = [it.param3 for it in plan.items if it.command == CMD_DO_MOUNT_CONTROL]
@@ -97,7 +111,10 @@ def test_turnarounds_flip_the_camera_and_hold() -> None:
 
 @pytest.mark.parametrize(
     ("alt", "depression", "near", "far"),
-    [(80.0, 90.0, -40.6, 40.6), (100.0, 45.0, 100 / math.tan(math.radians(45 + 26.85)), 100 / math.tan(math.radians(45 - 26.85)))],
+    [
+        (80.0, 90.0, -40.6, 40.6),
+        (100.0, 45.0, 100 / math.tan(math.radians(45 + 26.85)), 100 / math.tan(math.radians(45 - 26.85))),
+    ],
 )
 def test_footprint_geometry(alt, depression, near, far) -> None:
     fp = footprint(alt, depression)

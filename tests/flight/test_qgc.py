@@ -49,10 +49,25 @@ def test_route_geojson_has_the_route_and_waypoints() -> None:
     ("doc", "message"),
     [
         ({"fileType": "Mission"}, "fileType"),
-        ({"fileType": "Plan"}, "no \"mission\""),
+        ({"fileType": "Plan"}, 'no "mission"'),
         ({"fileType": "Plan", "mission": {"items": []}}, "plannedHomePosition"),
-        ({"fileType": "Plan", "mission": {"plannedHomePosition": [50, 1, 0], "items": [{"type": "ComplexItem"}]}}, "only SimpleItem"),
-        ({"fileType": "Plan", "mission": {"plannedHomePosition": [50, 1, 0], "items": [{"type": "SimpleItem", "command": 16, "params": [0, 0]}]}}, "7 numbers"),
+        (
+            {
+                "fileType": "Plan",
+                "mission": {"plannedHomePosition": [50, 1, 0], "items": [{"type": "ComplexItem"}]},
+            },
+            "only SimpleItem",
+        ),
+        (
+            {
+                "fileType": "Plan",
+                "mission": {
+                    "plannedHomePosition": [50, 1, 0],
+                    "items": [{"type": "SimpleItem", "command": 16, "params": [0, 0]}],
+                },
+            },
+            "7 numbers",
+        ),
         ({"fileType": "Plan", "mission": {"plannedHomePosition": ["x", 1], "items": []}}, "not numeric"),
     ],
 )

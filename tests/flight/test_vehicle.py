@@ -163,7 +163,9 @@ async def test_two_drones_patrol_their_own_sectors_at_once() -> None:
         try:
             await ctl.connect(timeout_s=30)
             await asyncio.gather(*(dr.preflight(timeout_s=30) for dr in ctl.drones.values()))
-            plans = await ctl.launch_corridor(start_m=4000, end_m=5200, standoff_m=100, altitude_m=40, speed_mps=15)
+            plans = await ctl.launch_corridor(
+                start_m=4000, end_m=5200, standoff_m=100, altitude_m=40, speed_mps=15
+            )
             assert [p.sector for p in plans] == [0, 1]
             results = await ctl.wait_done(timeout_s=120)
             assert results == {"drone-1": MissionState.COMPLETED, "drone-2": MissionState.COMPLETED}

@@ -29,10 +29,32 @@ def _fc(*features: dict) -> dict:
     return {"type": "FeatureCollection", "features": list(features)}
 
 
-LINE = {"type": "Feature", "properties": {"role": "waterline"}, "geometry": {"type": "LineString", "coordinates": [[1.6, 50.8], [1.6, 50.9]]}}
-LAND = {"type": "Feature", "properties": {"role": "land"}, "geometry": {"type": "Polygon", "coordinates": [[[1.6, 50.8], [1.7, 50.8], [1.7, 50.9], [1.6, 50.9], [1.6, 50.8]]]}}
-BOWTIE = {"type": "Feature", "properties": {"role": "beach", "name": "bad"}, "geometry": {"type": "Polygon", "coordinates": [[[1.6, 50.8], [1.7, 50.9], [1.7, 50.8], [1.6, 50.9], [1.6, 50.8]]]}}
-FAR = {"type": "Feature", "properties": {"role": "waterline"}, "geometry": {"type": "LineString", "coordinates": [[50.8, 1.6], [200.0, 50.9]]}}
+LINE = {
+    "type": "Feature",
+    "properties": {"role": "waterline"},
+    "geometry": {"type": "LineString", "coordinates": [[1.6, 50.8], [1.6, 50.9]]},
+}
+LAND = {
+    "type": "Feature",
+    "properties": {"role": "land"},
+    "geometry": {
+        "type": "Polygon",
+        "coordinates": [[[1.6, 50.8], [1.7, 50.8], [1.7, 50.9], [1.6, 50.9], [1.6, 50.8]]],
+    },
+}
+BOWTIE = {
+    "type": "Feature",
+    "properties": {"role": "beach", "name": "bad"},
+    "geometry": {
+        "type": "Polygon",
+        "coordinates": [[[1.6, 50.8], [1.7, 50.9], [1.7, 50.8], [1.6, 50.9], [1.6, 50.8]]],
+    },
+}
+FAR = {
+    "type": "Feature",
+    "properties": {"role": "waterline"},
+    "geometry": {"type": "LineString", "coordinates": [[50.8, 1.6], [200.0, 50.9]]},
+}
 
 
 @pytest.mark.parametrize(
@@ -43,8 +65,21 @@ FAR = {"type": "Feature", "properties": {"role": "waterline"}, "geometry": {"typ
         (_fc(LINE), "no feature with role 'land'"),
         (_fc(LINE, LAND, BOWTIE), "Self-intersection"),
         (_fc(FAR, LAND), "out of range"),
-        (_fc(LINE, LAND, {"type": "Feature", "properties": {"role": "moat"}, "geometry": None}), "unknown role 'moat'"),
-        (_fc(LINE, {"type": "Feature", "properties": {"role": "land"}, "geometry": {"type": "Point", "coordinates": [1, 2]}}), "expected a Polygon"),
+        (
+            _fc(LINE, LAND, {"type": "Feature", "properties": {"role": "moat"}, "geometry": None}),
+            "unknown role 'moat'",
+        ),
+        (
+            _fc(
+                LINE,
+                {
+                    "type": "Feature",
+                    "properties": {"role": "land"},
+                    "geometry": {"type": "Point", "coordinates": [1, 2]},
+                },
+            ),
+            "expected a Polygon",
+        ),
     ],
 )
 def test_bad_sites_are_refused_with_the_reason(data: dict, message: str) -> None:

@@ -24,9 +24,13 @@ SMALL = CameraIntrinsics.from_hfov(320, 180, 84.0)
 PLAIN = Look(noise_sigma=0.0, glint=0.0, haze_km=1e6, clouds=0.0, shadows=1.0, sea_state=0.0)
 
 
-def _tel(world: World, east: float, north: float, alt: float, yaw: float, pitch: float, t: float = 0.0) -> Telemetry:
+def _tel(
+    world: World, east: float, north: float, alt: float, yaw: float, pitch: float, t: float = 0.0
+) -> Telemetry:
     lat, lon = world.site.frame.to_geo(east, north)
-    return Telemetry(timestamp_s=t, lat_deg=lat, lon_deg=lon, alt_m=alt, heading_deg=yaw, gimbal_pitch_deg=pitch)
+    return Telemetry(
+        timestamp_s=t, lat_deg=lat, lon_deg=lon, alt_m=alt, heading_deg=yaw, gimbal_pitch_deg=pitch
+    )
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +115,11 @@ def test_the_launch_is_in_view_of_the_scripted_drone() -> None:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    alt=st.floats(5, 120), yaw=st.floats(0, 360), pitch=st.floats(-90, -8),
-    u=st.floats(10, 310), v=st.floats(0.3, 0.98),
+    alt=st.floats(5, 120),
+    yaw=st.floats(0, 360),
+    pitch=st.floats(-90, -8),
+    u=st.floats(10, 310),
+    v=st.floats(0.3, 0.98),
 )
 def test_a_ground_object_is_drawn_where_the_camera_model_projects_it(
     empty_world: World, alt: float, yaw: float, pitch: float, u: float, v: float
@@ -130,7 +137,9 @@ def test_a_ground_object_is_drawn_where_the_camera_model_projects_it(
     px, front = project([[g[0, 0], g[0, 1], 0.0]], pose, SMALL)
     assert front[0] and px[0] == pytest.approx([u, vv], abs=1e-6)
     empty_world.objects = []
-    cam.extra_objects = [WorldObject(1, "boat", "inflatable", float(g[0, 0]), float(g[0, 1]), 0.0, 8.0, 2.5, 0.5)]
+    cam.extra_objects = [
+        WorldObject(1, "boat", "inflatable", float(g[0, 0]), float(g[0, 1]), 0.0, 8.0, 2.5, 0.5)
+    ]
     _, gts = cam.render(_tel(empty_world, 0.0, 0.0, alt, yaw, pitch))
     if not gts:  # under 4 px of box area: too small to be labelled
         corners = [[g[0, 0] + dx, g[0, 1] + dy, z] for dx in (-4, 4) for dy in (-4, 4) for z in (0.0, 0.5)]
@@ -145,12 +154,18 @@ def test_a_ground_object_is_drawn_where_the_camera_model_projects_it(
 @pytest.mark.parametrize(
     ("kind", "cls", "alt", "pitch"),
     [
-        ("inflatable", "boat", 40, -90), ("fishing", "boat", 60, -30), ("sailboat", "boat", 60, -20),
-        ("rib", "boat", 30, -50), ("walker", "person", 12, -30), ("walker", "person", 20, -90),
+        ("inflatable", "boat", 40, -90),
+        ("fishing", "boat", 60, -30),
+        ("sailboat", "boat", 60, -20),
+        ("rib", "boat", 30, -50),
+        ("walker", "person", 12, -30),
+        ("walker", "person", 20, -90),
         ("swimmer", "person", 10, -60),
     ],
 )
-def test_ground_truth_box_matches_the_rendered_pixels(empty_world: World, kind: str, cls: str, alt: float, pitch: float) -> None:
+def test_ground_truth_box_matches_the_rendered_pixels(
+    empty_world: World, kind: str, cls: str, alt: float, pitch: float
+) -> None:
     """Render one object on a plain background: its box is the extent of the changed pixels."""
     cam = SimCamera(empty_world, SMALL, seed=0, look=PLAIN, effects=False)
     cam.draw_structures = False
@@ -169,7 +184,9 @@ def test_ground_truth_box_matches_the_rendered_pixels(empty_world: World, kind: 
     cam.extra_objects = [obj]
     fg, gts = cam.render(tel)
     assert len(gts) == 1 and gts[0].object_id == 7 and gts[0].class_name == cls
-    diff = np.abs(fg.image.astype(int) - bg.image.astype(int)).max(axis=2) > 30  # ignore faint anti-aliasing fringes
+    diff = (
+        np.abs(fg.image.astype(int) - bg.image.astype(int)).max(axis=2) > 30
+    )  # ignore faint anti-aliasing fringes
     ys, xs = np.nonzero(diff)
     assert len(xs) > 0
     x0, y0, x1, y1 = gts[0].xyxy
@@ -233,7 +250,7 @@ def test_horizon_and_sky_in_oblique_views(empty_world: World) -> None:
     hv = cam._horizon(pose)
     assert 0 < hv < 180
     sky = f.image[: int(hv) - 3].astype(float)
-    ground = f.image[int(hv) + 5:].astype(float)
+    ground = f.image[int(hv) + 5 :].astype(float)
     assert sky.mean() > ground.mean()  # bright sky over darker sea/land
     with pytest.raises(ValueError, match="altitude"):
         cam.render(_tel(empty_world, 0.0, 0.0, 0.0, 0.0, -30.0))
@@ -311,18 +328,26 @@ def test_synth_writes_a_yolo_dataset(tmp_path: Path) -> None:
         for line in lbl.read_text().splitlines():
             c, x, y, w, h = line.split()
             assert c in ("0", "1")
-            x0, y0, x1, y1 = float(x) - float(w) / 2, float(y) - float(h) / 2, float(x) + float(w) / 2, float(y) + float(h) / 2
+            x0, y0, x1, y1 = (
+                float(x) - float(w) / 2,
+                float(y) - float(h) / 2,
+                float(x) + float(w) / 2,
+                float(y) + float(h) / 2,
+            )
             assert -1e-6 <= x0 < x1 <= 1 + 1e-6 and -1e-6 <= y0 < y1 <= 1 + 1e-6
             n_boxes += 1
     assert n_boxes == counts["boats"] + counts["people"] > 0
     # the same seed gives the same dataset
     again = write_dataset(tmp_path / "ds2", 10, seed=5, workers=1)
     assert again == counts
-    assert (tmp_path / "ds2" / "train" / "labels" / "synth_5_000000.txt").read_text() == \
-        (out / "train" / "labels" / "synth_5_000000.txt").read_text()
+    assert (tmp_path / "ds2" / "train" / "labels" / "synth_5_000000.txt").read_text() == (
+        out / "train" / "labels" / "synth_5_000000.txt"
+    ).read_text()
 
 
-@pytest.mark.parametrize(("images", "val", "match"), [(0, 0.1, "positive"), (-5, 0.1, "positive"), (10, 1.0, "val_fraction")])
+@pytest.mark.parametrize(
+    ("images", "val", "match"), [(0, 0.1, "positive"), (-5, 0.1, "positive"), (10, 1.0, "val_fraction")]
+)
 def test_synth_refuses_bad_arguments(tmp_path: Path, images: int, val: float, match: str) -> None:
     from flight.sim.synth import SynthError, write_dataset
 
@@ -341,7 +366,9 @@ def test_synth_refuses_bad_arguments(tmp_path: Path, images: int, val: float, ma
         (["synth", "--out", "d", "--workers", "99"], "workers"),
     ],
 )
-def test_cli_refuses_bad_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], match: str) -> None:
+def test_cli_refuses_bad_arguments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], match: str
+) -> None:
     from api.cli import main
 
     monkeypatch.chdir(tmp_path)
@@ -353,7 +380,22 @@ def test_cli_render_writes_a_clip(tmp_path: Path, capsys: pytest.CaptureFixture[
     from api.cli import main
 
     out = tmp_path / "c.mp4"
-    assert main(["render", "--scenario", "person_in_water", "--out", str(out), "--seconds", "0.5", "--size", "320x180"]) == 0
+    assert (
+        main(
+            [
+                "render",
+                "--scenario",
+                "person_in_water",
+                "--out",
+                str(out),
+                "--seconds",
+                "0.5",
+                "--size",
+                "320x180",
+            ]
+        )
+        == 0
+    )
     assert out.stat().st_size > 0 and (tmp_path / "c.gt.json").exists() and (tmp_path / "c.mot.txt").exists()
     assert "5 frames at 10 fps, 320x180" in capsys.readouterr().out
 
@@ -368,7 +410,9 @@ def test_a_car_in_front_hides_a_person(empty_world: World) -> None:
     yaw = fr.seaward_heading_deg()
     s, c = math.sin(math.radians(yaw)), math.cos(math.radians(yaw))
     person = WorldObject(1, "person", "walker", float(te), float(tn), 0, 0.5, 0.35, 1.75)
-    car = WorldObject(2, "", "vehicle", float(te) - 4 * s, float(tn) - 4 * c, yaw + 90, 4.5, 1.8, 1.5, labelled=False)
+    car = WorldObject(
+        2, "", "vehicle", float(te) - 4 * s, float(tn) - 4 * c, yaw + 90, 4.5, 1.8, 1.5, labelled=False
+    )
     tel = _tel(empty_world, float(te) - 20 * s, float(tn) - 20 * c, 1.5, yaw, -3)
     cam.extra_objects = [person]
     _, alone = cam.render(tel)
