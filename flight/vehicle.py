@@ -530,32 +530,26 @@ class Drone:
             telemetry=self._last_tel,
         )
 
-    async def telemetry(self, *, maxsize: int = 64) -> AsyncIterator[Telemetry]:
+    async def _subscribe(self, subs: set[asyncio.Queue[T]], maxsize: int) -> AsyncIterator[T]:
+        q: asyncio.Queue[T] = asyncio.Queue(maxsize)
+        subs.add(q)
+        try:
+            while not self._closing:
+                try:
+                    yield await asyncio.wait_for(q.get(), 1.0)
+                except TimeoutError:
+                    continue
+        finally:
+            subs.discard(q)
+
+    def telemetry(self, *, maxsize: int = 64) -> AsyncIterator[Telemetry]:
         """Telemetry samples as they arrive (the rate asked at connect, >= 4 Hz; at most 25 Hz).
         A slow consumer skips old samples; the stream ends when the drone is closed."""
-        q: asyncio.Queue[Telemetry] = asyncio.Queue(maxsize)
-        self._tel_subs.add(q)
-        try:
-            while not self._closing:
-                try:
-                    yield await asyncio.wait_for(q.get(), 1.0)
-                except TimeoutError:
-                    continue
-        finally:
-            self._tel_subs.discard(q)
+        return self._subscribe(self._tel_subs, maxsize)
 
-    async def events(self, *, maxsize: int = 256) -> AsyncIterator[MissionEvent]:
+    def events(self, *, maxsize: int = 256) -> AsyncIterator[MissionEvent]:
         """Mission progress, mode and link events, as they happen."""
-        q: asyncio.Queue[MissionEvent] = asyncio.Queue(maxsize)
-        self._ev_subs.add(q)
-        try:
-            while not self._closing:
-                try:
-                    yield await asyncio.wait_for(q.get(), 1.0)
-                except TimeoutError:
-                    continue
-        finally:
-            self._ev_subs.discard(q)
+        return self._subscribe(self._ev_subs, maxsize)
 
     async def wait_for(
         self, predicate: Callable[[DroneStatus], bool], timeout_s: float, what: str
