@@ -496,6 +496,3 @@ def main_demo(settings: Settings, opts: DemoOptions) -> int:
 
         Console().print_json(json.dumps(summary))
     return 0
-
-
-_ = Frame  # re-exported type used in annotations of callers

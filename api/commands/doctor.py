@@ -9,7 +9,6 @@ import json
 import os
 import platform
 import socket
-from pathlib import Path
 from typing import Any
 
 from api.settings import Settings
@@ -130,5 +129,4 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         t.add_row("network", line)
     t.add_row("site", report["site"])
     con.print(t)
-    _ = Path  # keep import for type checkers
     return 0

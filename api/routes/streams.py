@@ -16,7 +16,7 @@ import threading
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, Field
 
 from api.deps import requires
@@ -192,6 +192,3 @@ async def list_streams(request: Request, user: StreamReader) -> StreamsPublic:
     streams = get_streams(request)
     data = [StreamStatsPublic(**s) for s in (streams.summaries() if streams is not None else [])]
     return StreamsPublic(data=data, count=len(data))
-
-
-_ = Depends

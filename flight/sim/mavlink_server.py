@@ -1071,49 +1071,31 @@ class MavlinkServer:
         ts, tc = m.get_srcSystem(), m.get_srcComponent()
         if as_int:
             glob = it.frame in GLOBAL_FRAMES
-            x = round(it.x * 1e7) if glob else int(it.x)
-            y = round(it.y * 1e7) if glob else int(it.y)
-            self.send(
-                c,
-                ML.MAVLink_mission_item_int_message(
-                    ts,
-                    tc,
-                    it.seq,
-                    it.frame,
-                    it.command,
-                    cur,
-                    it.autocontinue,
-                    it.param1,
-                    it.param2,
-                    it.param3,
-                    it.param4,
-                    x,
-                    y,
-                    it.z,
-                    0,
-                ),
-            )
+            x: float = round(it.x * 1e7) if glob else int(it.x)
+            y: float = round(it.y * 1e7) if glob else int(it.y)
+            msg_cls: Any = ML.MAVLink_mission_item_int_message
         else:
-            self.send(
-                c,
-                ML.MAVLink_mission_item_message(
-                    ts,
-                    tc,
-                    it.seq,
-                    it.frame,
-                    it.command,
-                    cur,
-                    it.autocontinue,
-                    it.param1,
-                    it.param2,
-                    it.param3,
-                    it.param4,
-                    it.x,
-                    it.y,
-                    it.z,
-                    0,
-                ),
-            )
+            x, y, msg_cls = it.x, it.y, ML.MAVLink_mission_item_message
+        self.send(
+            c,
+            msg_cls(
+                ts,
+                tc,
+                it.seq,
+                it.frame,
+                it.command,
+                cur,
+                it.autocontinue,
+                it.param1,
+                it.param2,
+                it.param3,
+                it.param4,
+                x,
+                y,
+                it.z,
+                0,
+            ),
+        )
 
     def _on_mission_clear_all(self, c: Client, m: Any) -> None:
         mt = getattr(m, "mission_type", 0)
