@@ -20,12 +20,20 @@ def register(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed; the same seed gives the same dataset")
     p.add_argument("--val-fraction", type=float, default=0.1, help="share of images in val/ (default 0.1)")
     p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument(
+        "--style",
+        choices=["scene", "clutter"],
+        default="scene",
+        help="scene: 640x640 tiles of the 3-D simulated coast (default); clutter: 320x320 2-D tiles "
+        "of towns, harbours and busy beaches (hard negatives, flight/sim/clutter.py)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
     from rich.progress import Progress
 
+    from flight.sim.clutter import write_clutter_dataset
     from flight.sim.synth import SynthError, write_dataset
 
     if args.images <= 0:
@@ -35,14 +43,23 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     with Progress() as prog:
         task = prog.add_task("rendering", total=args.images)
         try:
-            counts = write_dataset(
-                args.out,
-                args.images,
-                seed=args.seed,
-                val_fraction=args.val_fraction,
-                workers=args.workers,
-                progress=lambda done, total: prog.update(task, completed=done),
-            )
+            if args.style == "clutter":
+                counts = write_clutter_dataset(
+                    args.out,
+                    args.images,
+                    seed=args.seed,
+                    val_fraction=args.val_fraction,
+                    progress=lambda done, total: prog.update(task, completed=done),
+                )
+            else:
+                counts = write_dataset(
+                    args.out,
+                    args.images,
+                    seed=args.seed,
+                    val_fraction=args.val_fraction,
+                    workers=args.workers,
+                    progress=lambda done, total: prog.update(task, completed=done),
+                )
         except SynthError as exc:
             raise SystemExit(f"shorewatch synth: {exc}") from exc
     print(

@@ -1,0 +1,870 @@
+"""Cluttered 2-D training tiles: towns, harbours and busy beaches seen from an elevated camera.
+
+Why: a detector trained only on the 3-D simulator's open coast has never seen a town. On real
+shore cameras (``../shared/data/real-dev``) it then calls every roof, window, car, fence post and
+tree a boat or a person: precision collapses long before recall matters. These tiles are the
+counter-examples: dense, varied man-made and natural clutter (houses with roofs and windows,
+trees, hedges, cars, roads, fences and railings, poles and lamp posts, flags, quay walls, beach
+chairs and umbrellas, clouds), with the things that *are* labelled — boats on the water (hulls,
+cabins, masts, sails, wakes; moored in rows or under way) and people (standing, walking, in
+groups, sitting) — drawn at the sizes elevated cameras see them (people 5-40 px tall, boats
+8-120 px long).
+
+Each tile is drawn at twice its size with anti-aliased primitives and shrunk (``INTER_AREA``), so
+small things have soft, sub-pixel edges like a real lens; then ``detector.augment.degrade`` adds
+blur, noise, colour casts and JPEG. Scenes are horizontal bands as in an oblique view (sky, far
+shore, water, quay, beach, town), with sizes shrinking towards the top.
+
+Output has the layout of ``flight.sim.synth.write_dataset`` (YOLO: ``0 boat``, ``1 person``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from flight.sim.synth import SynthError
+
+TILE = 320
+S = 2  # supersampling factor
+Colour = tuple[int, int, int]
+
+WALLS: list[Colour] = [
+    (235, 238, 240),
+    (215, 225, 232),
+    (200, 210, 220),
+    (60, 70, 150),
+    (80, 90, 170),
+    (150, 170, 190),
+    (120, 140, 160),
+    (185, 200, 215),
+    (90, 110, 140),
+    (40, 50, 110),
+    (170, 175, 180),
+    (225, 215, 200),
+]
+ROOFS: list[Colour] = [
+    (60, 60, 65),
+    (45, 45, 50),
+    (40, 50, 120),
+    (50, 70, 150),
+    (70, 75, 80),
+    (90, 95, 100),
+    (30, 35, 40),
+    (60, 90, 130),
+    (110, 115, 120),
+    (55, 55, 90),
+]
+GRASS: list[Colour] = [(60, 120, 90), (50, 100, 80), (80, 140, 120), (70, 130, 130), (90, 150, 140)]
+TREES: list[Colour] = [(40, 80, 50), (35, 70, 45), (50, 95, 70), (30, 60, 40), (60, 110, 90)]
+PAVING: list[Colour] = [(110, 110, 112), (130, 128, 125), (95, 95, 98), (150, 150, 150), (120, 125, 135)]
+SAND: list[Colour] = [(160, 190, 205), (175, 200, 215), (140, 170, 190), (185, 205, 215), (150, 165, 175)]
+WATER: list[Colour] = [
+    (120, 115, 100),
+    (140, 130, 110),
+    (110, 100, 80),
+    (150, 145, 135),
+    (100, 95, 85),
+    (130, 110, 70),
+    (90, 100, 90),
+    (165, 160, 150),
+    (80, 70, 55),
+]
+CLOTHES: list[Colour] = [
+    (30, 30, 30),
+    (50, 50, 140),
+    (140, 60, 30),
+    (200, 200, 200),
+    (40, 40, 200),
+    (60, 120, 60),
+    (20, 20, 60),
+    (120, 120, 120),
+    (30, 150, 220),
+    (90, 40, 90),
+    (230, 230, 230),
+    (0, 90, 200),
+]
+SKIN: list[Colour] = [(150, 170, 210), (120, 150, 200), (80, 110, 160), (60, 80, 120), (170, 190, 225)]
+HULLS: list[Colour] = [
+    (235, 235, 235),
+    (225, 230, 235),
+    (245, 245, 245),
+    (40, 40, 40),
+    (50, 50, 160),
+    (150, 60, 30),
+    (120, 120, 120),
+    (30, 30, 120),
+    (70, 60, 55),
+    (200, 200, 200),
+    (40, 90, 200),
+    (90, 90, 90),
+]
+
+
+@dataclass(slots=True)
+class Canvas:
+    """A supersampled drawing surface plus the labelled boxes drawn on it (tile pixels)."""
+
+    img: np.ndarray
+    rng: np.random.Generator
+    labels: list[tuple[int, float, float, float, float]] = field(default_factory=list)
+    snaps: list[tuple[int, int, int, int, np.ndarray]] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return int(self.img.shape[0])
+
+    def label(self, cls: int, x0: float, y0: float, x1: float, y1: float) -> None:
+        """Record a box given in canvas pixels (clipped; tiny or mostly outside boxes dropped)."""
+        n = self.size
+        a0, b0, a1, b1 = max(x0, 0), max(y0, 0), min(x1, n), min(y1, n)
+        if (a1 - a0) < 2 * S or (b1 - b0) < 2 * S:
+            return
+        if (a1 - a0) * (b1 - b0) < 0.5 * (x1 - x0) * (y1 - y0):
+            return
+        self.labels.append((cls, (a0 + a1) / 2 / n, (b0 + b1) / 2 / n, (a1 - a0) / n, (b1 - b0) / n))
+        i0, j0, i1, j1 = int(a0), int(b0), math.ceil(a1), math.ceil(b1)
+        self.snaps.append((i0, j0, i1, j1, self.img[j0:j1, i0:i1].copy()))
+
+    def visible_labels(self, max_changed: float = 0.3) -> list[tuple[int, float, float, float, float]]:
+        """The labels whose boxes were not painted over by something drawn later."""
+        out = []
+        for lab, (i0, j0, i1, j1, patch) in zip(self.labels, self.snaps, strict=True):
+            now = self.img[j0:j1, i0:i1]
+            changed = np.abs(now.astype(np.int16) - patch.astype(np.int16)).max(axis=2) > 12
+            if changed.mean() <= max_changed:
+                out.append(lab)
+        return out
+
+
+def _c(rng: np.random.Generator, pal: list[Colour], jitter: float = 12) -> Colour:
+    """A palette colour with its brightness jittered (and only a slight hue shift: no purple sea)."""
+    base = np.array(pal[int(rng.integers(len(pal)))], float)
+    c = base * rng.uniform(1 - jitter / 100, 1 + jitter / 100) + rng.normal(0, jitter / 4, 3)
+    return tuple(int(v) for v in np.clip(c, 0, 255))  # type: ignore[return-value]
+
+
+def _shade(c: Colour, f: float) -> Colour:
+    return tuple(int(np.clip(v * f, 0, 255)) for v in c)  # type: ignore[return-value]
+
+
+def _pts(p: list[tuple[float, float]]) -> np.ndarray:
+    return np.array([[round(x), round(y)] for x, y in p], np.int32)
+
+
+def _poly(cv: Canvas, p: list[tuple[float, float]], col: Colour) -> None:
+    cv2.fillPoly(cv.img, [_pts(p)], col, cv2.LINE_AA)
+
+
+def _texture(cv: Canvas, y0: int, y1: int, col: Colour, amp: float, scale: int) -> None:
+    """Fill rows y0..y1 with a colour modulated by smooth noise (grass, water, sand, paving)."""
+    n = cv.size
+    h = max(y1 - y0, 1)
+    small = cv.rng.normal(0, 1, (max(h // scale, 2), max(n // scale, 2))).astype(np.float32)
+    noise = cv2.resize(small, (n, h), interpolation=cv2.INTER_CUBIC)
+    band = np.array(col, np.float32)[None, None, :] * (1 + amp * noise[:, :, None])
+    cv.img[y0:y1] = np.clip(band, 0, 255).astype(np.uint8)
+
+
+def _persp(y: float, horizon: float, n: int) -> float:
+    """Size factor at row y: 0 at the horizon, 1 at the bottom edge."""
+    return float(np.clip((y - horizon) / max(n - horizon, 1), 0.08, 1.0))
+
+
+# --- clutter ---------------------------------------------------------------------------------
+
+
+def house(cv: Canvas, x: float, y: float, w: float) -> None:
+    """A house whose base centre is (x, y): walls, windows, a door, a pitched or flat roof."""
+    rng = cv.rng
+    h = w * rng.uniform(0.45, 0.9)
+    wall = _c(rng, WALLS)
+    roof = _c(rng, ROOFS)
+    x0, x1, top = x - w / 2, x + w / 2, y - h
+    _poly(cv, [(x0, y), (x1, y), (x1, top), (x0, top)], wall)
+    if rng.random() < 0.5:  # side wall in shade
+        d = w * rng.uniform(0.15, 0.4) * rng.choice([-1, 1])
+        xs = x1 if d > 0 else x0
+        _poly(cv, [(xs, y), (xs + d, y - h * 0.08), (xs + d, top - h * 0.08), (xs, top)], _shade(wall, 0.7))
+    # windows
+    rows = int(rng.integers(1, 4))
+    cols = max(1, int(w / rng.uniform(8, 16) / S))
+    win = _shade(_c(rng, [(60, 60, 60), (90, 80, 70), (130, 120, 110), (40, 40, 50)]), 1)
+    ww, wh = w / cols * 0.35, h / rows * 0.35
+    for r in range(rows):
+        for k in range(cols):
+            if rng.random() < 0.15:
+                continue
+            cx = x0 + (k + 0.5) * w / cols
+            cy = top + (r + 0.5) * h / rows
+            _poly(
+                cv,
+                [
+                    (cx - ww / 2, cy - wh / 2),
+                    (cx + ww / 2, cy - wh / 2),
+                    (cx + ww / 2, cy + wh / 2),
+                    (cx - ww / 2, cy + wh / 2),
+                ],
+                win,
+            )
+    style = rng.random()
+    rh = w * rng.uniform(0.25, 0.6)
+    ov = w * 0.06
+    if style < 0.55:  # gable
+        _poly(cv, [(x0 - ov, top), (x1 + ov, top), (x, top - rh)], roof)
+    elif style < 0.85:  # hip / mansard seen obliquely
+        _poly(cv, [(x0 - ov, top), (x1 + ov, top), (x1 - w * 0.2, top - rh), (x0 + w * 0.2, top - rh)], roof)
+        _poly(
+            cv,
+            [
+                (x0 + w * 0.2, top - rh),
+                (x1 - w * 0.2, top - rh),
+                (x1 - w * 0.25, top - rh * 1.05),
+                (x0 + w * 0.25, top - rh * 1.05),
+            ],
+            _shade(roof, 0.8),
+        )
+    else:  # flat roof with a parapet
+        _poly(cv, [(x0, top), (x1, top), (x1, top - 3 * S), (x0, top - 3 * S)], _shade(wall, 0.85))
+    if rng.random() < 0.3:  # chimney or dormer
+        cx = x + rng.uniform(-w / 4, w / 4)
+        _poly(
+            cv,
+            [
+                (cx, top - rh * 0.4),
+                (cx + w * 0.07, top - rh * 0.4),
+                (cx + w * 0.07, top - rh * 0.9),
+                (cx, top - rh * 0.9),
+            ],
+            _c(rng, WALLS),
+        )
+
+
+def tree(cv: Canvas, x: float, y: float, r: float) -> None:
+    rng = cv.rng
+    col = _c(rng, TREES, 10)
+    if rng.random() < 0.7:
+        cv2.line(
+            cv.img,
+            (int(x), int(y)),
+            (int(x), int(y - r)),
+            _c(rng, [(40, 50, 60)]),
+            max(1, int(r / 6)),
+            cv2.LINE_AA,
+        )
+    for _ in range(int(rng.integers(3, 8))):
+        cx = x + rng.normal(0, r * 0.35)
+        cy = y - r * 1.2 + rng.normal(0, r * 0.3)
+        rr = r * rng.uniform(0.45, 0.8)
+        c2 = _shade(col, rng.uniform(0.75, 1.25))
+        cv2.ellipse(
+            cv.img,
+            (int(cx), int(cy)),
+            (int(rr), int(rr * rng.uniform(0.8, 1.2))),
+            0,
+            0,
+            360,
+            c2,
+            -1,
+            cv2.LINE_AA,
+        )
+
+
+def car(cv: Canvas, x: float, y: float, L: float) -> None:
+    rng = cv.rng
+    side = rng.random() < 0.5
+    w, h = (L, L * 0.42) if side else (L * 0.5, L * 0.45)
+    body = _c(rng, HULLS + CLOTHES, 15)
+    cv2.rectangle(cv.img, (int(x - w / 2), int(y - h)), (int(x + w / 2), int(y)), body, -1, cv2.LINE_AA)
+    glass = _c(rng, [(40, 40, 45), (70, 70, 75)])
+    if side:
+        cv2.rectangle(
+            cv.img, (int(x - w * 0.3), int(y - h * 1.35)), (int(x + w * 0.25), int(y - h)), body, -1
+        )
+        cv2.rectangle(
+            cv.img, (int(x - w * 0.25), int(y - h * 1.28)), (int(x + w * 0.2), int(y - h * 0.98)), glass, -1
+        )
+    else:
+        cv2.rectangle(
+            cv.img, (int(x - w * 0.4), int(y - h * 0.9)), (int(x + w * 0.4), int(y - h * 0.5)), glass, -1
+        )
+
+
+def fence(cv: Canvas, x0: float, x1: float, y: float, h: float) -> None:
+    rng = cv.rng
+    col = _c(rng, [(200, 200, 200), (60, 60, 60), (40, 90, 40), (120, 120, 130), (30, 30, 30)])
+    t = max(1, int(S * rng.uniform(0.5, 1.5)))
+    step = max(3.0, h * rng.uniform(0.15, 0.6))
+    xx = x0
+    while xx < x1:
+        cv2.line(cv.img, (int(xx), int(y)), (int(xx), int(y - h)), col, t, cv2.LINE_AA)
+        xx += step
+    for f in (0.1, 0.55, 0.95):
+        cv2.line(cv.img, (int(x0), int(y - h * f)), (int(x1), int(y - h * f)), col, t, cv2.LINE_AA)
+
+
+def pole(cv: Canvas, x: float, y: float, h: float) -> None:
+    rng = cv.rng
+    col = _c(rng, [(200, 200, 200), (60, 60, 60), (120, 120, 130), (240, 240, 240)])
+    cv2.line(
+        cv.img,
+        (int(x), int(y)),
+        (int(x), int(y - h)),
+        col,
+        max(1, int(S * rng.uniform(0.6, 1.6))),
+        cv2.LINE_AA,
+    )
+    r = rng.random()
+    if r < 0.35:  # lamp arm
+        cv2.line(cv.img, (int(x), int(y - h)), (int(x + h * 0.15), int(y - h * 0.97)), col, S, cv2.LINE_AA)
+    elif r < 0.6:  # flag
+        fc = _c(rng, [*CLOTHES, (0, 0, 220), (255, 255, 255), (0, 200, 255)])
+        _poly(
+            cv, [(x, y - h), (x + h * 0.35, y - h * 0.93), (x + h * 0.3, y - h * 0.8), (x, y - h * 0.78)], fc
+        )
+    elif r < 0.75:  # sign
+        sc = _c(rng, [(255, 255, 255), (0, 200, 255), (200, 100, 0)])
+        cv2.rectangle(cv.img, (int(x - h * 0.12), int(y - h)), (int(x + h * 0.12), int(y - h * 0.8)), sc, -1)
+
+
+def beach_chair(cv: Canvas, x: float, y: float, w: float) -> None:
+    """A hooded wicker beach chair (Strandkorb) or a bench: a frequent false 'boat' on beaches."""
+    rng = cv.rng
+    body = _c(rng, [(200, 215, 225), (210, 220, 225), (150, 160, 170)], 10)
+    hood = _c(rng, [(220, 220, 220), (180, 120, 40), (40, 40, 200), (60, 160, 60), (200, 200, 200)], 10)
+    h = w * rng.uniform(0.9, 1.3)
+    cv2.rectangle(
+        cv.img, (int(x - w / 2), int(y - h * 0.55)), (int(x + w / 2), int(y)), body, -1, cv2.LINE_AA
+    )
+    cv2.rectangle(
+        cv.img, (int(x - w / 2), int(y - h)), (int(x + w / 2), int(y - h * 0.55)), hood, -1, cv2.LINE_AA
+    )
+    cv2.rectangle(
+        cv.img,
+        (int(x - w * 0.35), int(y - h * 0.85)),
+        (int(x + w * 0.35), int(y - h * 0.45)),
+        _shade(body, 0.55),
+        -1,
+    )
+
+
+def umbrella(cv: Canvas, x: float, y: float, w: float) -> None:
+    rng = cv.rng
+    col = _c(rng, [*CLOTHES, (0, 200, 255), (255, 255, 255)])
+    cv2.line(cv.img, (int(x), int(y)), (int(x), int(y - w * 0.8)), (200, 200, 200), S, cv2.LINE_AA)
+    cv2.ellipse(
+        cv.img, (int(x), int(y - w * 0.8)), (int(w / 2), int(w * 0.2)), 0, 180, 360, col, -1, cv2.LINE_AA
+    )
+
+
+def towel(cv: Canvas, x: float, y: float, w: float) -> None:
+    col = _c(cv.rng, [*CLOTHES, (0, 200, 255), (255, 120, 200)])
+    cv2.rectangle(cv.img, (int(x - w / 2), int(y - w * 0.25)), (int(x + w / 2), int(y)), col, -1, cv2.LINE_AA)
+
+
+def buoy(cv: Canvas, x: float, y: float, r: float) -> None:
+    col = _c(cv.rng, [(0, 100, 255), (0, 220, 255), (0, 0, 200), (30, 160, 30), (240, 240, 240)])
+    cv2.ellipse(cv.img, (int(x), int(y)), (int(r), int(r * 0.8)), 0, 0, 360, col, -1, cv2.LINE_AA)
+
+
+def rock(cv: Canvas, x: float, y: float, r: float) -> None:
+    rng = cv.rng
+    n = int(rng.integers(5, 9))
+    ang = np.sort(rng.uniform(0, 2 * math.pi, n))
+    p = [
+        (x + r * rng.uniform(0.6, 1.1) * math.cos(a), y + r * 0.6 * rng.uniform(0.6, 1.1) * math.sin(a))
+        for a in ang
+    ]
+    _poly(cv, p, _c(rng, [(60, 65, 70), (90, 95, 100), (40, 45, 50), (110, 120, 125)]))
+
+
+# --- labelled objects ------------------------------------------------------------------------
+
+
+def person(cv: Canvas, x: float, y: float, h: float, *, sitting: bool = False, wading: float = 0.0) -> None:
+    """A person standing (or sitting) with feet at (x, y), h canvas pixels tall; labelled."""
+    rng = cv.rng
+    if sitting:
+        h *= 0.55
+    w = h * rng.uniform(0.25, 0.38)
+    top_c = _c(rng, CLOTHES, 20)
+    leg_c = _c(rng, CLOTHES, 20)
+    skin = _c(rng, SKIN, 10)
+    head_r = h * 0.085
+    vis = 1.0 - wading  # fraction above the water line
+    if rng.random() < 0.6:  # shadow
+        cv2.ellipse(
+            cv.img,
+            (int(x + h * 0.15), int(y)),
+            (int(h * 0.25), int(max(h * 0.05, 1))),
+            0,
+            0,
+            360,
+            _shade(tuple(int(v) for v in cv.img[min(int(y), cv.size - 1), min(int(x), cv.size - 1)]), 0.6),
+            -1,
+            cv2.LINE_AA,
+        )
+    if not sitting and wading < 0.35:
+        step = w * rng.uniform(0.0, 0.35)
+        t = max(1, int(w * 0.35))
+        cv2.line(
+            cv.img, (int(x - step), int(y)), (int(x - w * 0.12), int(y - h * 0.47)), leg_c, t, cv2.LINE_AA
+        )
+        cv2.line(
+            cv.img, (int(x + step), int(y)), (int(x + w * 0.12), int(y - h * 0.47)), leg_c, t, cv2.LINE_AA
+        )
+    # torso
+    t0, t1 = y - h * 0.82, y - h * (0.45 if not sitting else 0.1)
+    cv2.ellipse(
+        cv.img,
+        (int(x), int((t0 + t1) / 2)),
+        (int(w / 2), int((t1 - t0) / 2)),
+        0,
+        0,
+        360,
+        top_c,
+        -1,
+        cv2.LINE_AA,
+    )
+    if rng.random() < 0.5:  # arms
+        t = max(1, int(w * 0.22))
+        for sgn in (-1, 1):
+            cv2.line(
+                cv.img,
+                (int(x + sgn * w * 0.45), int(t0 + h * 0.05)),
+                (int(x + sgn * w * rng.uniform(0.5, 0.9)), int(t0 + h * 0.33)),
+                top_c,
+                t,
+                cv2.LINE_AA,
+            )
+    cv2.circle(cv.img, (int(x), int(y - h * 0.9)), max(1, int(head_r)), skin, -1, cv2.LINE_AA)
+    if rng.random() < 0.5:  # hair / cap
+        cv2.ellipse(
+            cv.img,
+            (int(x), int(y - h * 0.92)),
+            (max(1, int(head_r)), max(1, int(head_r * 0.6))),
+            0,
+            180,
+            360,
+            _c(rng, [(20, 20, 20), (40, 60, 90), (150, 190, 220), (60, 60, 60)]),
+            -1,
+            cv2.LINE_AA,
+        )
+    bottom = y if wading == 0 else y - h * wading
+    if wading:
+        water = tuple(int(v) for v in cv.img[min(int(y) + 2, cv.size - 1), min(int(x), cv.size - 1)])
+        cv2.rectangle(cv.img, (int(x - w), int(bottom)), (int(x + w), int(y + 2)), water, -1)
+    cv.label(1, x - w * 0.6, y - h * 0.99, x + w * 0.6, bottom)
+    _ = vis
+
+
+def boat(cv: Canvas, x: float, y: float, L: float, *, moored: bool = False) -> None:
+    """A boat whose waterline centre is (x, y), L canvas pixels long, seen from the side or at an
+    angle: hull, cabin, maybe a mast and sails, a wake when under way; labelled."""
+    rng = cv.rng
+    kind = str(
+        rng.choice(
+            ["motor", "sail", "sail", "rib", "fishing", "dinghy", "ship"],
+            p=[0.25, 0.25, 0.1, 0.15, 0.1, 0.1, 0.05],
+        )
+    )
+    ang = rng.uniform(0.15, 1.0)  # 1 = broadside, small = bow/stern on
+    Lp = L * ang + L * 0.35 * (1 - ang)
+    fb = L * rng.uniform(0.08, 0.16)
+    hull = _c(rng, HULLS, 10)
+    d = 1 if rng.random() < 0.5 else -1
+    x0, x1 = x - Lp / 2, x + Lp / 2
+    bow = x1 if d > 0 else x0
+    stern = x0 if d > 0 else x1
+    top_y = y - fb
+    bx = bow + d * Lp * 0.12
+    _poly(cv, [(stern, top_y), (bx, top_y - fb * 0.3), (bow, y), (stern, y)], hull)
+    cv2.line(
+        cv.img,
+        (int(stern), int(y)),
+        (int(bow), int(y)),
+        _shade(hull, 0.6),
+        max(1, int(fb * 0.25)),
+        cv2.LINE_AA,
+    )
+    top = top_y - fb * 0.3
+    if kind in ("motor", "fishing", "ship"):
+        cw = Lp * rng.uniform(0.25, 0.5)
+        cx = x - d * Lp * rng.uniform(0.0, 0.2)
+        ch = fb * rng.uniform(0.8, 2.0)
+        cab = _c(rng, [(240, 240, 240), (200, 200, 200), (60, 60, 60), (150, 150, 150)])
+        _poly(
+            cv,
+            [
+                (cx - cw / 2, top_y),
+                (cx + cw / 2, top_y),
+                (cx + cw / 2 - d * cw * 0.15, top_y - ch),
+                (cx - cw / 2, top_y - ch),
+            ],
+            cab,
+        )
+        cv2.line(
+            cv.img,
+            (int(cx - cw * 0.4), int(top_y - ch * 0.6)),
+            (int(cx + cw * 0.35), int(top_y - ch * 0.6)),
+            (50, 50, 50),
+            max(1, int(ch * 0.25)),
+            cv2.LINE_AA,
+        )
+        top = top_y - ch
+        if kind == "fishing":
+            mh = L * 0.4
+            cv2.line(
+                cv.img,
+                (int(cx), int(top_y - ch)),
+                (int(cx), int(top_y - ch - mh)),
+                (60, 60, 60),
+                S,
+                cv2.LINE_AA,
+            )
+            top = top_y - ch - mh
+    elif kind == "sail":
+        mh = L * rng.uniform(0.9, 1.4)
+        mx = x + d * Lp * 0.05
+        cv2.line(
+            cv.img,
+            (int(mx), int(top_y)),
+            (int(mx), int(top_y - mh)),
+            (200, 200, 200),
+            max(1, S // 2 + 1),
+            cv2.LINE_AA,
+        )
+        if rng.random() < 0.75:  # sails up
+            sail = _c(rng, [(245, 245, 245), (235, 235, 235), (220, 220, 220), (200, 210, 230)], 8)
+            _poly(
+                cv,
+                [
+                    (mx, top_y - mh),
+                    (mx, top_y - fb * 0.5),
+                    (mx - d * Lp * rng.uniform(0.3, 0.5), top_y - fb * 0.5),
+                ],
+                sail,
+            )
+            if rng.random() < 0.6:
+                _poly(
+                    cv,
+                    [(mx + d * 2, top_y - mh * 0.9), (bow, top_y - fb * 0.2), (mx + d * 2, top_y - fb * 0.2)],
+                    _shade(sail, 0.9),
+                )
+        top = top_y - mh
+    elif kind in ("rib", "dinghy"):
+        n = int(rng.integers(0, 6 if kind == "rib" else 3))
+        for i in range(n):
+            px = stern + d * Lp * (0.2 + 0.6 * (i + 0.5) / max(n, 1))
+            ph = fb * rng.uniform(1.5, 2.5)
+            c = _c(rng, [*CLOTHES, (0, 120, 255), (0, 80, 255)], 15)  # life jackets often orange
+            cv2.ellipse(
+                cv.img,
+                (int(px), int(top_y - ph / 2)),
+                (max(1, int(ph * 0.25)), max(1, int(ph / 2))),
+                0,
+                0,
+                360,
+                c,
+                -1,
+                cv2.LINE_AA,
+            )
+            top = min(top, top_y - ph)
+    if not moored and rng.random() < 0.6:  # wake and bow wave
+        foam = (235, 235, 235)
+        wl = Lp * rng.uniform(0.5, 2.5)
+        cv2.line(
+            cv.img,
+            (int(stern), int(y)),
+            (int(stern - d * wl), int(y + fb * rng.uniform(0.2, 1.0))),
+            foam,
+            max(1, int(fb * 0.4)),
+            cv2.LINE_AA,
+        )
+        cv2.ellipse(
+            cv.img,
+            (int(bow), int(y)),
+            (max(1, int(fb * 0.6)), max(1, int(fb * 0.25))),
+            0,
+            0,
+            360,
+            foam,
+            -1,
+            cv2.LINE_AA,
+        )
+        x0, x1 = min(x0, stern - d * wl * 0.3, stern), max(x1, stern - d * wl * 0.3, stern)
+    else:  # reflection
+        refl = cv.img[int(min(y + 1, cv.size - 1)) : int(min(y + fb, cv.size))].astype(np.float32)
+        if refl.size:
+            _ = refl
+    cv.label(0, min(x - Lp / 2, bow, stern), top, max(x + Lp / 2, bow, stern), y + fb * 0.15)
+
+
+# --- scenes ----------------------------------------------------------------------------------
+
+
+def _sky(cv: Canvas, y1: int) -> None:
+    rng = cv.rng
+    if y1 <= 0:
+        return
+    zen = np.array(
+        _c(rng, [(200, 150, 90), (210, 170, 120), (190, 180, 170), (220, 210, 200), (170, 170, 170)])
+    )
+    hor = np.array(_c(rng, [(225, 215, 200), (230, 225, 215), (200, 200, 200), (200, 215, 235)]))
+    t = np.linspace(0, 1, y1, dtype=np.float32)[:, None, None]
+    cv.img[:y1] = np.clip(zen * (1 - t) + hor * t, 0, 255).astype(np.uint8)
+    for _ in range(int(rng.choice([0, 2, 6]))):  # clouds
+        cx, cy = rng.uniform(0, cv.size), rng.uniform(0, y1)
+        for _k in range(int(rng.integers(3, 9))):
+            r = rng.uniform(10, 60) * S
+            cv2.ellipse(
+                cv.img,
+                (int(cx + rng.normal(0, r)), int(cy + rng.normal(0, r * 0.3))),
+                (int(r), int(r * 0.45)),
+                0,
+                0,
+                360,
+                _c(rng, [(245, 245, 245), (225, 225, 230), (200, 200, 205)]),
+                -1,
+                cv2.LINE_AA,
+            )
+    cv.img[:y1] = cv2.GaussianBlur(cv.img[:y1], (0, 0), 3 * S)
+
+
+def _town(cv: Canvas, y0: int, y1: int, horizon: float, density: float) -> None:
+    """Rows y0..y1: streets, houses, trees, cars, fences, poles, a few people; back to front."""
+    rng = cv.rng
+    n = cv.size
+    _texture(cv, y0, y1, _c(rng, GRASS + PAVING), 0.08, 24 * S)
+    for _ in range(int(rng.integers(0, 4))):  # roads
+        yy = rng.uniform(y0, y1)
+        f = _persp(yy, horizon, n)
+        w = rng.uniform(8, 30) * S * f
+        col = _c(rng, PAVING)
+        cv2.rectangle(cv.img, (0, int(yy - w / 2)), (n, int(yy + w / 2)), col, -1)
+        if rng.random() < 0.5:
+            for xx in np.arange(rng.uniform(0, 20), n, rng.uniform(20, 50) * S * f):
+                cv2.line(
+                    cv.img,
+                    (int(xx), int(yy)),
+                    (int(xx + 8 * S * f), int(yy)),
+                    (235, 235, 235),
+                    max(1, int(S * f)),
+                )
+    items = int(density * (y1 - y0) * n / (S * S) / 900)
+    ys = np.sort(rng.uniform(y0, y1 + 0.25 * (y1 - y0), items))
+    people: list[float] = []
+    for yy in ys:
+        f = _persp(yy, horizon, n)
+        xx = rng.uniform(-20, n + 20)
+        r = rng.random()
+        if r < 0.35:
+            house(cv, xx, yy, rng.uniform(30, 110) * S * f)
+        elif r < 0.6:
+            tree(cv, xx, yy, rng.uniform(8, 30) * S * f)
+        elif r < 0.75:
+            car(cv, xx, yy, rng.uniform(12, 30) * S * f)
+        elif r < 0.82:
+            fence(cv, xx, xx + rng.uniform(30, 200) * S * f, yy, rng.uniform(3, 12) * S * f)
+        elif r < 0.9:
+            pole(cv, xx, yy, rng.uniform(15, 60) * S * f)
+        elif r < 0.95:
+            beach_chair(cv, xx, yy, rng.uniform(5, 14) * S * f)
+        else:
+            people.append(yy)
+    for yy in people:  # last, so that no nearer house or tree hides a labelled person
+        f = _persp(yy, horizon, n)
+        person(
+            cv, rng.uniform(0, n), min(yy, y1 - 1), rng.uniform(10, 40) * S * f, sitting=rng.random() < 0.15
+        )
+
+
+def _water(cv: Canvas, y0: int, y1: int, horizon: float, boats: int, moored_row: bool) -> None:
+    rng = cv.rng
+    n = cv.size
+    _texture(cv, y0, y1, _c(rng, WATER, 15), rng.uniform(0.02, 0.08), int(rng.integers(4, 20)) * S)
+    if y1 - y0 < 8:  # a sliver of water: nothing fits on it
+        return
+    for _ in range(int(rng.integers(0, 60))):  # wave crests and glints
+        yy = rng.uniform(y0, y1)
+        f = _persp(yy, horizon, n)
+        xx = rng.uniform(0, n)
+        cv2.line(
+            cv.img,
+            (int(xx), int(yy)),
+            (int(xx + rng.uniform(3, 25) * S * f), int(yy)),
+            _shade(tuple(int(v) for v in cv.img[int(yy), int(xx) % n]), rng.uniform(1.1, 1.5)),
+            max(1, int(S * f)),
+            cv2.LINE_AA,
+        )
+    if moored_row:  # a pontoon with boats side by side
+        yy = rng.uniform(y0 + 0.3 * (y1 - y0), y1)
+        f = _persp(yy, horizon, n)
+        cv2.rectangle(cv.img, (0, int(yy)), (n, int(yy + 3 * S * f)), _c(rng, [*PAVING, (150, 170, 190)]), -1)
+        xx = rng.uniform(-20, 10)
+        while xx < n + 20:
+            L = rng.uniform(20, 60) * S * f
+            if rng.random() < 0.85:
+                boat(cv, xx + L / 2, yy - rng.uniform(0, 3) * S * f, L, moored=True)
+            xx += L * rng.uniform(0.5, 1.1)
+    for _ in range(boats):
+        yy = rng.uniform(y0 + 2, y1)
+        f = _persp(yy, horizon, n)
+        boat(cv, rng.uniform(0, n), yy, rng.uniform(8, 90) * S * f)
+    for _ in range(int(rng.choice([0, 0, 2, 5]))):
+        yy = rng.uniform(y0, y1)
+        buoy(cv, rng.uniform(0, n), yy, rng.uniform(1.5, 4) * S * _persp(yy, horizon, n))
+    if rng.random() < 0.2:  # swimmers / waders
+        for _ in range(int(rng.integers(1, 4))):
+            yy = rng.uniform(y0 + 3, y1)
+            person(
+                cv,
+                rng.uniform(0, n),
+                yy,
+                rng.uniform(10, 35) * S * _persp(yy, horizon, n),
+                wading=float(rng.uniform(0.3, 0.7)),
+            )
+
+
+def _beach(cv: Canvas, y0: int, y1: int, horizon: float, people: int) -> None:
+    rng = cv.rng
+    n = cv.size
+    _texture(cv, y0, y1, _c(rng, SAND), 0.05, int(rng.integers(6, 30)) * S)
+    if y1 - y0 < 8:
+        return
+    things = []
+    for _ in range(int(rng.choice([0, 5, 20, 60]))):
+        things.append((rng.uniform(y0, y1), "chair"))
+    for _ in range(int(rng.choice([0, 3, 10]))):
+        things.append((rng.uniform(y0, y1), str(rng.choice(["umbrella", "towel", "rock", "pole"]))))
+    for _ in range(people):
+        things.append((rng.uniform(y0 + 3, y1 - 1), "person"))
+    if rng.random() < 0.15:  # a boat pulled up on the sand
+        things.append((rng.uniform(y0, y1), "boat"))
+    for yy, what in sorted(things):
+        f = _persp(yy, horizon, n)
+        xx = rng.uniform(0, n)
+        if what == "chair":
+            beach_chair(cv, xx, yy, rng.uniform(5, 14) * S * f)
+        elif what == "umbrella":
+            umbrella(cv, xx, yy, rng.uniform(8, 25) * S * f)
+        elif what == "towel":
+            towel(cv, xx, yy, rng.uniform(6, 16) * S * f)
+        elif what == "rock":
+            rock(cv, xx, yy, rng.uniform(3, 15) * S * f)
+        elif what == "pole":
+            pole(cv, xx, yy, rng.uniform(15, 50) * S * f)
+        elif what == "boat":
+            boat(cv, xx, yy, rng.uniform(15, 60) * S * f, moored=True)
+        else:
+            sitting = rng.random() < 0.2
+            person(cv, xx, yy, rng.uniform(8, 40) * S * f, sitting=sitting)
+
+
+def _quay(cv: Canvas, y0: int, y1: int) -> None:
+    rng = cv.rng
+    n = cv.size
+    col = _c(rng, [(60, 70, 110), (100, 100, 105), (70, 75, 80), (150, 150, 150), (50, 55, 90)])
+    _texture(cv, y0, y1, col, 0.06, 6 * S)
+    step = rng.uniform(3, 8) * S
+    for yy in np.arange(y0, y1, step):  # brick courses / planks
+        cv2.line(cv.img, (0, int(yy)), (n, int(yy)), _shade(col, 0.8), 1)
+    if rng.random() < 0.5:
+        fence(cv, 0, n, y0, rng.uniform(5, 14) * S)
+
+
+def scene(rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[int, float, float, float, float]]]:
+    """One cluttered tile (BGR, TILE x TILE) and its YOLO labels."""
+    n = TILE * S
+    cv = Canvas(np.zeros((n, n, 3), np.uint8), rng)
+    kind = str(rng.choice(["town", "harbour", "beach", "coast"], p=[0.35, 0.25, 0.2, 0.2]))
+    horizon = -rng.uniform(0.0, 1.5) * n  # where sizes would vanish (above the tile: steeper view)
+    y = 0
+    if rng.random() < (0.35 if kind != "town" else 0.2):
+        sky = int(rng.uniform(0.1, 0.45) * n)
+        horizon = float(sky)
+        _sky(cv, sky)
+        y = sky
+        if rng.random() < 0.7:  # far shore: a thin band of tiny houses and trees
+            fh = int(rng.uniform(0.02, 0.08) * n)
+            _town(cv, y, y + fh, horizon - 5, density=3.0)
+            y += fh
+    if kind == "town":
+        _town(cv, y, n, horizon, density=float(rng.uniform(0.8, 3.0)))
+    elif kind == "harbour":
+        w1 = y + int(rng.uniform(0.2, 0.6) * (n - y))
+        _water(cv, y, w1, horizon, int(rng.integers(0, 4)), moored_row=rng.random() < 0.8)
+        q1 = min(n, w1 + int(rng.uniform(0.03, 0.12) * n))
+        _quay(cv, w1, q1)
+        _town(cv, q1, n, horizon, density=float(rng.uniform(0.5, 2.0)))
+    elif kind == "beach":
+        w1 = y + int(rng.uniform(0.0, 0.5) * (n - y))
+        if w1 > y:
+            _water(cv, y, w1, horizon, int(rng.choice([0, 1, 3])), moored_row=False)
+        b1 = w1 + int(rng.uniform(0.4, 1.0) * (n - w1))
+        _beach(cv, w1, b1, horizon, int(rng.choice([0, 3, 10, 25])))
+        if b1 < n:
+            _town(cv, b1, n, horizon, density=float(rng.uniform(0.5, 2.0)))
+    else:
+        w1 = y + int(rng.uniform(0.5, 1.0) * (n - y))
+        _water(cv, y, w1, horizon, int(rng.choice([1, 2, 4, 8])), moored_row=rng.random() < 0.2)
+        if w1 < n:
+            _beach(cv, w1, n, horizon, int(rng.choice([0, 3, 10])))
+    img = cv2.resize(cv.img, (TILE, TILE), interpolation=cv2.INTER_AREA)
+    return img, cv.visible_labels()
+
+
+def write_clutter_dataset(
+    out: Path,
+    images: int,
+    *,
+    seed: int = 0,
+    val_fraction: float = 0.05,
+    degrade: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
+    """Write ``images`` cluttered tiles as a YOLO dataset at ``out`` (see the module docstring)."""
+    if images <= 0:
+        raise SynthError(f"images must be a positive number, got {images}")
+    from detector.augment import degrade as degrade_fn
+
+    out = Path(out)
+    for split in ("train", "val"):
+        (out / split / "images").mkdir(parents=True, exist_ok=True)
+        (out / split / "labels").mkdir(parents=True, exist_ok=True)
+    (out / "READY").unlink(missing_ok=True)
+    counts = {"images": 0, "train": 0, "val": 0, "boats": 0, "people": 0, "empty": 0}
+    every = round(1 / val_fraction) if val_fraction > 0 else 0
+    for i in range(images):
+        rng = np.random.default_rng([seed, i])
+        img, labels = scene(rng)
+        if degrade:
+            img = degrade_fn(img, rng)
+        split = "val" if every and i % every == every - 1 else "train"
+        name = f"clutter_{seed}_{i:06d}"
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.uniform(70, 95))])
+        if not ok:
+            raise SynthError(f"could not encode tile {i}")
+        (out / split / "images" / f"{name}.jpg").write_bytes(buf.tobytes())
+        (out / split / "labels" / f"{name}.txt").write_text(
+            "".join(f"{c} {x:.6f} {y:.6f} {w:.6f} {h:.6f}\n" for c, x, y, w, h in labels), encoding="utf-8"
+        )
+        counts["images"] += 1
+        counts[split] += 1
+        counts["boats"] += sum(1 for lb in labels if lb[0] == 0)
+        counts["people"] += sum(1 for lb in labels if lb[0] == 1)
+        counts["empty"] += int(not labels)
+        if progress:
+            progress(i + 1, images)
+    (out / "data.yaml").write_text(
+        f"# shorewatch clutter tiles (seed {seed}): {counts['images']} images of {TILE}x{TILE}\n"
+        f"path: {out.resolve()}\ntrain: train/images\nval: val/images\nnames:\n  0: boat\n  1: person\n",
+        encoding="utf-8",
+    )
+    (out / "READY").write_text(f"{counts['images']}\n", encoding="utf-8")
+    return counts

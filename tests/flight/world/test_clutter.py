@@ -1,0 +1,100 @@
+"""The 2-D clutter tiles (hard negatives for the detector): labels sit on what was drawn, nothing
+labelled is hidden, the same seed gives the same tile, and the dataset writer's layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from flight.sim.clutter import TILE, Canvas, S, boat, house, person, scene, write_clutter_dataset
+from flight.sim.synth import SynthError
+
+
+def _canvas(seed: int = 0, grey: int = 120) -> Canvas:
+    n = TILE * S
+    return Canvas(np.full((n, n, 3), grey, np.uint8), np.random.default_rng(seed))
+
+
+def test_a_person_is_labelled_around_its_pixels() -> None:
+    cv = _canvas()
+    person(cv, 300, 400, 60)
+    ((cls, cx, cy, w, h),) = cv.visible_labels()
+    assert cls == 1
+    changed = np.argwhere(np.abs(cv.img.astype(int) - 120).max(axis=2) > 12)
+    ys, xs = changed[:, 0], changed[:, 1]
+    n = cv.size
+    # the box covers the drawn figure (shadow aside) and is about as tall as asked
+    assert (cy - h / 2) * n <= ys.min() + 3
+    assert abs(h * n - 60) < 12
+    assert (cx - w / 2) * n < np.median(xs) < (cx + w / 2) * n
+
+
+def test_a_boat_is_labelled_with_its_mast_and_hull() -> None:
+    for seed in range(20):
+        cv = _canvas(seed)
+        boat(cv, 320, 400, 120)
+        ((cls, _cx, cy, w, h),) = cv.visible_labels()
+        assert cls == 0
+        n = cv.size
+        assert (cy + h / 2) * n >= 400  # the waterline is inside
+        assert w * n >= 120 * 0.35 * 0.9  # at least bow-on length
+
+
+def test_something_drawn_over_a_person_removes_its_label() -> None:
+    cv = _canvas()
+    person(cv, 300, 400, 40)
+    assert len(cv.visible_labels()) == 1
+    house(cv, 300, 420, 200)  # a nearer house hides the person
+    assert cv.visible_labels() == []
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_scene_labels_are_valid_yolo_boxes(seed: int) -> None:
+    img, labels = scene(np.random.default_rng([7, seed]))
+    assert img.shape == (TILE, TILE, 3) and img.dtype == np.uint8
+    for cls, cx, cy, w, h in labels:
+        assert cls in (0, 1)
+        assert 0 < w <= 1 and 0 < h <= 1
+        assert cx - w / 2 + 1e-9 >= 0 and cx + w / 2 <= 1 + 1e-9
+        assert cy - h / 2 + 1e-9 >= 0 and cy + h / 2 <= 1 + 1e-9
+        assert w * TILE >= 2 and h * TILE >= 2
+
+
+def test_scenes_are_reproducible_and_varied() -> None:
+    a, la = scene(np.random.default_rng([1, 2]))
+    b, lb = scene(np.random.default_rng([1, 2]))
+    c, _ = scene(np.random.default_rng([1, 3]))
+    assert np.array_equal(a, b) and la == lb
+    assert not np.array_equal(a, c)
+
+
+def test_many_scenes_hold_both_classes_and_clutter() -> None:
+    boats = people = 0
+    for i in range(40):
+        _img, labels = scene(np.random.default_rng([3, i]))
+        boats += sum(1 for lab in labels if lab[0] == 0)
+        people += sum(1 for lab in labels if lab[0] == 1)
+    assert boats > 40 and people > 40
+
+
+def test_write_clutter_dataset(tmp_path: Path) -> None:
+    counts = write_clutter_dataset(tmp_path / "c", 12, seed=5, val_fraction=0.25, degrade=True)
+    assert counts["images"] == 12 and counts["val"] == 3 and counts["train"] == 9
+    root = tmp_path / "c"
+    assert (root / "READY").read_text().strip() == "12"
+    assert "names:\n  0: boat\n  1: person" in (root / "data.yaml").read_text()
+    for split, n in (("train", 9), ("val", 3)):
+        imgs = sorted((root / split / "images").glob("*.jpg"))
+        assert len(imgs) == n
+        for p in imgs:
+            im = cv2.imread(str(p))
+            assert im is not None and im.shape == (TILE, TILE, 3)
+            assert (root / split / "labels" / f"{p.stem}.txt").is_file()
+
+
+def test_write_clutter_dataset_refuses_no_images(tmp_path: Path) -> None:
+    with pytest.raises(SynthError, match="positive"):
+        write_clutter_dataset(tmp_path / "c", 0)
