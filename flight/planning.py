@@ -28,6 +28,7 @@ from shapely.geometry import LineString, MultiLineString, Point, Polygon, box
 from shapely.ops import substring, unary_union
 
 from flight.errors import PlanError
+from flight.routing import FreeSpace, free_space
 from shorewatch.geo import LocalFrame
 from shorewatch.site import Site
 from shorewatch.types import DEFAULT_INTRINSICS, CameraIntrinsics
@@ -158,6 +159,9 @@ class MissionPlan:
     drone_id: str | None = None
     sector: int | None = None
     leg: int | None = None
+    # NAV_WAYPOINTs added only to get from home to the route and back around no-fly zones
+    # (first, last): not part of the patrol, so ``split_legs`` leaves them out.
+    transit_wps: tuple[int, int] = (0, 0)
 
     def nav_points(self) -> list[GeoPoint]:
         """The positions flown, in order, starting and (after RTL) ending at home."""
@@ -484,6 +488,34 @@ def _site_extras(site: Site) -> dict[str, Any]:
     }
 
 
+def _free_space(frame: LocalFrame, geofence: Polygon | None, exclusions: Sequence[Polygon]) -> FreeSpace:
+    """Where detours may go, in ``frame``'s metres: inside the fence, clear of the zones."""
+
+    def loc(poly: Polygon) -> Polygon:
+        return Polygon([frame.to_local(y, x) for x, y, *_ in poly.exterior.coords])
+
+    return free_space(loc(geofence) if geofence is not None else None, [loc(z) for z in exclusions])
+
+
+def _site_free_space(site: Site) -> FreeSpace:
+    return _free_space(site.frame, site.geofence, [a.geometry for a in site.no_fly])
+
+
+def _with_transits(
+    fs: FreeSpace, home_xy: tuple[float, float], wps: list[_Wp]
+) -> tuple[list[_Wp], tuple[int, int]]:
+    """``wps`` with waypoints added before and after so that the flight out from home (after
+    take-off) and the RTL back go around no-fly zones; how many were added (before, after)."""
+    if not wps:
+        return wps, (0, 0)
+    first, last = wps[0], wps[-1]
+    out = fs.shortest_path(home_xy, (first.east_m, first.north_m)) or []
+    back = fs.shortest_path((last.east_m, last.north_m), home_xy) or []
+    pre = [_Wp(x, y, 0.0, first.gimbal_yaw_deg) for x, y in out[1:-1]]
+    post = [_Wp(x, y, 0.0, last.gimbal_yaw_deg) for x, y in back[1:-1]]
+    return [*pre, *wps, *post], (len(pre), len(post))
+
+
 def _check_common(altitude_m: float, speed_mps: float) -> None:
     if not (altitude_m > 0 and math.isfinite(altitude_m)):
         raise PlanError(f"altitude_m must be > 0, got {altitude_m}")
@@ -524,6 +556,8 @@ def corridor_patrol(
         )
     seg = coast_segment(site, start_m, end_m)
     route = offset_route(site, seg, standoff_m, simplify_m)
+    fs = _site_free_space(site)
+    route = LineString(fs.reroute(list(route.coords)))  # around no-fly zones, inside the fence
     frame = site.frame
     if home is None:
         mid = route.interpolate(0.5, normalized=True)
@@ -554,6 +588,7 @@ def corridor_patrol(
                 continue  # the turnaround point is the previous lap's last waypoint
             last = i == len(lap_coords) - 1
             wps.append(_Wp(x, y, turn_hold_s if (last and lap < laps - 1) else 0.0, yaw))
+    wps, transit = _with_transits(fs, (he, hn), wps)
     items = _items(frame, wps, alt_m=altitude_m, speed_mps=speed_mps, gimbal_pitch_deg=gimbal_pitch)
     # Coverage of the beach+surf band by the camera strip.
     band = corridor_band(site, seg, beach_width_m, surf_width_m)
@@ -573,6 +608,7 @@ def corridor_patrol(
         gimbal_pitch_deg=gimbal_pitch,
         drone_id=drone_id,
         sector=sector,
+        transit_wps=transit,
         **_site_extras(site),
     )
     return plan.with_stats(battery, coverage)
@@ -649,7 +685,9 @@ def area_survey(
     he, hn = site.frame.to_local(home.lat_deg, home.lon_deg)
     if math.dist(lanes[-1].coords[-1], (he, hn)) < math.dist(lanes[0].coords[0], (he, hn)):
         lanes = [LineString(list(ln.coords)[::-1]) for ln in reversed(lanes)]
-    wps = [_Wp(x, y) for ln in lanes for (x, y) in ln.coords]
+    fs = _site_free_space(site)
+    path = fs.reroute([(x, y) for ln in lanes for (x, y) in ln.coords])
+    wps, transit = _with_transits(fs, (he, hn), [_Wp(x, y) for x, y in path])
     items = _items(site.frame, wps, alt_m=altitude_m, speed_mps=speed_mps, gimbal_pitch_deg=-90.0)
     swath = unary_union(
         [ln.buffer(nadir_width_m(altitude_m, intrinsics) / 2, cap_style="flat") for ln in lanes]
@@ -665,6 +703,7 @@ def area_survey(
         gimbal_pitch_deg=-90.0,
         drone_id=drone_id,
         sector=sector,
+        transit_wps=transit,
         **_site_extras(site),
     )
     return plan.with_stats(battery, coverage)
@@ -745,6 +784,9 @@ def split_legs(
         elif it.command == CMD_NAV_WAYPOINT:
             e, n = fr.to_local(it.lat_deg, it.lon_deg)
             route.append(_Wp(e, n, it.param1, yaw))
+    pre, post = plan.transit_wps
+    route = route[pre : len(route) - post]  # each leg gets its own way out and back
+    fs = _free_space(fr, plan.geofence, plan.exclusions)
     if not route:
         raise PlanError("the plan has no waypoints to split into legs")
     homes = list(launch_points) if launch_points else [plan.home]
@@ -755,14 +797,17 @@ def split_legs(
         return homes[i]
 
     def make(wps: list[_Wp], k: int, home: GeoPoint) -> MissionPlan:
+        flown, transit = _with_transits(fs, fr.to_local(home.lat_deg, home.lon_deg), wps)
         items = _items(
             fr,
-            wps,
+            flown,
             alt_m=plan.altitude_m,
             speed_mps=plan.cruise_speed_mps,
             gimbal_pitch_deg=plan.gimbal_pitch_deg,
         )
-        leg = replace(plan, items=items, home=home, name=f"{plan.name} leg {k + 1}", leg=k)
+        leg = replace(
+            plan, items=items, home=home, name=f"{plan.name} leg {k + 1}", leg=k, transit_wps=transit
+        )
         return replace(leg, stats=replace(estimate(leg, bat), coverage_pct=plan.stats.coverage_pct))
 
     def fits(wps: list[_Wp], home: GeoPoint) -> bool:
