@@ -53,7 +53,7 @@ from flight.errors import (
     PreflightFailed,
     VehicleError,
 )
-from flight.planning import CMD_NAV_TAKEOFF, MissionItem, MissionPlan
+from flight.planning import CMD_NAV_TAKEOFF, NAV_WITH_POSITION, MissionItem, MissionPlan
 from shorewatch.geo import distance_m, offset
 from shorewatch.site import Site
 from shorewatch.types import Telemetry
@@ -72,6 +72,9 @@ ACK_RESULTS = {
     5: "IN_PROGRESS",
     6: "CANCELLED",
 }
+# Mission item params ArduPilot stores and reads back unchanged, by command (index 0 = param1):
+# DO_MOUNT_CONTROL pitch and yaw, DO_CHANGE_SPEED the speed.
+READBACK_PARAMS: dict[int, tuple[int, ...]] = {205: (0, 2), 178: (1,)}
 FAILSAFE_MODES = {"RTL", "LAND", "SMART_RTL", "BRAKE"}
 FAILSAFE_WORDS = ("failsafe", "battery", "fence", "gcs", "ekf", "radio", "breach", "low", "critical")
 
@@ -805,11 +808,24 @@ class Drone:
             )
         for i, (g, it) in enumerate(zip(got, items, strict=True), start=1):
             lat, lon = (g.x / 1e7, g.y / 1e7) if isinstance(g.x, int) and abs(g.x) > 1000 else (g.x, g.y)
+            # ArduPilot keeps what each command uses (AP_Mission::mavlink_int_to_mission_cmd): a
+            # position and altitude for NAV/ROI commands; for DO_MOUNT_CONTROL pitch/roll/yaw but
+            # not param7 (the mount mode), for DO_CHANGE_SPEED param1-3; the rest reads back as 0.
+            positional = it.command in NAV_WITH_POSITION or it.command == mavlink.MAV_CMD_DO_SET_ROI_LOCATION
+            kept = READBACK_PARAMS.get(it.command, ())
+            sent_p = (it.param1, it.param2, it.param3, it.param4)
+            got_p = (g.param1, g.param2, g.param3, g.param4)
             if (
                 int(g.command) != it.command
-                or abs(lat - it.lat_deg) > 2e-5
-                or abs(lon - it.lon_deg) > 2e-5
-                or abs(g.z - it.alt_m) > 0.1
+                or (
+                    positional
+                    and (
+                        abs(lat - it.lat_deg) > 2e-5
+                        or abs(lon - it.lon_deg) > 2e-5
+                        or abs(g.z - it.alt_m) > 0.1
+                    )
+                )
+                or any(abs(got_p[k] - sent_p[k]) > 0.01 for k in kept)
             ):
                 raise MissionUploadError(
                     f"{self.drone_id}: item {i} read back as command {g.command} at ({lat:.6f}, {lon:.6f}, {g.z:.1f}); "

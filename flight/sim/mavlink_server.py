@@ -143,6 +143,22 @@ for _name in STREAMABLE | {"AUTOPILOT_VERSION", "MISSION_CURRENT", "EXTENDED_SYS
         MSG_ID_TO_NAME[_cls.id] = _name
 
 
+# What ArduPilot's AP_Mission keeps of a DO command (mavlink_int_to_mission_cmd), hence what a
+# read-back returns: DO_MOUNT_CONTROL keeps pitch/roll/yaw (param1-3), not param7 (the mount
+# mode); DO_CHANGE_SPEED keeps param1-3. Their x/y/z come back as 0.
+_STORED_PARAMS = {178: 3, 205: 3}
+
+
+def _as_stored(
+    command: int, p1: float, p2: float, p3: float, p4: float, x: float, y: float, z: float
+) -> tuple[float, float, float, float, float, float, float]:
+    keep = _STORED_PARAMS.get(command)
+    if keep is None:
+        return p1, p2, p3, p4, x, y, z
+    ps = [p1, p2, p3, p4]
+    return (*(v if k < keep else 0.0 for k, v in enumerate(ps)), 0.0, 0.0, 0.0)  # type: ignore[return-value]
+
+
 class LinkError(SimError):
     """A simulator port could not be opened."""
 
@@ -1173,20 +1189,8 @@ class MavlinkServer:
             self._upload = None
             self._mission_ack(c, m, err, mt)
             return
-        up.items[m.seq] = MissionItem(
-            m.seq,
-            m.frame,
-            m.command,
-            0,
-            m.autocontinue,
-            m.param1,
-            m.param2,
-            m.param3,
-            m.param4,
-            lat,
-            lon,
-            m.z,
-        )
+        p1, p2, p3, p4, x, y, z = _as_stored(m.command, m.param1, m.param2, m.param3, m.param4, lat, lon, m.z)
+        up.items[m.seq] = MissionItem(m.seq, m.frame, m.command, 0, m.autocontinue, p1, p2, p3, p4, x, y, z)
         up.expected += 1
         up.last_progress_wall = time.monotonic()
         if up.expected >= up.count:

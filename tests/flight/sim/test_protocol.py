@@ -164,6 +164,37 @@ def test_mission_upload_with_out_of_order_and_repeated_items_and_download_in_any
     c.m.mav.mission_ack_send(c.sysid, 1, 0, 0)
 
 
+def test_do_commands_read_back_as_ardupilot_stores_them(make_fleet, mav) -> None:
+    """AP_Mission keeps DO_MOUNT_CONTROL's pitch/roll/yaw but not param7 (the mount mode), and
+    DO_CHANGE_SPEED's param1-3; x/y/z of both read back as 0. Waypoints keep their position."""
+    _fleet, sim, c = _ready(make_fleet, mav)
+    wait_for(lambda: sim.home_set, 10, "home set")
+    lat0, lon0 = sim.home0.lat_deg, sim.home0.lon_deg
+    mount = _item_int(c, 2, ml.MAV_CMD_DO_MOUNT_CONTROL, frame=2, alt=2, p1=-35)
+    mount.param3 = -90.0
+    speed = _item_int(c, 3, ml.MAV_CMD_DO_CHANGE_SPEED, frame=2)
+    speed.param1, speed.param2, speed.param3 = 1.0, 12.0, -1.0
+    items = [
+        _item_int(c, 0, 16, lat0, lon0),
+        _item_int(c, 1, ml.MAV_CMD_NAV_TAKEOFF, alt=20),
+        mount,
+        speed,
+        _item_int(c, 4, ml.MAV_CMD_NAV_WAYPOINT, lat0 + 0.001, lon0, 30),
+    ]
+    c.m.mav.mission_count_send(c.sysid, 1, len(items), 0)
+    for _ in items:
+        req = c.recv(["MISSION_REQUEST", "MISSION_REQUEST_INT"])
+        c.m.mav.send(items[req.seq])
+    assert c.recv("MISSION_ACK").type == ml.MAV_MISSION_ACCEPTED
+    got = {}
+    for seq in (2, 3, 4):
+        c.m.mav.mission_request_int_send(c.sysid, 1, seq, 0)
+        got[seq] = c.recv("MISSION_ITEM_INT", lambda m, seq=seq: m.seq == seq)
+    assert (got[2].param1, got[2].param3, got[2].z) == (-35.0, -90.0, 0.0)
+    assert (got[3].param1, got[3].param2, got[3].x, got[3].z) == (1.0, 12.0, 0, 0.0)
+    assert got[4].x == int((lat0 + 0.001) * 1e7) and got[4].z == 30.0
+
+
 @pytest.mark.parametrize(
     ("count", "bad_item", "expected"),
     [
