@@ -1,17 +1,39 @@
-"""ONNX post-processing for shipping: store weights as float16, compute in float32.
+"""ONNX post-processing for shipping.
 
-Every float32 initializer larger than ``min_elements`` is replaced by its float16 copy followed by
-a ``Cast`` back to float32. onnxruntime folds those casts at session creation, so inference runs
-at float32 speed while the file is half the size (the ``.pt`` checkpoint keeps its weights in
-float16 too, so nothing is lost relative to it)."""
+* ``fp16_storage``: every float32 initializer larger than ``min_elements`` is replaced by its
+  float16 copy followed by a ``Cast`` back to float32. onnxruntime folds those casts at session
+  creation, so inference runs at float32 speed while the file is half the size (the ``.pt``
+  checkpoint keeps its weights in float16 too, so nothing is lost relative to it).
+* ``quantize_int8``: static int8 (QDQ) of the backbone and neck convolutions; the detect head's
+  output convolutions, the DFL and everything after them stay float.
+* ``validate_int8``: the int8 model against its float reference on held-out images, through the
+  full ``BoatDetector`` path; the result (``detector.verdict.Int8Verdict``) decides whether the
+  int8 model may be the default.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
+import statistics
+import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
-from detector.errors import ModelLoadError
+from detector.errors import DatasetError, ModelLoadError
+from detector.verdict import Int8Criteria, Int8Verdict, sha256_file
+
+logger = logging.getLogger(__name__)
+
+CONFIDENT = 0.5
+"""A float score from which a detection counts as confident (the int8 check on capped scores)."""
+
+# the detect head's outputs: YOLOv8/11 box (cv2.i.2) and class (cv3.i.2) convolutions, the DFL
+_HEAD_OUTPUT = re.compile(r"/model\.\d+/(cv[23]\.\d+/cv[23]\.\d+\.2/|dfl/)")
 
 
 def fp16_storage(src: Path, dst: Path | None = None, *, min_elements: int = 16) -> Path:
@@ -47,41 +69,273 @@ def fp16_storage(src: Path, dst: Path | None = None, *, min_elements: int = 16) 
     return out
 
 
-def quantize_int8(src: Path, dst: Path, calibration_images: list[Path], *, size_px: int = 640) -> Path:
-    """Static int8 quantisation (QDQ, per-channel weights) calibrated on ``calibration_images``
-    (synthetic training pictures, resized to ``size_px`` squares)."""
+def float32_weights(model: Any) -> Any:
+    """Undo ``fp16_storage`` in place: each float16 initializer read through a ``Cast`` to float
+    becomes a float32 initializer again (quantisation needs weights as initializers)."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = model.graph
+    inits = {i.name: i for i in graph.initializer}
+    folded: set[str] = set()
+    keep_nodes = []
+    new_inits = []
+    for node in graph.node:
+        src = node.input[0] if node.op_type == "Cast" and node.input else ""
+        to = next((a.i for a in node.attribute if a.name == "to"), None)
+        if src in inits and inits[src].data_type == onnx.TensorProto.FLOAT16 and to == onnx.TensorProto.FLOAT:
+            arr = numpy_helper.to_array(inits[src]).astype(np.float32)
+            new_inits.append(numpy_helper.from_array(arr, node.output[0]))
+            folded.add(src)
+        else:
+            keep_nodes.append(node)
+    kept = [i for i in graph.initializer if i.name not in folded]
+    del graph.initializer[:]
+    graph.initializer.extend(kept + new_inits)
+    del graph.node[:]
+    graph.node.extend(keep_nodes)
+    return model
+
+
+def head_output_nodes(model: Any) -> list[str]:
+    """Names of the nodes that must stay float: the detect head's output convolutions and DFL."""
+    return [n.name for n in model.graph.node if _HEAD_OUTPUT.search(n.name)]
+
+
+CalibrationMethodName = Literal["minmax", "percentile", "entropy"]
+
+
+def quantize_int8(
+    src: Path,
+    dst: Path,
+    calibration_images: list[Path],
+    *,
+    size_px: int = 640,
+    method: CalibrationMethodName = "minmax",
+) -> Path:
+    """Static int8 quantisation (QDQ, per-channel weights, uint8 activations) of the convolutions,
+    calibrated on ``calibration_images`` (synthetic training pictures, resized to ``size_px``
+    squares). ``src`` may store its weights as float16 (``fp16_storage``).
+
+    The detect head's output convolutions (box distribution and class logits), the DFL and the
+    final decode, concatenation and sigmoid stay float: an int8 tensor there has one scale for
+    its whole calibrated range, and a weak model whose calibration pictures never score above
+    0.5 gets its class-logit range clipped at 0, i.e. every score capped at sigmoid(0) = 0.5 and
+    coarsely stepped (what the first shipped int8 model did at strides 16 and 32)."""
     import cv2
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    import onnx
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+
+    if not calibration_images:
+        raise DatasetError("int8 calibration needs at least one image")
+    try:
+        model = float32_weights(onnx.load(str(src)))
+    except Exception as exc:  # onnx raises DecodeError and others
+        raise ModelLoadError(f"cannot read ONNX file {str(src)!r}: {exc}") from exc
+    exclude = head_output_nodes(model)
+    if not exclude:
+        raise ModelLoadError(
+            f"{str(src)!r}: no YOLO detect head found (expected nodes named like "
+            "'/model.23/cv3.0/cv3.0.2/Conv'); refusing to quantise a head that must stay float"
+        )
+    input_name = model.graph.input[0].name
 
     class _Reader(CalibrationDataReader):
         def __init__(self) -> None:
-            import onnxruntime as ort
-
-            self.name = (
-                ort.InferenceSession(str(src), providers=["CPUExecutionProvider"]).get_inputs()[0].name
-            )
             self.items = iter(calibration_images)
 
-        def get_next(self) -> dict[str, np.ndarray] | None:
+        def get_next(self) -> dict[str, npt.NDArray[np.float32]] | None:
             for p in self.items:
                 img = cv2.imread(str(p))
                 if img is None:
                     continue
                 img = cv2.resize(img, (size_px, size_px))
-                x = np.ascontiguousarray(img[:, :, ::-1].transpose(2, 0, 1), dtype=np.float32)[None] / 255.0
-                return {self.name: x}
+                x = cv2.dnn.blobFromImage(img, 1 / 255.0, swapRB=True)
+                return {input_name: np.asarray(x, dtype=np.float32)}
             return None
 
-    quantize_static(
-        str(src),
-        str(dst),
-        _Reader(),
-        quant_format=QuantFormat.QDQ,
-        per_channel=True,
-        # only convolutions: the head's final Concat mixes box coordinates (0..640) with class
-        # scores (0..1), and one int8 scale for both would flatten every score to zero
-        op_types_to_quantize=["Conv"],
-        activation_type=QuantType.QUInt8,
-        weight_type=QuantType.QInt8,
-    )
+    methods = {
+        "minmax": CalibrationMethod.MinMax,
+        "percentile": CalibrationMethod.Percentile,
+        "entropy": CalibrationMethod.Entropy,
+    }
+    with tempfile.TemporaryDirectory(prefix="shorewatch-int8-") as tmp:
+        float_src = Path(tmp) / "float32.onnx"
+        onnx.save(model, str(float_src))
+        quantize_static(
+            str(float_src),
+            str(dst),
+            _Reader(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            op_types_to_quantize=["Conv"],
+            nodes_to_exclude=exclude,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            calibrate_method=methods[method],
+        )
+    logger.info("int8: %s (%d head nodes kept float, %s calibration)", dst, len(exclude), method)
     return dst
+
+
+def quantised_head_nodes(path: Path) -> list[str]:
+    """The detect head's output nodes (``head_output_nodes``) of an int8 model that read or write
+    a quantised tensor; empty when the head stayed float."""
+    import onnx
+
+    graph = onnx.load(str(path)).graph
+    qdq = [n for n in graph.node if n.op_type in ("QuantizeLinear", "DequantizeLinear")]
+    quantised = {n.input[0] for n in qdq} | {n.output[0] for n in qdq}
+    head = {n.name for n in graph.node if _HEAD_OUTPUT.search(n.name)}
+    return [
+        n.name
+        for n in graph.node
+        if n.name in head and n.op_type == "Conv" and any(t in quantised for t in (*n.input, *n.output))
+    ]
+
+
+def _agreement(a: Any, b: Any, *, min_conf: float, iou: float) -> tuple[int, int, list[tuple[float, float]]]:
+    """Greedy one-to-one matching of A's detections (``sv.Detections``; conf >= ``min_conf``, best
+    first) to any of B's of the same class at IoU >= ``iou``: (A's detections, matched,
+    (A's score, B's score) per match)."""
+    from detector.boxes import pairwise_iou
+
+    a_conf = np.asarray(a.confidence, dtype=np.float64)
+    b_conf = np.asarray(b.confidence, dtype=np.float64)
+    a_cls = np.asarray(a.class_id, dtype=np.int64)
+    b_cls = np.asarray(b.class_id, dtype=np.int64)
+    sel = np.flatnonzero(a_conf >= min_conf)
+    sel = sel[np.argsort(-a_conf[sel], kind="stable")]
+    if len(sel) == 0 or len(b_conf) == 0:
+        return len(sel), 0, []
+    ious = pairwise_iou(a.xyxy[sel], b.xyxy)
+    ious[a_cls[sel][:, None] != b_cls[None, :]] = 0.0
+    taken = np.zeros(len(b_conf), dtype=bool)
+    pairs: list[tuple[float, float]] = []
+    for k, i in enumerate(sel):
+        row = np.where(taken, -1.0, ious[k])
+        j = int(row.argmax())
+        if row[j] >= iou:
+            taken[j] = True
+            pairs.append((float(a_conf[i]), float(b_conf[j])))
+    return len(sel), len(pairs), pairs
+
+
+def validate_int8(
+    reference: Path,
+    candidate: Path,
+    data: Path,
+    *,
+    split: str = "val",
+    limit: int = 200,
+    criteria: Int8Criteria | None = None,
+) -> Int8Verdict:
+    """Run the float ``reference`` and the int8 ``candidate`` through the same ``BoatDetector``
+    path (tiling included, confidence floor 0.01) on up to ``limit`` images of ``data``'s
+    ``split`` (held out: calibration uses the training split), and decide."""
+    import cv2
+
+    from detector.dataset import read_labels, samples
+    from detector.metrics import ImageResult, evaluate
+    from detector.model import DetectorConfig, load_detector
+    from shorewatch.types import CLASS_NAMES
+
+    crit = criteria or Int8Criteria()
+    items = samples(data, split)
+    if limit:
+        items = items[:: max(1, len(items) // limit)][:limit]
+    cfg = DetectorConfig(conf_boat=0.01, conf_person=0.01)
+    ref = load_detector(reference, config=cfg)
+    cand = load_detector(candidate, config=cfg)
+    res_ref: list[ImageResult] = []
+    res_q: list[ImageResult] = []
+    n_ref = n_q = hit_ref = hit_q = 0
+    pairs: list[tuple[float, float]] = []
+    for s in items:
+        img = cv2.imread(str(s.image), cv2.IMREAD_COLOR)
+        if img is None:
+            raise DatasetError(f"{s.image}: not a readable image")
+        gt, gc = read_labels(s.label, img.shape[1], img.shape[0])
+        frame = np.asarray(img, dtype=np.uint8)
+        a = ref.detect_image(frame)
+        b = cand.detect_image(frame)
+        for det, results in ((a, res_ref), (b, res_q)):
+            conf = np.asarray(det.confidence, dtype=np.float64)  # always set by detect_image
+            results.append(ImageResult.make(gt, gc, det.xyxy, conf, np.asarray(det.class_id, dtype=np.int64)))
+        n, hit, d = _agreement(a, b, min_conf=crit.agree_conf, iou=crit.match_iou)
+        n_ref, hit_ref = n_ref + n, hit_ref + hit
+        pairs += d
+        n, hit, _ = _agreement(b, a, min_conf=crit.agree_conf, iou=crit.match_iou)
+        n_q, hit_q = n_q + n, hit_q + hit
+    ap_ref = {m.name: round(m.ap50, 4) for m in evaluate(res_ref, CLASS_NAMES)}
+    ap_q = {m.name: round(m.ap50, 4) for m in evaluate(res_q, CLASS_NAMES)}
+    recall = hit_ref / n_ref if n_ref else 0.0
+    precision = hit_q / n_q if n_q else 0.0
+    diffs = [abs(x - y) for x, y in pairs]
+    confident = [y - x for x, y in pairs if x >= CONFIDENT]  # int8 minus float, float confident
+    conf_shift = statistics.median(confident) if confident else 0.0
+    d_med = statistics.median(diffs) if diffs else 0.0
+    d_p95 = float(np.percentile(diffs, 95)) if diffs else 0.0
+    d_max = max(diffs, default=0.0)
+    reasons = []
+    if n_ref < crit.min_reference_detections:
+        reasons.append(
+            f"the float model made only {n_ref} detections >= {crit.agree_conf:g} on {len(items)} "
+            f"images; at least {crit.min_reference_detections} are needed to judge the int8 model"
+        )
+    for c in CLASS_NAMES:
+        if ap_q[c] < ap_ref[c] - crit.max_ap50_drop:
+            reasons.append(
+                f"{c} AP50 {ap_q[c]:.4f} vs float {ap_ref[c]:.4f} (allowed drop {crit.max_ap50_drop:g})"
+            )
+    if recall < crit.min_recall:
+        reasons.append(
+            f"found {recall:.3f} of the float model's detections (expected >= {crit.min_recall:g})"
+        )
+    if precision < crit.min_precision:
+        reasons.append(
+            f"{precision:.3f} of its detections are the float model's (expected >= {crit.min_precision:g})"
+        )
+    if d_p95 > crit.max_score_diff_p95:
+        reasons.append(f"score difference p95 {d_p95:.3f} (expected <= {crit.max_score_diff_p95:g})")
+    head_q = quantised_head_nodes(candidate)
+    if head_q:
+        reasons.append(
+            f"{len(head_q)} of the detect head's output convolutions are quantised (e.g. {head_q[0]}); "
+            "they must stay float (one int8 range for the class logits caps or flattens scores)"
+        )
+    if abs(conf_shift) > crit.max_confident_shift:
+        reasons.append(
+            f"scores of the float model's confident detections (>= {CONFIDENT:g}) moved by "
+            f"{conf_shift:+.3f} in the median (expected within {crit.max_confident_shift:g}; "
+            "a clipped class-logit range caps them)"
+        )
+    return Int8Verdict(
+        model=candidate.name,
+        model_sha256=sha256_file(candidate),
+        reference=reference.name,
+        reference_sha256=sha256_file(reference),
+        data=f"{data} ({split})",
+        images=len(items),
+        ap50_reference=ap_ref,
+        ap50_int8=ap_q,
+        reference_detections=n_ref,
+        int8_detections=n_q,
+        recall_vs_reference=round(recall, 4),
+        precision_vs_reference=round(precision, 4),
+        score_diff_median=round(d_med, 4),
+        score_diff_p95=round(d_p95, 4),
+        score_diff_max=round(d_max, 4),
+        confident_matches=len(confident),
+        confident_score_shift=round(conf_shift, 4),
+        criteria=crit,
+        passed=not reasons,
+        reasons=reasons,
+        created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
+    )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from detector.boxes import merge_tiled, nms
 from detector.errors import ModelLoadError
 from detector.georef import pose_for_frame
 from detector.tiling import Tile, TilingConfig, plan_tiles
+from detector.verdict import int8_trusted
 from shorewatch.types import CLASS_NAMES, Frame
 
 logger = logging.getLogger(__name__)
@@ -42,13 +44,21 @@ PAD_VALUE = 114
 MAX_CANDIDATES = 3000  # per tile, before NMS
 
 
-def default_model_path() -> Path:
-    """The shipped model: the int8 ONNX if shipped (fastest), else ``shorewatch-boats.onnx``,
-    else the ``.pt``."""
-    for name in (f"{MODEL_STEM}-int8.onnx", f"{MODEL_STEM}.onnx", f"{MODEL_STEM}.pt"):
-        if (MODELS_DIR / name).is_file():
-            return MODELS_DIR / name
-    return MODELS_DIR / f"{MODEL_STEM}.onnx"
+def default_model_path(models_dir: Path = MODELS_DIR) -> Path:
+    """The shipped model: the int8 ONNX when its verdict (``shorewatch-boats-int8.json``, see
+    ``detector.verdict``) says it passed validation against the float ONNX next to it, else
+    ``shorewatch-boats.onnx``, else the ``.pt``."""
+    int8 = models_dir / f"{MODEL_STEM}-int8.onnx"
+    fp32 = models_dir / f"{MODEL_STEM}.onnx"
+    if int8.is_file():
+        ok, why = int8_trusted(int8, fp32)
+        if ok:
+            return int8
+        logger.info("not using %s by default: %s", int8.name, why)
+    for p in (fp32, models_dir / f"{MODEL_STEM}.pt"):
+        if p.is_file():
+            return p
+    return fp32
 
 
 class DetectorConfig(BaseModel):
@@ -97,8 +107,10 @@ class OnnxBackend:
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
-        if threads:
-            opts.intra_op_num_threads = threads
+        # one batch at a time through one graph: sequential execution, all threads inside the ops
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # no busy-waiting between ops: on a shared CPU spinning threads steal time from everyone
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -154,18 +166,29 @@ class DetectStats:
     total_s: float
 
 
-def _preprocess(image: npt.NDArray[np.uint8], tile: Tile) -> npt.NDArray[np.float32]:
+def _fill_input(slot: npt.NDArray[np.float32], image: npt.NDArray[np.uint8], tile: Tile) -> None:
+    """Write one tile's model input (RGB, CHW, 0..1, padded with grey 114) into ``slot``, a
+    3 x H x W view of the batch: one pass over the pixels, no intermediate float copies."""
     crop = image[tile.y0 : tile.y1, tile.x0 : tile.x1]
-    h_in, w_in = tile.input_hw
     if tile.scale != 1.0:
         w = max(1, round(tile.width_px * tile.scale))
         h = max(1, round(tile.height_px * tile.scale))
         interp = cv2.INTER_AREA if tile.scale < 1.0 else cv2.INTER_LINEAR
-        crop = cv2.resize(crop, (w, h), interpolation=interp)
+        crop = np.asarray(cv2.resize(crop, (w, h), interpolation=interp), dtype=np.uint8)
     h, w = crop.shape[:2]
-    if (h, w) != (h_in, w_in):
-        crop = cv2.copyMakeBorder(crop, 0, h_in - h, 0, w_in - w, cv2.BORDER_CONSTANT, value=(PAD_VALUE,) * 3)
-    return np.ascontiguousarray(crop[:, :, ::-1].transpose(2, 0, 1), dtype=np.float32) / 255.0
+    slot[:, h:, :] = PAD_VALUE / 255.0
+    slot[:, :h, w:] = PAD_VALUE / 255.0
+    # BGR HWC uint8 -> RGB CHW float32, scaled, straight into the batch
+    np.multiply(crop.transpose(2, 0, 1)[::-1], np.float32(1 / 255.0), out=slot[:, :h, :w], casting="unsafe")
+
+
+def _batch_input(image: npt.NDArray[np.uint8], tiles: list[Tile]) -> npt.NDArray[np.float32]:
+    """The model input for tiles of one input shape, as one N x 3 x H x W batch."""
+    h_in, w_in = tiles[0].input_hw
+    batch = np.empty((len(tiles), 3, h_in, w_in), dtype=np.float32)
+    for slot, t in zip(batch, tiles, strict=True):
+        _fill_input(slot, image, t)
+    return batch
 
 
 class BoatDetector:
@@ -219,7 +242,7 @@ class BoatDetector:
         for _hw, group in groups.items():
             for i in range(0, len(group), cfg.max_batch):
                 chunk = group[i : i + cfg.max_batch]
-                batch = np.stack([_preprocess(image, t) for t in chunk])
+                batch = _batch_input(image, chunk)
                 ti = time.perf_counter()
                 out = self.backend.run(batch)
                 infer_s += time.perf_counter() - ti
@@ -319,6 +342,10 @@ def load_detector(
         )
     backend: Any
     if p.suffix == ".onnx":
+        if p.name.endswith("-int8.onnx"):
+            ok, why = int8_trusted(p, p.with_name(p.name.replace("-int8.onnx", ".onnx")))
+            if not ok:
+                logger.warning("loading %s although it is not a validated int8 model: %s", p, why)
         backend = OnnxBackend(p, cfg.threads)
     elif p.suffix == ".pt":
         backend = TorchBackend(p, state_dir, cfg.threads)

@@ -4,7 +4,8 @@ default, resumable, and shipping the result into ``models/``.
 Checkpoints go to ``<state_dir>/train/<name>/weights/{last,best}.pt``; ``resume`` continues
 ``last.pt`` with its own arguments. ``ship`` strips the optimizer from a checkpoint, copies it
 to ``models/shorewatch-boats.pt`` and exports ``models/shorewatch-boats.onnx`` (dynamic batch
-and size) for the fast inference path."""
+and size) for the fast inference path; optionally an int8 ONNX, validated against the float one
+before it may become the default (``detector.verdict``)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from detector import yolo
 from detector.dataset import resolve_images
 from detector.errors import DatasetError, TrainingError
-from detector.export import fp16_storage, quantize_int8
+from detector.export import fp16_storage, quantize_int8, validate_int8
 from detector.model import MODEL_STEM, MODELS_DIR
+from detector.verdict import Int8Verdict, write_verdict
 
 logger = logging.getLogger(__name__)
 
@@ -152,11 +154,20 @@ def ship(
     *,
     onnx: bool = True,
     int8_calibration: list[Path] | None = None,
+    int8_validation: Path | None = None,
+    int8_validation_images: int = 200,
 ) -> list[Path]:
-    """Strip ``checkpoint`` into ``models/`` and export its ONNX (float16 storage); with
-    ``int8_calibration`` images also an int8 ONNX (``-int8.onnx``). Returns the files written."""
+    """Strip ``checkpoint`` into ``models_dir`` and export its ONNX (float16 storage); with
+    ``int8_calibration`` images also an int8 ONNX (``-int8.onnx``), validated against the float
+    ONNX on ``int8_validation``'s val split, with its verdict (``-int8.json``, see
+    ``detector.verdict``): the int8 model becomes the default only if that verdict passed.
+    Returns the files written."""
     if not checkpoint.is_file():
         raise TrainingError(f"checkpoint {str(checkpoint)!r} not found")
+    if int8_calibration and int8_validation is None:
+        raise TrainingError(
+            "an int8 export needs held-out images to be validated on (a dataset with a val split)"
+        )
     models_dir.mkdir(parents=True, exist_ok=True)
     work = Path(state_dir).resolve() / "ship"
     work.mkdir(parents=True, exist_ok=True)
@@ -172,11 +183,39 @@ def ship(
         dst = models_dir / f"{MODEL_STEM}.onnx"
         fp16_storage(exported, dst)
         written.append(dst)
-        if int8_calibration:
-            q = models_dir / f"{MODEL_STEM}-int8.onnx"
-            quantize_int8(exported, q, int8_calibration)
-            written.append(q)
+        q_name = f"{MODEL_STEM}-int8.onnx"
+        if int8_calibration and int8_validation is not None:
+            # quantise and judge in the work folder; models/ gets the file and its verdict together
+            q_work = work / q_name
+            quantize_int8(exported, q_work, int8_calibration)
+            verdict = validate_int8(dst, q_work, int8_validation, limit=int8_validation_images)
+            q = models_dir / q_name
+            shutil.copyfile(q_work, q)
+            written += [q, write_verdict(verdict, q)]
+            if verdict.passed:
+                logger.info("int8 model validated: %s", verdict_summary(verdict))
+            else:
+                logger.warning(
+                    "int8 model rejected (%s): %s", "; ".join(verdict.reasons), verdict_summary(verdict)
+                )
+        elif (models_dir / q_name).is_file():
+            logger.warning(
+                "%s is left from an earlier model; its verdict no longer matches %s, so it is not the default",
+                models_dir / q_name,
+                dst.name,
+            )
     return written
+
+
+def verdict_summary(v: Int8Verdict) -> str:
+    ap = ", ".join(f"{c} {v.ap50_int8[c]:.3f} (float {v.ap50_reference[c]:.3f})" for c in v.ap50_reference)
+    return (
+        f"{'PASSED' if v.passed else 'FAILED'} on {v.images} images of {v.data}: AP50 {ap}; "
+        f"found {v.recall_vs_reference:.1%} of the float detections, "
+        f"{v.precision_vs_reference:.1%} of its own are the float's; "
+        f"score difference median {v.score_diff_median:.3f}, p95 {v.score_diff_p95:.3f}, max {v.score_diff_max:.3f}; "
+        f"confident float detections ({v.confident_matches}) shifted {v.confident_score_shift:+.3f}"
+    )
 
 
 def calibration_images(data: Path, n: int = 64) -> list[Path]:

@@ -44,7 +44,17 @@ def register(sub: Any) -> None:
         "--ship-only", type=Path, metavar="CKPT", help="only install CKPT into models/ (no training)"
     )
     p.add_argument(
-        "--int8", action="store_true", help="when shipping, also write an int8 ONNX calibrated on --data"
+        "--int8",
+        action="store_true",
+        help="when shipping, also write an int8 ONNX calibrated on --data's training images and "
+        "validated against the float ONNX on its val images (verdict in models/shorewatch-boats-int8.json; "
+        "the int8 model is the default only if it passed)",
+    )
+    p.add_argument(
+        "--models-dir",
+        type=Path,
+        default=None,
+        help="ship into this folder instead of the repository's models/ (to inspect a model first)",
     )
     p.set_defaults(func=run)
 
@@ -54,15 +64,35 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     from rich.console import Console
 
     from detector.errors import DetectorError
-    from detector.training import TrainConfig, calibration_images, run_dir, ship, train
+    from detector.model import MODELS_DIR
+    from detector.training import TrainConfig, calibration_images, run_dir, ship, train, verdict_summary
+    from detector.verdict import read_verdict
 
     con = Console()
     state = settings.ensure_state_dir()
     try:
-        calib = calibration_images(args.data) if (args.int8 and args.data) else None
-        if args.ship_only:
-            for f in ship(args.ship_only, state, int8_calibration=calib):
+        if args.int8 and args.data is None:
+            con.print("[red]shorewatch train: --int8 needs --data DIR (calibration and validation images)[/]")
+            return 2
+        calib = calibration_images(args.data) if args.int8 else None
+        models_dir = args.models_dir or MODELS_DIR
+
+        def ship_to_models(ckpt: Path) -> None:
+            for f in ship(
+                ckpt, state, models_dir, int8_calibration=calib, int8_validation=args.data if calib else None
+            ):
                 con.print(f"shipped {f} ({f.stat().st_size / 1e6:.1f} MB)")
+                verdict = read_verdict(f) if f.name.endswith("-int8.onnx") else None
+                if verdict is not None:
+                    colour = "green" if verdict.passed else "red"
+                    con.print(f"[{colour}]int8 {verdict_summary(verdict)}[/]")
+                    for reason in verdict.reasons:
+                        con.print(f"[red]  - {reason}[/]")
+                    if not verdict.passed:
+                        con.print("[red]  the float ONNX stays the default model[/]")
+
+        if args.ship_only:
+            ship_to_models(args.ship_only)
             return 0
         if args.data is None and not args.resume:
             con.print("[red]shorewatch train: --data DIR is required (or --resume, or --ship-only CKPT)[/]")
@@ -92,8 +122,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         best = train(cfg, state, resume=args.resume, on_epoch_end=progress)
         con.print(f"best checkpoint: {best}")
         if args.ship:
-            for f in ship(best, state, int8_calibration=calib):
-                con.print(f"shipped {f} ({f.stat().st_size / 1e6:.1f} MB)")
+            ship_to_models(best)
         return 0
     except (DetectorError, ValidationError) as exc:
         con.print(f"[red]shorewatch train: {exc}[/]")

@@ -1,0 +1,195 @@
+"""The int8 model is the default only when a verdict measured on held-out images says it agrees
+with the float model, and only for the very files that were measured."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from detector.export import quantised_head_nodes, quantize_int8, validate_int8
+from detector.model import MODEL_STEM, MODELS_DIR, default_model_path
+from detector.verdict import Int8Criteria, Int8Verdict, read_verdict, sha256_file, write_verdict
+
+SHIPPED_ONNX = MODELS_DIR / f"{MODEL_STEM}.onnx"
+SHIPPED_PT = MODELS_DIR / f"{MODEL_STEM}.pt"
+INT8 = f"{MODEL_STEM}-int8.onnx"
+pytestmark = pytest.mark.skipif(not SHIPPED_ONNX.is_file(), reason="no shipped ONNX model")
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic YOLO dataset from the simulator's camera, with a seed no training used."""
+    from flight.sim.synth import write_dataset
+
+    out = tmp_path_factory.mktemp("synth")
+    counts = write_dataset(out, 24, seed=99, val_fraction=0.5, workers=1)
+    assert counts["val"] >= 10 and counts["boats"] > 0
+    return out
+
+
+def _verdict(int8: Path, ref: Path, *, passed: bool) -> Int8Verdict:
+    return Int8Verdict(
+        model=int8.name,
+        model_sha256=sha256_file(int8),
+        reference=ref.name,
+        reference_sha256=sha256_file(ref),
+        data="test",
+        images=1,
+        ap50_reference={"boat": 0.2, "person": 0.2},
+        ap50_int8={"boat": 0.2, "person": 0.2},
+        reference_detections=10,
+        int8_detections=10,
+        recall_vs_reference=1.0,
+        precision_vs_reference=1.0,
+        score_diff_median=0.0,
+        score_diff_p95=0.0,
+        score_diff_max=0.0,
+        criteria=Int8Criteria(),
+        passed=passed,
+        reasons=[] if passed else ["measured worse"],
+        created_utc="2026-01-01T00:00:00+00:00",
+    )
+
+
+def _passed(d: Path) -> None:
+    write_verdict(_verdict(d / INT8, d / f"{MODEL_STEM}.onnx", passed=True), d / INT8)
+
+
+def _failed(d: Path) -> None:
+    write_verdict(_verdict(d / INT8, d / f"{MODEL_STEM}.onnx", passed=False), d / INT8)
+
+
+def _passed_then_int8_truncated(d: Path) -> None:
+    _passed(d)
+    data = (d / INT8).read_bytes()
+    (d / INT8).write_bytes(data[: len(data) // 2])
+
+
+def _passed_then_float_reshipped(d: Path) -> None:
+    _passed(d)
+    with (d / f"{MODEL_STEM}.onnx").open("ab") as f:
+        f.write(b"\0")
+
+
+def _garbled_verdict(d: Path) -> None:
+    (d / f"{MODEL_STEM}-int8.json").write_text('{"passed": true')
+
+
+def _verdict_of_another_folder_copied(d: Path) -> None:
+    other = d / "other"
+    other.mkdir()
+    (other / INT8).write_bytes(b"another model")
+    shutil.copyfile(d / f"{MODEL_STEM}.onnx", other / f"{MODEL_STEM}.onnx")
+    _passed(other)
+    shutil.copyfile(other / f"{MODEL_STEM}-int8.json", d / f"{MODEL_STEM}-int8.json")
+
+
+@pytest.mark.parametrize(
+    ("case", "arrange", "expected"),
+    [
+        ("validated int8", _passed, INT8),
+        ("no verdict", lambda d: None, f"{MODEL_STEM}.onnx"),
+        ("failed verdict", _failed, f"{MODEL_STEM}.onnx"),
+        ("int8 file broken after validation", _passed_then_int8_truncated, f"{MODEL_STEM}.onnx"),
+        ("float model replaced after validation", _passed_then_float_reshipped, f"{MODEL_STEM}.onnx"),
+        ("unreadable verdict", _garbled_verdict, f"{MODEL_STEM}.onnx"),
+        ("verdict about another file", _verdict_of_another_folder_copied, f"{MODEL_STEM}.onnx"),
+    ],
+)
+def test_default_model_is_int8_only_with_a_passing_verdict_for_these_files(
+    tmp_path: Path, case: str, arrange: Callable[[Path], None], expected: str
+) -> None:
+    shutil.copyfile(SHIPPED_ONNX, tmp_path / f"{MODEL_STEM}.onnx")
+    (tmp_path / INT8).write_bytes(b"not really an onnx file, and no verdict would pass it")
+    arrange(tmp_path)
+    assert default_model_path(tmp_path).name == expected, case
+
+
+def test_default_model_falls_back_to_the_checkpoint_without_onnx(tmp_path: Path) -> None:
+    (tmp_path / INT8).write_bytes(b"x")
+    (tmp_path / f"{MODEL_STEM}.pt").write_bytes(b"x")
+    assert default_model_path(tmp_path).name == f"{MODEL_STEM}.pt"
+
+
+def test_a_badly_calibrated_int8_model_is_rejected_and_not_the_default(
+    tmp_path: Path, rendered: Path
+) -> None:
+    """Calibrating on black pictures squeezes every activation range to nothing: a real, broken
+    int8 model. The validation must measure the damage and the default must stay float."""
+    models = tmp_path / "models"
+    models.mkdir()
+    ref = shutil.copyfile(SHIPPED_ONNX, models / f"{MODEL_STEM}.onnx")
+    black = tmp_path / "black.png"
+    cv2.imwrite(str(black), np.zeros((640, 640, 3), np.uint8))
+    q = quantize_int8(ref, models / INT8, [black])
+    verdict = validate_int8(ref, q, rendered)
+    write_verdict(verdict, q)
+    assert not verdict.passed
+    assert verdict.images == 12 and verdict.reference_detections >= 10
+    assert verdict.recall_vs_reference < 0.9, verdict
+    assert any("AP50" in r for r in verdict.reasons)
+    assert default_model_path(models) == ref
+
+
+def test_int8_quantisation_keeps_the_detect_head_float(tmp_path: Path, rendered: Path) -> None:
+    import onnx
+
+    from detector.training import calibration_images
+
+    q = quantize_int8(SHIPPED_ONNX, tmp_path / INT8, calibration_images(rendered, 8))
+    g = onnx.load(str(q)).graph
+    quantised = {n.input[0] for n in g.node if n.op_type == "QuantizeLinear"}
+    producers = {o: n for n in g.node for o in n.output}
+    head_outputs = [
+        n for n in g.node if n.op_type == "Conv" and (n.name.endswith(".2/Conv") or "/dfl/" in n.name)
+    ]
+    assert len(head_outputs) == 7  # box and class convs at 3 strides, and the DFL
+    for n in head_outputs:
+        assert not any(i in quantised for i in n.input), f"{n.name} reads a quantised tensor"
+        assert not any(o in quantised for o in n.output), f"{n.name}'s output is quantised"
+    quantised_convs = {
+        producers[t].name for t in quantised if t in producers and producers[t].op_type == "Conv"
+    }
+    assert len(quantised_convs) > 50  # the backbone and neck are int8
+    assert quantised_head_nodes(q) == []
+
+
+@pytest.mark.slow
+def test_ship_only_with_int8_writes_the_models_and_the_verdict(
+    tmp_path: Path, rendered: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`shorewatch train --ship-only CKPT --data DIR --int8 --models-dir OUT`, end to end."""
+    if not SHIPPED_PT.is_file():
+        pytest.skip("no shipped checkpoint")
+    from api.cli import main
+
+    out = tmp_path / "models"
+    argv = [
+        "train",
+        "--ship-only",
+        str(SHIPPED_PT),
+        "--data",
+        str(rendered),
+        "--int8",
+        "--models-dir",
+        str(out),
+    ]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    names = {p.name for p in out.iterdir()}
+    assert names == {f"{MODEL_STEM}.pt", f"{MODEL_STEM}.onnx", INT8, f"{MODEL_STEM}-int8.json"}
+    verdict = read_verdict(out / INT8)
+    assert verdict is not None
+    assert verdict.model_sha256 == sha256_file(out / INT8)
+    assert verdict.reference_sha256 == sha256_file(out / f"{MODEL_STEM}.onnx")
+    assert verdict.images == 12 and set(verdict.ap50_int8) == {"boat", "person"}
+    assert json.loads((out / f"{MODEL_STEM}-int8.json").read_text())["passed"] is verdict.passed
+    assert ("PASSED" if verdict.passed else "FAILED") in printed
+    expected = INT8 if verdict.passed else f"{MODEL_STEM}.onnx"
+    assert default_model_path(out).name == expected
