@@ -71,7 +71,7 @@ def measure_served(speedup: float, window_s: float) -> tuple[float, float]:
         try:
             v.mode = VehicleMode("GUIDED")
             deadline = time.monotonic() + 10
-            while v.mode.name != "GUIDED" and time.monotonic() < deadline:
+            while (v.mode is None or v.mode.name != "GUIDED") and time.monotonic() < deadline:
                 time.sleep(0.01)
             v.armed = True
             while not v.armed and time.monotonic() < deadline:

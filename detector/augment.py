@@ -45,7 +45,7 @@ def degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         kern = np.zeros((k, k), np.float32)
         kern[k // 2, :] = 1.0 / k
         m = cv2.getRotationMatrix2D(((k - 1) / 2, (k - 1) / 2), float(rng.uniform(0, 180)), 1.0)
-        kern = cv2.warpAffine(kern, m, (k, k))
+        kern = np.asarray(cv2.warpAffine(kern, m, (k, k)), dtype=np.float32)
         kern /= max(float(kern.sum()), 1e-6)
         out = cv2.filter2D(out, -1, kern)
     if rng.random() < 0.4:  # sensor noise
@@ -57,6 +57,7 @@ def degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         )
     if rng.random() < 0.5:  # JPEG
         ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 90))])
-        if ok:
-            out = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else None
+        if decoded is not None:
+            out = np.asarray(decoded, dtype=np.uint8)
     return np.ascontiguousarray(out)

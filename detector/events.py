@@ -696,6 +696,8 @@ def _snapshot(
     h, w = img.shape[:2]
     s = min(1.0, max_px / max(h, w))
     if s < 1.0:
-        img = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+        img = np.asarray(
+            cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA), np.uint8
+        )
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 80])
     return bytes(buf) if ok else None

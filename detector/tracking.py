@@ -13,6 +13,7 @@ import logging
 import threading
 
 import numpy as np
+import numpy.typing as npt
 import supervision as sv
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -72,7 +73,7 @@ class Tracker:
                 detections.class_id if detections.class_id is not None else np.zeros(len(detections), int)
             )
             for cid in sorted(set(int(c) for c in class_ids) | set(self._trackers)):
-                sub = detections[class_ids == cid] if len(detections) else detections
+                sub = _select(detections, class_ids == cid) if len(detections) else detections
                 tracker = self._trackers.get(cid)
                 if tracker is None:
                     tracker = self._trackers[cid] = self._new()
@@ -123,3 +124,14 @@ def _empty_tracked() -> sv.Detections:
         tracker_id=np.zeros(0, dtype=int),
         data={"class_name": np.array([], dtype=str)},
     )
+
+
+def _select(detections: sv.Detections, mask: npt.NDArray[np.bool_]) -> sv.Detections:
+    """``detections[mask]``, typed: supervision's ``__getitem__`` also serves ``data`` columns by
+    name, so its declared return type is a union."""
+    out = detections[mask]
+    if not isinstance(out, sv.Detections):
+        raise TypeError(
+            f"selecting detections by a boolean mask gave {type(out).__name__}, expected Detections"
+        )
+    return out

@@ -82,6 +82,7 @@ def _summary(name: str, dets: Any, ms: float) -> str:
 
 def run(args: argparse.Namespace, settings: Any) -> int:
     import cv2
+    import numpy as np
     from rich.console import Console
 
     from detector.dataset import IMAGE_SUFFIXES
@@ -157,7 +158,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             if not ok or (args.max_frames and n >= args.max_frames):
                 break
             t0 = time.perf_counter()
-            dets = det.detect_image(frame)
+            dets = det.detect_image(np.asarray(frame, dtype=np.uint8))
             t_all += time.perf_counter() - t0
             h, w = frame.shape[:2]
             if txt_dir is not None:
@@ -184,7 +185,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             err.print(f"[yellow]{path}: not a readable image, skipped[/]")
             continue
         t0 = time.perf_counter()
-        dets = det.detect_image(img)
+        dets = det.detect_image(np.asarray(img, dtype=np.uint8))
         ms = (time.perf_counter() - t0) * 1000
         h, w = img.shape[:2]
         if txt_dir is not None:

@@ -51,6 +51,7 @@ def _fmt(v: float | None, digits: int = 3) -> str:
 def run(args: argparse.Namespace, settings: Any) -> int:
     from pydantic import ValidationError
     from rich.console import Console
+    from rich.status import Status
     from rich.table import Table
 
     from detector.errors import DetectorError
@@ -118,15 +119,14 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         for seed in args.seeds:
             try:
                 with con.status(f"{sc} seed {seed}...") as status:
+
+                    def progress(
+                        i: int, n: int, label: str = f"{sc} seed {seed}", status: Status = status
+                    ) -> None:
+                        status.update(f"{label}: frame {i}/{n}")
+
                     s = evaluate_scenario(
-                        sc,
-                        det,
-                        seed=seed,
-                        seconds=args.seconds,
-                        fps=args.fps,
-                        progress=lambda i, n, sc=sc, seed=seed, status=status: status.update(
-                            f"{sc} seed {seed}: frame {i}/{n}"
-                        ),
+                        sc, det, seed=seed, seconds=args.seconds, fps=args.fps, progress=progress
                     )
             except (DetectorError, ValueError) as exc:
                 err.print(f"[red]shorewatch eval: {sc}: {exc}[/]")

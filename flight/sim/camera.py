@@ -576,9 +576,9 @@ def _draw_boat(cv: _Canvas, o: WorldObject, t_s: float) -> None:
                         0,
                         apx[0],
                         apx[1],
-                        tuple(int(c * 0.7 + 70) for c in gc),
+                        (int(gc[0] * 0.7 + 70), int(gc[1] * 0.7 + 70), int(gc[2] * 0.7 + 70)),
                         max(0.8, cv.intr.fx_px * 0.15 / max(cv.depth(_to_world(pts[:1], o, 0.0)[0]), 0.1)),
-                    )  # type: ignore[arg-type]
+                    )
         bow = np.array([[L / 2 + 0.2, 0], [L * 0.2, B * 0.62], [L * 0.2, -B * 0.62]])
         bpx, ok = cv.proj(_to_world(bow, o, 0.0))
         if ok:

@@ -153,6 +153,12 @@ def _shade(c: Colour, f: float) -> Colour:
     return tuple(int(np.clip(v * f, 0, 255)) for v in c)  # type: ignore[return-value]
 
 
+def _pixel(img: np.ndarray, y: int, x: int) -> Colour:
+    """The BGR colour of one pixel as plain ints."""
+    b, g, r = (int(v) for v in img[y, x])
+    return (b, g, r)
+
+
 def _pts(p: list[tuple[float, float]]) -> np.ndarray:
     return np.array([[round(x), round(y)] for x, y in p], np.int32)
 
@@ -405,7 +411,7 @@ def person(cv: Canvas, x: float, y: float, h: float, *, sitting: bool = False, w
             0,
             0,
             360,
-            _shade(tuple(int(v) for v in cv.img[min(int(y), cv.size - 1), min(int(x), cv.size - 1)]), 0.6),
+            _shade(_pixel(cv.img, min(int(y), cv.size - 1), min(int(x), cv.size - 1)), 0.6),
             -1,
             cv2.LINE_AA,
         )
@@ -698,7 +704,7 @@ def _water(cv: Canvas, y0: int, y1: int, horizon: float, boats: int, moored_row:
             cv.img,
             (int(xx), int(yy)),
             (int(xx + rng.uniform(3, 25) * S * f), int(yy)),
-            _shade(tuple(int(v) for v in cv.img[int(yy), int(xx) % n]), rng.uniform(1.1, 1.5)),
+            _shade(_pixel(cv.img, int(yy), int(xx) % n), rng.uniform(1.1, 1.5)),
             max(1, int(S * f)),
             cv2.LINE_AA,
         )
