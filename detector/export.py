@@ -233,7 +233,7 @@ def validate_int8(
     data: Path,
     *,
     split: str = "val",
-    limit: int = 200,
+    limit: int = 400,
     criteria: Int8Criteria | None = None,
 ) -> Int8Verdict:
     """Run the float ``reference`` and the int8 ``candidate`` through the same ``BoatDetector``

@@ -155,7 +155,7 @@ def ship(
     onnx: bool = True,
     int8_calibration: list[Path] | None = None,
     int8_validation: Path | None = None,
-    int8_validation_images: int = 200,
+    int8_validation_images: int = 400,
 ) -> list[Path]:
     """Strip ``checkpoint`` into ``models_dir`` and export its ONNX (float16 storage); with
     ``int8_calibration`` images also an int8 ONNX (``-int8.onnx``), validated against the float
