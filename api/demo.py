@@ -174,6 +174,7 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
     from flight.sim.scenario import load_scenario
     from flight.sim.sitl import Home, SimFleet
     from flight.sim.world import World
+    from flight.validation import ProblemCode, validate_plan
     from shorewatch.site import DroneConfig, load_site
     from shorewatch.types import DEFAULT_INTRINSICS
 
@@ -332,18 +333,25 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
         await _shutdown(server, server_task, lifespan_cm, fleet)
         raise
     homes = [GeoPoint(v.telemetry().lat_deg, v.telemetry().lon_deg, 0.0) for v in fleet.vehicles]
-    plans = fleet_corridor(
-        site,
-        opts.drones,
-        start_m=centre - opts.half_span_m,
-        end_m=centre + opts.half_span_m,
-        drone_ids=list(vehicles),
-        homes=homes,
-        standoff_m=opts.standoff_m,
-        altitude_m=opts.altitude_m,
-        speed_mps=opts.speed_mps,
-        laps=2,
-    )
+
+    def corridor(laps: int) -> list[Any]:
+        return fleet_corridor(
+            site,
+            opts.drones,
+            start_m=centre - opts.half_span_m,
+            end_m=centre + opts.half_span_m,
+            drone_ids=list(vehicles),
+            homes=homes,
+            standoff_m=opts.standoff_m,
+            altitude_m=opts.altitude_m,
+            speed_mps=opts.speed_mps,
+            laps=laps,
+        )
+
+    # two laps (out and back past the beach) when the battery allows it, else one
+    plans = corridor(2)
+    if any(p.code == ProblemCode.BATTERY for plan in plans for p in validate_plan(plan, site)):
+        plans = corridor(1)
     patrol = PlannedPatrol(
         "plan-demo",
         PlanRequest(
