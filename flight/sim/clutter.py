@@ -185,9 +185,92 @@ def _persp(y: float, horizon: float, n: int) -> float:
 # --- clutter ---------------------------------------------------------------------------------
 
 
+def gable_house(cv: Canvas, x: float, y: float, w: float) -> None:
+    """A house seen gable end on: a pale wall pentagon under two dark roof slopes, a few
+    windows (a white triangle on a dark base reads as a sail to an untrained model)."""
+    rng = cv.rng
+    h = w * rng.uniform(0.5, 0.9)
+    wall = _c(rng, [*WALLS[:3], (225, 215, 200), (200, 210, 220)], 8)
+    roof = _c(rng, ROOFS, 10)
+    x0, x1, top = x - w / 2, x + w / 2, y - h
+    peak = top - w * rng.uniform(0.45, 0.8)
+    ov = w * 0.1
+    _poly(
+        cv,
+        [
+            (x0 - ov, top + ov * 0.3),
+            (x, peak - ov),
+            (x1 + ov, top + ov * 0.3),
+            (x1, top),
+            (x, peak),
+            (x0, top),
+        ],
+        roof,
+    )
+    _poly(cv, [(x0, y), (x1, y), (x1, top), (x, peak), (x0, top)], wall)
+    if rng.random() < 0.5:  # the long side in shade, with its roof
+        d = w * rng.uniform(0.4, 1.2) * rng.choice([-1, 1])
+        xs = x1 if d > 0 else x0
+        _poly(cv, [(xs, y), (xs + d, y - h * 0.05), (xs + d, top - h * 0.05), (xs, top)], _shade(wall, 0.65))
+        _poly(
+            cv, [(x, peak), (x + d, peak - h * 0.05), (xs + d, top - h * 0.05), (xs, top)], _shade(roof, 0.9)
+        )
+    win = _c(rng, [(60, 60, 60), (90, 80, 70), (40, 40, 50)])
+    for r in range(int(rng.integers(1, 3))):
+        for k in range(int(rng.integers(1, 4))):
+            cx = x0 + (k + 0.5) * w / 3 + rng.normal(0, w * 0.03)
+            cy = top + (r + 0.4) * h / 2.2
+            ww, wh = w * 0.1, h * 0.18
+            _poly(cv, [(cx - ww, cy - wh), (cx + ww, cy - wh), (cx + ww, cy + wh), (cx - ww, cy + wh)], win)
+    if rng.random() < 0.6:  # a small window in the gable
+        cv2.rectangle(
+            cv.img,
+            (int(x - w * 0.06), int((top + peak) / 2)),
+            (int(x + w * 0.06), int((top + peak) / 2 + w * 0.1)),
+            win,
+            -1,
+        )
+
+
+def car_park(cv: Canvas, x0: float, x1: float, y: float, L: float) -> None:
+    """A row of parked cars, nose to tail or side by side."""
+    rng = cv.rng
+    xx = x0
+    while xx < x1:
+        if rng.random() < 0.85:
+            car(cv, xx, y + rng.normal(0, L * 0.05), L * rng.uniform(0.9, 1.1))
+        xx += L * rng.uniform(0.55, 1.2)
+
+
+def glitter(cv: Canvas, y0: int, y1: int) -> None:
+    """Sun glitter: a field of tiny bright specks on the water."""
+    rng = cv.rng
+    n = cv.size
+    cx = rng.uniform(0, n)
+    k = int(rng.integers(50, 600))
+    xs = np.clip(rng.normal(cx, rng.uniform(0.1, 0.4) * n, k), 0, n - 1)
+    ys = rng.uniform(y0, y1, k)
+    for x, y in zip(xs, ys, strict=True):
+        b = int(rng.uniform(200, 255))
+        cv2.ellipse(
+            cv.img,
+            (int(x), int(y)),
+            (max(1, int(rng.uniform(0.5, 3) * S)), max(1, int(S * 0.6))),
+            0,
+            0,
+            360,
+            (b, b, b),
+            -1,
+            cv2.LINE_AA,
+        )
+
+
 def house(cv: Canvas, x: float, y: float, w: float) -> None:
     """A house whose base centre is (x, y): walls, windows, a door, a pitched or flat roof."""
     rng = cv.rng
+    if rng.random() < 0.3:
+        gable_house(cv, x, y, w * 0.7)
+        return
     h = w * rng.uniform(0.45, 0.9)
     wall = _c(rng, WALLS)
     roof = _c(rng, ROOFS)
@@ -251,9 +334,67 @@ def house(cv: Canvas, x: float, y: float, w: float) -> None:
         )
 
 
+def _foliage(cv: Canvas, mask: np.ndarray, col: Colour) -> None:
+    """Paint ``mask`` (uint8, canvas-sized) with leaf texture: speckles of shade and sunlit
+    highlights a few pixels across, as real trees and shrubs look from a distance (smooth
+    blobs teach nothing about them)."""
+    rng = cv.rng
+    ys, xs = np.nonzero(mask)
+    if len(ys) == 0:
+        return
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    h, w = y1 - y0, x1 - x0
+    grain = float(rng.uniform(1.0, 3.5)) * S
+    small = rng.normal(0, 1, (max(int(h / grain), 2), max(int(w / grain), 2))).astype(np.float32)
+    noise = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    light = float(rng.uniform(0.15, 0.45))
+    base = np.array(col, np.float32)
+    sun = np.array(_c(rng, [(90, 190, 170), (110, 200, 190), (80, 170, 140), (120, 210, 210)]), np.float32)
+    t = np.clip(noise * light + 0.15, 0, 1)[:, :, None]
+    dark = np.clip(-noise * 0.5, 0, 0.7)[:, :, None]
+    tex = base * (1 - dark) * (1 - t) + sun * t
+    m = mask[y0:y1, x0:x1] > 0
+    region = cv.img[y0:y1, x0:x1]
+    region[m] = np.clip(tex[m], 0, 255).astype(np.uint8)
+
+
+def vegetation(cv: Canvas, y0: int, y1: int) -> None:
+    """A band of woodland, scrub or hedges: an irregular canopy edge, textured leaves."""
+    rng = cv.rng
+    n = cv.size
+    mask = np.zeros((n, n), np.uint8)
+    top = y0 + rng.uniform(0, 0.3) * (y1 - y0)
+    xs = np.arange(0, n + 1, max(4, int(rng.uniform(4, 14) * S)))
+    edge = top + np.cumsum(rng.normal(0, 3 * S, len(xs)))
+    pts = [(0, y1)] + [(float(x), float(e)) for x, e in zip(xs, edge, strict=True)] + [(n, y1)]
+    cv2.fillPoly(mask, [_pts(pts)], 255)
+    for _ in range(int(rng.integers(5, 30))):  # crowns poking above the edge
+        cx = rng.uniform(0, n)
+        cv2.circle(mask, (int(cx), int(top + rng.normal(0, 4 * S))), int(rng.uniform(4, 18) * S), 255, -1)
+    _foliage(cv, mask, _c(rng, TREES, 10))
+
+
 def tree(cv: Canvas, x: float, y: float, r: float) -> None:
     rng = cv.rng
     col = _c(rng, TREES, 10)
+    if rng.random() < 0.6:  # textured crown
+        mask = np.zeros(cv.img.shape[:2], np.uint8)
+        for _ in range(int(rng.integers(3, 8))):
+            cx = x + rng.normal(0, r * 0.35)
+            cy = y - r * 1.2 + rng.normal(0, r * 0.3)
+            rr = r * rng.uniform(0.45, 0.8)
+            cv2.ellipse(
+                mask,
+                (int(cx), int(cy)),
+                (max(1, int(rr)), max(1, int(rr * rng.uniform(0.8, 1.2)))),
+                0,
+                0,
+                360,
+                255,
+                -1,
+            )
+        _foliage(cv, mask, col)
+        return
     if rng.random() < 0.7:
         cv2.line(
             cv.img,
@@ -673,8 +814,10 @@ def _town(cv: Canvas, y0: int, y1: int, horizon: float, density: float) -> None:
             house(cv, xx, yy, rng.uniform(30, 110) * S * f)
         elif r < 0.6:
             tree(cv, xx, yy, rng.uniform(8, 30) * S * f)
-        elif r < 0.75:
+        elif r < 0.7:
             car(cv, xx, yy, rng.uniform(12, 30) * S * f)
+        elif r < 0.75:
+            car_park(cv, xx, xx + rng.uniform(40, 250) * S * f, yy, rng.uniform(12, 28) * S * f)
         elif r < 0.82:
             fence(cv, xx, xx + rng.uniform(30, 200) * S * f, yy, rng.uniform(3, 12) * S * f)
         elif r < 0.9:
@@ -696,6 +839,8 @@ def _water(cv: Canvas, y0: int, y1: int, horizon: float, boats: int, moored_row:
     _texture(cv, y0, y1, _c(rng, WATER, 15), rng.uniform(0.02, 0.08), int(rng.integers(4, 20)) * S)
     if y1 - y0 < 8:  # a sliver of water: nothing fits on it
         return
+    if rng.random() < 0.3:
+        glitter(cv, y0, y1)
     for _ in range(int(rng.integers(0, 60))):  # wave crests and glints
         yy = rng.uniform(y0, y1)
         f = _persp(yy, horizon, n)
@@ -788,7 +933,7 @@ def scene(rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[int, float, 
     """One cluttered tile (BGR, TILE x TILE) and its YOLO labels."""
     n = TILE * S
     cv = Canvas(np.zeros((n, n, 3), np.uint8), rng)
-    kind = str(rng.choice(["town", "harbour", "beach", "coast"], p=[0.35, 0.25, 0.2, 0.2]))
+    kind = str(rng.choice(["town", "harbour", "beach", "coast", "woods"], p=[0.3, 0.2, 0.18, 0.17, 0.15]))
     horizon = -rng.uniform(0.0, 1.5) * n  # where sizes would vanish (above the tile: steeper view)
     y = 0
     if rng.random() < (0.35 if kind != "town" else 0.2):
@@ -802,6 +947,16 @@ def scene(rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[int, float, 
             y += fh
     if kind == "town":
         _town(cv, y, n, horizon, density=float(rng.uniform(0.8, 3.0)))
+    elif kind == "woods":  # water below a wooded bank or a line of trees, a path with walkers
+        w1 = y + int(rng.uniform(0.0, 0.6) * (n - y))
+        if w1 > y:
+            _water(cv, y, w1, horizon, int(rng.choice([0, 1, 2])), moored_row=False)
+        _texture(cv, w1, n, _c(rng, GRASS), 0.08, 16 * S)
+        vegetation(cv, w1, n)
+        if rng.random() < 0.5:
+            for _ in range(int(rng.integers(1, 6))):
+                yy = rng.uniform(w1 + 0.3 * (n - w1), n - 1)
+                person(cv, rng.uniform(0, n), yy, rng.uniform(10, 40) * S * _persp(yy, horizon, n))
     elif kind == "harbour":
         w1 = y + int(rng.uniform(0.2, 0.6) * (n - y))
         _water(cv, y, w1, horizon, int(rng.integers(0, 4)), moored_row=rng.random() < 0.8)
