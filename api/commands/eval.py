@@ -65,8 +65,8 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     try:
         if args.data is not None:
             cfg = DetectorConfig(conf_boat=args.conf, conf_person=args.conf, tiling=tiling)
-        else:
-            cfg = DetectorConfig(tiling=tiling)
+        else:  # the thresholds the service would use (SHOREWATCH_CONF_BOAT / _PERSON)
+            cfg = settings.detector_config().model_copy(update={"tiling": tiling})
         det = load_detector(args.model or settings.model, state_dir=state, config=cfg)
     except (DetectorError, ValidationError) as exc:
         err.print(f"[red]shorewatch eval: {exc}[/]")
