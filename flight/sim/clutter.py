@@ -722,6 +722,11 @@ def boat(cv: Canvas, x: float, y: float, L: float, *, moored: bool = False) -> N
                 cv2.LINE_AA,
             )
             top = min(top, top_y - ph)
+            # occupants are people: labelled where big enough to tell apart, as the 3-D
+            # scenes label passengers (unlabelled, they taught a model that people in a boat
+            # are background, and a launch is people boarding a boat)
+            if (ph / S) * (ph / 2 / S) >= 49:
+                cv.label(1, px - ph * 0.25, top_y - ph, px + ph * 0.25, top_y)
     if not moored and rng.random() < 0.6:  # wake and bow wave
         foam = (235, 235, 235)
         wl = Lp * rng.uniform(0.5, 2.5)

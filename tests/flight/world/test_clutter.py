@@ -36,8 +36,7 @@ def test_a_boat_is_labelled_with_its_mast_and_hull() -> None:
     for seed in range(20):
         cv = _canvas(seed)
         boat(cv, 320, 400, 120)
-        ((cls, _cx, cy, w, h),) = cv.visible_labels()
-        assert cls == 0
+        ((_cls, _cx, cy, w, h),) = [lab for lab in cv.visible_labels() if lab[0] == 0]
         n = cv.size
         assert (cy + h / 2) * n >= 400  # the waterline is inside
         assert w * n >= 120 * 0.35 * 0.9  # at least bow-on length
@@ -98,3 +97,12 @@ def test_write_clutter_dataset(tmp_path: Path) -> None:
 def test_write_clutter_dataset_refuses_no_images(tmp_path: Path) -> None:
     with pytest.raises(SynthError, match="positive"):
         write_clutter_dataset(tmp_path / "c", 0)
+
+
+def test_people_aboard_a_boat_are_labelled_when_big_enough() -> None:
+    found = 0
+    for seed in range(200):
+        cv = _canvas(seed)
+        boat(cv, 320, 400, 400)  # a large boat: crew figures well over 7x7 px
+        found += sum(1 for lab in cv.visible_labels() if lab[0] == 1)
+    assert found > 0
