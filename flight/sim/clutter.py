@@ -28,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from flight.sim.synth import SynthError
+from flight.sim.synth import SynthError, YoloDatasetWriter
 
 TILE = 320
 S = 2  # supersampling factor
@@ -995,42 +995,18 @@ def write_clutter_dataset(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
     """Write ``images`` cluttered tiles as a YOLO dataset at ``out`` (see the module docstring)."""
-    if images <= 0:
-        raise SynthError(f"images must be a positive number, got {images}")
     from detector.augment import degrade as degrade_fn
 
-    out = Path(out)
-    for split in ("train", "val"):
-        (out / split / "images").mkdir(parents=True, exist_ok=True)
-        (out / split / "labels").mkdir(parents=True, exist_ok=True)
-    (out / "READY").unlink(missing_ok=True)
-    counts = {"images": 0, "train": 0, "val": 0, "boats": 0, "people": 0, "empty": 0}
-    every = round(1 / val_fraction) if val_fraction > 0 else 0
+    writer = YoloDatasetWriter(out, images, prefix=f"clutter_{seed}", val_fraction=val_fraction)
     for i in range(images):
         rng = np.random.default_rng([seed, i])
         img, labels = scene(rng)
         if degrade:
             img = degrade_fn(img, rng)
-        split = "val" if every and i % every == every - 1 else "train"
-        name = f"clutter_{seed}_{i:06d}"
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.uniform(70, 95))])
         if not ok:
             raise SynthError(f"could not encode tile {i}")
-        (out / split / "images" / f"{name}.jpg").write_bytes(buf.tobytes())
-        (out / split / "labels" / f"{name}.txt").write_text(
-            "".join(f"{c} {x:.6f} {y:.6f} {w:.6f} {h:.6f}\n" for c, x, y, w, h in labels), encoding="utf-8"
-        )
-        counts["images"] += 1
-        counts[split] += 1
-        counts["boats"] += sum(1 for lb in labels if lb[0] == 0)
-        counts["people"] += sum(1 for lb in labels if lb[0] == 1)
-        counts["empty"] += int(not labels)
+        writer.add(buf.tobytes(), labels)
         if progress:
             progress(i + 1, images)
-    (out / "data.yaml").write_text(
-        f"# shorewatch clutter tiles (seed {seed}): {counts['images']} images of {TILE}x{TILE}\n"
-        f"path: {out.resolve()}\ntrain: train/images\nval: val/images\nnames:\n  0: boat\n  1: person\n",
-        encoding="utf-8",
-    )
-    (out / "READY").write_text(f"{counts['images']}\n", encoding="utf-8")
-    return counts
+    return writer.finish(f"shorewatch clutter tiles (seed {seed})", TILE)

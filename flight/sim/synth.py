@@ -599,6 +599,62 @@ def _work(args: tuple[int, int]) -> list[Tile]:
     return tiles_from_scene(seed, n_tiles)
 
 
+class YoloDatasetWriter:
+    """The layout every generator here writes (see the module docstring): ``OUT/{train,val}/
+    {images,labels}``, every ``round(1 / val_fraction)``-th image to val, ``data.yaml`` and, last,
+    ``READY`` with the image count; counts of images, boxes per class and empty images."""
+
+    def __init__(self, out: Path, images: int, *, prefix: str, val_fraction: float) -> None:
+        if images <= 0:
+            raise SynthError(f"images must be a positive number, got {images}")
+        if not (0 <= val_fraction < 1):
+            raise SynthError(f"val_fraction must be in [0, 1), got {val_fraction}")
+        self.out = Path(out)
+        self.images = images
+        self.prefix = prefix
+        for split in ("train", "val"):
+            (self.out / split / "images").mkdir(parents=True, exist_ok=True)
+            (self.out / split / "labels").mkdir(parents=True, exist_ok=True)
+        (self.out / "READY").unlink(missing_ok=True)
+        self.counts = {"images": 0, "train": 0, "val": 0, "boats": 0, "people": 0, "empty": 0}
+        self._val_every = round(1 / val_fraction) if val_fraction > 0 else 0
+
+    @property
+    def full(self) -> bool:
+        return self.counts["images"] >= self.images
+
+    def add(self, jpeg: bytes, labels: list[tuple[int, float, float, float, float]]) -> None:
+        """Write one image and its labels (ignored once ``full``)."""
+        i = self.counts["images"]
+        if i >= self.images:
+            return
+        every = self._val_every
+        split = "val" if every and i % every == every - 1 else "train"
+        name = f"{self.prefix}_{i:06d}"
+        (self.out / split / "images" / f"{name}.jpg").write_bytes(jpeg)
+        (self.out / split / "labels" / f"{name}.txt").write_text(
+            "".join(f"{c} {x:.6f} {y:.6f} {w:.6f} {h:.6f}\n" for c, x, y, w, h in labels),
+            encoding="utf-8",
+        )
+        self.counts["images"] += 1
+        self.counts[split] += 1
+        self.counts["boats"] += sum(1 for lb in labels if lb[0] == 0)
+        self.counts["people"] += sum(1 for lb in labels if lb[0] == 1)
+        self.counts["empty"] += int(not labels)
+
+    def finish(self, title: str, tile_px: int) -> dict[str, int]:
+        """Write ``data.yaml`` and then ``READY``; returns the counts."""
+        n = self.counts["images"]
+        (self.out / "data.yaml").write_text(
+            f"# {title}: {n} images of {tile_px}x{tile_px}\n"
+            f"path: {self.out.resolve()}\ntrain: train/images\nval: val/images\n"
+            "names:\n  0: boat\n  1: person\n",
+            encoding="utf-8",
+        )
+        (self.out / "READY").write_text(f"{n}\n", encoding="utf-8")
+        return self.counts
+
+
 def write_dataset(
     out: Path,
     images: int,
@@ -610,39 +666,17 @@ def write_dataset(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
     """Render ``images`` tiles into a YOLO dataset at ``out``; returns counts."""
-    if images <= 0:
-        raise SynthError(f"images must be a positive number, got {images}")
-    if not (0 <= val_fraction < 1):
-        raise SynthError(f"val_fraction must be in [0, 1), got {val_fraction}")
-    out = Path(out)
-    for split in ("train", "val"):
-        (out / split / "images").mkdir(parents=True, exist_ok=True)
-        (out / split / "labels").mkdir(parents=True, exist_ok=True)
-    (out / "READY").unlink(missing_ok=True)
+    writer = YoloDatasetWriter(out, images, prefix=f"synth_{seed}", val_fraction=val_fraction)
     n_scenes = math.ceil(images / tiles_per_scene)
     jobs = [(seed * 1_000_003 + i, tiles_per_scene) for i in range(n_scenes)]
-    counts = {"images": 0, "train": 0, "val": 0, "boats": 0, "people": 0, "empty": 0}
-    n_val_every = round(1 / val_fraction) if val_fraction > 0 else 0
 
     def consume(tiles: list[Tile]) -> None:
         for t in tiles:
-            i = counts["images"]
-            if i >= images:
+            if writer.full:
                 return
-            split = "val" if n_val_every and i % n_val_every == n_val_every - 1 else "train"
-            name = f"synth_{seed}_{i:06d}"
-            (out / split / "images" / f"{name}.jpg").write_bytes(t.jpeg)
-            (out / split / "labels" / f"{name}.txt").write_text(
-                "".join(f"{c} {x:.6f} {y:.6f} {w:.6f} {h:.6f}\n" for c, x, y, w, h in t.labels),
-                encoding="utf-8",
-            )
-            counts["images"] += 1
-            counts[split] += 1
-            counts["boats"] += sum(1 for lb in t.labels if lb[0] == 0)
-            counts["people"] += sum(1 for lb in t.labels if lb[0] == 1)
-            counts["empty"] += int(not t.labels)
+            writer.add(t.jpeg, t.labels)
             if progress:
-                progress(counts["images"], images)
+                progress(writer.counts["images"], images)
 
     if workers > 1:
         import multiprocessing as mp
@@ -651,20 +685,14 @@ def write_dataset(
         with ctx.Pool(workers, initializer=_init_worker) as pool:
             for tiles in pool.imap(_work, jobs, chunksize=2):
                 consume(tiles)
-                if counts["images"] >= images:
+                if writer.full:
                     break
     else:
         for j in jobs:
             consume(_work(j))
-            if counts["images"] >= images:
+            if writer.full:
                 break
-    (out / "data.yaml").write_text(
-        f"# shorewatch synth (seed {seed}): {counts['images']} images of {TILE}x{TILE}\n"
-        f"path: {out.resolve()}\ntrain: train/images\nval: val/images\nnames:\n  0: boat\n  1: person\n",
-        encoding="utf-8",
-    )
-    (out / "READY").write_text(f"{counts['images']}\n", encoding="utf-8")
-    return counts
+    return writer.finish(f"shorewatch synth (seed {seed})", TILE)
 
 
 def _init_worker() -> None:
