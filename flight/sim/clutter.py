@@ -89,6 +89,7 @@ CLOTHES: list[Colour] = [
     (230, 230, 230),
     (0, 90, 200),
 ]
+VESTS: list[Colour] = [(0, 110, 255), (0, 80, 240), (20, 140, 255), (25, 25, 25), (40, 40, 40), (0, 60, 200)]
 SKIN: list[Colour] = [(150, 170, 210), (120, 150, 200), (80, 110, 160), (60, 80, 120), (170, 190, 225)]
 HULLS: list[Colour] = [
     (235, 235, 235),
@@ -113,14 +114,18 @@ class Canvas:
     img: np.ndarray
     rng: np.random.Generator
     labels: list[tuple[int, float, float, float, float]] = field(default_factory=list)
-    snaps: list[tuple[int, int, int, int, np.ndarray]] = field(default_factory=list)
+    snaps: list[tuple[int, int, int, int, np.ndarray | None]] = field(default_factory=list)
 
     @property
     def size(self) -> int:
         return int(self.img.shape[0])
 
-    def label(self, cls: int, x0: float, y0: float, x1: float, y1: float) -> None:
-        """Record a box given in canvas pixels (clipped; tiny or mostly outside boxes dropped)."""
+    def label(
+        self, cls: int, x0: float, y0: float, x1: float, y1: float, *, occludable: bool = True
+    ) -> None:
+        """Record a box given in canvas pixels (clipped; tiny or mostly outside boxes dropped).
+        ``occludable=False`` keeps the label whatever is drawn over it later (a boat crowded
+        with people is still a boat)."""
         n = self.size
         a0, b0, a1, b1 = max(x0, 0), max(y0, 0), min(x1, n), min(y1, n)
         if (a1 - a0) < 2 * S or (b1 - b0) < 2 * S:
@@ -129,12 +134,15 @@ class Canvas:
             return
         self.labels.append((cls, (a0 + a1) / 2 / n, (b0 + b1) / 2 / n, (a1 - a0) / n, (b1 - b0) / n))
         i0, j0, i1, j1 = int(a0), int(b0), math.ceil(a1), math.ceil(b1)
-        self.snaps.append((i0, j0, i1, j1, self.img[j0:j1, i0:i1].copy()))
+        self.snaps.append((i0, j0, i1, j1, self.img[j0:j1, i0:i1].copy() if occludable else None))
 
     def visible_labels(self, max_changed: float = 0.3) -> list[tuple[int, float, float, float, float]]:
         """The labels whose boxes were not painted over by something drawn later."""
         out = []
         for lab, (i0, j0, i1, j1, patch) in zip(self.labels, self.snaps, strict=True):
+            if patch is None:
+                out.append(lab)
+                continue
             now = self.img[j0:j1, i0:i1]
             changed = np.abs(now.astype(np.int16) - patch.astype(np.int16)).max(axis=2) > 12
             if changed.mean() <= max_changed:
@@ -533,13 +541,23 @@ def rock(cv: Canvas, x: float, y: float, r: float) -> None:
 # --- labelled objects ------------------------------------------------------------------------
 
 
-def person(cv: Canvas, x: float, y: float, h: float, *, sitting: bool = False, wading: float = 0.0) -> None:
-    """A person standing (or sitting) with feet at (x, y), h canvas pixels tall; labelled."""
+def person(
+    cv: Canvas,
+    x: float,
+    y: float,
+    h: float,
+    *,
+    sitting: bool = False,
+    wading: float = 0.0,
+    vest: bool = False,
+) -> None:
+    """A person standing (or sitting) with feet at (x, y), h canvas pixels tall; labelled.
+    ``vest``: an orange or black life jacket, as people boarding a launch wear."""
     rng = cv.rng
     if sitting:
         h *= 0.55
     w = h * rng.uniform(0.25, 0.38)
-    top_c = _c(rng, CLOTHES, 20)
+    top_c = _c(rng, VESTS, 15) if vest else _c(rng, CLOTHES, 20)
     leg_c = _c(rng, CLOTHES, 20)
     skin = _c(rng, SKIN, 10)
     head_r = h * 0.085
@@ -608,6 +626,82 @@ def person(cv: Canvas, x: float, y: float, h: float, *, sitting: bool = False, w
         cv2.rectangle(cv.img, (int(x - w), int(bottom)), (int(x + w), int(y + 2)), water, -1)
     cv.label(1, x - w * 0.6, y - h * 0.99, x + w * 0.6, bottom)
     _ = vis
+
+
+def lying_person(cv: Canvas, x: float, y: float, h: float) -> None:
+    """A sunbather lying on the sand, centred on (x, y), h canvas pixels long (seen from an
+    elevated camera: a short horizontal streak with a head at one end); labelled."""
+    rng = cv.rng
+    d = 1 if rng.random() < 0.5 else -1
+    fore = rng.uniform(0.3, 0.7)  # foreshortening: lying along the view is shorter
+    L = h * fore
+    t = max(h * rng.uniform(0.12, 0.2), S)
+    if rng.random() < 0.5:  # a towel under them
+        towel(cv, x, y + t * 0.3, L * 1.3)
+    body = _c(rng, [*SKIN, *CLOTHES], 15)
+    cv2.ellipse(cv.img, (int(x), int(y)), (int(L / 2), int(t / 2)), 0, 0, 360, body, -1, cv2.LINE_AA)
+    cv2.circle(
+        cv.img, (int(x + d * L * 0.5), int(y - t * 0.1)), max(1, int(t * 0.55)), _c(rng, SKIN, 10), -1, cv2.LINE_AA
+    )
+    cv.label(1, x - L / 2 - t * 0.6, y - t * 0.75, x + L / 2 + t * 0.6, y + t * 0.6)
+
+
+def launch_group(cv: Canvas, x: float, y: float, L: float) -> None:
+    """An overloaded inflatable at the waterline, seen from above at an angle, packed with
+    people in life jackets and with more of them around it pushing and boarding: the picture
+    a launch makes from a drone at dawn. The boat keeps its label however crowded it is (people
+    drawn on it do not make it background); the people are labelled where they are not hidden."""
+    rng = cv.rng
+    W = L * rng.uniform(0.3, 0.6)  # apparent width: depends on the view's pitch
+    rot = float(rng.uniform(-35, 35))
+    people_h = L * rng.uniform(0.2, 0.33)  # a 1.7 m person against a 6-10 m boat
+    around = [
+        (x + rng.uniform(-1.0, 1.0) * L, y + rng.uniform(-0.7, 0.9) * W)
+        for _ in range(int(rng.integers(2, 18)))
+    ]
+    for px, py in sorted(p for p in around if p[1] < y - W * 0.3):  # behind the boat
+        person(cv, px, py, people_h * rng.uniform(0.85, 1.1), vest=rng.random() < 0.7)
+    tube = _c(rng, [(45, 45, 45), (70, 70, 72), (95, 95, 100), (30, 30, 35), (60, 70, 90)], 10)
+    floor = _shade(tube, rng.uniform(0.5, 0.8))
+    axes = (max(1, int(L / 2)), max(1, int(W / 2)))
+    cv2.ellipse(cv.img, (int(x), int(y)), axes, rot, 0, 360, tube, -1, cv2.LINE_AA)
+    inner = (max(1, int(L / 2 - W * 0.25)), max(1, int(W / 2 - W * 0.22)))
+    cv2.ellipse(cv.img, (int(x), int(y)), inner, rot, 0, 360, floor, -1, cv2.LINE_AA)
+    r = math.radians(rot)
+    hx = math.hypot(L / 2 * math.cos(r), W / 2 * math.sin(r))
+    hy = math.hypot(L / 2 * math.sin(r), W / 2 * math.cos(r))
+    cv.label(0, x - hx, y - hy, x + hx, y + hy, occludable=False)
+    for _ in range(int(rng.integers(0, 25))):  # aboard: heads and shoulders in life jackets
+        u, v = rng.uniform(-0.4, 0.4) * L, rng.uniform(-0.3, 0.3) * W
+        px, py = x + u * math.cos(r) - v * math.sin(r), y + u * math.sin(r) + v * math.cos(r)
+        ph = people_h * rng.uniform(0.4, 0.6)
+        cv2.ellipse(
+            cv.img,
+            (int(px), int(py)),
+            (max(1, int(ph * 0.3)), max(1, int(ph * 0.4))),
+            0,
+            0,
+            360,
+            _c(rng, VESTS, 15),
+            -1,
+            cv2.LINE_AA,
+        )
+        cv2.circle(cv.img, (int(px), int(py - ph * 0.45)), max(1, int(ph * 0.18)), _c(rng, SKIN, 10), -1)
+        if ph / S >= 7:
+            cv.label(1, px - ph * 0.3, py - ph * 0.65, px + ph * 0.3, py + ph * 0.4)
+    for px, py in sorted(p for p in around if p[1] >= y - W * 0.3):  # beside and in front
+        person(cv, px, py, people_h * rng.uniform(0.85, 1.1), vest=rng.random() < 0.7)
+
+
+def dawn(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Low light: the scene dimmed and tinted as at dawn or dusk (warm, blue or grey)."""
+    tint = np.array(
+        [(0.55, 0.7, 0.95), (0.85, 0.7, 0.6), (0.8, 0.8, 0.8), (0.7, 0.65, 0.85)][int(rng.integers(4))],
+        np.float32,
+    )
+    scale = rng.uniform(0.35, 0.8)
+    f = img.astype(np.float32) / 255.0 * tint * scale
+    return (np.power(np.clip(f, 0, 1), rng.uniform(0.8, 1.2)) * 255).astype(np.uint8)
 
 
 def boat(cv: Canvas, x: float, y: float, L: float, *, moored: bool = False) -> None:
@@ -887,7 +981,9 @@ def _water(cv: Canvas, y0: int, y1: int, horizon: float, boats: int, moored_row:
             )
 
 
-def _beach(cv: Canvas, y0: int, y1: int, horizon: float, people: int) -> None:
+def _beach(cv: Canvas, y0: int, y1: int, horizon: float, people: int, *, launch_p: float = 0.0) -> None:
+    """Rows y0..y1: sand with chairs, umbrellas, people (some lying down); with probability
+    ``launch_p`` a launch at the water's edge (only when the sea is just above)."""
     rng = cv.rng
     n = cv.size
     _texture(cv, y0, y1, _c(rng, SAND), 0.05, int(rng.integers(6, 30)) * S)
@@ -902,6 +998,8 @@ def _beach(cv: Canvas, y0: int, y1: int, horizon: float, people: int) -> None:
         things.append((rng.uniform(y0 + 3, y1 - 1), "person"))
     if rng.random() < 0.15:  # a boat pulled up on the sand
         things.append((rng.uniform(y0, y1), "boat"))
+    if rng.random() < launch_p:  # a launch: a crowded inflatable at the water's edge
+        things.append((y0 + rng.uniform(0.02, 0.15) * (y1 - y0), "launch"))
     for yy, what in sorted(things):
         f = _persp(yy, horizon, n)
         xx = rng.uniform(0, n)
@@ -917,6 +1015,10 @@ def _beach(cv: Canvas, y0: int, y1: int, horizon: float, people: int) -> None:
             pole(cv, xx, yy, rng.uniform(15, 50) * S * f)
         elif what == "boat":
             boat(cv, xx, yy, rng.uniform(15, 60) * S * f, moored=True)
+        elif what == "launch":
+            launch_group(cv, rng.uniform(0.15, 0.85) * n, yy, rng.uniform(20, 80) * S * f)
+        elif rng.random() < 0.15:
+            lying_person(cv, xx, yy, rng.uniform(8, 40) * S * f)
         else:
             sitting = rng.random() < 0.2
             person(cv, xx, yy, rng.uniform(8, 40) * S * f, sitting=sitting)
@@ -938,10 +1040,16 @@ def scene(rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[int, float, 
     """One cluttered tile (BGR, TILE x TILE) and its YOLO labels."""
     n = TILE * S
     cv = Canvas(np.zeros((n, n, 3), np.uint8), rng)
-    kind = str(rng.choice(["town", "harbour", "beach", "coast", "woods"], p=[0.3, 0.2, 0.18, 0.17, 0.15]))
+    kind = str(
+        rng.choice(
+            ["town", "harbour", "beach", "coast", "woods", "shore"], p=[0.26, 0.17, 0.17, 0.15, 0.13, 0.12]
+        )
+    )
     horizon = -rng.uniform(0.0, 1.5) * n  # where sizes would vanish (above the tile: steeper view)
     y = 0
-    if rng.random() < (0.35 if kind != "town" else 0.2):
+    if kind == "shore":  # a drone looking down at the water's edge: no sky, no town
+        horizon = -rng.uniform(0.5, 3.0) * n
+    elif rng.random() < (0.35 if kind != "town" else 0.2):
         sky = int(rng.uniform(0.1, 0.45) * n)
         horizon = float(sky)
         _sky(cv, sky)
@@ -968,19 +1076,25 @@ def scene(rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[int, float, 
         q1 = min(n, w1 + int(rng.uniform(0.03, 0.12) * n))
         _quay(cv, w1, q1)
         _town(cv, q1, n, horizon, density=float(rng.uniform(0.5, 2.0)))
+    elif kind == "shore":
+        w1 = int(rng.uniform(0.15, 0.6) * n)
+        _water(cv, 0, w1, horizon, int(rng.choice([0, 0, 1, 2])), moored_row=False)
+        _beach(cv, w1, n, horizon, int(rng.choice([0, 3, 8])), launch_p=0.9)
     elif kind == "beach":
         w1 = y + int(rng.uniform(0.0, 0.5) * (n - y))
         if w1 > y:
             _water(cv, y, w1, horizon, int(rng.choice([0, 1, 3])), moored_row=False)
         b1 = w1 + int(rng.uniform(0.4, 1.0) * (n - w1))
-        _beach(cv, w1, b1, horizon, int(rng.choice([0, 3, 10, 25])))
+        _beach(cv, w1, b1, horizon, int(rng.choice([0, 3, 10, 25])), launch_p=0.3 if w1 > y else 0.0)
         if b1 < n:
             _town(cv, b1, n, horizon, density=float(rng.uniform(0.5, 2.0)))
     else:
         w1 = y + int(rng.uniform(0.5, 1.0) * (n - y))
         _water(cv, y, w1, horizon, int(rng.choice([1, 2, 4, 8])), moored_row=rng.random() < 0.2)
         if w1 < n:
-            _beach(cv, w1, n, horizon, int(rng.choice([0, 3, 10])))
+            _beach(cv, w1, n, horizon, int(rng.choice([0, 3, 10])), launch_p=0.3)
+    if rng.random() < (0.5 if kind == "shore" else 0.2):
+        cv.img = dawn(cv.img, rng)
     img = cv2.resize(cv.img, (TILE, TILE), interpolation=cv2.INTER_AREA)
     return img, cv.visible_labels()
 

@@ -9,7 +9,19 @@ import cv2
 import numpy as np
 import pytest
 
-from flight.sim.clutter import TILE, Canvas, S, boat, house, person, scene, write_clutter_dataset
+from flight.sim.clutter import (
+    TILE,
+    Canvas,
+    S,
+    boat,
+    dawn,
+    house,
+    launch_group,
+    lying_person,
+    person,
+    scene,
+    write_clutter_dataset,
+)
 from flight.sim.synth import SynthError
 
 
@@ -106,3 +118,54 @@ def test_people_aboard_a_boat_are_labelled_when_big_enough() -> None:
         boat(cv, 320, 400, 400)  # a large boat: crew figures well over 7x7 px
         found += sum(1 for lab in cv.visible_labels() if lab[0] == 1)
     assert found > 0
+
+
+def test_a_crowded_launch_keeps_its_boat_label_and_labels_people() -> None:
+    """People packed on and around an inflatable hide most of it; it is still a boat (a model
+    taught otherwise misses exactly the launch it exists for)."""
+    boats = people = 0
+    for seed in range(30):
+        cv = _canvas(seed, grey=170)
+        launch_group(cv, 320, 320, 240)
+        labels = cv.visible_labels()
+        (b,) = [lab for lab in labels if lab[0] == 0]
+        n = cv.size
+        assert abs(b[1] * n - 320) < 5 and abs(b[2] * n - 320) < 5  # centred on the boat
+        assert 0.9 * 240 * 0.3 <= b[3] * n <= 240 * 1.05  # about its apparent length
+        boats += 1
+        people += sum(1 for lab in labels if lab[0] == 1)
+    assert boats == 30 and people >= 30 * 2
+
+
+def test_a_lying_person_is_labelled_wider_than_tall() -> None:
+    for seed in range(10):
+        cv = _canvas(seed)
+        lying_person(cv, 300, 400, 60)
+        (lab,) = [lab for lab in cv.visible_labels() if lab[0] == 1]
+        assert lab[3] > lab[4]
+
+
+def test_dawn_dims_and_tints() -> None:
+    img = np.full((8, 8, 3), 200, np.uint8)
+    for seed in range(10):
+        out = dawn(img, np.random.default_rng(seed))
+        assert out.shape == img.shape and out.dtype == np.uint8
+        assert out.mean() < 0.85 * img.mean()
+
+
+def test_some_scenes_show_a_launch_at_the_waters_edge() -> None:
+    """Scenes of the water's edge hold a boat and at least a few people together."""
+    crowded = 0
+    for seed in range(80):
+        _img, labels = scene(np.random.default_rng([11, seed]))
+        boats = [lab for lab in labels if lab[0] == 0]
+        for b in boats:
+            near = [
+                p
+                for p in labels
+                if p[0] == 1 and abs(p[1] - b[1]) < 1.5 * b[3] and abs(p[2] - b[2]) < 1.5 * b[3]
+            ]
+            if len(near) >= 3:
+                crowded += 1
+                break
+    assert crowded >= 5
