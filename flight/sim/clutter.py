@@ -120,9 +120,7 @@ class Canvas:
     def size(self) -> int:
         return int(self.img.shape[0])
 
-    def label(
-        self, cls: int, x0: float, y0: float, x1: float, y1: float, *, occludable: bool = True
-    ) -> None:
+    def label(self, cls: int, x0: float, y0: float, x1: float, y1: float, *, occludable: bool = True) -> None:
         """Record a box given in canvas pixels (clipped; tiny or mostly outside boxes dropped).
         ``occludable=False`` keeps the label whatever is drawn over it later (a boat crowded
         with people is still a boat)."""
@@ -641,7 +639,12 @@ def lying_person(cv: Canvas, x: float, y: float, h: float) -> None:
     body = _c(rng, [*SKIN, *CLOTHES], 15)
     cv2.ellipse(cv.img, (int(x), int(y)), (int(L / 2), int(t / 2)), 0, 0, 360, body, -1, cv2.LINE_AA)
     cv2.circle(
-        cv.img, (int(x + d * L * 0.5), int(y - t * 0.1)), max(1, int(t * 0.55)), _c(rng, SKIN, 10), -1, cv2.LINE_AA
+        cv.img,
+        (int(x + d * L * 0.5), int(y - t * 0.1)),
+        max(1, int(t * 0.55)),
+        _c(rng, SKIN, 10),
+        -1,
+        cv2.LINE_AA,
     )
     cv.label(1, x - L / 2 - t * 0.6, y - t * 0.75, x + L / 2 + t * 0.6, y + t * 0.6)
 
