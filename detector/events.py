@@ -18,8 +18,11 @@ been seen ``min_track_frames`` times:
 
 * ``launch`` (critical): a boat that was seen ashore (d < 0) with at least
   ``launch_min_people`` people within ``people_radius_m`` and then moves seaward across the
-  waterline (d > ``launch_enter_m``); or a boat first seen in the surf zone with that many people
-  around it (boarding).
+  waterline (d > ``launch_enter_m``); or a boat seen moving at least ``launch_drag_m`` seaward
+  across the sand that then enters the water (it was dragged: boats do not cross a beach by
+  themselves, and the people packed round an inflatable at dawn are often too small and too
+  crowded to be detected one by one); or a boat first seen in the surf zone with that many
+  people around it (boarding).
 * ``boat_at_sea`` (warning): a boat at d >= ``offshore_m`` that is not a launch (optionally only
   when heading away from the coast).
 * ``gathering`` (warning): at least ``gathering_min_people`` people within
@@ -92,6 +95,15 @@ class EventConfig(BaseModel):
     launch_min_people: int = Field(2, ge=0, le=500, description="people around a boat for a launch")
     launch_enter_m: float = Field(
         1.0, ge=0, le=200, description="how far past the waterline a boat must be to be 'in the water'"
+    )
+    launch_drag_m: float | None = Field(
+        8.0,
+        gt=0,
+        le=2000,
+        description=(
+            "a boat seen moving this far seaward across the beach that then enters the water is a "
+            "launch even when no people were detected around it (None: people are required)"
+        ),
     )
     gathering_min_people: int = Field(10, ge=2, le=1000, description="people clustered for a gathering")
     gathering_radius_m: float = Field(
@@ -187,6 +199,7 @@ class _Track:
     n_obs: int = 0
     last_seen_s: float = 0.0
     min_sd_m: float = math.inf
+    max_sd_ashore_m: float = -math.inf  # the most seaward it was seen while still on the beach
     ashore_with_people: bool = False
     first_zone: Zone | None = None
     episode: _Episode | None = None
@@ -353,16 +366,21 @@ class EventEngine:
                 if sd < 0 and near >= c.launch_min_people:
                     tr.ashore_with_people = True
                 tr.min_sd_m = min(tr.min_sd_m, sd)
+                if sd < 0:
+                    tr.max_sd_ashore_m = max(tr.max_sd_ashore_m, sd)
                 continue
             if tr.first_zone is None:
                 tr.first_zone = zone
             tr.min_sd_m = min(tr.min_sd_m, sd)
+            if sd < 0:
+                tr.max_sd_ashore_m = max(tr.max_sd_ashore_m, sd)
             if sd < 0 and near >= c.launch_min_people:
                 tr.ashore_with_people = True
             kind: EventKind | None = None
             if (
                 (tr.episode is not None and tr.episode.kind is EventKind.LAUNCH)
                 or (tr.ashore_with_people and sd > c.launch_enter_m)
+                or (sd > c.launch_enter_m and self._dragged_across_the_beach(tr))
                 or (tr.first_zone is Zone.SURF and zone is Zone.SURF and near >= c.launch_min_people)
             ):
                 kind = EventKind.LAUNCH
@@ -392,6 +410,15 @@ class EventEngine:
         out.extend(self._gatherings_step(t, people, frame, source))
         self._expire(t)
         return out
+
+    def _dragged_across_the_beach(self, tr: _Track) -> bool:
+        """Seen moving seaward on the sand by at least ``launch_drag_m`` and by more than its
+        position uncertainty (a constant georeferencing bias shifts a track but does not move it;
+        a far boat placed to within tens of metres does not 'travel' up a beach)."""
+        drag = self.config.launch_drag_m
+        if drag is None or not math.isfinite(tr.max_sd_ashore_m):
+            return False
+        return tr.max_sd_ashore_m - tr.min_sd_m >= max(drag, float(np.median(tr.errors)))
 
     def _smoothed(self, tr: _Track) -> tuple[float, float]:
         k = self.config.smooth_frames

@@ -48,9 +48,11 @@ def _wissant() -> Shore:
 SHORE = _wissant()
 
 
-def obs(track: int, cls: int, along: float, off: float, conf: float = 0.8) -> Observation:
+def obs(
+    track: int, cls: int, along: float, off: float, conf: float = 0.8, error_m: float = 5.0
+) -> Observation:
     e, n = SHORE.at(along, off)
-    return Observation(track, cls, e, n, 5.0, conf)
+    return Observation(track, cls, e, n, error_m, conf)
 
 
 def people(first_id: int, count: int, along: float, off: float, spread: float = 6.0) -> list[Observation]:
@@ -76,15 +78,18 @@ def test_the_shore_helper_agrees_with_the_engine() -> None:
         assert eng.signed_distance_m(e, n)[0] == pytest.approx(off, abs=3.0)
 
 
-def launch_frames(crew: int, fps: float = 5.0) -> list[tuple[float, list[Observation]]]:
-    """A boat dragged from 30 m up the beach into the sea at 1 m/s with ``crew`` people around it,
-    then motoring out at 3 m/s. It crosses the waterline at t = 30 s."""
+def launch_frames(
+    crew: int, fps: float = 5.0, start_off: float = -30.0, error_m: float = 5.0
+) -> list[tuple[float, list[Observation]]]:
+    """A boat dragged from ``-start_off`` m up the beach into the sea at 1 m/s with ``crew`` people
+    around it, then motoring out at 3 m/s. It crosses the waterline at t = -start_off s."""
     frames = []
     for i in range(int(120 * fps)):
         t = i / fps
-        off = -30 + t if t < 40 else 10 + (t - 40) * 3
-        o = [obs(1, 0, 0.0, off)]
-        if t < 40:
+        t_out = -start_off + 10
+        off = start_off + t if t < t_out else 10 + (t - t_out) * 3
+        o = [obs(1, 0, 0.0, off, error_m=error_m)]
+        if t < t_out:
             o += people(100, crew, 0.0, off - 3)
         frames.append((t, o))
     return frames
@@ -113,12 +118,30 @@ def test_a_launch_raises_one_critical_event_when_the_boat_enters_the_water_then_
     assert last.heading_deg is not None
 
 
-def test_a_boat_pushed_out_with_nobody_around_is_not_a_launch_but_becomes_a_boat_at_sea() -> None:
-    events = run(EventEngine(SITE, CFG), launch_frames(crew=0))
+@pytest.mark.parametrize(
+    ("start_off", "error_m", "drag_m", "launch"),
+    [
+        (-30.0, 5.0, 8.0, True),  # dragged 30 m across the sand: a launch though nobody was detected
+        (-12.0, 5.0, 8.0, True),  # seen only for its last 12 m on the sand
+        (-4.0, 5.0, 8.0, False),  # at the water's edge, pushed off: too little travel on the sand
+        (-12.0, 20.0, 8.0, False),  # placed to +-20 m: 12 m of 'travel' on the sand proves nothing
+        (-30.0, 5.0, None, False),  # people required (launch_drag_m None)
+    ],
+)
+def test_a_boat_dragged_into_the_water_with_nobody_detected(
+    start_off: float, error_m: float, drag_m: float | None, launch: bool
+) -> None:
+    """Without people detected round it, a boat is a launch only if it was seen dragged across
+    the sand into the water; else it becomes a boat_at_sea once offshore."""
+    cfg = EventConfig(snapshot=False, launch_drag_m=drag_m)
+    events = run(EventEngine(SITE, cfg), launch_frames(crew=0, start_off=start_off, error_m=error_m))
     kinds = [e.kind for e in events]
-    assert EventKind.LAUNCH not in kinds
-    assert EventKind.BOAT_AT_SEA in kinds
+    assert (EventKind.LAUNCH in kinds) is launch, kinds
+    assert (EventKind.BOAT_AT_SEA in kinds) is not launch, kinds
     assert len({e.event_id for e in events}) == 1
+    if launch:
+        first = next(e for e in events if e.kind is EventKind.LAUNCH)
+        assert -start_off <= first.timestamp_s <= -start_off + 5.0  # within 5 s of entering the water
 
 
 def test_a_boat_appearing_in_the_surf_with_people_boarding_is_a_launch() -> None:
