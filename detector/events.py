@@ -32,6 +32,10 @@ been seen ``min_track_frames`` times:
 * ``person_in_water`` (critical): a person at d >= ``person_in_water_m`` not aboard a boat (no
   boat within ``aboard_radius_m``).
 
+Boats are re-linked: a new boat track that appears within ``relink_radius_m`` of where another
+boat was lost less than ``relink_s`` earlier continues that boat's history (the tracker loses an
+inflatable in the surf while people board it, then gives it a new id).
+
 Episodes: one ``Event`` per object per episode. Its ``event_id`` is stable; later emissions of the
 same episode are revisions (``revision`` + 1), sent only when the event developed (moved
 ``update_distance_m``, people count or zone changed) and at most every ``update_min_interval_s``:
@@ -95,6 +99,15 @@ class EventConfig(BaseModel):
     launch_min_people: int = Field(2, ge=0, le=500, description="people around a boat for a launch")
     launch_enter_m: float = Field(
         1.0, ge=0, le=200, description="how far past the waterline a boat must be to be 'in the water'"
+    )
+    relink_s: float = Field(
+        20.0,
+        ge=0,
+        le=600,
+        description="a new boat track this soon after a boat was lost nearby continues that boat (0: never)",
+    )
+    relink_radius_m: float = Field(
+        30.0, ge=0, le=2000, description="how near the lost boat's last position a new track must appear"
     )
     launch_drag_m: float | None = Field(
         8.0,
@@ -341,10 +354,13 @@ class EventEngine:
         ppl_xy = np.array([[o.east_m, o.north_m] for o, _ in people]) if people else np.zeros((0, 2))
         boat_xy = np.array([[o.east_m, o.north_m] for o, _ in boats]) if boats else np.zeros((0, 2))
 
+        seen_now = {o.track_id for o in obs}
         for o, _sd in boats + people:
             tr = self._tracks.get(o.track_id)
             if tr is None or tr.class_id != o.class_id:
                 tr = self._tracks[o.track_id] = _Track(o.track_id, o.class_id, t)
+                if o.class_id == BOAT:
+                    self._relink(tr, o, t, seen_now)
             tr.positions.append((t, o.east_m, o.north_m, o.error_m))
             tr.confs.append(o.confidence)
             tr.errors.append(o.error_m)
@@ -410,6 +426,32 @@ class EventEngine:
         out.extend(self._gatherings_step(t, people, frame, source))
         self._expire(t)
         return out
+
+    def _relink(self, tr: _Track, o: Observation, t: float, seen_now: set[int]) -> None:
+        """A new boat track near where another boat was lost less than ``relink_s`` ago is that
+        boat found again (surf, spray and the people boarding it hide an inflatable for seconds,
+        and the tracker then starts a new id): it inherits what the lost one had shown (ashore,
+        dragged, people around, its episode), so a launch is not forgotten at the waterline."""
+        c = self.config
+        best: _Track | None = None
+        best_d = c.relink_radius_m
+        for old in self._tracks.values():
+            if old is tr or old.class_id != BOAT or old.track_id in seen_now or not old.positions:
+                continue
+            if t - old.last_seen_s > c.relink_s:
+                continue
+            _, e, n, _ = old.positions[-1]
+            d = math.hypot(o.east_m - e, o.north_m - n)
+            if d <= best_d:
+                best, best_d = old, d
+        if best is None:
+            return
+        tr.min_sd_m = best.min_sd_m
+        tr.max_sd_ashore_m = best.max_sd_ashore_m
+        tr.ashore_with_people = best.ashore_with_people
+        tr.first_zone = best.first_zone
+        tr.episode = best.episode
+        del self._tracks[best.track_id]
 
     def _dragged_across_the_beach(self, tr: _Track) -> bool:
         """Seen moving seaward on the sand by at least ``launch_drag_m`` and by more than its

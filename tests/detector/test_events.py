@@ -278,3 +278,30 @@ def test_events_carry_a_snapshot_when_asked() -> None:
 def test_bad_config_is_refused(kwargs: dict, message: str) -> None:
     with pytest.raises((DetectorConfigError, ValueError), match=message):
         EventConfig(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("gap_s", "new_off", "launch"),
+    [
+        (12.0, 5.0, True),  # lost in the surf while boarding, found again under a new id
+        (40.0, 5.0, False),  # found long after: another boat for all we know
+        (12.0, 300.0, False),  # a new boat far offshore is not the lost one
+    ],
+)
+def test_a_boat_lost_at_the_waterline_and_found_again_is_still_launched(
+    gap_s: float, new_off: float, launch: bool
+) -> None:
+    """The tracker loses the inflatable at the water's edge (people swarm round it) and starts a
+    new track when it shows again: the engine continues the dragged boat's history."""
+    frames: list[tuple[float, list[Observation]]] = []
+    for i in range(30 * 2):  # dragged from 30 m up the beach to 0.5 m short of the water, 2 frames/s
+        t = i / 2
+        frames.append((t, [obs(1, 0, 0.0, -30 + t * 0.983)]))
+    t0 = 30.0 + gap_s
+    for i in range(20):  # afloat, under another track id
+        frames.append((t0 + i / 2, [obs(2, 0, 0.0, new_off + i * 0.5)]))
+    events = run(EventEngine(SITE, CFG), frames)
+    launches = [e for e in events if e.kind is EventKind.LAUNCH]
+    assert bool(launches) is launch, [e.kind for e in events]
+    if launch:
+        assert t0 <= launches[0].timestamp_s <= t0 + 3.0
