@@ -51,7 +51,10 @@ class Tracker:
 
         c = self.config
         return ByteTrackTracker(
-            lost_track_buffer=max(1, round(c.lost_track_s * c.frame_rate)),
+            # ``trackers`` counts the buffer in 30 frames/s frames whatever the frame rate (its time
+            # limit is buffer / 30 s): counting it in our frames made a track die after 0.2 s at
+            # 2 frames/s, so no track was ever confirmed
+            lost_track_buffer=max(1, round(c.lost_track_s * 30.0)),
             frame_rate=c.frame_rate,
             track_activation_threshold=c.activation_conf,
             minimum_consecutive_frames=c.min_consecutive_frames,
