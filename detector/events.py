@@ -218,6 +218,12 @@ class _Track:
     episode: _Episode | None = None
     xyxy: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
+    def note_shore_distance(self, sd: float) -> None:
+        """Keep the furthest inland and the most seaward-while-ashore signed distances seen."""
+        self.min_sd_m = min(self.min_sd_m, sd)
+        if sd < 0:
+            self.max_sd_ashore_m = max(self.max_sd_ashore_m, sd)
+
 
 @dataclass(slots=True)
 class _Episode:
@@ -381,15 +387,11 @@ class EventEngine:
             if tr.n_obs < c.min_track_frames:
                 if sd < 0 and near >= c.launch_min_people:
                     tr.ashore_with_people = True
-                tr.min_sd_m = min(tr.min_sd_m, sd)
-                if sd < 0:
-                    tr.max_sd_ashore_m = max(tr.max_sd_ashore_m, sd)
+                tr.note_shore_distance(sd)
                 continue
             if tr.first_zone is None:
                 tr.first_zone = zone
-            tr.min_sd_m = min(tr.min_sd_m, sd)
-            if sd < 0:
-                tr.max_sd_ashore_m = max(tr.max_sd_ashore_m, sd)
+            tr.note_shore_distance(sd)
             if sd < 0 and near >= c.launch_min_people:
                 tr.ashore_with_people = True
             kind: EventKind | None = None
