@@ -25,6 +25,12 @@ class RealismAugment:
         return labels
 
 
+def grade(img: np.ndarray, gains: np.ndarray, gamma: float) -> np.ndarray:
+    """Per-channel gains (BGR, 1 = unchanged) then a gamma curve, on a uint8 image."""
+    f = img.astype(np.float32) / 255.0
+    return (np.power(np.clip(f * gains, 0, 1), gamma) * 255).astype(np.uint8)
+
+
 def degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     out = img
     if rng.random() < 0.35:  # haze: blend towards a bright grey-blue
@@ -33,9 +39,7 @@ def degrade(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         out = (out.astype(np.float32) * (1 - a) + veil * a).clip(0, 255).astype(np.uint8)
     if rng.random() < 0.4:  # white balance and gamma
         gains = rng.uniform(0.85, 1.15, 3).astype(np.float32)
-        g = rng.uniform(0.7, 1.4)
-        f = out.astype(np.float32) / 255.0
-        out = (np.power(np.clip(f * gains, 0, 1), g) * 255).astype(np.uint8)
+        out = grade(out, gains, rng.uniform(0.7, 1.4))
     r = rng.random()
     if r < 0.3:  # defocus
         s = rng.uniform(0.4, 1.3)

@@ -702,9 +702,10 @@ def dawn(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         [(0.55, 0.7, 0.95), (0.85, 0.7, 0.6), (0.8, 0.8, 0.8), (0.7, 0.65, 0.85)][int(rng.integers(4))],
         np.float32,
     )
+    from detector.augment import grade
+
     scale = rng.uniform(0.35, 0.8)
-    f = img.astype(np.float32) / 255.0 * tint * scale
-    return (np.power(np.clip(f, 0, 1), rng.uniform(0.8, 1.2)) * 255).astype(np.uint8)
+    return grade(img, tint * np.float32(scale), rng.uniform(0.8, 1.2))
 
 
 def boat(cv: Canvas, x: float, y: float, L: float, *, moored: bool = False) -> None:
