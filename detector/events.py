@@ -104,7 +104,10 @@ class EventConfig(BaseModel):
         20.0,
         ge=0,
         le=600,
-        description="a new boat track this soon after a boat was lost nearby continues that boat (0: never)",
+        description=(
+            "a new boat track this soon after a boat was lost nearby continues that boat (0: never; "
+            "at most end_after_s counts, when a lost track is forgotten)"
+        ),
     )
     relink_radius_m: float = Field(
         30.0, ge=0, le=2000, description="how near the lost boat's last position a new track must appear"
