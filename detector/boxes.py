@@ -137,6 +137,7 @@ def merge_tiled(
     *,
     iou_threshold: float = 0.5,
     ios_threshold: float = 0.6,
+    tile_ids: npt.ArrayLike | None = None,
 ) -> Merged:
     """Join the detections of all tiles into one per object.
 
@@ -144,20 +145,34 @@ def merge_tiled(
     it by IoU > ``iou_threshold`` or lies mostly inside it (or it inside them) by IoS >
     ``ios_threshold``. The group becomes one detection with the best score; its box is the
     best box, unless a member was cut by an inner tile border (``truncated``), in which case
-    the pieces are joined into their union (a boat straddling two tiles stays one boat)."""
+    the pieces are joined into their union (a boat straddling two tiles stays one boat).
+
+    With ``tile_ids`` (the tile each detection came from), only detections of different tiles
+    merge: one tile's own boxes have been through NMS already, and people standing close
+    together in one tile must stay several people."""
     b = as_xyxy(xyxy)
     s = np.asarray(scores, dtype=np.float64)
     c = np.asarray(class_ids, dtype=np.int64)
     t = np.asarray(truncated, dtype=bool)
-    if not (len(b) == len(s) == len(c) == len(t)):
-        raise DetectorError("merge_tiled: boxes, scores, class ids and truncated flags differ in length")
+    tid = None if tile_ids is None else np.asarray(tile_ids, dtype=np.int64)
+    if not (len(b) == len(s) == len(c) == len(t)) or (tid is not None and len(tid) != len(b)):
+        raise DetectorError(
+            "merge_tiled: boxes, scores, class ids, truncated flags and tile ids differ in length"
+        )
     if len(b) == 0:
         return Merged(np.zeros((0, 4)), np.zeros(0), np.zeros(0, dtype=np.int64))
     order = np.argsort(-s, kind="stable")
-    iou = pairwise_iou(b, b)
-    ios = pairwise_ios(b, b)
+    # IoU and IoS from one intersection matrix (n is up to tiles x max_det: keep it to one pass)
+    inter = _intersection(b, b)
+    area = box_area(b)
+    union = area[:, None] + area[None, :] - inter
+    smaller = np.minimum(area[:, None], area[None, :])
     same = c[:, None] == c[None, :]
-    linked = same & ((iou > iou_threshold) | (ios > ios_threshold))
+    overlaps = (inter > iou_threshold * union) & (union > 0)
+    overlaps |= (inter > ios_threshold * smaller) & (smaller > 0)
+    if tid is not None:
+        same &= tid[:, None] != tid[None, :]
+    linked = same & overlaps
     # pieces of one object cut by tile borders: both truncated, touching, and lined up along the cut
     both_cut = t[:, None] & t[None, :]
     if both_cut.any():
@@ -174,8 +189,9 @@ def merge_tiled(
     for i in order:
         if used[i]:
             continue
-        group = np.flatnonzero(linked[i] & ~used)
-        group = np.union1d(group, [i])
+        row = linked[i] & ~used
+        row[i] = True
+        group = np.flatnonzero(row)
         used[group] = True
         if t[group].any():
             g = b[group]

@@ -4,8 +4,11 @@
   float16 copy followed by a ``Cast`` back to float32. onnxruntime folds those casts at session
   creation, so inference runs at float32 speed while the file is half the size (the ``.pt``
   checkpoint keeps its weights in float16 too, so nothing is lost relative to it).
-* ``quantize_int8``: static int8 (QDQ) of the backbone and neck convolutions; the detect head's
-  output convolutions, the DFL and everything after them stay float.
+* ``fast_dfl``: the detect head's DFL decode rewritten so onnxruntime's softmax runs over the
+  last axis (same outputs; a sixth of the int8 run time saved).
+* ``quantize_int8``: static int8 (QDQ) of the backbone and neck (convolutions and what lies
+  between them); the detect head's output convolutions, the DFL and everything after them
+  stay float.
 * ``validate_int8``: the int8 model against its float reference on held-out images, through the
   full ``BoatDetector`` path; the result (``detector.verdict.Int8Verdict``) decides whether the
   int8 model may be the default.
@@ -97,9 +100,78 @@ def float32_weights(model: Any) -> Any:
     return model
 
 
+def fast_dfl(src: Path, dst: Path | None = None) -> Path:
+    """Rewrite the detect head's distribution focal loss (DFL) decode so onnxruntime runs it fast.
+
+    ultralytics exports it as ``Reshape (b,4,16,a) -> Transpose (b,16,4,a) -> Softmax(axis=1) ->
+    1x1 Conv (16 -> 1)``; onnxruntime's softmax over a non-last axis is slow (10 ms of a 65 ms
+    1280x736 int8 run here). Rewritten: ``Transpose (b,4,a,16) -> Softmax(axis=-1) -> MatMul
+    (16 x 1)``, the same numbers (the 1x1 conv is that dot product) in a fraction of the time.
+    A model without that pattern is written unchanged."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    try:
+        model = float32_weights(onnx.load(str(src)))
+    except Exception as exc:  # onnx raises DecodeError and others
+        raise ModelLoadError(f"cannot read ONNX file {str(src)!r}: {exc}") from exc
+    g = model.graph
+    out = dst or src
+    by_output = {o: n for n in g.node for o in n.output}
+    softmax = [n for n in g.node if n.op_type == "Softmax" and "/dfl/" in n.name]
+    for sm in softmax:
+        tr = by_output.get(sm.input[0])
+        conv = next((n for n in g.node if n.op_type == "Conv" and sm.output[0] in n.input), None)
+        perm = next((list(a.ints) for a in tr.attribute if a.name == "perm"), []) if tr else []
+        axis = next((a.i for a in sm.attribute if a.name == "axis"), -1)
+        weight = next((i for i in g.initializer if conv is not None and i.name == conv.input[1]), None)
+        if tr is None or tr.op_type != "Transpose" or perm != [0, 2, 1, 3] or axis != 1 or weight is None:
+            continue
+        assert conv is not None
+        w = numpy_helper.to_array(weight).astype(np.float32)  # (1, bins, 1, 1)
+        if w.shape[0] != 1 or len(conv.input) > 2:
+            continue
+        del tr.attribute[:]
+        tr.attribute.append(helper.make_attribute("perm", [0, 1, 3, 2]))
+        del sm.attribute[:]
+        sm.attribute.append(helper.make_attribute("axis", -1))
+        g.initializer.remove(weight)
+        g.initializer.append(numpy_helper.from_array(w.reshape(-1, 1), weight.name))
+        # (b,4,a,bins) @ (bins,1) -> (b,4,a,1); the Reshape after the conv makes it (b,4,a) as before
+        matmul = helper.make_node(
+            "MatMul", [sm.output[0], weight.name], list(conv.output), name=f"{conv.name}_as_MatMul"
+        )
+        idx = list(g.node).index(conv)
+        g.node.remove(conv)
+        g.node.insert(idx, matmul)
+        del g.value_info[:]  # stale shapes of the rewritten tensors; onnxruntime infers them again
+        logger.info("DFL decode rewritten for onnxruntime (%s)", sm.name)
+    onnx.save(model, str(out))
+    return out
+
+
 def head_output_nodes(model: Any) -> list[str]:
     """Names of the nodes that must stay float: the detect head's output convolutions and DFL."""
     return [n.name for n in model.graph.node if _HEAD_OUTPUT.search(n.name)]
+
+
+def head_decode_nodes(model: Any) -> list[str]:
+    """Every node of the detect module that is not one of its hidden convolutions: the output
+    convolutions, the DFL and the box and score decode. Quantising any of them would put one
+    int8 scale on a tensor of pixel coordinates or logits; they stay float."""
+    outputs = set(head_output_nodes(model))
+    prefixes = {m.group(0) for n in outputs if (m := re.match(r"/model\.\d+/", n))}
+    return [
+        n.name
+        for n in model.graph.node
+        if n.name in outputs or (any(n.name.startswith(p) for p in prefixes) and n.op_type != "Conv")
+    ]
+
+
+# between two convolutions everything stays int8: YOLO's SiLU (Sigmoid, Mul), the residual Add,
+# Concat, Split, the SPPF MaxPool and the upsampling Resize (Conv alone left a float round trip
+# around every activation: a third of the run time)
+INT8_OP_TYPES = ["Conv", "Mul", "Sigmoid", "Add", "Concat", "MaxPool", "Resize", "Split", "Slice"]
 
 
 CalibrationMethodName = Literal["minmax", "percentile", "entropy"]
@@ -113,12 +185,12 @@ def quantize_int8(
     size_px: int = 640,
     method: CalibrationMethodName = "minmax",
 ) -> Path:
-    """Static int8 quantisation (QDQ, per-channel weights, uint8 activations) of the convolutions,
-    calibrated on ``calibration_images`` (synthetic training pictures, resized to ``size_px``
-    squares). ``src`` may store its weights as float16 (``fp16_storage``).
+    """Static int8 quantisation (QDQ, per-channel weights, uint8 activations) of the backbone and
+    neck (``INT8_OP_TYPES``), calibrated on ``calibration_images`` (synthetic training pictures,
+    resized to ``size_px`` squares). ``src`` may store its weights as float16 (``fp16_storage``).
 
     The detect head's output convolutions (box distribution and class logits), the DFL and the
-    final decode, concatenation and sigmoid stay float: an int8 tensor there has one scale for
+    final decode, concatenation and sigmoid stay float (``head_decode_nodes``): an int8 tensor there has one scale for
     its whole calibrated range, and a weak model whose calibration pictures never score above
     0.5 gets its class-logit range clipped at 0, i.e. every score capped at sigmoid(0) = 0.5 and
     coarsely stepped (what the first shipped int8 model did at strides 16 and 32)."""
@@ -138,7 +210,7 @@ def quantize_int8(
         model = float32_weights(onnx.load(str(src)))
     except Exception as exc:  # onnx raises DecodeError and others
         raise ModelLoadError(f"cannot read ONNX file {str(src)!r}: {exc}") from exc
-    exclude = head_output_nodes(model)
+    exclude = head_decode_nodes(model)
     if not exclude:
         raise ModelLoadError(
             f"{str(src)!r}: no YOLO detect head found (expected nodes named like "
@@ -174,7 +246,7 @@ def quantize_int8(
             _Reader(),
             quant_format=QuantFormat.QDQ,
             per_channel=True,
-            op_types_to_quantize=["Conv"],
+            op_types_to_quantize=INT8_OP_TYPES,
             nodes_to_exclude=exclude,
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,

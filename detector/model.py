@@ -75,6 +75,9 @@ class DetectorConfig(BaseModel):
     merge_ios: float = Field(
         0.6, gt=0.0, le=1.0, description="intersection-over-smaller above which boxes merge"
     )
+    merge_across_tiles_only: bool = Field(
+        True, description="merge only boxes of different tiles (one tile's boxes are already NMS'd)"
+    )
     max_det: int = Field(300, ge=1, le=10_000, description="most detections returned per frame")
     max_batch: int = Field(8, ge=1, le=64, description="most tiles per inference call")
     threads: int = Field(0, ge=0, le=256, description="inference threads (0: the runtime's default)")
@@ -238,6 +241,7 @@ class BoatDetector:
         for t in tiles:
             groups.setdefault(t.input_hw, []).append(t)
         boxes, scores, classes, trunc = [], [], [], []
+        tile_ids: list[npt.NDArray[np.int64]] = []
         infer_s, batches = 0.0, 0
         for _hw, group in groups.items():
             for i in range(0, len(group), cfg.max_batch):
@@ -253,6 +257,7 @@ class BoatDetector:
                     scores.append(s)
                     classes.append(c)
                     trunc.append(tr)
+                    tile_ids.append(np.full(len(b), len(tile_ids), dtype=np.int64))
         merged = merge_tiled(
             np.concatenate(boxes),
             np.concatenate(scores),
@@ -260,6 +265,7 @@ class BoatDetector:
             np.concatenate(trunc),
             iou_threshold=cfg.merge_iou,
             ios_threshold=cfg.merge_ios,
+            tile_ids=np.concatenate(tile_ids) if cfg.merge_across_tiles_only else None,
         )
         thr = np.where(merged.class_id == 0, cfg.conf_boat, cfg.conf_person)
         keep = np.flatnonzero(merged.confidence >= thr)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from detector import yolo
 from detector.dataset import resolve_images
 from detector.errors import DatasetError, TrainingError
-from detector.export import fp16_storage, quantize_int8, validate_int8
+from detector.export import fast_dfl, fp16_storage, quantize_int8, validate_int8
 from detector.model import MODEL_STEM, MODELS_DIR
 from detector.verdict import Int8Verdict, write_verdict
 
@@ -179,7 +179,7 @@ def ship(
     shutil.copyfile(tmp, pt)
     written.append(pt)
     if onnx:
-        exported = yolo.export_onnx(tmp, state_dir)
+        exported = fast_dfl(yolo.export_onnx(tmp, state_dir))
         dst = models_dir / f"{MODEL_STEM}.onnx"
         fp16_storage(exported, dst)
         written.append(dst)

@@ -121,3 +121,15 @@ def test_merge_tiled(
 
 def test_size_is_sqrt_area() -> None:
     assert size_px([[0, 0, 4, 16]])[0] == pytest.approx(8.0)
+
+
+def test_merge_tiled_keeps_close_people_of_one_tile_apart() -> None:
+    """Two people side by side in one tile (their boxes already through that tile's NMS) stay
+    two people; the same two boxes coming from two tiles are one object seen twice."""
+    boxes_ = [[10, 10, 16, 30], [12, 11, 17, 29]]  # IoS 0.75 > merge_ios: nested-looking pair
+    args = (boxes_, [0.9, 0.8], [1, 1], [False, False])
+    assert len(merge_tiled(*args, tile_ids=[0, 0]).xyxy) == 2
+    assert len(merge_tiled(*args, tile_ids=[0, 1]).xyxy) == 1
+    assert len(merge_tiled(*args).xyxy) == 1  # no tile ids: every pair may merge
+    with pytest.raises(DetectorError, match="tile ids"):
+        merge_tiled(*args, tile_ids=[0])

@@ -147,7 +147,9 @@ def test_int8_quantisation_keeps_the_detect_head_float(tmp_path: Path, rendered:
     quantised = {n.input[0] for n in g.node if n.op_type == "QuantizeLinear"}
     producers = {o: n for n in g.node for o in n.output}
     head_outputs = [
-        n for n in g.node if n.op_type == "Conv" and (n.name.endswith(".2/Conv") or "/dfl/" in n.name)
+        n
+        for n in g.node
+        if n.op_type in ("Conv", "MatMul") and (n.name.endswith(".2/Conv") or "/dfl/" in n.name)
     ]
     assert len(head_outputs) == 7  # box and class convs at 3 strides, and the DFL
     for n in head_outputs:
@@ -157,6 +159,12 @@ def test_int8_quantisation_keeps_the_detect_head_float(tmp_path: Path, rendered:
         producers[t].name for t in quantised if t in producers and producers[t].op_type == "Conv"
     }
     assert len(quantised_convs) > 50  # the backbone and neck are int8
+    # ... and so are the activations between their convolutions (SiLU: Sigmoid and Mul)
+    quantised_ops = {producers[t].op_type for t in quantised if t in producers}
+    assert {"Sigmoid", "Mul", "Concat"} <= quantised_ops
+    # the decode after the head's output convolutions stays float
+    decode = [n for n in g.node if n.name.startswith("/model.23/") and n.op_type in ("Sigmoid", "Softmax", "Div")]
+    assert decode and not any(i in quantised for n in decode for i in n.input)
     assert quantised_head_nodes(q) == []
 
 
