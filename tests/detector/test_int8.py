@@ -163,7 +163,9 @@ def test_int8_quantisation_keeps_the_detect_head_float(tmp_path: Path, rendered:
     quantised_ops = {producers[t].op_type for t in quantised if t in producers}
     assert {"Sigmoid", "Mul", "Concat"} <= quantised_ops
     # the decode after the head's output convolutions stays float
-    decode = [n for n in g.node if n.name.startswith("/model.23/") and n.op_type in ("Sigmoid", "Softmax", "Div")]
+    decode = [
+        n for n in g.node if n.name.startswith("/model.23/") and n.op_type in ("Sigmoid", "Softmax", "Div")
+    ]
     assert decode and not any(i in quantised for n in decode for i in n.input)
     assert quantised_head_nodes(q) == []
 
