@@ -8,7 +8,9 @@ trees, hedges, cars, roads, fences and railings, poles and lamp posts, flags, qu
 chairs and umbrellas, clouds), with the things that *are* labelled — boats on the water (hulls,
 cabins, masts, sails, wakes; moored in rows or under way) and people (standing, walking, in
 groups, sitting) — drawn at the sizes elevated cameras see them (people 5-40 px tall, boats
-8-120 px long).
+8-120 px long). *Port* scenes add what webcams over locks and container ports see: ships
+(container ships, tankers, ferries, coasters) 80-500 px long, broadside or bow on, each one
+labelled boat, between quay walls with containers, cranes, railings and flags that are not.
 
 Each tile is drawn at twice its size with anti-aliased primitives and shrunk (``INTER_AREA``), so
 small things have soft, sub-pixel edges like a real lens; then ``detector.augment.degrade`` adds
@@ -855,6 +857,274 @@ def boat(cv: Canvas, x: float, y: float, L: float, *, moored: bool = False) -> N
     cv.label(0, min(x - Lp / 2, bow, stern), top, max(x + Lp / 2, bow, stern), y + fb * 0.15)
 
 
+SHIP_HULLS: list[Colour] = [
+    (40, 50, 200),  # red (BGR)
+    (30, 30, 150),
+    (35, 35, 35),
+    (110, 60, 20),  # blue
+    (90, 90, 90),
+    (60, 100, 40),
+    (200, 200, 200),
+    (20, 90, 180),
+]
+CONTAINERS: list[Colour] = [
+    (40, 50, 170),
+    (140, 80, 30),
+    (60, 130, 60),
+    (200, 200, 200),
+    (30, 110, 200),
+    (90, 90, 90),
+    (40, 40, 120),
+    (150, 120, 60),
+    (220, 220, 225),
+]
+
+
+def container_stack(cv: Canvas, x0: float, x1: float, y: float, box_h: float, rows: int) -> None:
+    """Stacked shipping containers, side on: coloured boxes with vertical ribs (on a ship's deck
+    or on a quay, where they are not a boat)."""
+    rng = cv.rng
+    box_w = box_h * rng.uniform(2.0, 4.5)
+    for r in range(rows):
+        yy = y - r * box_h
+        xx = x0
+        while xx < x1 - box_w * 0.3:
+            col = _c(rng, CONTAINERS, 12)
+            a, b = int(xx), int(min(x1, xx + box_w))
+            cv2.rectangle(cv.img, (a, int(yy - box_h)), (b, int(yy)), col, -1)
+            rib = _shade(col, 0.75)
+            for k in np.arange(xx + box_h * 0.2, min(x1, xx + box_w), max(2.0, box_h * 0.22)):
+                cv2.line(cv.img, (int(k), int(yy - box_h)), (int(k), int(yy)), rib, 1)
+            cv2.rectangle(cv.img, (a, int(yy - box_h)), (b, int(yy)), _shade(col, 0.55), 1)
+            xx += box_w
+        if rng.random() < 0.3:
+            x1 = x1 - box_w * rng.uniform(0.5, 2)
+
+
+def big_ship(cv: Canvas, x: float, y: float, L: float, *, occludable: bool = True) -> None:
+    """A large vessel (container ship, tanker, ferry, coaster) whose waterline centre is (x, y),
+    L canvas pixels long, broadside or bow-on: a tall coloured hull, a white superstructure with
+    rows of windows, a funnel, containers or deck gear, cranes; labelled as one boat. Webcams over
+    ports and locks see these filling half the frame."""
+    rng = cv.rng
+    kind = str(rng.choice(["container", "tanker", "ferry", "coaster"]))
+    hull = _c(rng, SHIP_HULLS, 10)
+    white = _c(rng, [(235, 235, 235), (220, 225, 230), (245, 245, 245)], 5)
+    d = 1 if rng.random() < 0.5 else -1
+    if rng.random() < 0.25:  # bow on: a tall narrow wedge with the superstructure behind it
+        w = L * rng.uniform(0.18, 0.3)
+        fb = L * rng.uniform(0.12, 0.2)
+        top_y = y - fb
+        _poly(cv, [(x - w / 2, top_y), (x + w / 2, top_y), (x + w * 0.12, y), (x - w * 0.12, y)], hull)
+        cv2.line(
+            cv.img, (int(x - w / 2), int(top_y)), (int(x + w / 2), int(top_y)), white, max(1, int(fb * 0.06))
+        )
+        sh = fb * rng.uniform(0.8, 1.8)
+        sw = w * rng.uniform(0.7, 1.1)
+        cv2.rectangle(cv.img, (int(x - sw / 2), int(top_y - sh)), (int(x + sw / 2), int(top_y)), white, -1)
+        for k in range(1, int(rng.integers(2, 5))):
+            yy = top_y - sh * k / 5
+            cv2.line(
+                cv.img,
+                (int(x - sw * 0.45), int(yy)),
+                (int(x + sw * 0.45), int(yy)),
+                (60, 60, 60),
+                max(1, int(sh * 0.04)),
+            )
+        cv.label(0, x - max(w, sw) / 2, top_y - sh, x + max(w, sw) / 2, y, occludable=occludable)
+        return
+    fb = L * rng.uniform(0.07, 0.13)
+    x0, x1 = x - L / 2, x + L / 2
+    bow, stern = (x1, x0) if d > 0 else (x0, x1)
+    top_y = y - fb
+    rake = L * rng.uniform(0.03, 0.08)
+    _poly(
+        cv, [(stern, top_y), (bow + d * rake, top_y - fb * 0.15), (bow, y), (stern + d * rake * 0.3, y)], hull
+    )
+    # boot topping (a dark or red band at the waterline) and the deck edge
+    cv2.line(
+        cv.img,
+        (int(stern), int(y - fb * 0.08)),
+        (int(bow), int(y - fb * 0.08)),
+        _c(rng, [(30, 30, 120), (30, 30, 30)]),
+        max(1, int(fb * 0.15)),
+    )
+    cv2.line(
+        cv.img,
+        (int(stern), int(top_y)),
+        (int(bow + d * rake), int(top_y - fb * 0.15)),
+        _shade(hull, 1.3),
+        max(1, int(fb * 0.08)),
+    )
+    if rng.random() < 0.5:  # a name in white letters on the hull
+        name = "".join(rng.choice(list("ABCDEFGHKLMNOPRSTU"), int(rng.integers(4, 9))))
+        scale = fb * 0.02
+        cv2.putText(
+            cv.img,
+            name,
+            (int(min(bow, stern) + L * 0.1), int(y - fb * 0.35)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            max(0.3, scale),
+            white,
+            max(1, int(scale * 2)),
+            cv2.LINE_AA,
+        )
+    # superstructure near the stern (ferries: along most of the length)
+    if kind == "ferry":
+        sw, sh = L * rng.uniform(0.55, 0.8), fb * rng.uniform(1.2, 2.2)
+        sx = x - d * L * 0.05
+    else:
+        sw, sh = L * rng.uniform(0.1, 0.18), fb * rng.uniform(1.5, 3.0)
+        sx = stern + d * (sw / 2 + L * 0.04)
+    s0, s1 = sx - sw / 2, sx + sw / 2
+    cv2.rectangle(cv.img, (int(s0), int(top_y - sh)), (int(s1), int(top_y)), white, -1)
+    for k in range(1, int(rng.integers(3, 7))):  # window rows
+        yy = top_y - sh * k / 7
+        cv2.line(
+            cv.img,
+            (int(s0 + sw * 0.05), int(yy)),
+            (int(s1 - sw * 0.05), int(yy)),
+            (50, 50, 60),
+            max(1, int(sh * 0.03)),
+        )
+    top = top_y - sh
+    if kind != "ferry" or rng.random() < 0.5:  # funnel
+        fw = max(2.0, sw * 0.2)
+        fx = sx - d * sw * 0.25
+        fh = sh * rng.uniform(0.2, 0.45)
+        cv2.rectangle(
+            cv.img,
+            (int(fx - fw / 2), int(top - fh)),
+            (int(fx + fw / 2), int(top)),
+            _c(rng, [(30, 30, 30), (40, 40, 200), (200, 200, 200), (200, 120, 0)]),
+            -1,
+        )
+        top -= fh
+    deck0, deck1 = (s1 + L * 0.02, bow - L * 0.06) if d > 0 else (bow + L * 0.06, s0 - L * 0.02)
+    if kind == "container" and deck1 > deck0:
+        rows = int(rng.integers(1, 5))
+        box_h = fb * rng.uniform(0.35, 0.6)
+        container_stack(cv, deck0, deck1, top_y, box_h, rows)
+        top = min(top, top_y - rows * box_h)
+    elif kind == "tanker" and deck1 > deck0:
+        pipe = _c(rng, [(200, 200, 200), (60, 160, 60), (40, 40, 160)])
+        cv2.line(
+            cv.img,
+            (int(deck0), int(top_y - fb * 0.15)),
+            (int(deck1), int(top_y - fb * 0.15)),
+            pipe,
+            max(1, int(fb * 0.1)),
+        )
+        for k in np.linspace(deck0, deck1, int(rng.integers(2, 6))):  # manifold posts and cranes
+            cv2.line(
+                cv.img, (int(k), int(top_y)), (int(k), int(top_y - fb * 0.5)), pipe, max(1, int(fb * 0.06))
+            )
+        if rng.random() < 0.7:
+            cx = (deck0 + deck1) / 2
+            ch = fb * rng.uniform(1.0, 2.0)
+            cv2.line(cv.img, (int(cx), int(top_y)), (int(cx), int(top_y - ch)), pipe, max(1, int(fb * 0.08)))
+            cv2.line(
+                cv.img,
+                (int(cx), int(top_y - ch)),
+                (int(cx + d * L * 0.12), int(top_y - ch * 0.6)),
+                pipe,
+                max(1, int(fb * 0.05)),
+            )
+    elif kind == "coaster" and deck1 > deck0:
+        cv2.rectangle(
+            cv.img, (int(deck0), int(top_y - fb * 0.3)), (int(deck1), int(top_y)), _shade(hull, 0.8), -1
+        )
+        if rng.random() < 0.6:  # a deck crane
+            cx = rng.uniform(deck0, deck1)
+            ch = fb * rng.uniform(1.5, 3)
+            cc = _c(rng, [(0, 200, 255), (40, 40, 40), (200, 200, 200)])
+            cv2.line(cv.img, (int(cx), int(top_y)), (int(cx), int(top_y - ch)), cc, max(1, int(fb * 0.1)))
+            cv2.line(
+                cv.img,
+                (int(cx), int(top_y - ch)),
+                (int(cx + d * L * 0.15), int(top_y - ch * 0.3)),
+                cc,
+                max(1, int(fb * 0.05)),
+            )
+    cv.label(0, min(x0, bow + d * rake), top, max(x1, bow + d * rake), y, occludable=occludable)
+
+
+def port(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
+    """Rows y0..y1: a lock or a container port seen from a mast: quay walls of brick or
+    concrete, a large ship (or two) in the water between them, containers, cranes, bollards,
+    railings and flags on the quay (not boats), a small boat now and then."""
+    rng = cv.rng
+    n = cv.size
+    h = y1 - y0
+    if h < 16:
+        return
+    wall_col = _c(rng, [(60, 70, 120), (70, 80, 130), (120, 120, 125), (150, 150, 150), (90, 100, 110)])
+    far_q = y0 + int(h * rng.uniform(0.15, 0.35))
+    water_y1 = far_q + int(h * rng.uniform(0.3, 0.5))
+    # far quay: wall, containers, cranes
+    _texture(cv, y0, far_q, _c(rng, PAVING), 0.05, 8 * S)
+    if rng.random() < 0.6:
+        container_stack(
+            cv,
+            rng.uniform(0, n * 0.5),
+            rng.uniform(n * 0.5, n),
+            far_q - 2,
+            (far_q - y0) * rng.uniform(0.15, 0.3),
+            int(rng.integers(1, 4)),
+        )
+    if rng.random() < 0.5:  # a gantry crane
+        cx = rng.uniform(0.1, 0.9) * n
+        ch = (far_q - y0) * rng.uniform(1.0, 2.5)
+        cc = _c(rng, [(0, 160, 255), (40, 40, 200), (200, 200, 200), (60, 60, 60)])
+        t = max(1, int(S * 1.5))
+        cv2.line(cv.img, (int(cx), int(far_q)), (int(cx), int(far_q - ch)), cc, t)
+        cv2.line(cv.img, (int(cx + ch * 0.3), int(far_q)), (int(cx + ch * 0.3), int(far_q - ch)), cc, t)
+        cv2.line(cv.img, (int(cx - ch * 0.4), int(far_q - ch)), (int(cx + ch * 0.8), int(far_q - ch)), cc, t)
+    # the lock or basin water, then the near quay wall
+    _texture(cv, far_q, water_y1, _c(rng, WATER, 15), rng.uniform(0.02, 0.06), int(rng.integers(4, 16)) * S)
+    wall_h = max(4, int(h * rng.uniform(0.04, 0.1)))
+    cv2.rectangle(cv.img, (0, far_q), (n, far_q + wall_h // 2), wall_col, -1)
+    for xx in np.arange(0, n, rng.uniform(8, 30) * S):  # stains, ladders, fenders on the wall
+        cv2.line(
+            cv.img,
+            (int(xx), far_q),
+            (int(xx), far_q + wall_h // 2),
+            _shade(wall_col, rng.uniform(0.6, 0.9)),
+            max(1, S // 2),
+        )
+    f = _persp(water_y1, horizon, n)
+    for _ in range(int(rng.choice([1, 1, 2]))):
+        L = rng.uniform(0.5, 1.6) * n * f
+        big_ship(cv, rng.uniform(0.1, 0.9) * n, rng.uniform(far_q + 0.6 * (water_y1 - far_q), water_y1), L)
+    if rng.random() < 0.4:
+        yy = rng.uniform(far_q + 4, water_y1)
+        boat(cv, rng.uniform(0, n), yy, rng.uniform(15, 60) * S * _persp(yy, horizon, n))
+    # near quay: wall top with railings, bollards, flags, people walking
+    _texture(cv, water_y1, y1, _c(rng, PAVING), 0.05, 10 * S)
+    cv2.rectangle(cv.img, (0, water_y1), (n, water_y1 + wall_h), wall_col, -1)
+    step = rng.uniform(3, 7) * S
+    for yy in np.arange(water_y1, water_y1 + wall_h, step):  # brick courses
+        cv2.line(cv.img, (0, int(yy)), (n, int(yy)), _shade(wall_col, 0.8), 1)
+    if rng.random() < 0.6:
+        fence(cv, 0, n, water_y1 + wall_h, rng.uniform(6, 16) * S)
+    for _ in range(int(rng.integers(0, 4))):
+        yy = rng.uniform(water_y1 + wall_h, y1)
+        pole(cv, rng.uniform(0, n), yy, rng.uniform(30, 90) * S * _persp(yy, horizon, n))
+    if rng.random() < 0.4:
+        yy = rng.uniform(water_y1 + wall_h + 4, y1)
+        container_stack(
+            cv,
+            rng.uniform(0, n * 0.6),
+            n,
+            yy,
+            rng.uniform(8, 20) * S * _persp(yy, horizon, n),
+            int(rng.integers(1, 3)),
+        )
+    for _ in range(int(rng.choice([0, 1, 3]))):
+        yy = rng.uniform(water_y1 + wall_h + 3, y1)
+        person(cv, rng.uniform(0, n), yy, rng.uniform(10, 35) * S * _persp(yy, horizon, n))
+
+
 # --- scenes ----------------------------------------------------------------------------------
 
 
@@ -1046,7 +1316,8 @@ def scene(rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[int, float, 
     cv = Canvas(np.zeros((n, n, 3), np.uint8), rng)
     kind = str(
         rng.choice(
-            ["town", "harbour", "beach", "coast", "woods", "shore"], p=[0.26, 0.17, 0.17, 0.15, 0.13, 0.12]
+            ["town", "harbour", "beach", "coast", "woods", "shore", "port"],
+            p=[0.22, 0.15, 0.15, 0.13, 0.11, 0.12, 0.12],
         )
     )
     horizon = -rng.uniform(0.0, 1.5) * n  # where sizes would vanish (above the tile: steeper view)
@@ -1080,6 +1351,8 @@ def scene(rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[int, float, 
         q1 = min(n, w1 + int(rng.uniform(0.03, 0.12) * n))
         _quay(cv, w1, q1)
         _town(cv, q1, n, horizon, density=float(rng.uniform(0.5, 2.0)))
+    elif kind == "port":
+        port(cv, y, n, horizon)
     elif kind == "shore":
         w1 = int(rng.uniform(0.15, 0.6) * n)
         _water(cv, 0, w1, horizon, int(rng.choice([0, 0, 1, 2])), moored_row=False)

@@ -13,7 +13,9 @@ from flight.sim.clutter import (
     TILE,
     Canvas,
     S,
+    big_ship,
     boat,
+    container_stack,
     dawn,
     house,
     launch_group,
@@ -156,7 +158,7 @@ def test_dawn_dims_and_tints() -> None:
 def test_some_scenes_show_a_launch_at_the_waters_edge() -> None:
     """Scenes of the water's edge hold a boat and at least a few people together."""
     crowded = 0
-    for seed in range(80):
+    for seed in range(150):  # about one scene in eight (36 of the first 300)
         _img, labels = scene(np.random.default_rng([11, seed]))
         boats = [lab for lab in labels if lab[0] == 0]
         for b in boats:
@@ -168,4 +170,36 @@ def test_some_scenes_show_a_launch_at_the_waters_edge() -> None:
             if len(near) >= 3:
                 crowded += 1
                 break
-    assert crowded >= 5
+    assert crowded >= 8
+
+
+def test_a_big_ship_is_one_boat_covering_its_hull_and_superstructure() -> None:
+    for seed in range(20):
+        cv = _canvas(seed)
+        big_ship(cv, 320, 450, 420)
+        boats = [lab for lab in cv.visible_labels() if lab[0] == 0]
+        assert len(boats) == 1, seed  # containers, cranes and funnel are parts, not boats
+        _cls, cx, cy, w, h = boats[0]
+        n = cv.size
+        changed = np.argwhere(np.abs(cv.img.astype(int) - 120).max(axis=2) > 12)
+        ys = changed[:, 0]
+        assert abs((cy + h / 2) * n - 450) < 3  # down to the waterline
+        assert (cy - h / 2) * n <= np.percentile(ys, 2) + 3  # up to the top of the superstructure
+        assert w * n >= 420 * 0.18 * 0.9  # at least bow-on width
+
+
+def test_containers_on_a_quay_are_not_labelled() -> None:
+    cv = _canvas()
+    container_stack(cv, 50, 600, 400, 30, 3)
+    assert cv.visible_labels() == []
+    assert (np.abs(cv.img.astype(int) - 120).max(axis=2) > 12).mean() > 0.05
+
+
+def test_some_scenes_are_ports_with_large_ships() -> None:
+    """Webcams over locks and ports see ships hundreds of pixels long: some tiles must hold a
+    boat label wider than half the tile."""
+    wide = 0
+    for i in range(120):
+        _img, labels = scene(np.random.default_rng([5, i]))
+        wide += any(c == 0 and w > 0.5 for c, _x, _y, w, _h in labels)
+    assert wide >= 5
