@@ -179,7 +179,7 @@ def test_a_big_ship_is_one_boat_covering_its_hull_and_superstructure() -> None:
         big_ship(cv, 320, 450, 420)
         boats = [lab for lab in cv.visible_labels() if lab[0] == 0]
         assert len(boats) == 1, seed  # containers, cranes and funnel are parts, not boats
-        _cls, cx, cy, w, h = boats[0]
+        _cls, _cx, cy, w, h = boats[0]
         n = cv.size
         changed = np.argwhere(np.abs(cv.img.astype(int) - 120).max(axis=2) > 12)
         ys = changed[:, 0]
