@@ -39,14 +39,21 @@ CONFIDENT = 0.5
 _HEAD_OUTPUT = re.compile(r"/model\.\d+/(cv[23]\.\d+/cv[23]\.\d+\.2/|dfl/)")
 
 
+def _load_onnx(src: Path) -> Any:
+    """An ONNX model from ``src``, or a ``ModelLoadError`` that says which file and why."""
+    import onnx
+
+    try:
+        return onnx.load(str(src))
+    except Exception as exc:  # onnx raises DecodeError and others
+        raise ModelLoadError(f"cannot read ONNX file {str(src)!r}: {exc}") from exc
+
+
 def fp16_storage(src: Path, dst: Path | None = None, *, min_elements: int = 16) -> Path:
     import onnx
     from onnx import helper, numpy_helper
 
-    try:
-        model = onnx.load(str(src))
-    except Exception as exc:  # onnx raises DecodeError and others
-        raise ModelLoadError(f"cannot read ONNX file {str(src)!r}: {exc}") from exc
+    model = _load_onnx(src)
     graph = model.graph
     new_inits = []
     casts = []
@@ -111,10 +118,7 @@ def fast_dfl(src: Path, dst: Path | None = None) -> Path:
     import onnx
     from onnx import helper, numpy_helper
 
-    try:
-        model = float32_weights(onnx.load(str(src)))
-    except Exception as exc:  # onnx raises DecodeError and others
-        raise ModelLoadError(f"cannot read ONNX file {str(src)!r}: {exc}") from exc
+    model = float32_weights(_load_onnx(src))
     g = model.graph
     out = dst or src
     by_output = {o: n for n in g.node for o in n.output}
@@ -206,10 +210,7 @@ def quantize_int8(
 
     if not calibration_images:
         raise DatasetError("int8 calibration needs at least one image")
-    try:
-        model = float32_weights(onnx.load(str(src)))
-    except Exception as exc:  # onnx raises DecodeError and others
-        raise ModelLoadError(f"cannot read ONNX file {str(src)!r}: {exc}") from exc
+    model = float32_weights(_load_onnx(src))
     exclude = head_decode_nodes(model)
     if not exclude:
         raise ModelLoadError(

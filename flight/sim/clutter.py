@@ -901,7 +901,24 @@ def container_stack(cv: Canvas, x0: float, x1: float, y: float, box_h: float, ro
             x1 = x1 - box_w * rng.uniform(0.5, 2)
 
 
-def big_ship(cv: Canvas, x: float, y: float, L: float, *, occludable: bool = True) -> None:
+def _deck_crane(
+    cv: Canvas,
+    x: float,
+    deck_y: float,
+    h: float,
+    reach: float,
+    drop: float,
+    col: Colour,
+    post_t: int,
+    jib_t: int,
+) -> None:
+    """A post ``h`` tall on the deck at ``x`` and a jib from its top, ``reach`` out (signed) and
+    ``drop`` down at its tip."""
+    cv2.line(cv.img, (int(x), int(deck_y)), (int(x), int(deck_y - h)), col, post_t)
+    cv2.line(cv.img, (int(x), int(deck_y - h)), (int(x + reach), int(deck_y - h + drop)), col, jib_t)
+
+
+def big_ship(cv: Canvas, x: float, y: float, L: float) -> None:
     """A large vessel (container ship, tanker, ferry, coaster) whose waterline centre is (x, y),
     L canvas pixels long, broadside or bow-on: a tall coloured hull, a white superstructure with
     rows of windows, a funnel, containers or deck gear, cranes; labelled as one boat. Webcams over
@@ -931,7 +948,7 @@ def big_ship(cv: Canvas, x: float, y: float, L: float, *, occludable: bool = Tru
                 (60, 60, 60),
                 max(1, int(sh * 0.04)),
             )
-        cv.label(0, x - max(w, sw) / 2, top_y - sh, x + max(w, sw) / 2, y, occludable=occludable)
+        cv.label(0, x - max(w, sw) / 2, top_y - sh, x + max(w, sw) / 2, y)
         return
     fb = L * rng.uniform(0.07, 0.13)
     x0, x1 = x - L / 2, x + L / 2
@@ -1022,12 +1039,15 @@ def big_ship(cv: Canvas, x: float, y: float, L: float, *, occludable: bool = Tru
         if rng.random() < 0.7:
             cx = (deck0 + deck1) / 2
             ch = fb * rng.uniform(1.0, 2.0)
-            cv2.line(cv.img, (int(cx), int(top_y)), (int(cx), int(top_y - ch)), pipe, max(1, int(fb * 0.08)))
-            cv2.line(
-                cv.img,
-                (int(cx), int(top_y - ch)),
-                (int(cx + d * L * 0.12), int(top_y - ch * 0.6)),
+            _deck_crane(
+                cv,
+                cx,
+                top_y,
+                ch,
+                d * L * 0.12,
+                ch * 0.4,
                 pipe,
+                max(1, int(fb * 0.08)),
                 max(1, int(fb * 0.05)),
             )
     elif kind == "coaster" and deck1 > deck0:
@@ -1038,15 +1058,10 @@ def big_ship(cv: Canvas, x: float, y: float, L: float, *, occludable: bool = Tru
             cx = rng.uniform(deck0, deck1)
             ch = fb * rng.uniform(1.5, 3)
             cc = _c(rng, [(0, 200, 255), (40, 40, 40), (200, 200, 200)])
-            cv2.line(cv.img, (int(cx), int(top_y)), (int(cx), int(top_y - ch)), cc, max(1, int(fb * 0.1)))
-            cv2.line(
-                cv.img,
-                (int(cx), int(top_y - ch)),
-                (int(cx + d * L * 0.15), int(top_y - ch * 0.3)),
-                cc,
-                max(1, int(fb * 0.05)),
+            _deck_crane(
+                cv, cx, top_y, ch, d * L * 0.15, ch * 0.7, cc, max(1, int(fb * 0.1)), max(1, int(fb * 0.05))
             )
-    cv.label(0, min(x0, bow + d * rake), top, max(x1, bow + d * rake), y, occludable=occludable)
+    cv.label(0, min(x0, bow + d * rake), top, max(x1, bow + d * rake), y)
 
 
 def port(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
