@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from detector import yolo
-from detector.dataset import resolve_images
+from detector.dataset import IMAGE_SUFFIXES, label_path_for, resolve_images
 from detector.errors import DatasetError, TrainingError
 from detector.export import fast_dfl, fp16_storage, quantize_int8, validate_int8
 from detector.model import MODEL_STEM, MODELS_DIR
@@ -255,6 +255,48 @@ def mix_datasets(
     return out
 
 
+def label_pad_of(root: Path) -> float:
+    """The label padding (pixels per side, ``flight.sim.synth.LABEL_PAD_PX``) a dataset folder's
+    boxes got; 0 for folders written before the padding existed."""
+    f = Path(root) / "LABEL_PAD"
+    return float(f.read_text(encoding="utf-8").strip()) if f.exists() else 0.0
+
+
+def pad_dataset_labels(root: Path, px: float | None = None) -> int:
+    """Bring an existing YOLO folder's boxes to ``px`` pixels of padding per side (default: the
+    generators' ``LABEL_PAD_PX``), in place, once: ``root/LABEL_PAD`` records what was applied, so
+    running it again changes nothing. Returns the number of label files rewritten."""
+    from PIL import Image
+
+    from flight.sim.synth import LABEL_PAD_PX, pad_label
+
+    root = Path(root)
+    want = LABEL_PAD_PX if px is None else px
+    delta = want - label_pad_of(root)
+    if delta == 0:
+        return 0
+    n = 0
+    for img in sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()):
+        lab = label_path_for(img)
+        if not lab.is_file():
+            continue
+        with Image.open(img) as im:
+            w, h = im.size
+        out = []
+        for line in lab.read_text(encoding="utf-8").split("\n"):
+            f = line.split()
+            if len(f) != 5:
+                continue
+            c, x, y, bw, bh = pad_label(
+                (int(f[0]), float(f[1]), float(f[2]), float(f[3]), float(f[4])), delta / w, delta / h
+            )
+            out.append(f"{c} {x:.6f} {y:.6f} {bw:.6f} {bh:.6f}\n")
+        lab.write_text("".join(out), encoding="utf-8")
+        n += 1
+    (root / "LABEL_PAD").write_text(f"{want:g}\n", encoding="utf-8")
+    return n
+
+
 def crop_dataset(
     images: list[Path],
     out_dir: Path,
@@ -330,4 +372,7 @@ def crop_dataset(
     }
     out = out_dir / "data.yaml"
     out.write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+    pads = {label_pad_of(p.parents[2] if len(p.parents) > 2 else p.parent) for p in images}  # as sources
+    if len(pads) == 1:
+        (out_dir / "LABEL_PAD").write_text(f"{pads.pop():g}\n", encoding="utf-8")
     return out

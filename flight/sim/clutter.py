@@ -1403,7 +1403,7 @@ def write_clutter_dataset(
     """Write ``images`` cluttered tiles as a YOLO dataset at ``out`` (see the module docstring)."""
     from detector.augment import degrade as degrade_fn
 
-    writer = YoloDatasetWriter(out, images, prefix=f"clutter_{seed}", val_fraction=val_fraction)
+    writer = YoloDatasetWriter(out, images, prefix=f"clutter_{seed}", val_fraction=val_fraction, tile_px=TILE)
     for i in range(images):
         rng = np.random.default_rng([seed, i])
         img, labels = scene(rng)

@@ -89,3 +89,32 @@ def test_crop_dataset_keeps_objects_at_native_scale(tmp_path: Path) -> None:
     assert boxes[0, 2] - boxes[0, 0] == pytest.approx(40, abs=0.5)  # native scale: not resized
     x0, y0 = int(np.rint(boxes[0, 0])), int(np.rint(boxes[0, 1]))
     assert crop[y0 + 8, x0 + 20, 2] > 200  # the red boat is where its box says
+
+
+def test_pad_dataset_labels_grows_boxes_by_pixels_once(tmp_path: Path) -> None:
+    from detector.dataset import read_labels, samples
+    from detector.training import label_pad_of, pad_dataset_labels
+
+    ds = tmp_path / "ds"
+    (ds / "train" / "images").mkdir(parents=True)
+    (ds / "train" / "labels").mkdir(parents=True)
+    cv2.imwrite(str(ds / "train" / "images" / "a.jpg"), np.zeros((100, 200, 3), np.uint8))
+    # a 4 x 12 px person in the middle and a boat cut by the left edge
+    (ds / "train" / "labels" / "a.txt").write_text(
+        f"1 0.5 0.5 {4 / 200} {12 / 100}\n0 {5 / 200} 0.5 {10 / 200} 0.1\n"
+    )
+    assert label_pad_of(ds) == 0.0
+    assert pad_dataset_labels(ds, 1.0) == 1
+    boxes, cls = read_labels(samples(ds, "train")[0].label, 200, 100)
+    assert list(cls) == [1, 0]
+    assert boxes[0] == pytest.approx([97, 43, 103, 57], abs=1e-3)  # 1 px more on every side
+    assert boxes[1] == pytest.approx([0, 44, 11, 56], abs=1e-3)  # clipped at the image's edge
+    assert label_pad_of(ds) == 1.0
+    assert pad_dataset_labels(ds, 1.0) == 0  # already done: nothing changes
+    assert read_labels(samples(ds, "train")[0].label, 200, 100)[0][0] == pytest.approx(
+        [97, 43, 103, 57], abs=1e-3
+    )
+    pad_dataset_labels(ds, 0.0)  # and back
+    assert read_labels(samples(ds, "train")[0].label, 200, 100)[0][0] == pytest.approx(
+        [98, 44, 102, 56], abs=1e-3
+    )

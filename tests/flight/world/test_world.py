@@ -315,6 +315,7 @@ def test_synth_writes_a_yolo_dataset(tmp_path: Path) -> None:
     assert counts["images"] == 10 and counts["val"] == 1 and counts["train"] == 9
     assert seen[-1] == 10
     assert (out / "READY").read_text().strip() == "10"
+    assert (out / "LABEL_PAD").read_text().strip() == "1"  # boxes drawn as people draw them
     data = (out / "data.yaml").read_text()
     assert "0: boat" in data and "1: person" in data and "train: train/images" in data
     imgs = sorted((out / "train" / "images").glob("*.jpg")) + sorted((out / "val" / "images").glob("*.jpg"))
