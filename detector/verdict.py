@@ -84,6 +84,7 @@ class Int8Verdict(BaseModel):
         0.0, description="median int8 - float score over those (negative: int8 scores lower)"
     )
     criteria: Int8Criteria = Field(description="the thresholds this verdict was decided with")
+    calibration: str = Field("minmax", description="how the int8 activation ranges were calibrated")
     passed: bool = Field(description="true: the int8 model may be the default")
     reasons: list[str] = Field(default_factory=list, description="why it failed (empty when passed)")
     created_utc: str = Field(description="when it was measured (ISO 8601)")

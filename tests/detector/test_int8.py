@@ -201,5 +201,10 @@ def test_ship_only_with_int8_writes_the_models_and_the_verdict(
     assert verdict.images == 12 and set(verdict.ap50_int8) == {"boat", "person"}
     assert json.loads((out / f"{MODEL_STEM}-int8.json").read_text())["passed"] is verdict.passed
     assert ("PASSED" if verdict.passed else "FAILED") in printed
+    # the first calibration that passes is kept; when none does, the verdict is the last one tried
+    from detector.training import INT8_CALIBRATIONS
+
+    assert verdict.calibration == (INT8_CALIBRATIONS[-1] if not verdict.passed else verdict.calibration)
+    assert verdict.calibration in INT8_CALIBRATIONS and f"({verdict.calibration} calibration)" in printed
     expected = INT8 if verdict.passed else f"{MODEL_STEM}.onnx"
     assert default_model_path(out).name == expected
