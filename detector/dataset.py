@@ -35,7 +35,8 @@ def label_path_for(image: Path) -> Path:
     return image.with_suffix(".txt")
 
 
-def _images_in(d: Path) -> list[Path]:
+def images_in(d: Path) -> list[Path]:
+    """Every image file under ``d``, sorted."""
     return sorted(p for p in d.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
@@ -60,7 +61,7 @@ def resolve_images(path: str | Path, split: str = "val") -> list[Path]:
         for e in entries:
             q = root / str(e)
             if q.is_dir():
-                images.extend(_images_in(q))
+                images.extend(images_in(q))
             elif q.is_file() and q.suffix == ".txt":
                 images.extend(
                     (root / line.strip()).resolve() for line in q.read_text().splitlines() if line.strip()
@@ -68,9 +69,9 @@ def resolve_images(path: str | Path, split: str = "val") -> list[Path]:
             else:
                 raise DatasetError(f"{str(yml)!r}: split entry {e!r} -> {str(q)!r} does not exist")
     elif p.is_dir() and (p / "images").is_dir():
-        images = _images_in(p / "images")
+        images = images_in(p / "images")
     elif p.is_dir():
-        images = _images_in(p)
+        images = images_in(p)
     elif p.suffix.lower() in IMAGE_SUFFIXES:
         images = [p]
     else:

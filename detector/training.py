@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from detector import yolo
-from detector.dataset import IMAGE_SUFFIXES, label_path_for, resolve_images
+from detector.dataset import images_in, label_path_for, resolve_images
 from detector.errors import DatasetError, TrainingError
 from detector.export import CalibrationMethodName, fast_dfl, fp16_storage, quantize_int8, validate_int8
 from detector.model import MODEL_STEM, MODELS_DIR
@@ -278,9 +278,12 @@ def pad_dataset_labels(root: Path, px: float | None = None) -> int:
     """Bring an existing YOLO folder's boxes to ``px`` pixels of padding per side (default: the
     generators' ``LABEL_PAD_PX``), in place, once: ``root/LABEL_PAD`` records what was applied, so
     running it again changes nothing. Returns the number of label files rewritten."""
+    import numpy as np
     from PIL import Image
 
-    from flight.sim.synth import LABEL_PAD_PX, pad_label
+    from detector.boxes import clip_xyxy, xyxy_to_yolo
+    from detector.dataset import read_labels
+    from flight.sim.synth import LABEL_PAD_PX
 
     root = Path(root)
     want = LABEL_PAD_PX if px is None else px
@@ -288,22 +291,21 @@ def pad_dataset_labels(root: Path, px: float | None = None) -> int:
     if delta == 0:
         return 0
     n = 0
-    for img in sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()):
+    for img in images_in(root):
         lab = label_path_for(img)
         if not lab.is_file():
             continue
         with Image.open(img) as im:
             w, h = im.size
-        out = []
-        for line in lab.read_text(encoding="utf-8").split("\n"):
-            f = line.split()
-            if len(f) != 5:
-                continue
-            c, x, y, bw, bh = pad_label(
-                (int(f[0]), float(f[1]), float(f[2]), float(f[3]), float(f[4])), delta / w, delta / h
-            )
-            out.append(f"{c} {x:.6f} {y:.6f} {bw:.6f} {bh:.6f}\n")
-        lab.write_text("".join(out), encoding="utf-8")
+        boxes, cls = read_labels(lab, w, h)  # a malformed line is refused, not dropped
+        grown = clip_xyxy(boxes + np.array([-delta, -delta, delta, delta]), w, h)
+        lab.write_text(
+            "".join(
+                f"{c} {x:.6f} {y:.6f} {bw:.6f} {bh:.6f}\n"
+                for c, (x, y, bw, bh) in zip(cls, xyxy_to_yolo(grown, w, h), strict=True)
+            ),
+            encoding="utf-8",
+        )
         n += 1
     (root / "LABEL_PAD").write_text(f"{want:g}\n", encoding="utf-8")
     return n
