@@ -30,7 +30,11 @@ been seen ``min_track_frames`` times:
   in the surf, optionally only during
   ``gathering_hours_utc``.
 * ``person_in_water`` (critical): a person at d >= ``person_in_water_m`` not aboard a boat (no
-  boat within ``aboard_radius_m``).
+  boat within ``aboard_radius_m``, both measured on their smoothed positions so that a moving boat
+  and its passengers lag alike), continuously for ``person_in_water_s`` (a passenger whose
+  georeferenced position strays past the boat for a frame or two is not a person overboard). A
+  boat lost from view less than ``aboard_memory_s`` ago still counts, carried on at its last
+  velocity (an inflatable lost in glare or spray while its passengers are still detected).
 
 Boats are re-linked: a new boat track that appears within ``relink_radius_m`` of where another
 boat was lost less than ``relink_s`` earlier continues that boat's history (the tracker loses an
@@ -138,6 +142,21 @@ class EventConfig(BaseModel):
     aboard_radius_m: float = Field(
         10.0, ge=0, le=200, description="a person this close to a boat is aboard it"
     )
+    person_in_water_s: float = Field(
+        2.0,
+        ge=0,
+        le=600,
+        description="a person must stay in the water, away from any boat, this long before the alert",
+    )
+    aboard_memory_s: float = Field(
+        5.0,
+        ge=0,
+        le=60,
+        description=(
+            "a boat lost from view this recently still counts (at its last position, carried on at "
+            "its last velocity) when testing whether a person is aboard"
+        ),
+    )
     update_min_interval_s: float = Field(
         5.0, ge=0, le=3600, description="least time between revisions of one event"
     )
@@ -217,6 +236,7 @@ class _Track:
     min_sd_m: float = math.inf
     max_sd_ashore_m: float = -math.inf  # the most seaward it was seen while still on the beach
     ashore_with_people: bool = False
+    in_water_since_s: float | None = None  # a person: since when it has been in the water, unaboard
     first_zone: Zone | None = None
     episode: _Episode | None = None
     xyxy: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
@@ -361,7 +381,6 @@ class EventEngine:
         boats = [(o, sd) for o, sd in zip(obs, sd_now, strict=True) if o.class_id == BOAT]
         people = [(o, sd) for o, sd in zip(obs, sd_now, strict=True) if o.class_id == PERSON]
         ppl_xy = np.array([[o.east_m, o.north_m] for o, _ in people]) if people else np.zeros((0, 2))
-        boat_xy = np.array([[o.east_m, o.north_m] for o, _ in boats]) if boats else np.zeros((0, 2))
 
         seen_now = {o.track_id for o in obs}
         for o, _sd in boats + people:
@@ -377,9 +396,11 @@ class EventEngine:
             tr.last_seen_s = t
             tr.xyxy = o.xyxy
 
+        boat_smoothed: list[tuple[float, float]] = []
         for o, _ in boats:
             tr = self._tracks[o.track_id]
             e, n = self._smoothed(tr)
+            boat_smoothed.append((e, n))
             sd = float(self.signed_distance_m(e, n)[0])
             zone = self.zone(sd)
             near = (
@@ -412,6 +433,8 @@ class EventEngine:
                 if ev is not None:
                     out.append(ev)
 
+        boat_smoothed.extend(self._recently_lost_boats(t, seen_now))
+        boat_xy = np.array(boat_smoothed) if boat_smoothed else np.zeros((0, 2))
         for o, _ in people:
             tr = self._tracks[o.track_id]
             if tr.n_obs < c.min_track_frames:
@@ -422,14 +445,38 @@ class EventEngine:
                 (np.hypot(boat_xy[:, 0] - e, boat_xy[:, 1] - n) <= c.aboard_radius_m).any()
             )
             if sd >= c.person_in_water_m and not aboard:
-                ev = self._touch(tr, EventKind.PERSON_IN_WATER, t, e, n, 1, self.zone(sd), sd, frame, source)
-                if ev is not None:
-                    out.append(ev)
-            elif tr.episode is not None and tr.episode.kind is EventKind.PERSON_IN_WATER:
+                if tr.in_water_since_s is None:
+                    tr.in_water_since_s = t
+                if t - tr.in_water_since_s >= c.person_in_water_s:
+                    ev = self._touch(
+                        tr, EventKind.PERSON_IN_WATER, t, e, n, 1, self.zone(sd), sd, frame, source
+                    )
+                    if ev is not None:
+                        out.append(ev)
+                    continue
+            else:
+                tr.in_water_since_s = None
+            if tr.episode is not None and tr.episode.kind is EventKind.PERSON_IN_WATER:
                 tr.episode.last_seen_s = t  # still in view (e.g. pulled aboard): keep the episode alive
 
         out.extend(self._gatherings_step(t, people, frame, source))
         self._expire(t)
+        return out
+
+    def _recently_lost_boats(self, t: float, seen_now: set[int]) -> list[tuple[float, float]]:
+        """Where the boats lost less than ``aboard_memory_s`` ago would be now."""
+        out = []
+        for tr in self._tracks.values():
+            if tr.class_id != BOAT or tr.track_id in seen_now or not tr.positions:
+                continue
+            gap = t - tr.last_seen_s
+            if gap > self.config.aboard_memory_s:
+                continue
+            e, n = self._smoothed(tr)
+            v = self._velocity(tr)
+            if v is not None:
+                e, n = e + v[0] * gap, n + v[1] * gap
+            out.append((e, n))
         return out
 
     def _relink(self, tr: _Track, o: Observation, t: float, seen_now: set[int]) -> None:

@@ -218,6 +218,69 @@ def test_person_in_water(off_m: float, boat_nearby: bool, expected: list[EventKi
     assert all(e.severity is Severity.CRITICAL for e in piw)
 
 
+@pytest.mark.parametrize(
+    ("stray_frames", "alerts"),
+    [
+        (1, False),  # a passenger georeferenced past the boat for one frame: not overboard
+        (8, False),  # ... for 1.4 s (5 fps): still under person_in_water_s (2 s)
+        (12, True),  # 2.2 s away from the boat, in the water: a person overboard
+    ],
+)
+def test_person_in_water_must_persist_away_from_the_boat(stray_frames: int, alerts: bool) -> None:
+    """A boat sailing out with a passenger: the passenger's position strays 14 m past the boat for
+    ``stray_frames`` frames (georeferencing noise, or a fall), then is aboard again."""
+    eng = EventEngine(SITE, EventConfig(snapshot=False, offshore_m=500))
+    frames = []
+    for i in range(60):
+        off = 60.0 + 2.5 * i / 5  # the boat heads out at 2.5 m/s
+        stray = 20 <= i < 20 + stray_frames
+        frames.append((i / 5, [obs(8, 0, 0.0, off), obs(5, 1, 0.0, off + (14.0 if stray else 1.0))]))
+    piw = [e for e in run(eng, frames) if e.kind is EventKind.PERSON_IN_WATER]
+    assert bool(piw) is alerts
+    if alerts:  # raised once the person had been away from the boat for person_in_water_s
+        assert len({e.event_id for e in piw}) == 1
+        assert piw[0].timestamp_s >= 20 / 5 + 2.0
+
+
+@pytest.mark.parametrize(
+    ("passenger", "alert_by_s"),
+    [
+        ("sails_on", None),  # the boat is lost in glare, its passenger still seen moving with it
+        ("stays", 8.0 + 5.0 + 2.0 + 1.0),  # the boat is gone and the person stays behind: overboard
+    ],
+)
+def test_a_boat_lost_from_view_still_carries_its_passengers(passenger: str, alert_by_s: float | None) -> None:
+    """The boat heads out at 2.5 m/s and is not detected after t = 8 s; the passenger's track goes
+    on for 4 s. A lost boat counts for ``aboard_memory_s`` (5 s), carried on at its velocity."""
+    eng = EventEngine(SITE, EventConfig(snapshot=False, offshore_m=500))
+    frames = []
+    for i in range(100):
+        t = i / 5
+        boat_off = 60.0 + 2.5 * t
+        person_off = boat_off + 1.0 if passenger == "sails_on" or t < 8.0 else 60.0 + 2.5 * 8.0 + 1.0
+        o = [obs(5, 1, 0.0, person_off)]
+        if t < 8.0:
+            o.append(obs(8, 0, 0.0, boat_off))
+        if passenger == "sails_on" and t >= 12.0:
+            o = []
+        frames.append((t, o))
+    piw = [e for e in run(eng, frames) if e.kind is EventKind.PERSON_IN_WATER]
+    if alert_by_s is None:
+        assert piw == []
+    else:
+        assert piw and piw[0].timestamp_s <= alert_by_s
+
+
+def test_a_moving_boat_and_its_passengers_are_compared_alike() -> None:
+    """Smoothing lags a moving track; the passenger and the boat lag alike, so a passenger 8 m
+    astern of a boat making 5 m/s is aboard however long it is watched."""
+    eng = EventEngine(SITE, EventConfig(snapshot=False, offshore_m=500, smooth_frames=9))
+    frames = [
+        (i / 5, [obs(8, 0, 0.0, 60.0 + i), obs(5, 1, 0.0, 52.0 + i)]) for i in range(60)
+    ]
+    assert not [e for e in run(eng, frames) if e.kind is EventKind.PERSON_IN_WATER]
+
+
 def test_a_single_frame_blip_raises_nothing() -> None:
     events = run(
         EventEngine(SITE, CFG), [(0.0, [obs(1, 0, 0, 300)]), (0.2, []), (0.4, [obs(2, 1, 0, 80)]), (0.6, [])]
