@@ -85,7 +85,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     import numpy as np
     from rich.console import Console
 
-    from detector.dataset import IMAGE_SUFFIXES
+    from detector.dataset import IMAGE_SUFFIXES, images_in
     from detector.errors import DetectorError
     from detector.model import DetectorConfig, load_detector
     from detector.tiling import TilingConfig
@@ -115,7 +115,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
 
     is_video = src.is_file() and src.suffix.lower() in VIDEO_SUFFIXES
     if src.is_dir():
-        images = sorted(p for p in src.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        images = images_in(src)
         if not images:
             err.print(f"[red]shorewatch detect: no images in {src}[/]")
             return 2

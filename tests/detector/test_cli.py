@@ -81,6 +81,8 @@ def test_save_txt_writes_yolo_lines_from_the_full_detect_path(
     [
         (lambda d: d / "missing.jpg", "not found"),
         (lambda d: (d / "notes.txt").write_text("x") and d / "notes.txt", "unsupported"),
+        # a folder holding only a folder named like an image: no images, not a crash on reading it
+        (lambda d: (d / "in" / "frames.jpg").mkdir(parents=True) or d / "in", "no images"),
     ],
 )
 def test_bad_sources_fail_with_a_clear_message(
