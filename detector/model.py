@@ -253,6 +253,10 @@ class BoatDetector:
                 batches += 1
                 for t, pred in zip(chunk, out, strict=True):
                     b, s, c, tr = _decode(pred, t, w, h, min_conf, cfg.nms_iou, cfg.max_det)
+                    if t.pass_name == "coarse" and cfg.tiling.coarse_min_px > 0 and len(b):
+                        big = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) * t.scale
+                        k = big >= cfg.tiling.coarse_min_px
+                        b, s, c, tr = b[k], s[k], c[k], tr[k]
                     boxes.append(b)
                     scores.append(s)
                     classes.append(c)

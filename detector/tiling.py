@@ -45,6 +45,15 @@ class TilingConfig(BaseModel):
         True, description="also run the whole frame shrunk to coarse_px (large objects)"
     )
     coarse_px: int = Field(640, ge=64, le=4096, description="long side of the coarse pass input")
+    coarse_min_px: float = Field(
+        32.0,
+        ge=0,
+        le=1024,
+        description=(
+            "coarse-pass detections shorter than this (long side, in coarse input pixels) are "
+            "dropped: the native tiles see those objects at full resolution"
+        ),
+    )
     extra_scales: tuple[float, ...] = Field(
         (),
         description="without a pose, also run the whole frame at these scales (e.g. 2.0 for tiny objects; costly)",

@@ -115,3 +115,31 @@ def test_a_posed_frame_does_not_spend_compute_on_the_sky() -> None:
 def test_an_empty_frame_gives_empty_typed_detections() -> None:
     d = BoatDetector(ColourModel()).detect(_frame(np.zeros((200, 300, 3), np.uint8)))
     assert len(d) == 0 and d.xyxy.shape == (0, 4)
+
+
+class CoarseOnlyModel(ColourModel):
+    """Sees only in the coarse pass's input (a 640-px-wide batch): what the coarse pass adds."""
+
+    def run(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        out = super().run(batch)
+        if batch.shape[3] != 640:
+            out[:, 4:] = 0.0
+        return out
+
+
+@pytest.mark.parametrize(("coarse_min_px", "kept"), [(0.0, ["boat", "person"]), (32.0, ["boat"])])
+def test_the_coarse_pass_keeps_large_objects_and_leaves_small_ones_to_the_native_tiles(
+    coarse_min_px: float, kept: list[str]
+) -> None:
+    """At half resolution a 24 px person is 12 px: the native pass sees it better, and the coarse
+    box would swallow it in the merge. A 200 px boat is 100 coarse px: only the coarse pass sees
+    such boats whole."""
+    img = np.full((720, 1280, 3), 90, np.uint8)
+    cv2.rectangle(img, (200, 400), (399, 440), (0, 0, 255), -1)  # boat, 200 px long
+    cv2.rectangle(img, (900, 400), (909, 423), (0, 255, 0), -1)  # person, 24 px tall
+    tiling = TilingConfig(max_tile_px=1280, coarse_px=640, coarse_min_px=coarse_min_px)
+    det = BoatDetector(CoarseOnlyModel(), DetectorConfig(tiling=tiling))
+    assert [t.pass_name for t in det.plan(_frame(img))] == ["native", "coarse"]
+    d = det.detect(_frame(img))
+    assert sorted(d.data["class_name"].tolist()) == kept
+    assert d.xyxy[0] == pytest.approx([200, 400, 400, 441], abs=3)

@@ -275,9 +275,7 @@ def test_a_moving_boat_and_its_passengers_are_compared_alike() -> None:
     """Smoothing lags a moving track; the passenger and the boat lag alike, so a passenger 8 m
     astern of a boat making 5 m/s is aboard however long it is watched."""
     eng = EventEngine(SITE, EventConfig(snapshot=False, offshore_m=500, smooth_frames=9))
-    frames = [
-        (i / 5, [obs(8, 0, 0.0, 60.0 + i), obs(5, 1, 0.0, 52.0 + i)]) for i in range(60)
-    ]
+    frames = [(i / 5, [obs(8, 0, 0.0, 60.0 + i), obs(5, 1, 0.0, 52.0 + i)]) for i in range(60)]
     assert not [e for e in run(eng, frames) if e.kind is EventKind.PERSON_IN_WATER]
 
 
