@@ -36,6 +36,18 @@ def register(sub: Any) -> None:
         default=None,
         help="train for this long; the schedule fits the time (overrides --epochs)",
     )
+    p.add_argument(
+        "--lr0",
+        type=float,
+        default=None,
+        help="initial learning rate (default 0.01; lower, e.g. 0.002, to fine-tune shipped weights)",
+    )
+    p.add_argument(
+        "--warmup-epochs",
+        type=float,
+        default=None,
+        help="learning-rate warm-up in epochs (default 0.5; 0 when continuing a trained model)",
+    )
     p.add_argument("--resume", action="store_true", help="continue the run NAME from its last.pt")
     p.add_argument(
         "--ship", action="store_true", help="after training, install the best weights into models/"
@@ -110,6 +122,8 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             fraction=args.fraction,
             seed=args.seed,
             time_h=args.hours,
+            **({"lr0": args.lr0} if args.lr0 is not None else {}),
+            **({"warmup_epochs": args.warmup_epochs} if args.warmup_epochs is not None else {}),
         )
 
         def progress(epoch: int, epochs: int, m: dict[str, float]) -> None:

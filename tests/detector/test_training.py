@@ -118,3 +118,16 @@ def test_pad_dataset_labels_grows_boxes_by_pixels_once(tmp_path: Path) -> None:
     assert read_labels(samples(ds, "train")[0].label, 200, 100)[0][0] == pytest.approx(
         [98, 44, 102, 56], abs=1e-3
     )
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--lr0", "5"), ("--warmup-epochs", "-1")])
+def test_train_refuses_a_bad_schedule_with_the_field_named(
+    flag: str, value: str, tmp_path: Path, state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--lr0 / --warmup-epochs reach the training config (to fine-tune shipped weights gently)."""
+    from api.cli import main
+
+    rc = main(["train", "--data", str(tmp_path), flag, value])
+    err = " ".join(capsys.readouterr().out.split())
+    assert rc == 2
+    assert flag.lstrip("-").replace("-", "_") in err
