@@ -250,8 +250,9 @@ def test_person_in_water_must_persist_away_from_the_boat(stray_frames: int, aler
     ],
 )
 def test_a_boat_lost_from_view_still_carries_its_passengers(passenger: str, alert_by_s: float | None) -> None:
-    """The boat heads out at 2.5 m/s and is not detected after t = 8 s; the passenger's track goes
-    on for 4 s. A lost boat counts for ``aboard_memory_s`` (5 s), carried on at its velocity."""
+    """The boat heads out at 2.5 m/s and is not detected after t = 8 s. Its passenger either sails
+    on with it (seen for 4 s more, then out of view) or stays where the boat was lost. A lost boat
+    counts for ``aboard_memory_s`` (5 s), carried on at its velocity."""
     eng = EventEngine(SITE, EventConfig(snapshot=False, offshore_m=500))
     frames = []
     for i in range(100):

@@ -128,6 +128,6 @@ def test_train_refuses_a_bad_schedule_with_the_field_named(
     from api.cli import main
 
     rc = main(["train", "--data", str(tmp_path), flag, value])
-    err = " ".join(capsys.readouterr().out.split())
+    printed = " ".join(capsys.readouterr().out.split())
     assert rc == 2
-    assert flag.lstrip("-").replace("-", "_") in err
+    assert flag.lstrip("-").replace("-", "_") in printed
