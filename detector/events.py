@@ -433,7 +433,8 @@ class EventEngine:
                 if ev is not None:
                     out.append(ev)
 
-        boat_smoothed.extend(self._recently_lost_boats(t, seen_now))
+        if people:  # only a person can be aboard a boat that is out of view
+            boat_smoothed.extend(self._recently_lost_boats(t, seen_now))
         boat_xy = np.array(boat_smoothed) if boat_smoothed else np.zeros((0, 2))
         for o, _ in people:
             tr = self._tracks[o.track_id]

@@ -278,12 +278,11 @@ def pad_dataset_labels(root: Path, px: float | None = None) -> int:
     """Bring an existing YOLO folder's boxes to ``px`` pixels of padding per side (default: the
     generators' ``LABEL_PAD_PX``), in place, once: ``root/LABEL_PAD`` records what was applied, so
     running it again changes nothing. Returns the number of label files rewritten."""
-    import numpy as np
     from PIL import Image
 
-    from detector.boxes import clip_xyxy, xyxy_to_yolo
+    from detector.boxes import xyxy_to_yolo
     from detector.dataset import read_labels
-    from flight.sim.synth import LABEL_PAD_PX
+    from flight.sim.synth import LABEL_PAD_PX, pad_label
 
     root = Path(root)
     want = LABEL_PAD_PX if px is None else px
@@ -298,12 +297,12 @@ def pad_dataset_labels(root: Path, px: float | None = None) -> int:
         with Image.open(img) as im:
             w, h = im.size
         boxes, cls = read_labels(lab, w, h)  # a malformed line is refused, not dropped
-        grown = clip_xyxy(boxes + np.array([-delta, -delta, delta, delta]), w, h)
+        grown = [
+            pad_label((int(c), *(float(v) for v in box)), delta / w, delta / h)  # type: ignore[arg-type]
+            for c, box in zip(cls, xyxy_to_yolo(boxes, w, h), strict=True)
+        ]
         lab.write_text(
-            "".join(
-                f"{c} {x:.6f} {y:.6f} {bw:.6f} {bh:.6f}\n"
-                for c, (x, y, bw, bh) in zip(cls, xyxy_to_yolo(grown, w, h), strict=True)
-            ),
+            "".join(f"{c} {x:.6f} {y:.6f} {bw:.6f} {bh:.6f}\n" for c, x, y, bw, bh in grown),
             encoding="utf-8",
         )
         n += 1
