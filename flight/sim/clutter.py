@@ -710,9 +710,33 @@ def dawn(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return grade(img, tint * np.float32(scale), rng.uniform(0.8, 1.2))
 
 
-def boat(cv: Canvas, x: float, y: float, L: float, *, moored: bool = False) -> None:
+def reflect(cv: Canvas, x0: float, y0: float, x1: float, y1: float) -> None:
+    """Mirror what is drawn in the box (x0, y0)-(x1, y1) into the water below its bottom edge
+    (the waterline): flipped, squashed by the viewing angle, broken into ripples and blended
+    with the water, as calm harbours show boats. A boat with no reflection on still water is
+    one of the cues that tells a model a drawing from a photograph."""
+    rng = cv.rng
+    n = cv.size
+    i0, i1 = max(int(x0), 0), min(math.ceil(x1), n)
+    j0, j1 = max(int(y0), 0), min(int(y1), n)
+    if i1 - i0 < 2 or j1 - j0 < 2 or j1 >= n - 1:
+        return
+    src = cv.img[j0:j1, i0:i1][::-1].astype(np.float32)
+    h = min(max(int((j1 - j0) * rng.uniform(0.4, 1.0)), 1), n - j1)
+    refl = cv2.resize(src, (i1 - i0, h), interpolation=cv2.INTER_AREA)
+    shift = np.cumsum(rng.normal(0, rng.uniform(0.3, 1.5), h)).astype(int) % 3 - 1  # ripples
+    for r in range(h):
+        refl[r] = np.roll(refl[r], int(shift[r] * S), axis=0)
+    water = cv.img[j1 : j1 + h, i0:i1].astype(np.float32)
+    a = rng.uniform(0.25, 0.6) * np.linspace(1.0, 0.2, h, dtype=np.float32)[:, None, None]
+    dark = rng.uniform(0.6, 0.9)
+    cv.img[j1 : j1 + h, i0:i1] = np.clip(water * (1 - a) + refl * dark * a, 0, 255).astype(np.uint8)
+
+
+def boat(cv: Canvas, x: float, y: float, L: float, *, moored: bool = False, afloat: bool = True) -> None:
     """A boat whose waterline centre is (x, y), L canvas pixels long, seen from the side or at an
-    angle: hull, cabin, maybe a mast and sails, a wake when under way; labelled."""
+    angle: hull, cabin, maybe a mast and sails, a wake when under way, often a reflection when
+    still and ``afloat`` (not pulled up on the sand); labelled."""
     rng = cv.rng
     kind = str(
         rng.choice(
@@ -850,10 +874,8 @@ def boat(cv: Canvas, x: float, y: float, L: float, *, moored: bool = False) -> N
             cv2.LINE_AA,
         )
         x0, x1 = min(x0, stern - d * wl * 0.3, stern), max(x1, stern - d * wl * 0.3, stern)
-    else:  # reflection
-        refl = cv.img[int(min(y + 1, cv.size - 1)) : int(min(y + fb, cv.size))].astype(np.float32)
-        if refl.size:
-            _ = refl
+    elif afloat and rng.random() < 0.7:
+        reflect(cv, min(x0, bow, stern), top, max(x1, bow, stern), y)
     cv.label(0, min(x - Lp / 2, bow, stern), top, max(x + Lp / 2, bow, stern), y + fb * 0.15)
 
 
@@ -1303,7 +1325,7 @@ def _beach(cv: Canvas, y0: int, y1: int, horizon: float, people: int, *, launch_
         elif what == "pole":
             pole(cv, xx, yy, rng.uniform(15, 50) * S * f)
         elif what == "boat":
-            boat(cv, xx, yy, rng.uniform(15, 60) * S * f, moored=True)
+            boat(cv, xx, yy, rng.uniform(15, 60) * S * f, moored=True, afloat=False)
         elif what == "launch":
             launch_group(cv, rng.uniform(0.15, 0.85) * n, yy, rng.uniform(20, 80) * S * f)
         elif rng.random() < 0.15:
@@ -1325,14 +1347,37 @@ def _quay(cv: Canvas, y0: int, y1: int) -> None:
         fence(cv, 0, n, y0, rng.uniform(5, 14) * S)
 
 
+def _closeup(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
+    """Rows y0..y1: water seen close, with one to three whole boats 50-230 tile px long (sailing
+    yachts with their masts, motor boats, fishing boats, now and then a ship), and sometimes a
+    strip of beach or quay below. Webcams over marinas and fairways see boats this size; a model
+    that has only seen them small finds them in pieces (hull, cabin and sail each called a boat)."""
+    rng = cv.rng
+    n = cv.size
+    w1 = y1 if rng.random() < 0.6 else y0 + int(rng.uniform(0.65, 0.9) * (y1 - y0))
+    _water(cv, y0, w1, horizon, 0, moored_row=False)
+    for _ in range(int(rng.choice([1, 1, 2, 3]))):
+        yy = rng.uniform(y0 + 0.45 * (w1 - y0), w1)
+        x = rng.uniform(0.2, 0.8) * n
+        if rng.random() < 0.12:
+            big_ship(cv, x, yy, rng.uniform(0.5, 1.1) * n)
+        else:  # short enough that a mast (up to 1.4 L) stays in the tile
+            boat(cv, x, yy, min(rng.uniform(50, 230) * S, (yy - 2 * S) / 1.5, 0.9 * n))
+    if w1 < y1:
+        if rng.random() < 0.5:
+            _beach(cv, w1, y1, horizon, int(rng.choice([0, 2, 5])))
+        else:
+            _quay(cv, w1, y1)
+
+
 def scene(rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[int, float, float, float, float]]]:
     """One cluttered tile (BGR, TILE x TILE) and its YOLO labels."""
     n = TILE * S
     cv = Canvas(np.zeros((n, n, 3), np.uint8), rng)
     kind = str(
         rng.choice(
-            ["town", "harbour", "beach", "coast", "woods", "shore", "port"],
-            p=[0.22, 0.15, 0.15, 0.13, 0.11, 0.12, 0.12],
+            ["town", "harbour", "beach", "coast", "woods", "shore", "port", "closeup"],
+            p=[0.2, 0.13, 0.13, 0.11, 0.1, 0.11, 0.11, 0.11],
         )
     )
     horizon = -rng.uniform(0.0, 1.5) * n  # where sizes would vanish (above the tile: steeper view)
@@ -1368,6 +1413,8 @@ def scene(rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[int, float, 
         _town(cv, q1, n, horizon, density=float(rng.uniform(0.5, 2.0)))
     elif kind == "port":
         port(cv, y, n, horizon)
+    elif kind == "closeup":
+        _closeup(cv, y, n, horizon)
     elif kind == "shore":
         w1 = int(rng.uniform(0.15, 0.6) * n)
         _water(cv, 0, w1, horizon, int(rng.choice([0, 0, 1, 2])), moored_row=False)

@@ -13,6 +13,7 @@ from flight.sim.clutter import (
     TILE,
     Canvas,
     S,
+    _closeup,
     big_ship,
     boat,
     container_stack,
@@ -21,6 +22,7 @@ from flight.sim.clutter import (
     launch_group,
     lying_person,
     person,
+    reflect,
     scene,
     write_clutter_dataset,
 )
@@ -203,3 +205,42 @@ def test_some_scenes_are_ports_with_large_ships() -> None:
         _img, labels = scene(np.random.default_rng([5, i]))
         wide += any(c == 0 and w > 0.5 for c, _x, _y, w, _h in labels)
     assert wide >= 5
+
+
+def test_a_reflection_mirrors_the_boat_below_its_waterline_and_only_there() -> None:
+    cv = _canvas(3, grey=90)
+    cv.img[300:400, 200:400] = (240, 240, 240)  # a white hull, waterline at row 400
+    before = cv.img.copy()
+    reflect(cv, 200, 300, 400, 400)
+    changed = np.abs(cv.img.astype(int) - before.astype(int)).max(axis=2) > 12
+    rows = np.flatnonzero(changed.any(axis=1))
+    cols = np.flatnonzero(changed.any(axis=0))
+    assert rows.min() >= 400 and rows.max() < 500  # below the waterline, at most as tall as the hull
+    assert cols.min() >= 200 - S and cols.max() < 400 + S
+    assert cv.img[405, 300].mean() > 90 + 20  # brightened by the white hull above
+
+
+def test_a_boat_pulled_up_on_the_sand_casts_no_reflection() -> None:
+    for seed in range(10):
+        afloat, beached = _canvas(seed, grey=90), _canvas(seed, grey=90)
+        boat(afloat, 320, 400, 160, moored=True)
+        boat(beached, 320, 400, 160, moored=True, afloat=False)
+        assert (np.abs(beached.img[420:].astype(int) - 90).max(axis=2) <= 12).mean() > 0.99
+        if (np.abs(afloat.img[420:].astype(int) - 90).max(axis=2) > 12).mean() > 0.001:
+            break
+    else:
+        raise AssertionError("no boat afloat was ever reflected")
+
+
+def test_a_close_up_holds_whole_boats_tens_to_hundreds_of_pixels_long() -> None:
+    """Marina and fairway webcams see yachts 50-300 px long with their masts: a close-up tile
+    holds at least one whole, labelled boat that size (the largest one is 40 px or more in every
+    tile, 100 px or more in a third of them)."""
+    largest = []
+    for seed in range(30):
+        cv = _canvas(seed)
+        _closeup(cv, 0, cv.size, -float(cv.size))
+        sizes = [max(w, h) * TILE for c, _x, _y, w, h in cv.visible_labels() if c == 0]
+        largest.append(max(sizes, default=0.0))
+    assert min(largest) >= 40
+    assert sum(v >= 100 for v in largest) >= 10
