@@ -432,9 +432,23 @@ def tree(cv: Canvas, x: float, y: float, r: float) -> None:
 
 def car(cv: Canvas, x: float, y: float, L: float) -> None:
     rng = cv.rng
-    side = rng.random() < 0.5
-    w, h = (L, L * 0.42) if side else (L * 0.5, L * 0.45)
+    view = str(rng.choice(["side", "end", "above"], p=[0.4, 0.3, 0.3]))
     body = _c(rng, HULLS + CLOTHES, 15)
+    if view == "above":  # a steep view over a car park: roof, windscreen and rear window
+        w, h = (L, L * 0.45) if rng.random() < 0.5 else (L * 0.45, L)
+        along = w > h
+        cv2.rectangle(cv.img, (int(x - w / 2), int(y - h)), (int(x + w / 2), int(y)), body, -1, cv2.LINE_AA)
+        glass = _c(rng, [(40, 40, 45), (70, 70, 75), (110, 100, 90)])
+        for f0, f1 in ((0.2, 0.32), (0.72, 0.8)):
+            if along:
+                a, b = x - w / 2 + w * f0, x - w / 2 + w * f1
+                cv2.rectangle(cv.img, (int(a), int(y - h * 0.9)), (int(b), int(y - h * 0.1)), glass, -1)
+            else:
+                a, b = y - h + h * f0, y - h + h * f1
+                cv2.rectangle(cv.img, (int(x - w * 0.4), int(a)), (int(x + w * 0.4), int(b)), glass, -1)
+        return
+    side = view == "side"
+    w, h = (L, L * 0.42) if side else (L * 0.5, L * 0.45)
     cv2.rectangle(cv.img, (int(x - w / 2), int(y - h)), (int(x + w / 2), int(y)), body, -1, cv2.LINE_AA)
     glass = _c(rng, [(40, 40, 45), (70, 70, 75)])
     if side:
@@ -525,6 +539,63 @@ def towel(cv: Canvas, x: float, y: float, w: float) -> None:
 def buoy(cv: Canvas, x: float, y: float, r: float) -> None:
     col = _c(cv.rng, [(0, 100, 255), (0, 220, 255), (0, 0, 200), (30, 160, 30), (240, 240, 240)])
     cv2.ellipse(cv.img, (int(x), int(y)), (int(r), int(r * 0.8)), 0, 0, 360, col, -1, cv2.LINE_AA)
+
+
+def nav_mark(cv: Canvas, x: float, y: float, h: float) -> None:
+    """A navigation mark whose waterline centre is (x, y), h canvas pixels tall, not a boat:
+    a red or green spar or can buoy, a yellow or black-and-yellow pillar, a red-and-white
+    striped safe-water mark (each with a top mark), or a channel beacon (dark piles under a
+    platform with a light). Real fairway webcams are full of them and an untrained model calls
+    every one a boat: they are drawn unlabelled, reflected in the water."""
+    rng = cv.rng
+    kind = str(rng.choice(["lateral", "pillar", "striped", "beacon"], p=[0.35, 0.2, 0.2, 0.25]))
+    if kind == "beacon":
+        w = h * rng.uniform(0.5, 1.0)
+        pile = _c(rng, [(40, 40, 40), (60, 60, 60), (30, 30, 50), (90, 90, 90)], 10)
+        k = int(rng.integers(2, 5))
+        for i in range(k):
+            px = x - w / 2 + w * (i + 0.5) / k
+            cv2.line(cv.img, (int(px), int(y)), (int(px), int(y - h * 0.7)), pile, max(1, int(w / k * 0.4)))
+        plat = (int(x - w * 0.6), int(y - h * 0.78), int(x + w * 0.6), int(y - h * 0.7))
+        cv2.rectangle(cv.img, plat[:2], plat[2:], _shade(pile, 0.8), -1)
+        for i in range(5):  # railing
+            px = plat[0] + (plat[2] - plat[0]) * i / 4
+            cv2.line(cv.img, (int(px), plat[1]), (int(px), int(y - h * 0.88)), pile, max(1, S // 2))
+        cv2.line(cv.img, (plat[0], int(y - h * 0.88)), (plat[2], int(y - h * 0.88)), pile, max(1, S // 2))
+        lamp = _c(rng, [(40, 40, 200), (40, 160, 40), (240, 240, 240), (0, 200, 230)])
+        cv2.rectangle(
+            cv.img, (int(x - w * 0.08), int(y - h)), (int(x + w * 0.08), int(y - h * 0.78)), lamp, -1
+        )
+        reflect(cv, x - w * 0.6, y - h, x + w * 0.6, y)
+        return
+    w = h * rng.uniform(0.3, 0.55)
+    if kind == "lateral":
+        body = _c(rng, [(40, 40, 200), (40, 140, 40), (30, 30, 170), (60, 120, 30)], 10)
+        bands = [body]
+    elif kind == "pillar":
+        body = _c(rng, [(0, 210, 240), (20, 20, 20)], 8)
+        bands = [body, _shade((0, 210, 240), 1.0) if body[0] < 10 else (25, 25, 25)]
+    else:
+        body = _c(rng, [(40, 40, 210)], 8)
+        bands = [body, (235, 235, 235)]
+    top = y - h * 0.8
+    taper = rng.uniform(0.3, 0.9)
+    if rng.random() < 0.5:  # a cone or a can seen as a tapered body
+        _poly(cv, [(x - w / 2, y), (x + w / 2, y), (x + w * taper / 2, top), (x - w * taper / 2, top)], body)
+    else:
+        cv2.ellipse(
+            cv.img, (int(x), int((y + top) / 2)), (int(w / 2), int((y - top) / 2)), 0, 0, 360, body, -1
+        )
+    if len(bands) > 1:  # stripes: horizontal bands or vertical ones
+        k = int(rng.integers(2, 5))
+        for i in range(1, k, 2):
+            a, b = top + (y - top) * i / k, top + (y - top) * (i + 1) / k
+            cv2.rectangle(cv.img, (int(x - w / 2), int(a)), (int(x + w / 2), int(b)), bands[1], -1)
+    cv2.line(cv.img, (int(x), int(top)), (int(x), int(y - h)), (30, 30, 30), max(1, S // 2))
+    if rng.random() < 0.7:  # top mark
+        tm = bands[0] if kind == "lateral" else (30, 30, 30)
+        cv2.circle(cv.img, (int(x), int(y - h)), max(1, int(w * 0.2)), tm, -1, cv2.LINE_AA)
+    reflect(cv, x - w / 2, y - h, x + w / 2, y)
 
 
 def rock(cv: Canvas, x: float, y: float, r: float) -> None:
@@ -1180,7 +1251,7 @@ def _sky(cv: Canvas, y1: int) -> None:
         for _k in range(int(rng.integers(3, 9))):
             r = rng.uniform(10, 60) * S
             cv2.ellipse(
-                cv.img,
+                cv.img[:y1],  # a view: nothing spills below the sky
                 (int(cx + rng.normal(0, r)), int(cy + rng.normal(0, r * 0.3))),
                 (int(r), int(r * 0.45)),
                 0,
@@ -1191,6 +1262,22 @@ def _sky(cv: Canvas, y1: int) -> None:
                 cv2.LINE_AA,
             )
     cv.img[:y1] = cv2.GaussianBlur(cv.img[:y1], (0, 0), 3 * S)
+    for _ in range(int(rng.choice([0, 0, 1, 3, 6]))):  # small fair-weather puffs, sharper edged
+        cx, cy, r = rng.uniform(0, cv.size), rng.uniform(0, y1), rng.uniform(4, 30) * S
+        puff = cv.img[:y1].copy()
+        for _k in range(int(rng.integers(2, 6))):
+            cv2.ellipse(
+                puff,
+                (int(cx + rng.normal(0, r * 0.6)), int(cy + rng.normal(0, r * 0.2))),
+                (max(1, int(r * rng.uniform(0.4, 1.0))), max(1, int(r * rng.uniform(0.3, 0.6)))),
+                0,
+                0,
+                360,
+                _c(rng, [(250, 250, 250), (235, 235, 240), (215, 215, 220)]),
+                -1,
+                cv2.LINE_AA,
+            )
+        cv.img[:y1] = cv2.GaussianBlur(puff, (0, 0), rng.uniform(0.5, 1.5) * S)
 
 
 def _town(cv: Canvas, y0: int, y1: int, horizon: float, density: float) -> None:
@@ -1280,6 +1367,9 @@ def _water(cv: Canvas, y0: int, y1: int, horizon: float, boats: int, moored_row:
     for _ in range(int(rng.choice([0, 0, 2, 5]))):
         yy = rng.uniform(y0, y1)
         buoy(cv, rng.uniform(0, n), yy, rng.uniform(1.5, 4) * S * _persp(yy, horizon, n))
+    for _ in range(int(rng.choice([0, 0, 0, 1, 2, 4]))):  # fairway marks and beacons
+        yy = rng.uniform(y0 + 2, y1)
+        nav_mark(cv, rng.uniform(0, n), yy, rng.uniform(8, 60) * S * _persp(yy, horizon, n))
     if rng.random() < 0.2:  # swimmers / waders
         for _ in range(int(rng.integers(1, 4))):
             yy = rng.uniform(y0 + 3, y1)

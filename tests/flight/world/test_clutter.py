@@ -21,6 +21,7 @@ from flight.sim.clutter import (
     house,
     launch_group,
     lying_person,
+    nav_mark,
     person,
     reflect,
     scene,
@@ -234,7 +235,7 @@ def test_a_boat_pulled_up_on_the_sand_casts_no_reflection() -> None:
 
 def test_a_close_up_holds_whole_boats_tens_to_hundreds_of_pixels_long() -> None:
     """Marina and fairway webcams see yachts 50-300 px long with their masts: a close-up tile
-    holds at least one whole, labelled boat that size (the largest one is 40 px or more in every
+    holds at least one whole, labelled boat that size (the largest one is 30 px or more in every
     tile, 100 px or more in a third of them)."""
     largest = []
     for seed in range(30):
@@ -242,5 +243,25 @@ def test_a_close_up_holds_whole_boats_tens_to_hundreds_of_pixels_long() -> None:
         _closeup(cv, 0, cv.size, -float(cv.size))
         sizes = [max(w, h) * TILE for c, _x, _y, w, h in cv.visible_labels() if c == 0]
         largest.append(max(sizes, default=0.0))
-    assert min(largest) >= 40
+    assert min(largest) >= 30
     assert sum(v >= 100 for v in largest) >= 10
+
+
+def test_navigation_marks_and_beacons_are_drawn_but_never_labelled() -> None:
+    """Buoys, spar marks and channel beacons are what fairway webcams mistake for boats: they
+    must be in the tiles as negatives, visible and unlabelled."""
+    for seed in range(12):
+        cv = _canvas(seed, grey=90)
+        nav_mark(cv, 320, 400, 120)
+        drawn = np.abs(cv.img.astype(int) - 90).max(axis=2) > 12
+        assert drawn[280:400].mean() > 0.01  # something mark-sized above the waterline
+        assert cv.visible_labels() == []
+
+
+def test_fair_weather_puffs_stay_in_the_sky() -> None:
+    from flight.sim.clutter import _sky
+
+    for seed in range(10):
+        cv = _canvas(seed, grey=90)
+        _sky(cv, 200)
+        assert (np.abs(cv.img[260:].astype(int) - 90).max(axis=2) <= 12).all()
