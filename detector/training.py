@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from detector import yolo
 from detector.dataset import images_in, label_path_for, resolve_images
@@ -47,7 +47,14 @@ class TrainConfig(BaseModel):
     fraction: float = Field(1.0, gt=0, le=1, description="fraction of the training split to use")
     patience: int = Field(50, ge=0, le=1000, description="epochs without improvement before stopping")
     seed: int = Field(0, ge=0, description="random seed")
-    lr0: float = Field(0.01, gt=0, le=1, description="initial learning rate")
+    optimizer: Literal["auto", "MuSGD", "SGD", "AdamW", "Adam"] = Field(
+        "auto",
+        description=(
+            "'auto' lets ultralytics pick the optimizer and its learning rate (MuSGD at 0.01 when "
+            "epochs x batches-of-64 exceed 10,000, else AdamW at 0.00167) and ignore lr0"
+        ),
+    )
+    lr0: float = Field(0.01, gt=0, le=1, description="initial learning rate (not with optimizer 'auto')")
     # augmentation (ultralytics built-ins; sim-to-real leans on colour, scale and mosaic)
     hsv_h: float = Field(0.02, ge=0, le=1, description="hue jitter")
     hsv_s: float = Field(0.7, ge=0, le=1, description="saturation jitter")
@@ -69,6 +76,15 @@ class TrainConfig(BaseModel):
         le=1000,
         description="train for this many hours (the schedule is fitted to it; overrides epochs)",
     )
+
+    @model_validator(mode="after")
+    def _lr0_needs_an_optimizer(self) -> TrainConfig:
+        if "lr0" in self.model_fields_set and self.optimizer == "auto":
+            raise ValueError(
+                "lr0 is ignored with optimizer 'auto' (ultralytics then picks its own learning "
+                "rate); name the optimizer too, e.g. MuSGD (what 'auto' picks for long runs) or AdamW"
+            )
+        return self
 
     def hyperparameters(self) -> dict[str, Any]:
         d = self.model_dump(exclude={"data", "model", "name", "cache", "time_h"})

@@ -37,10 +37,16 @@ def register(sub: Any) -> None:
         help="train for this long; the schedule fits the time (overrides --epochs)",
     )
     p.add_argument(
+        "--optimizer",
+        choices=("auto", "MuSGD", "SGD", "AdamW", "Adam"),
+        default="auto",
+        help="'auto' (default): ultralytics picks the optimizer and learning rate and ignores --lr0",
+    )
+    p.add_argument(
         "--lr0",
         type=float,
         default=None,
-        help="initial learning rate (default 0.01; lower, e.g. 0.002, to fine-tune shipped weights)",
+        help="initial learning rate, with --optimizer (e.g. MuSGD 0.002 to fine-tune shipped weights)",
     )
     p.add_argument(
         "--warmup-epochs",
@@ -122,6 +128,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             fraction=args.fraction,
             seed=args.seed,
             time_h=args.hours,
+            optimizer=args.optimizer,
             **({"lr0": args.lr0} if args.lr0 is not None else {}),
             **({"warmup_epochs": args.warmup_epochs} if args.warmup_epochs is not None else {}),
         )

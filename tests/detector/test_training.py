@@ -127,7 +127,28 @@ def test_train_refuses_a_bad_schedule_with_the_field_named(
     """--lr0 / --warmup-epochs reach the training config (to fine-tune shipped weights gently)."""
     from api.cli import main
 
-    rc = main(["train", "--data", str(tmp_path), flag, value])
+    rc = main(["train", "--data", str(tmp_path), "--optimizer", "MuSGD", flag, value])
     printed = " ".join(capsys.readouterr().out.split())
     assert rc == 2
     assert flag.lstrip("-").replace("-", "_") in printed
+
+
+def test_train_refuses_lr0_that_ultralytics_would_ignore(
+    tmp_path: Path, state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With optimizer 'auto' ultralytics picks its own learning rate and drops lr0 without a
+    word (stages 9-15 ran at MuSGD 0.01 whatever --lr0 said): the CLI says so instead."""
+    from api.cli import main
+
+    rc = main(["train", "--data", str(tmp_path), "--lr0", "0.002"])
+    printed = " ".join(capsys.readouterr().out.split())
+    assert rc == 2
+    assert "ignored with optimizer 'auto'" in printed
+
+
+def test_an_explicit_optimizer_carries_lr0_to_ultralytics(tmp_path: Path) -> None:
+    from detector.training import TrainConfig
+
+    hp = TrainConfig(data=tmp_path, optimizer="MuSGD", lr0=0.002, warmup_epochs=0).hyperparameters()
+    assert (hp["optimizer"], hp["lr0"], hp["warmup_epochs"]) == ("MuSGD", 0.002, 0)
+    assert TrainConfig(data=tmp_path).hyperparameters()["optimizer"] == "auto"
