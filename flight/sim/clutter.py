@@ -574,7 +574,7 @@ def nav_mark(cv: Canvas, x: float, y: float, h: float) -> None:
         bands = [body]
     elif kind == "pillar":
         body = _c(rng, [(0, 210, 240), (20, 20, 20)], 8)
-        bands = [body, _shade((0, 210, 240), 1.0) if body[0] < 10 else (25, 25, 25)]
+        bands = [body, (25, 25, 25) if body[2] > 150 else (0, 210, 240)]  # yellow-black or black-yellow
     else:
         body = _c(rng, [(40, 40, 210)], 8)
         bands = [body, (235, 235, 235)]
@@ -586,7 +586,7 @@ def nav_mark(cv: Canvas, x: float, y: float, h: float) -> None:
         cv2.ellipse(
             cv.img, (int(x), int((y + top) / 2)), (int(w / 2), int((y - top) / 2)), 0, 0, 360, body, -1
         )
-    if len(bands) > 1:  # stripes: horizontal bands or vertical ones
+    if len(bands) > 1:  # horizontal stripes
         k = int(rng.integers(2, 5))
         for i in range(1, k, 2):
             a, b = top + (y - top) * i / k, top + (y - top) * (i + 1) / k
