@@ -314,8 +314,8 @@ def pad_dataset_labels(root: Path, px: float | None = None) -> int:
             w, h = im.size
         boxes, cls = read_labels(lab, w, h)  # a malformed line is refused, not dropped
         grown = [
-            pad_label((int(c), *(float(v) for v in box)), delta / w, delta / h)  # type: ignore[arg-type]
-            for c, box in zip(cls, xyxy_to_yolo(boxes, w, h), strict=True)
+            pad_label((int(c), float(x), float(y), float(bw), float(bh)), delta / w, delta / h)
+            for c, (x, y, bw, bh) in zip(cls, xyxy_to_yolo(boxes, w, h), strict=True)
         ]
         lab.write_text(
             "".join(f"{c} {x:.6f} {y:.6f} {bw:.6f} {bh:.6f}\n" for c, x, y, bw, bh in grown),

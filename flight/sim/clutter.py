@@ -436,22 +436,21 @@ def car(cv: Canvas, x: float, y: float, L: float) -> None:
     body = _c(rng, HULLS + CLOTHES, 15)
     if view == "above":  # a steep view over a car park: roof, windscreen and rear window
         w, h = (L, L * 0.45) if rng.random() < 0.5 else (L * 0.45, L)
-        along = w > h
-        cv2.rectangle(cv.img, (int(x - w / 2), int(y - h)), (int(x + w / 2), int(y)), body, -1, cv2.LINE_AA)
+    else:
+        w, h = (L, L * 0.42) if view == "side" else (L * 0.5, L * 0.45)
+    cv2.rectangle(cv.img, (int(x - w / 2), int(y - h)), (int(x + w / 2), int(y)), body, -1, cv2.LINE_AA)
+    if view == "above":
         glass = _c(rng, [(40, 40, 45), (70, 70, 75), (110, 100, 90)])
         for f0, f1 in ((0.2, 0.32), (0.72, 0.8)):
-            if along:
+            if w > h:  # lengthwise across the picture
                 a, b = x - w / 2 + w * f0, x - w / 2 + w * f1
                 cv2.rectangle(cv.img, (int(a), int(y - h * 0.9)), (int(b), int(y - h * 0.1)), glass, -1)
             else:
                 a, b = y - h + h * f0, y - h + h * f1
                 cv2.rectangle(cv.img, (int(x - w * 0.4), int(a)), (int(x + w * 0.4), int(b)), glass, -1)
         return
-    side = view == "side"
-    w, h = (L, L * 0.42) if side else (L * 0.5, L * 0.45)
-    cv2.rectangle(cv.img, (int(x - w / 2), int(y - h)), (int(x + w / 2), int(y)), body, -1, cv2.LINE_AA)
     glass = _c(rng, [(40, 40, 45), (70, 70, 75)])
-    if side:
+    if view == "side":
         cv2.rectangle(
             cv.img, (int(x - w * 0.3), int(y - h * 1.35)), (int(x + w * 0.25), int(y - h)), body, -1
         )
