@@ -27,6 +27,13 @@ def register(sub: Any) -> None:
         help="scene: 640x640 tiles of the 3-D simulated coast (default); clutter: 320x320 2-D tiles "
         "of towns, harbours and busy beaches (hard negatives, flight/sim/clutter.py)",
     )
+    p.add_argument(
+        "--scenes",
+        default=None,
+        metavar="KIND[,KIND...]",
+        help="clutter only: draw only these kinds of scene, at their default relative weights "
+        "(town, harbour, beach, coast, woods, shore, port, closeup); default: all of them",
+    )
     p.set_defaults(func=run)
 
 
@@ -40,6 +47,8 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         raise SystemExit(f"shorewatch synth: --images must be a positive number, got {args.images}")
     if not (1 <= args.workers <= 8):
         raise SystemExit(f"shorewatch synth: --workers must be in 1..8, got {args.workers}")
+    if args.scenes is not None and args.style != "clutter":
+        raise SystemExit("shorewatch synth: --scenes applies to --style clutter only")
     with Progress() as prog:
         task = prog.add_task("rendering", total=args.images)
         try:
@@ -49,6 +58,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
                     args.images,
                     seed=args.seed,
                     val_fraction=args.val_fraction,
+                    scenes=args.scenes,
                     progress=lambda done, total: prog.update(task, completed=done),
                 )
             else:

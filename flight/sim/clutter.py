@@ -1459,16 +1459,45 @@ def _closeup(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
             _quay(cv, w1, y1)
 
 
-def scene(rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[int, float, float, float, float]]]:
-    """One cluttered tile (BGR, TILE x TILE) and its YOLO labels."""
+SCENE_MIX: dict[str, float] = {
+    "town": 0.2,
+    "harbour": 0.13,
+    "beach": 0.13,
+    "coast": 0.11,
+    "woods": 0.1,
+    "shore": 0.11,
+    "port": 0.11,
+    "closeup": 0.11,
+}
+"""Scene kinds and how often each is drawn by default."""
+
+
+def scene_mix(kinds: str | None) -> dict[str, float]:
+    """The default mix restricted to a comma-separated list of kinds (their default weights,
+    renormalised); ``None`` or ``""`` is the default mix. Refuses unknown or repeated kinds."""
+    if not kinds:
+        return dict(SCENE_MIX)
+    names = [k.strip() for k in kinds.split(",")]
+    unknown = [k for k in names if k not in SCENE_MIX]
+    if unknown or not names:
+        raise SynthError(
+            f"unknown clutter scene kind(s) {unknown}: expected a comma-separated subset of {list(SCENE_MIX)}"
+        )
+    if len(set(names)) != len(names):
+        raise SynthError(f"clutter scene kinds repeat in {kinds!r}: name each once")
+    total = sum(SCENE_MIX[k] for k in names)
+    return {k: SCENE_MIX[k] / total for k in names}
+
+
+def scene(
+    rng: np.random.Generator, mix: dict[str, float] | None = None
+) -> tuple[np.ndarray, list[tuple[int, float, float, float, float]]]:
+    """One cluttered tile (BGR, TILE x TILE) and its YOLO labels; ``mix`` (see ``scene_mix``)
+    picks which kinds of scene are drawn and how often."""
     n = TILE * S
     cv = Canvas(np.zeros((n, n, 3), np.uint8), rng)
-    kind = str(
-        rng.choice(
-            ["town", "harbour", "beach", "coast", "woods", "shore", "port", "closeup"],
-            p=[0.2, 0.13, 0.13, 0.11, 0.1, 0.11, 0.11, 0.11],
-        )
-    )
+    m = SCENE_MIX if mix is None else mix
+    kind = str(rng.choice(list(m), p=list(m.values())))
     horizon = -rng.uniform(0.0, 1.5) * n  # where sizes would vanish (above the tile: steeper view)
     y = 0
     if kind == "shore":  # a drone looking down at the water's edge: no sky, no town
@@ -1534,15 +1563,19 @@ def write_clutter_dataset(
     seed: int = 0,
     val_fraction: float = 0.05,
     degrade: bool = True,
+    scenes: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
-    """Write ``images`` cluttered tiles as a YOLO dataset at ``out`` (see the module docstring)."""
+    """Write ``images`` cluttered tiles as a YOLO dataset at ``out`` (see the module docstring);
+    ``scenes`` restricts the kinds of scene drawn (``scene_mix``)."""
     from detector.augment import degrade as degrade_fn
+
+    mix = scene_mix(scenes)
 
     writer = YoloDatasetWriter(out, images, prefix=f"clutter_{seed}", val_fraction=val_fraction, tile_px=TILE)
     for i in range(images):
         rng = np.random.default_rng([seed, i])
-        img, labels = scene(rng)
+        img, labels = scene(rng, mix)
         if degrade:
             img = degrade_fn(img, rng)
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.uniform(70, 95))])

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from flight.sim.clutter import (
+    SCENE_MIX,
     TILE,
     Canvas,
     S,
@@ -25,6 +26,7 @@ from flight.sim.clutter import (
     person,
     reflect,
     scene,
+    scene_mix,
     write_clutter_dataset,
 )
 from flight.sim.synth import SynthError
@@ -111,9 +113,49 @@ def test_write_clutter_dataset(tmp_path: Path) -> None:
             assert (root / split / "labels" / f"{p.stem}.txt").is_file()
 
 
+def test_scene_mix_keeps_the_default_weights_of_the_kinds_it_names() -> None:
+    assert scene_mix(None) == scene_mix("") == SCENE_MIX
+    m = scene_mix("closeup, port")
+    assert list(m) == ["closeup", "port"] and sum(m.values()) == pytest.approx(1.0)
+    assert m["closeup"] / m["port"] == pytest.approx(SCENE_MIX["closeup"] / SCENE_MIX["port"])
+    for bad, match in (("closeups", "unknown"), ("port,,town", "unknown"), ("town,town", "repeat")):
+        with pytest.raises(SynthError, match=match):
+            scene_mix(bad)
+
+
+def test_the_default_mix_draws_what_it_always_drew() -> None:
+    """Datasets rendered before the mix could be chosen stay reproducible from their seed."""
+    a, la = scene(np.random.default_rng([4, 1]))
+    b, lb = scene(np.random.default_rng([4, 1]), scene_mix(None))
+    assert np.array_equal(a, b) and la == lb
+
+
+def test_a_closeup_only_mix_draws_bigger_boats_than_the_default() -> None:
+    """What a trainer asks --scenes closeup for: whole boats far bigger than the usual mix has."""
+
+    def boat_lengths(mix: dict[str, float] | None) -> list[float]:
+        out: list[float] = []
+        for i in range(40):
+            _img, labels = scene(np.random.default_rng([9, i]), mix)
+            out += [max(lab[3], lab[4]) * TILE for lab in labels if lab[0] == 0]
+        return out
+
+    close = boat_lengths(scene_mix("closeup"))
+    default = boat_lengths(None)
+    assert len(close) >= 40  # one to three boats in every close-up
+    assert np.median(close) > 2 * np.median(default)
+    assert np.median(close) >= 25
+
+
 def test_write_clutter_dataset_refuses_no_images(tmp_path: Path) -> None:
     with pytest.raises(SynthError, match="positive"):
         write_clutter_dataset(tmp_path / "c", 0)
+
+
+def test_write_clutter_dataset_refuses_an_unknown_scene_before_writing(tmp_path: Path) -> None:
+    with pytest.raises(SynthError, match="unknown clutter scene kind"):
+        write_clutter_dataset(tmp_path / "c", 4, scenes="marina")
+    assert not (tmp_path / "c").exists()
 
 
 def test_people_aboard_a_boat_are_labelled_when_big_enough() -> None:

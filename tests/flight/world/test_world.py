@@ -365,6 +365,8 @@ def test_synth_refuses_bad_arguments(tmp_path: Path, images: int, val: float, ma
         (["render", "--scenario", "empty_beach", "--out", "x.mp4", "--seconds", "0"], "positive"),
         (["synth", "--out", "d", "--images", "0"], "positive"),
         (["synth", "--out", "d", "--workers", "99"], "workers"),
+        (["synth", "--out", "d", "--scenes", "closeup"], "clutter only"),
+        (["synth", "--out", "d", "--style", "clutter", "--scenes", "closeups"], "unknown clutter scene kind"),
     ],
 )
 def test_cli_refuses_bad_arguments(
