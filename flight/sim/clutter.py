@@ -1550,10 +1550,11 @@ def scene(
         _water(cv, y, w1, horizon, int(rng.choice([1, 2, 4, 8])), moored_row=rng.random() < 0.2)
         if w1 < n:
             _beach(cv, w1, n, horizon, int(rng.choice([0, 3, 10])), launch_p=0.3)
+    labels = cv.visible_labels()  # before the light changes: dimming is not occlusion
     if rng.random() < (0.5 if kind == "shore" else 0.2):
         cv.img = dawn(cv.img, rng)
     img = cv2.resize(cv.img, (TILE, TILE), interpolation=cv2.INTER_AREA)
-    return img, cv.visible_labels()
+    return img, labels
 
 
 def write_clutter_dataset(
