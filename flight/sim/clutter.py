@@ -1479,7 +1479,7 @@ def scene_mix(kinds: str | None) -> dict[str, float]:
         return dict(SCENE_MIX)
     names = [k.strip() for k in kinds.split(",")]
     unknown = [k for k in names if k not in SCENE_MIX]
-    if unknown or not names:
+    if unknown:
         raise SynthError(
             f"unknown clutter scene kind(s) {unknown}: expected a comma-separated subset of {list(SCENE_MIX)}"
         )
