@@ -7,7 +7,7 @@ torch module plus class names; training, ONNX export, optimizer stripping and th
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +99,67 @@ def strip_checkpoint(pt_path: str | Path, state_dir: str | Path, out_path: str |
 
     out = Path(out_path) if out_path else Path(pt_path)
     strip_optimizer(str(pt_path), str(out))
+    return out
+
+
+def average_checkpoints(paths: Sequence[str | Path], out_path: str | Path, state_dir: str | Path) -> Path:
+    """Average the weights of checkpoints of one architecture (a "model soup"): every float
+    tensor becomes the mean over ``paths``, in the first checkpoint's dtype; integer buffers come
+    from the first. Each checkpoint contributes its EMA weights when it has them (a training
+    ``last.pt``), else its ``model`` (a shipped, stripped file). The result is written like a
+    stripped checkpoint (weights in ``model``, no EMA or optimizer), to fine-tune or ship.
+
+    Averaging only makes sense for models fine-tuned from the same starting weights; it is
+    refused when the architectures differ (names or shapes of the tensors)."""
+    _import(state_dir)
+    import torch
+
+    if len(paths) < 2:
+        raise ModelLoadError(f"averaging needs at least two checkpoints, got {len(paths)}")
+    nets = []
+    for p in paths:
+        try:
+            ckpt = torch.load(str(p), map_location="cpu", weights_only=False)
+        except Exception as exc:  # torch raises many types for a bad file
+            raise ModelLoadError(f"cannot load checkpoint {str(p)!r}: {exc}") from exc
+        net = (ckpt.get("ema") or ckpt.get("model")) if isinstance(ckpt, dict) else None
+        if net is None or not hasattr(net, "state_dict"):
+            raise ModelLoadError(f"{str(p)!r} is not an ultralytics checkpoint (no 'ema' or 'model' weights)")
+        nets.append((ckpt, net))
+    first_ckpt, first = nets[0]
+    ref = first.state_dict()
+    states = []
+    for p, (_, net) in zip(paths, nets, strict=True):
+        sd = net.state_dict()
+        if sd.keys() != ref.keys():
+            raise ModelLoadError(
+                f"{str(p)!r} has a different architecture from {str(paths[0])!r} "
+                f"({len(sd.keys() ^ ref.keys())} tensor names differ): only checkpoints of one model can be averaged"
+            )
+        bad = [k for k, v in sd.items() if v.shape != ref[k].shape]
+        if bad:
+            raise ModelLoadError(
+                f"{str(p)!r} does not match {str(paths[0])!r} in tensor {bad[0]!r} "
+                f"({tuple(sd[bad[0]].shape)} vs {tuple(ref[bad[0]].shape)}): only checkpoints of one model can be averaged"
+            )
+        states.append(sd)
+    mean = {
+        k: (sum(sd[k].float() for sd in states) / len(states)).to(v.dtype) if v.is_floating_point() else v
+        for k, v in ref.items()
+    }
+    first.load_state_dict(mean)
+    first_ckpt.update(
+        model=first,
+        ema=None,
+        optimizer=None,
+        scaler=None,
+        updates=None,
+        best_fitness=None,
+        averaged_from=[str(p) for p in paths],
+    )
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(first_ckpt, str(out))
     return out
 
 

@@ -62,6 +62,14 @@ def register(sub: Any) -> None:
         "--ship-only", type=Path, metavar="CKPT", help="only install CKPT into models/ (no training)"
     )
     p.add_argument(
+        "--average",
+        type=Path,
+        nargs="+",
+        metavar="CKPT",
+        help="no training: average the weights of these checkpoints (two or more, fine-tuned from the "
+        "same weights) into <state_dir>/train/NAME.pt; with --ship, install the average",
+    )
+    p.add_argument(
         "--int8",
         action="store_true",
         help="when shipping, also write an int8 ONNX calibrated on --data's training images and "
@@ -112,8 +120,18 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         if args.ship_only:
             ship_to_models(args.ship_only)
             return 0
+        if args.average:
+            from detector.yolo import average_checkpoints
+
+            out = average_checkpoints(args.average, run_dir(state, args.name).with_suffix(".pt"), state)
+            con.print(f"averaged {len(args.average)} checkpoints into {out}")
+            if args.ship:
+                ship_to_models(out)
+            return 0
         if args.data is None and not args.resume:
-            con.print("[red]shorewatch train: --data DIR is required (or --resume, or --ship-only CKPT)[/]")
+            con.print(
+                "[red]shorewatch train: --data DIR is required (or --resume, --ship-only CKPT or --average CKPT CKPT)[/]"
+            )
             return 2
         cfg = TrainConfig(
             data=args.data or Path("."),
