@@ -32,7 +32,8 @@ def register(sub: Any) -> None:
         default=None,
         metavar="KIND[,KIND...]",
         help="clutter only: draw only these kinds of scene, at their default relative weights "
-        "(town, harbour, beach, coast, woods, shore, port, closeup); default: all of them",
+        "(town, harbour, beach, coast, woods, shore, port, closeup; and seafront, a beach of chairs "
+        "above a full car park, drawn only when named); default: all but seafront",
     )
     p.set_defaults(func=run)
 

@@ -463,6 +463,186 @@ def car(cv: Canvas, x: float, y: float, L: float) -> None:
         )
 
 
+CAR_PAINT: list[Colour] = [
+    (235, 235, 235),
+    (245, 245, 242),
+    (190, 190, 192),
+    (150, 150, 155),
+    (35, 35, 38),
+    (20, 20, 22),
+    (90, 90, 95),
+    (110, 60, 30),
+    (40, 40, 170),
+    (30, 30, 130),
+    (60, 90, 60),
+    (160, 120, 60),
+]
+"""Car paint as car parks show it: mostly white, silver, grey and black, some blue and red."""
+
+
+def oblique_car(cv: Canvas, x: float, y: float, L: float, *, nose_in: bool) -> None:
+    """A parked car seen from a mast or a drone at 20-50 degrees: a shadow, the body, a dark
+    band of glass and a lighter roof on top. ``nose_in``: seen end on (a row of nose-in
+    parking), else side on. Never labelled: webcams take car-park rows for moored boats."""
+    rng = cv.rng
+    paint = _c(rng, CAR_PAINT, 8)
+    w = L * (rng.uniform(0.42, 0.5) if nose_in else 1.0)
+    body_h = L * rng.uniform(0.18, 0.24)
+    roof_w = w * (0.8 if nose_in else rng.uniform(0.5, 0.62))
+    roof_h = L * rng.uniform(0.16, 0.24)  # the roof seen from above, foreshortened
+    glass_h = L * rng.uniform(0.06, 0.1)
+    cv2.ellipse(
+        cv.img,
+        (int(x + w * 0.06), int(y)),
+        (int(w * 0.55), max(int(body_h * 0.3), 1)),
+        0,
+        0,
+        360,
+        _shade(_pixel(cv.img, min(int(y), cv.size - 1), int(np.clip(x, 0, cv.size - 1))), 0.45),
+        -1,
+        cv2.LINE_AA,
+    )
+    top = y - body_h
+    cv2.rectangle(
+        cv.img, (int(x - w / 2), int(top)), (int(x + w / 2), int(y - body_h * 0.15)), paint, -1, cv2.LINE_AA
+    )
+    rx = x + (0 if nose_in else rng.uniform(-0.12, 0.12) * w)
+    glass = _c(rng, [(35, 35, 40), (60, 60, 65), (90, 85, 80)], 10)
+    _poly(
+        cv,
+        [
+            (x - w / 2, top),
+            (x + w / 2, top),
+            (rx + roof_w / 2, top - glass_h),
+            (rx - roof_w / 2, top - glass_h),
+        ],
+        glass,
+    )
+    roof_top = top - glass_h - roof_h
+    cv2.rectangle(
+        cv.img,
+        (int(rx - roof_w / 2), int(roof_top)),
+        (int(rx + roof_w / 2), int(top - glass_h)),
+        _shade(paint, rng.uniform(1.0, 1.15)),
+        -1,
+        cv2.LINE_AA,
+    )
+    if not nose_in:  # side windows and wheels
+        cv2.rectangle(
+            cv.img,
+            (int(rx - roof_w * 0.45), int(top - glass_h * 0.2)),
+            (int(rx + roof_w * 0.45), int(top + body_h * 0.3)),
+            glass,
+            -1,
+        )
+        for fx in (-0.32, 0.32):
+            cv2.circle(
+                cv.img,
+                (int(x + fx * w), int(y - body_h * 0.15)),
+                max(int(body_h * 0.22), 1),
+                (25, 25, 25),
+                -1,
+            )
+    elif rng.random() < 0.7:  # lights or number plate
+        lc = _c(rng, [(40, 40, 180), (220, 220, 220), (30, 120, 230)], 10)
+        for fx in (-0.35, 0.35):
+            cv2.rectangle(
+                cv.img,
+                (int(x + fx * w - w * 0.07), int(y - body_h * 0.75)),
+                (int(x + fx * w + w * 0.07), int(y - body_h * 0.55)),
+                lc,
+                -1,
+            )
+
+
+def parking_lot(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
+    """Rows y0..y1: an asphalt car park with painted bays and two to six rows of parked cars,
+    nearly full, seen obliquely (a seafront car park as beach webcams see it)."""
+    rng = cv.rng
+    n = cv.size
+    _texture(cv, y0, y1, _c(rng, PAVING, 10), 0.05, 10 * S)
+    rows = int(rng.integers(2, 7))
+    nose_in = rng.random() < 0.7
+    full = rng.uniform(0.6, 0.98)
+    for yy in np.linspace(y0, y1, rows + 1)[1:] - (y1 - y0) / (rows + 1) * 0.2:
+        f = _persp(yy, horizon, n)
+        L = rng.uniform(14, 26) * S * f
+        pitch = L * (rng.uniform(0.55, 0.65) if nose_in else rng.uniform(1.1, 1.3))
+        line_c = (225, 225, 225)
+        xs = np.arange(rng.uniform(-pitch, 0), n + pitch, pitch)
+        for xx in xs:  # bay lines
+            cv2.line(
+                cv.img,
+                (int(xx - pitch / 2), int(yy)),
+                (int(xx - pitch / 2 + L * 0.15), int(yy - L * 0.3)),
+                line_c,
+                1,
+            )
+        for xx in xs:
+            if rng.random() < full:
+                oblique_car(
+                    cv, xx + rng.normal(0, pitch * 0.04), yy, L * rng.uniform(0.92, 1.08), nose_in=nose_in
+                )
+        for _ in range(int(rng.poisson(0.6))):  # someone walking to a car
+            person(cv, rng.uniform(0, n), yy + L * 0.25, rng.uniform(12, 40) * S * f)
+
+
+def chair_rows(cv: Canvas, y0: int, y1: int, horizon: float, people: int) -> None:
+    """Rows y0..y1: sand with hooded beach chairs in loose rows (as rented out on North Sea
+    beaches), windbreaks and people among them; back to front so the nearer hide the farther."""
+    rng = cv.rng
+    n = cv.size
+    _texture(cv, y0, y1, _c(rng, SAND), 0.05, int(rng.integers(6, 30)) * S)
+    things: list[tuple[float, str]] = []
+    for yy in np.linspace(y0, y1, int(rng.integers(2, 7)) + 2)[1:-1]:
+        gap = rng.uniform(1.3, 3.0)
+        xx = rng.uniform(0, 20)
+        while xx < n:
+            if rng.random() < 0.8:
+                things.append((yy + rng.normal(0, 3 * S), f"chair {xx}"))
+            xx += gap * rng.uniform(8, 14) * S * _persp(yy, horizon, n) + rng.uniform(0, 6) * S
+    for _ in range(int(rng.choice([0, 2, 6]))):
+        things.append((rng.uniform(y0, y1), "windbreak"))
+    for _ in range(people):
+        things.append((rng.uniform(y0 + 3, y1 - 1), "person"))
+    for yy, what in sorted(things):
+        f = _persp(yy, horizon, n)
+        if what.startswith("chair"):
+            beach_chair(cv, float(what.split()[1]), yy, rng.uniform(7, 14) * S * f)
+        elif what == "windbreak":
+            x0 = rng.uniform(0, n)
+            wb = rng.uniform(15, 50) * S * f
+            col = _c(rng, [*CLOTHES, (255, 255, 255)], 10)
+            cv2.rectangle(cv.img, (int(x0), int(yy - wb * 0.25)), (int(x0 + wb), int(yy)), col, -1)
+            for k in range(1, 4):
+                cv2.line(
+                    cv.img,
+                    (int(x0 + wb * k / 4), int(yy - wb * 0.25)),
+                    (int(x0 + wb * k / 4), int(yy)),
+                    _shade(col, 0.6),
+                    1,
+                )
+        elif rng.random() < 0.15:
+            lying_person(cv, rng.uniform(0, n), yy, rng.uniform(8, 40) * S * f)
+        else:
+            person(cv, rng.uniform(0, n), yy, rng.uniform(8, 40) * S * f, sitting=rng.random() < 0.25)
+
+
+def _promenade(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
+    """Rows y0..y1: a paved seafront walk with lamp posts, benches and walkers (labelled)."""
+    rng = cv.rng
+    n = cv.size
+    _texture(cv, y0, y1, _c(rng, PAVING), 0.04, 8 * S)
+    f = _persp((y0 + y1) / 2, horizon, n)
+    if rng.random() < 0.6:
+        fence(cv, 0, n, y0 + 1, rng.uniform(3, 9) * S * f)
+    for xx in np.arange(rng.uniform(0, 60), n, rng.uniform(40, 120) * S * f):
+        pole(cv, xx, y0 + (y1 - y0) * 0.3, rng.uniform(20, 60) * S * f)
+    for _ in range(int(rng.choice([0, 2, 5, 10]))):
+        yy = rng.uniform(y0 + 2, y1)
+        person(cv, rng.uniform(0, n), yy, rng.uniform(10, 40) * S * _persp(yy, horizon, n))
+
+
 def fence(cv: Canvas, x0: float, x1: float, y: float, h: float) -> None:
     rng = cv.rng
     col = _c(rng, [(200, 200, 200), (60, 60, 60), (40, 90, 40), (120, 120, 130), (30, 30, 30)])
@@ -1471,22 +1651,30 @@ SCENE_MIX: dict[str, float] = {
 }
 """Scene kinds and how often each is drawn by default."""
 
+OPT_IN_SCENES: dict[str, float] = {"seafront": 0.11}
+"""Scene kinds drawn only when named (``--scenes``), so that every seed rendered before they were
+added renders the same: ``seafront`` is a beach of hooded chairs in rows, a promenade, and a
+car park full of cars seen obliquely, below the town (the beach-and-town webcam's view)."""
+
+SCENE_KINDS: dict[str, float] = {**SCENE_MIX, **OPT_IN_SCENES}
+
 
 def scene_mix(kinds: str | None) -> dict[str, float]:
-    """The default mix restricted to a comma-separated list of kinds (their default weights,
-    renormalised); ``None`` or ``""`` is the default mix. Refuses unknown or repeated kinds."""
+    """The default mix, or the kinds of a comma-separated list at their relative weights
+    (renormalised; opt-in kinds such as ``seafront`` included); ``None`` or ``""`` is the
+    default mix. Refuses unknown or repeated kinds."""
     if not kinds:
         return dict(SCENE_MIX)
     names = [k.strip() for k in kinds.split(",")]
-    unknown = [k for k in names if k not in SCENE_MIX]
+    unknown = [k for k in names if k not in SCENE_KINDS]
     if unknown:
         raise SynthError(
-            f"unknown clutter scene kind(s) {unknown}: expected a comma-separated subset of {list(SCENE_MIX)}"
+            f"unknown clutter scene kind(s) {unknown}: expected a comma-separated subset of {list(SCENE_KINDS)}"
         )
     if len(set(names)) != len(names):
         raise SynthError(f"clutter scene kinds repeat in {kinds!r}: name each once")
-    total = sum(SCENE_MIX[k] for k in names)
-    return {k: SCENE_MIX[k] / total for k in names}
+    total = sum(SCENE_KINDS[k] for k in names)
+    return {k: SCENE_KINDS[k] / total for k in names}
 
 
 def scene(
@@ -1537,6 +1725,18 @@ def scene(
         w1 = int(rng.uniform(0.15, 0.6) * n)
         _water(cv, 0, w1, horizon, int(rng.choice([0, 0, 1, 2])), moored_row=False)
         _beach(cv, w1, n, horizon, int(rng.choice([0, 3, 8])), launch_p=0.9)
+    elif kind == "seafront":  # sea, chairs on the sand, a promenade, a car park, the town
+        w1 = y + int(rng.uniform(0.0, 0.3) * (n - y))
+        if w1 > y:
+            _water(cv, y, w1, horizon, int(rng.choice([0, 1, 3])), moored_row=False)
+        b1 = w1 + int(rng.uniform(0.15, 0.45) * (n - w1))
+        chair_rows(cv, w1, b1, horizon, int(rng.choice([0, 5, 15, 30])))
+        p1 = min(n, b1 + int(rng.uniform(0.03, 0.1) * n))
+        _promenade(cv, b1, p1, horizon)
+        c1 = p1 + int(rng.uniform(0.5, 1.0) * (n - p1))
+        parking_lot(cv, p1, c1, horizon)
+        if c1 < n - 8 * S:
+            _town(cv, c1, n, horizon, density=float(rng.uniform(0.3, 1.5)))
     elif kind == "beach":
         w1 = y + int(rng.uniform(0.0, 0.5) * (n - y))
         if w1 > y:

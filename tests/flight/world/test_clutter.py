@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from flight.sim.clutter import (
+    OPT_IN_SCENES,
     SCENE_MIX,
     TILE,
     Canvas,
@@ -23,6 +24,8 @@ from flight.sim.clutter import (
     launch_group,
     lying_person,
     nav_mark,
+    oblique_car,
+    parking_lot,
     person,
     reflect,
     scene,
@@ -340,3 +343,43 @@ def test_fair_weather_puffs_stay_in_the_sky() -> None:
         cv = _canvas(seed, grey=90)
         _sky(cv, 200)
         assert (np.abs(cv.img[260:].astype(int) - 90).max(axis=2) <= 12).all()
+
+
+def test_a_car_seen_obliquely_is_drawn_and_never_labelled() -> None:
+    for nose_in in (True, False):
+        cv = _canvas(3, grey=120)
+        oblique_car(cv, 320, 400, 60, nose_in=nose_in)
+        drawn = np.abs(cv.img.astype(int) - 120).max(axis=2) > 12
+        ys, xs = np.nonzero(drawn)
+        assert 0.4 * 60 <= xs.max() - xs.min() <= 1.3 * 60  # end on or side on
+        assert 400 - 0.65 * 60 <= ys.min() < 400 - 0.4 * 60  # body, glass and roof stand above it
+        assert ys.max() <= 400 + 10  # and its shadow lies at its feet
+        assert drawn[ys.min() : ys.max(), xs.min() : xs.max()].mean() > 0.5
+        assert cv.labels == []
+
+
+def test_a_car_park_is_rows_of_unlabelled_cars() -> None:
+    """What the beach-and-town webcam shows below the promenade: several nearly full rows of
+    cars, every one a negative; only people walking among them are labelled."""
+    for seed in range(6):
+        cv = _canvas(seed)
+        parking_lot(cv, 200, 640, horizon=-300.0)
+        img = cv.img.astype(int)
+        # cars stand out from the asphalt: many small saturated or very dark/bright blobs per row
+        paving = np.median(img[200:640].reshape(-1, 3), axis=0)
+        car_px = np.abs(img[200:640] - paving).max(axis=2) > 40
+        assert car_px.mean() > 0.05
+        rows_with_cars = sum(car_px[y : y + 40].mean() > 0.03 for y in range(0, 440, 40))
+        assert rows_with_cars >= 2
+        assert all(lab[0] == 1 for lab in cv.visible_labels())
+
+
+def test_seafront_is_drawn_only_when_named() -> None:
+    assert "seafront" not in SCENE_MIX and "seafront" in OPT_IN_SCENES
+    assert "seafront" not in scene_mix(None)
+    m = scene_mix("seafront,town")
+    assert m["seafront"] / m["town"] == pytest.approx(OPT_IN_SCENES["seafront"] / SCENE_MIX["town"])
+    labels = [scene(np.random.default_rng([5, i]), scene_mix("seafront"))[1] for i in range(12)]
+    people = sum(lab[0] == 1 for tile in labels for lab in tile)
+    assert people >= 40  # beach-goers and walkers among the chairs and cars
+    assert all(0 < lab[3] <= 1 and 0 < lab[4] <= 1 for tile in labels for lab in tile)
