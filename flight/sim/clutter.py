@@ -566,7 +566,7 @@ def parking_lot(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
     full = rng.uniform(0.6, 0.98)
     for yy in np.linspace(y0, y1, rows + 1)[1:] - (y1 - y0) / (rows + 1) * 0.2:
         f = _persp(yy, horizon, n)
-        L = rng.uniform(14, 26) * S * f
+        L = rng.uniform(18, 50) * S * f  # real seafront cars are 25-45 px long near the camera
         pitch = L * (rng.uniform(0.55, 0.65) if nose_in else rng.uniform(1.1, 1.3))
         line_c = (225, 225, 225)
         xs = np.arange(rng.uniform(-pitch, 0), n + pitch, pitch)
@@ -600,7 +600,7 @@ def chair_rows(cv: Canvas, y0: int, y1: int, horizon: float, people: int) -> Non
         while xx < n:
             if rng.random() < 0.8:
                 things.append((yy + rng.normal(0, 3 * S), f"chair {xx}"))
-            xx += gap * rng.uniform(8, 14) * S * _persp(yy, horizon, n) + rng.uniform(0, 6) * S
+            xx += gap * rng.uniform(10, 20) * S * _persp(yy, horizon, n) + rng.uniform(0, 6) * S
     for _ in range(int(rng.choice([0, 2, 6]))):
         things.append((rng.uniform(y0, y1), "windbreak"))
     for _ in range(people):
@@ -608,7 +608,7 @@ def chair_rows(cv: Canvas, y0: int, y1: int, horizon: float, people: int) -> Non
     for yy, what in sorted(things):
         f = _persp(yy, horizon, n)
         if what.startswith("chair"):
-            beach_chair(cv, float(what.split()[1]), yy, rng.uniform(7, 14) * S * f)
+            beach_chair(cv, float(what.split()[1]), yy, rng.uniform(8, 22) * S * f)
         elif what == "windbreak":
             x0 = rng.uniform(0, n)
             wb = rng.uniform(15, 50) * S * f
