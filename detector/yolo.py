@@ -132,9 +132,10 @@ def average_checkpoints(paths: Sequence[str | Path], out_path: str | Path, state
     for p, (_, net) in zip(paths, nets, strict=True):
         sd = net.state_dict()
         if sd.keys() != ref.keys():
+            differ = sorted(sd.keys() ^ ref.keys())
             raise ModelLoadError(
-                f"{str(p)!r} has a different architecture from {str(paths[0])!r} "
-                f"({len(sd.keys() ^ ref.keys())} tensor names differ): only checkpoints of one model can be averaged"
+                f"{str(p)!r} has a different architecture from {str(paths[0])!r} ({len(differ)} tensor "
+                f"names differ, first {differ[0]!r}): only checkpoints of one model can be averaged"
             )
         bad = [k for k, v in sd.items() if v.shape != ref[k].shape]
         if bad:

@@ -117,6 +117,11 @@ def run(args: argparse.Namespace, settings: Any) -> int:
                     if not verdict.passed:
                         con.print("[red]  the float ONNX stays the default model[/]")
 
+        if args.ship_only and args.average:
+            con.print(
+                "[red]shorewatch train: --ship-only and --average exclude each other (--average ... --ship ships the average)[/]"
+            )
+            return 2
         if args.ship_only:
             ship_to_models(args.ship_only)
             return 0

@@ -84,3 +84,19 @@ def test_one_checkpoint_or_a_non_checkpoint_is_refused(
     torch.save({"weights": [1, 2, 3]}, str(junk))
     assert main(["train", "--average", str(SHIPPED), str(junk), "--name", "junk"]) == 2
     assert "not an ultralytics checkpoint" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_checkpoint_with_other_layers_is_refused_naming_one(
+    tmp_path: Path, state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ckpt = _load(SHIPPED)
+    ckpt["model"].model[-1].register_buffer("extra_anchor", torch.zeros(3))
+    other = tmp_path / "other.pt"
+    torch.save(ckpt, str(other))
+    assert main(["train", "--average", str(SHIPPED), str(other), "--name", "bad"]) == 2
+    msg = " ".join(capsys.readouterr().out.split())
+    assert "1 tensor names differ, first 'model.23.extra_anchor'" in msg
+    safe = ["--models-dir", str(tmp_path / "m")]  # were the refusal missing, nothing lands in models/
+    assert main(["train", "--average", str(SHIPPED), str(SHIPPED), "--ship-only", str(SHIPPED), *safe]) == 2
+    assert "exclude each other" in " ".join(capsys.readouterr().out.split())
+    assert not (state_dir / "train" / "bad.pt").exists()
