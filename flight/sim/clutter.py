@@ -555,6 +555,10 @@ def oblique_car(cv: Canvas, x: float, y: float, L: float, *, nose_in: bool) -> N
             )
 
 
+BAY_LINE: Colour = (225, 225, 225)
+"""The white paint of parking bays."""
+
+
 def parking_lot(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
     """Rows y0..y1: an asphalt car park with painted bays and two to six rows of parked cars,
     nearly full, seen obliquely (a seafront car park as beach webcams see it)."""
@@ -568,14 +572,13 @@ def parking_lot(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
         f = _persp(yy, horizon, n)
         L = rng.uniform(18, 50) * S * f  # real seafront cars are 25-45 px long near the camera
         pitch = L * (rng.uniform(0.55, 0.65) if nose_in else rng.uniform(1.1, 1.3))
-        line_c = (225, 225, 225)
         xs = np.arange(rng.uniform(-pitch, 0), n + pitch, pitch)
         for xx in xs:  # bay lines
             cv2.line(
                 cv.img,
                 (int(xx - pitch / 2), int(yy)),
                 (int(xx - pitch / 2 + L * 0.15), int(yy - L * 0.3)),
-                line_c,
+                BAY_LINE,
                 1,
             )
         for xx in xs:
@@ -629,7 +632,7 @@ def chair_rows(cv: Canvas, y0: int, y1: int, horizon: float, people: int) -> Non
 
 
 def _promenade(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
-    """Rows y0..y1: a paved seafront walk with lamp posts, benches and walkers (labelled)."""
+    """Rows y0..y1: a paved seafront walk with lamp posts, often a railing, and walkers (labelled)."""
     rng = cv.rng
     n = cv.size
     _texture(cv, y0, y1, _c(rng, PAVING), 0.04, 8 * S)

@@ -19,17 +19,16 @@ def _load(p: Path) -> dict:
     return torch.load(str(p), map_location="cpu", weights_only=False)
 
 
-def _shifted(src: Path, out: Path, by: float, *, as_training_run: bool) -> Path:
-    """The shipped weights with every float tensor shifted by ``by``; optionally stored the way a
-    training ``last.pt`` stores them (EMA weights, no ``model``)."""
+def _shifted(src: Path, out: Path, by: float) -> Path:
+    """The shipped weights with every float tensor shifted by ``by``, stored the way a training
+    ``last.pt`` stores them (EMA weights, no ``model``): the average then reads both layouts."""
     ckpt = _load(src)
     net = ckpt["model"]
     with torch.no_grad():
         for v in net.state_dict().values():
             if v.is_floating_point():
                 v += by
-    if as_training_run:
-        ckpt.update(model=None, ema=net)
+    ckpt.update(model=None, ema=net)
     torch.save(ckpt, str(out))
     return out
 
@@ -37,7 +36,7 @@ def _shifted(src: Path, out: Path, by: float, *, as_training_run: bool) -> Path:
 def test_the_average_is_the_mean_of_every_weight(
     tmp_path: Path, state_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    plus = _shifted(SHIPPED, tmp_path / "plus.pt", 1.0, as_training_run=True)
+    plus = _shifted(SHIPPED, tmp_path / "plus.pt", 1.0)
     assert main(["train", "--average", str(SHIPPED), str(plus), "--name", "soup"]) == 0
     out = state_dir.resolve() / "train" / "soup.pt"
     assert str(out) in capsys.readouterr().out.replace("\n", "")
