@@ -23,6 +23,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -241,11 +242,14 @@ class StreamRunner:
 
     async def run(self) -> StreamStats:
         loop = asyncio.get_running_loop()
+        # The stream's own thread for waiting and detecting, so nothing else that borrows asyncio's
+        # default executor (webhook DNS lookups, file probes) can hold frames back.
+        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"detect-{self.stream_id}")
         producer = threading.Thread(target=self._produce, name=f"capture-{self.stream_id}", daemon=True)
         producer.start()
         try:
             while True:
-                item = await loop.run_in_executor(None, self.queue.get, 0.5)
+                item = await loop.run_in_executor(worker, self.queue.get, 0.5)
                 if item is None:
                     if self.queue._closed and not len(self.queue):
                         break
@@ -253,7 +257,7 @@ class StreamRunner:
                 t0 = time.monotonic()
                 self.stats.queue_wait_s.append(t0 - item.enqueued_mono)
                 try:
-                    result = await loop.run_in_executor(None, self._processor.process, item.frame)
+                    result = await loop.run_in_executor(worker, self._processor.process, item.frame)
                 except Exception as exc:  # one bad frame never ends the stream
                     self.stats.detector_errors += 1
                     logger.exception(
@@ -280,5 +284,6 @@ class StreamRunner:
             self.stop()
             self.stats.dropped = self.queue.dropped
             self.stats.finished = True
-            await loop.run_in_executor(None, producer.join, 2.0)
+            await loop.run_in_executor(worker, producer.join, 2.0)
+            worker.shutdown(wait=False)
         return self.stats

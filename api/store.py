@@ -22,6 +22,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -255,6 +256,10 @@ class SqliteStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        # The store's own thread, not asyncio's shared default executor: that one also resolves
+        # webhook host names (httpx -> loop.getaddrinfo), and offline an unanswered DNS query
+        # holds a thread 5 s; a few of them used to stall every API call and alert behind them.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shorewatch-store")
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0)
         self._conn.row_factory = sqlite3.Row
         try:
@@ -265,6 +270,7 @@ class SqliteStore:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self._conn.close()
+            self._executor.shutdown(wait=False)
             raise StoreError(f"cannot open the alert database {self.path}: {exc}") from exc
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -310,7 +316,7 @@ class SqliteStore:
             return fn(self._conn)
 
     async def _run(self, fn: Callable[[], T]) -> T:
-        return await asyncio.to_thread(fn)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
 
     # -- alerts -------------------------------------------------------------------------------
 
@@ -749,6 +755,7 @@ class SqliteStore:
         await self._run(lambda: self._tx(fn))
 
     async def close(self) -> None:
+        self._executor.shutdown(wait=True)
         with self._lock:
             self._conn.close()
 

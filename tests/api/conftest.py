@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,6 +95,26 @@ class Running:
     def client(self, role: str | None = None) -> httpx.AsyncClient:
         headers = self.auth(role) if role else {}
         return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=10.0, trust_env=False)
+
+
+@asynccontextmanager
+async def default_executor_blocked(hold_s: float = 40.0) -> AsyncIterator[None]:
+    """Hold every thread of the running loop's default executor, as unanswered DNS lookups of
+    webhook hosts do offline (5 s each), until the block exits or ``hold_s`` has passed (so that
+    code still waiting on that executor fails its test instead of hanging it)."""
+    gate = threading.Event()
+    loop = asyncio.get_running_loop()
+    deadline = time.monotonic() + hold_s
+
+    def hold() -> None:
+        gate.wait(max(0.0, deadline - time.monotonic()))
+
+    held = [loop.run_in_executor(None, hold) for _ in range(64)]  # a pool holds <= 32
+    try:
+        yield
+    finally:
+        gate.set()
+        await asyncio.gather(*held)
 
 
 def free_socket() -> socket.socket:

@@ -5,6 +5,7 @@ end-to-end tests drive the real detector."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ import pytest
 
 from api.pipeline import LatestFrameQueue, StreamRunner, TelemetryBuffer
 from shorewatch.types import Event, EventKind, Frame, Severity, Telemetry
+from tests.api.conftest import default_executor_blocked
 
 IMG = np.zeros((8, 8, 3), np.uint8)
 
@@ -135,3 +137,15 @@ def test_latest_frame_queue_without_dropping_blocks_the_producer() -> None:
     assert item is not None and item.frame.index == 0
     assert done.wait(2.0)
     assert q.dropped == 0
+
+
+async def test_frames_are_detected_while_the_default_executor_is_busy() -> None:
+    """Webhook DNS lookups that hang (offline) fill asyncio's default executor; the stream has its
+    own thread, so frames are still detected and their events still reach the sink."""
+    proc = SlowProcessor(0)
+    got: list[Event] = []
+    async with default_executor_blocked():
+        runner = StreamRunner("cam", frames(12), proc, await _sink_collect(got), drop_stale=False)
+        stats = await asyncio.wait_for(runner.run(), 15)
+    assert stats.processed == 12 and proc.seen == list(range(12))
+    assert len(got) == 2  # frames 0 and 10

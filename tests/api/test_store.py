@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,7 +13,7 @@ from api.domain import AlertQuery, AlertStatus, ChangeKind, ResolutionReason, Ro
 from api.errors import ConflictError, InvalidTransition, NotFoundError, StoreError
 from api.store import SCHEMA_VERSION, SqliteStore
 from shorewatch.types import EventKind
-from tests.api.conftest import make_event
+from tests.api.conftest import default_executor_blocked, make_event
 
 
 @pytest.fixture
@@ -177,3 +178,15 @@ async def test_transition_records_who_and_what(store: SqliteStore) -> None:
     assert "patrol-7" in j[2].detail and "stopped" in j[3].detail
     with pytest.raises(InvalidTransition):
         await store.transition(a.id, AlertStatus.ACKNOWLEDGED, actor="alice")
+
+
+async def test_the_store_answers_while_the_default_executor_is_busy(store: SqliteStore) -> None:
+    """Offline, webhook host names that no DNS server answers hold asyncio's default executor;
+    alerts must still be written and read meanwhile (the store has its own thread)."""
+    async with default_executor_blocked():
+        a, change = await asyncio.wait_for(
+            store.upsert_event(make_event(7), replay_id=None, actor="pipeline"), 15
+        )
+        assert change is ChangeKind.CREATED
+        got = await asyncio.wait_for(store.get_alert(a.id), 15)
+        assert got.event_id == a.event_id
