@@ -592,7 +592,8 @@ def parking_lot(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
 
 def chair_rows(cv: Canvas, y0: int, y1: int, horizon: float, people: int) -> None:
     """Rows y0..y1: sand with hooded beach chairs in loose rows (as rented out on North Sea
-    beaches), windbreaks and people among them; back to front so the nearer hide the farther."""
+    beaches), windbreaks, shell tents and people among them; back to front so the nearer hide
+    the farther."""
     rng = cv.rng
     n = cv.size
     _texture(cv, y0, y1, _c(rng, SAND), 0.05, int(rng.integers(6, 30)) * S)
@@ -606,12 +607,16 @@ def chair_rows(cv: Canvas, y0: int, y1: int, horizon: float, people: int) -> Non
             xx += gap * rng.uniform(10, 20) * S * _persp(yy, horizon, n) + rng.uniform(0, 6) * S
     for _ in range(int(rng.choice([0, 2, 6]))):
         things.append((rng.uniform(y0, y1), "windbreak"))
+    for _ in range(int(rng.choice([0, 2, 5, 10]))):
+        things.append((rng.uniform(y0, y1), "tent"))
     for _ in range(people):
         things.append((rng.uniform(y0 + 3, y1 - 1), "person"))
     for yy, what in sorted(things):
         f = _persp(yy, horizon, n)
         if what.startswith("chair"):
             beach_chair(cv, float(what.split()[1]), yy, rng.uniform(8, 22) * S * f)
+        elif what == "tent":
+            beach_tent(cv, rng.uniform(0, n), yy, rng.uniform(12, 40) * S * f)
         elif what == "windbreak":
             x0 = rng.uniform(0, n)
             wb = rng.uniform(15, 50) * S * f
@@ -702,6 +707,67 @@ def beach_chair(cv: Canvas, x: float, y: float, w: float) -> None:
         _shade(body, 0.55),
         -1,
     )
+
+
+TENTS: list[Colour] = [  # beach shell tents and pop-up shelters: bright nylon
+    (180, 90, 20),  # blue
+    (40, 40, 200),  # red
+    (0, 120, 240),  # orange
+    (20, 200, 240),  # yellow
+    (60, 150, 50),  # green
+    (170, 100, 230),  # pink
+    (210, 210, 215),  # white
+    (140, 40, 90),  # purple
+]
+
+
+def beach_tent(cv: Canvas, x: float, y: float, w: float) -> None:
+    """A beach shell tent (Strandmuschel) or pop-up shelter standing on the sand at (x, y), w
+    canvas pixels wide: a bright half dome with seams, a dark opening on one side and a shadow.
+    Seen from a beach webcam it is a coloured blob the size of a small boat; never labelled."""
+    rng = cv.rng
+    col = _c(rng, TENTS, 15)
+    h = w * rng.uniform(0.4, 0.7)
+    ground = _pixel(cv.img, min(int(y), cv.size - 1), int(np.clip(x, 0, cv.size - 1)))
+    cv2.ellipse(
+        cv.img,
+        (int(x + w * 0.12), int(y)),
+        (int(w * 0.55), int(max(h * 0.18, 1))),
+        0,
+        0,
+        360,
+        _shade(ground, 0.65),
+        -1,
+        cv2.LINE_AA,
+    )
+    cv2.ellipse(cv.img, (int(x), int(y)), (int(w / 2), int(h)), 0, 180, 360, col, -1, cv2.LINE_AA)
+    if rng.random() < 0.5:  # a second colour on one panel
+        cv2.ellipse(
+            cv.img,
+            (int(x), int(y)),
+            (int(w / 2), int(h)),
+            0,
+            180,
+            float(rng.uniform(210, 260)),
+            _c(rng, TENTS, 15),
+            -1,
+            cv2.LINE_AA,
+        )
+    for k in (-0.22, 0.22):  # seams from the crown to the sand
+        cv2.line(cv.img, (int(x), int(y - h)), (int(x + k * w * 2), int(y)), _shade(col, 0.7), 1, cv2.LINE_AA)
+    if rng.random() < 0.8:  # the open side, darker inside
+        side = 1 if rng.random() < 0.5 else -1
+        cv2.ellipse(
+            cv.img,
+            (int(x + side * w * 0.12), int(y)),
+            (int(w * 0.28), int(h * 0.7)),
+            0,
+            180,
+            360,
+            _shade(col, 0.35),
+            -1,
+            cv2.LINE_AA,
+        )
 
 
 def umbrella(cv: Canvas, x: float, y: float, w: float) -> None:

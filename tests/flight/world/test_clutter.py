@@ -16,6 +16,7 @@ from flight.sim.clutter import (
     Canvas,
     S,
     _closeup,
+    beach_tent,
     big_ship,
     boat,
     container_stack,
@@ -383,3 +384,17 @@ def test_seafront_is_drawn_only_when_named() -> None:
     people = sum(lab[0] == 1 for tile in labels for lab in tile)
     assert people >= 40  # beach-goers and walkers among the chairs and cars
     assert all(0 < lab[3] <= 1 and 0 < lab[4] <= 1 for tile in labels for lab in tile)
+
+
+def test_a_beach_tent_is_a_coloured_dome_and_never_labelled() -> None:
+    """Shell tents on the sand are among the real beach webcams' most confident false boats: in
+    the tiles they must be boat-sized bright domes, wider than tall, standing on the sand."""
+    for seed in range(8):
+        cv = _canvas(seed, grey=170)
+        beach_tent(cv, 320, 400, 80)
+        drawn = np.abs(cv.img.astype(int) - 170).max(axis=2) > 25
+        ys, xs = np.nonzero(drawn)
+        assert 0.9 * 80 <= xs.max() - xs.min() <= 1.3 * 80
+        assert 400 - 0.75 * 80 <= ys.min() <= 400 - 0.35 * 80  # the crown
+        assert ys.max() <= 400 + 0.2 * 80  # shadow at its foot, nothing below
+        assert cv.labels == []
