@@ -161,9 +161,10 @@ def _shade(c: Colour, f: float) -> Colour:
     return tuple(int(np.clip(v * f, 0, 255)) for v in c)  # type: ignore[return-value]
 
 
-def _pixel(img: np.ndarray, y: int, x: int) -> Colour:
-    """The BGR colour of one pixel as plain ints."""
-    b, g, r = (int(v) for v in img[y, x])
+def _pixel(img: np.ndarray, y: float, x: float) -> Colour:
+    """The BGR colour of the pixel at (x, y), clamped into the image, as plain ints."""
+    h, w = img.shape[:2]
+    b, g, r = (int(v) for v in img[int(np.clip(y, 0, h - 1)), int(np.clip(x, 0, w - 1))])
     return (b, g, r)
 
 
@@ -498,7 +499,7 @@ def oblique_car(cv: Canvas, x: float, y: float, L: float, *, nose_in: bool) -> N
         0,
         0,
         360,
-        _shade(_pixel(cv.img, min(int(y), cv.size - 1), int(np.clip(x, 0, cv.size - 1))), 0.45),
+        _shade(_pixel(cv.img, y, x), 0.45),
         -1,
         cv2.LINE_AA,
     )
@@ -728,7 +729,7 @@ def beach_tent(cv: Canvas, x: float, y: float, w: float) -> None:
     rng = cv.rng
     col = _c(rng, TENTS, 15)
     h = w * rng.uniform(0.4, 0.7)
-    ground = _pixel(cv.img, min(int(y), cv.size - 1), int(np.clip(x, 0, cv.size - 1)))
+    ground = _pixel(cv.img, y, x)
     cv2.ellipse(
         cv.img,
         (int(x + w * 0.12), int(y)),
@@ -889,7 +890,7 @@ def person(
             0,
             0,
             360,
-            _shade(_pixel(cv.img, min(int(y), cv.size - 1), min(int(x), cv.size - 1)), 0.6),
+            _shade(_pixel(cv.img, y, x), 0.6),
             -1,
             cv2.LINE_AA,
         )
