@@ -689,23 +689,68 @@ def pole(cv: Canvas, x: float, y: float, h: float) -> None:
         cv2.rectangle(cv.img, (int(x - h * 0.12), int(y - h)), (int(x + h * 0.12), int(y - h * 0.8)), sc, -1)
 
 
+CHAIR_LINING: list[Colour] = [(90, 40, 20), (120, 60, 30), (60, 40, 30), (40, 40, 150), (50, 100, 40)]
+"""Beach chair linings (navy, blue, brown, red, green): the dark inside of a turned chair."""
+
+
 def beach_chair(cv: Canvas, x: float, y: float, w: float) -> None:
-    """A hooded wicker beach chair (Strandkorb) or a bench: a frequent false 'boat' on beaches."""
+    """A hooded wicker beach chair (Strandkorb) or a bench, standing on (x, y), w wide: a frequent
+    false 'boat', and, turned, a false 'person' on beaches. Seen from the front (the dark seat
+    under the hood), from behind (a plain pale box) or turned (a side wall and the front's
+    lining as a narrow dark upright band: a standing figure to a detector); never labelled."""
     rng = cv.rng
     body = _c(rng, [(200, 215, 225), (210, 220, 225), (150, 160, 170)], 10)
     hood = _c(rng, [(220, 220, 220), (180, 120, 40), (40, 40, 200), (60, 160, 60), (200, 200, 200)], 10)
     h = w * rng.uniform(0.9, 1.3)
+    view = rng.random()
+    if view < 0.35:  # front
+        cv2.rectangle(
+            cv.img, (int(x - w / 2), int(y - h * 0.55)), (int(x + w / 2), int(y)), body, -1, cv2.LINE_AA
+        )
+        cv2.rectangle(
+            cv.img, (int(x - w / 2), int(y - h)), (int(x + w / 2), int(y - h * 0.55)), hood, -1, cv2.LINE_AA
+        )
+        cv2.rectangle(
+            cv.img,
+            (int(x - w * 0.35), int(y - h * 0.85)),
+            (int(x + w * 0.35), int(y - h * 0.45)),
+            _shade(body, 0.55),
+            -1,
+        )
+        return
+    if view < 0.55:  # from behind: wicker all the way up, the hood's rounded top
+        cv2.rectangle(
+            cv.img, (int(x - w / 2), int(y - h * 0.9)), (int(x + w / 2), int(y)), body, -1, cv2.LINE_AA
+        )
+        cv2.ellipse(
+            cv.img, (int(x), int(y - h * 0.9)), (int(w / 2), int(h * 0.1)), 0, 180, 360, body, -1, cv2.LINE_AA
+        )
+        cv2.line(
+            cv.img,
+            (int(x - w / 2), int(y - h * 0.5)),
+            (int(x + w / 2), int(y - h * 0.5)),
+            _shade(body, 0.85),
+            1,
+        )
+        return
+    # turned: the side wall (shaded wicker) and the front, whose lining shows as an upright band
+    side = 1 if rng.random() < 0.5 else -1
+    fw = w * rng.uniform(0.35, 0.6)  # the front's width as seen
+    xf = x - side * (w / 2 - fw / 2)  # centre of the front face
+    xs = x + side * fw / 2  # centre of the side wall
+    sw = w - fw
     cv2.rectangle(
-        cv.img, (int(x - w / 2), int(y - h * 0.55)), (int(x + w / 2), int(y)), body, -1, cv2.LINE_AA
+        cv.img, (int(xs - sw / 2), int(y - h * 0.95)), (int(xs + sw / 2), int(y)), _shade(body, 0.8), -1
     )
-    cv2.rectangle(
-        cv.img, (int(x - w / 2), int(y - h)), (int(x + w / 2), int(y - h * 0.55)), hood, -1, cv2.LINE_AA
-    )
+    cv2.rectangle(cv.img, (int(xf - fw / 2), int(y - h)), (int(xf + fw / 2), int(y)), body, -1)
+    cv2.rectangle(cv.img, (int(xf - fw / 2), int(y - h)), (int(xf + fw / 2), int(y - h * 0.85)), hood, -1)
+    lining = _c(rng, CHAIR_LINING, 15)
+    band = fw * rng.uniform(0.45, 0.75)
     cv2.rectangle(
         cv.img,
-        (int(x - w * 0.35), int(y - h * 0.85)),
-        (int(x + w * 0.35), int(y - h * 0.45)),
-        _shade(body, 0.55),
+        (int(xf - band / 2), int(y - h * 0.85)),
+        (int(xf + band / 2), int(y - h * rng.uniform(0.25, 0.4))),
+        lining,
         -1,
     )
 

@@ -16,6 +16,7 @@ from flight.sim.clutter import (
     Canvas,
     S,
     _closeup,
+    beach_chair,
     beach_tent,
     big_ship,
     boat,
@@ -398,3 +399,24 @@ def test_a_beach_tent_is_a_coloured_dome_and_never_labelled() -> None:
         assert 400 - 0.75 * 80 <= ys.min() <= 400 - 0.35 * 80  # the crown
         assert ys.max() <= 400 + 0.2 * 80  # shadow at its foot, nothing below
         assert cv.labels == []
+
+
+def test_beach_chairs_are_seen_from_all_sides_and_never_labelled() -> None:
+    """Turned beach chairs, their dark lining an upright band in a pale box, were the real beach
+    webcams' most confident false people: the tiles must show chairs that way too (and from the
+    front and from behind), always unlabelled and standing on their spot."""
+    upright = 0
+    for seed in range(24):
+        cv = _canvas(seed, grey=200)
+        beach_chair(cv, 320, 400, 60)
+        img = cv.img.astype(int)
+        drawn = np.abs(img - 200).max(axis=2) > 12
+        ys, xs = np.nonzero(drawn)
+        assert 0.9 * 60 <= xs.max() - xs.min() + 1 <= 1.05 * 60
+        assert ys.max() <= 401 and ys.min() >= 400 - 1.35 * 60  # (1 px of anti-aliasing)
+        assert cv.labels == []
+        dark = img.max(axis=2) < 140  # lining or seat shadow
+        if dark.any():
+            dy, dx = np.nonzero(dark)
+            upright += (dy.max() - dy.min()) > 1.5 * (dx.max() - dx.min())
+    assert 5 <= upright <= 20  # some turned, not all
