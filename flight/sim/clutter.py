@@ -1574,6 +1574,82 @@ def _sky(cv: Canvas, y1: int) -> None:
         cv.img[:y1] = cv2.GaussianBlur(puff, (0, 0), rng.uniform(0.5, 1.5) * S)
 
 
+LANDMARK_KINDS = ("stacks", "turbines", "lighthouse", "mast")
+
+
+def landmarks(cv: Canvas, base: float, sky: int) -> None:
+    """Tall thin landmarks standing on the far shore at row ``base`` and rising into the sky
+    (``sky``: the sky's height in rows): power-station chimneys, wind turbines, a lighthouse or a
+    radio mast. Upright, pale and alone on the horizon, they look like a mast or a sail to a
+    detector (the real harbour webcam's two chimneys became boats in every frame); never
+    labelled."""
+    rng = cv.rng
+    n = cv.size
+    kind = str(rng.choice(LANDMARK_KINDS))
+    x = rng.uniform(0.05, 0.95) * n
+    top = max(sky, 8 * S)  # the tallest reach near the top of the sky
+    pale = _c(rng, [(225, 225, 225), (200, 200, 205), (170, 175, 180), (240, 240, 240)], 8)
+    if kind == "stacks":
+        h = rng.uniform(0.3, 0.95) * top
+        w = max(S, h * rng.uniform(0.03, 0.08))
+        for k in range(int(rng.integers(1, 4))):
+            xx = x + k * w * rng.uniform(2.5, 6)
+            hh = h * rng.uniform(0.85, 1.0)
+            cv2.rectangle(cv.img, (int(xx - w / 2), int(base - hh)), (int(xx + w / 2), int(base)), pale, -1)
+            if rng.random() < 0.6:  # red and white bands at the top
+                for b in range(int(rng.integers(1, 4))):
+                    y0 = base - hh + b * hh * 0.08
+                    cv2.rectangle(
+                        cv.img,
+                        (int(xx - w / 2), int(y0)),
+                        (int(xx + w / 2), int(y0 + hh * 0.04)),
+                        (40, 40, 200),
+                        -1,
+                    )
+    elif kind == "turbines":
+        for _ in range(int(rng.integers(1, 7))):
+            h = rng.uniform(0.25, 0.9) * top
+            t = max(1, int(h * 0.02))
+            cv2.line(cv.img, (int(x), int(base)), (int(x), int(base - h)), pale, t, cv2.LINE_AA)
+            a0 = rng.uniform(0, 2 * np.pi)
+            for k in range(3):  # blades
+                a = a0 + k * 2 * np.pi / 3
+                L = h * rng.uniform(0.4, 0.5)
+                tip = (int(x + L * np.cos(a)), int(base - h + L * np.sin(a)))
+                cv2.line(cv.img, (int(x), int(base - h)), tip, pale, t, cv2.LINE_AA)
+            x += rng.uniform(0.05, 0.25) * n
+    elif kind == "lighthouse":
+        h = rng.uniform(0.2, 0.6) * top
+        wb, wt = h * 0.14, h * 0.09
+        band = _c(rng, [(40, 40, 200), (30, 30, 30), (40, 40, 200)], 10)
+        for b in range(6):  # a tapered tower in alternating bands
+            f0, f1 = b / 6, (b + 1) / 6
+            w0, w1 = wb + (wt - wb) * f0, wb + (wt - wb) * f1
+            _poly(
+                cv,
+                [
+                    (x - w0 / 2, base - h * f0),
+                    (x + w0 / 2, base - h * f0),
+                    (x + w1 / 2, base - h * f1),
+                    (x - w1 / 2, base - h * f1),
+                ],
+                band if b % 2 else pale,
+            )
+        cv2.rectangle(
+            cv.img,
+            (int(x - wt * 0.6), int(base - h * 1.12)),
+            (int(x + wt * 0.6), int(base - h)),
+            (40, 40, 40),
+            -1,
+        )
+    else:  # a radio mast: a thin lattice in red and white sections
+        h = rng.uniform(0.4, 1.0) * top
+        t = max(1, int(S * rng.uniform(0.6, 1.5)))
+        for b in range(7):
+            col = (40, 40, 200) if b % 2 else (230, 230, 230)
+            cv2.line(cv.img, (int(x), int(base - h * b / 7)), (int(x), int(base - h * (b + 1) / 7)), col, t)
+
+
 def _town(cv: Canvas, y0: int, y1: int, horizon: float, density: float) -> None:
     """Rows y0..y1: streets, houses, trees, cars, fences, poles, a few people; back to front."""
     rng = cv.rng
@@ -1813,6 +1889,8 @@ def scene(
         if rng.random() < 0.7:  # far shore: a thin band of tiny houses and trees
             fh = int(rng.uniform(0.02, 0.08) * n)
             _town(cv, y, y + fh, horizon - 5, density=3.0)
+            if rng.random() < 0.35:  # chimneys, wind turbines, a lighthouse against the sky
+                landmarks(cv, y + fh * rng.uniform(0.3, 1.0), sky)
             y += fh
     if kind == "town":
         _town(cv, y, n, horizon, density=float(rng.uniform(0.8, 3.0)))

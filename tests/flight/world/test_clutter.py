@@ -23,6 +23,7 @@ from flight.sim.clutter import (
     container_stack,
     dawn,
     house,
+    landmarks,
     launch_group,
     lying_person,
     nav_mark,
@@ -420,3 +421,21 @@ def test_beach_chairs_are_seen_from_all_sides_and_never_labelled() -> None:
             dy, dx = np.nonzero(dark)
             upright += (dy.max() - dy.min()) > 1.5 * (dx.max() - dx.min())
     assert 5 <= upright <= 20  # some turned, not all
+
+
+@pytest.mark.parametrize("kind", ["stacks", "turbines", "lighthouse", "mast"])
+def test_far_shore_landmarks_stand_up_into_the_sky_unlabelled(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chimneys, wind turbines, lighthouses and masts on the horizon are masts and sails to a
+    detector that never saw them: drawn upright from the shore line into the sky, never labelled."""
+    import flight.sim.clutter as clutter
+
+    monkeypatch.setattr(clutter, "LANDMARK_KINDS", (kind,))
+    for seed in range(4):
+        cv = _canvas(seed, grey=60)  # a dark sky, so pale structures show whatever their shade
+        landmarks(cv, 300, 280)
+        drawn = np.abs(cv.img.astype(int) - 60).max(axis=2) > 20
+        ys = np.nonzero(drawn)[0]
+        assert ys.max() <= 303 and ys.min() < 300 - 40  # from the shore line up (a few px of line ends)
+        assert cv.labels == []
