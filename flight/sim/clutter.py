@@ -168,6 +168,22 @@ def _pixel(img: np.ndarray, y: float, x: float) -> Colour:
     return (b, g, r)
 
 
+def _ground_shadow(cv: Canvas, x: float, y: float, cx: float, rx: float, ry: float, f: float) -> None:
+    """The shadow of something standing at (x, y): an ellipse centred on (cx, y) with half-axes
+    rx and ry (at least 1 px tall), in the ground's colour at (x, y) darkened by ``f``."""
+    cv2.ellipse(
+        cv.img,
+        (int(cx), int(y)),
+        (int(rx), int(max(ry, 1))),
+        0,
+        0,
+        360,
+        _shade(_pixel(cv.img, y, x), f),
+        -1,
+        cv2.LINE_AA,
+    )
+
+
 def _pts(p: list[tuple[float, float]]) -> np.ndarray:
     return np.array([[round(x), round(y)] for x, y in p], np.int32)
 
@@ -492,17 +508,7 @@ def oblique_car(cv: Canvas, x: float, y: float, L: float, *, nose_in: bool) -> N
     roof_w = w * (0.8 if nose_in else rng.uniform(0.5, 0.62))
     roof_h = L * rng.uniform(0.16, 0.24)  # the roof seen from above, foreshortened
     glass_h = L * rng.uniform(0.06, 0.1)
-    cv2.ellipse(
-        cv.img,
-        (int(x + w * 0.06), int(y)),
-        (int(w * 0.55), max(int(body_h * 0.3), 1)),
-        0,
-        0,
-        360,
-        _shade(_pixel(cv.img, y, x), 0.45),
-        -1,
-        cv2.LINE_AA,
-    )
+    _ground_shadow(cv, x, y, x + w * 0.06, w * 0.55, body_h * 0.3, 0.45)
     top = y - body_h
     cv2.rectangle(
         cv.img, (int(x - w / 2), int(top)), (int(x + w / 2), int(y - body_h * 0.15)), paint, -1, cv2.LINE_AA
@@ -774,18 +780,7 @@ def beach_tent(cv: Canvas, x: float, y: float, w: float) -> None:
     rng = cv.rng
     col = _c(rng, TENTS, 15)
     h = w * rng.uniform(0.4, 0.7)
-    ground = _pixel(cv.img, y, x)
-    cv2.ellipse(
-        cv.img,
-        (int(x + w * 0.12), int(y)),
-        (int(w * 0.55), int(max(h * 0.18, 1))),
-        0,
-        0,
-        360,
-        _shade(ground, 0.65),
-        -1,
-        cv2.LINE_AA,
-    )
+    _ground_shadow(cv, x, y, x + w * 0.12, w * 0.55, h * 0.18, 0.65)
     cv2.ellipse(cv.img, (int(x), int(y)), (int(w / 2), int(h)), 0, 180, 360, col, -1, cv2.LINE_AA)
     if rng.random() < 0.5:  # a second colour on one panel
         cv2.ellipse(
@@ -928,17 +923,7 @@ def person(
     head_r = h * 0.085
     vis = 1.0 - wading  # fraction above the water line
     if rng.random() < 0.6:  # shadow
-        cv2.ellipse(
-            cv.img,
-            (int(x + h * 0.15), int(y)),
-            (int(h * 0.25), int(max(h * 0.05, 1))),
-            0,
-            0,
-            360,
-            _shade(_pixel(cv.img, y, x), 0.6),
-            -1,
-            cv2.LINE_AA,
-        )
+        _ground_shadow(cv, x, y, x + h * 0.15, h * 0.25, h * 0.05, 0.6)
     if not sitting and wading < 0.35:
         step = w * rng.uniform(0.0, 0.35)
         t = max(1, int(w * 0.35))
