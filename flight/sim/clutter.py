@@ -161,6 +161,13 @@ def _shade(c: Colour, f: float) -> Colour:
     return tuple(int(np.clip(v * f, 0, 255)) for v in c)  # type: ignore[return-value]
 
 
+def _muted(c: Colour, sat: float, f: float) -> Colour:
+    """``c`` with its saturation scaled by ``sat`` and its brightness by ``f`` (worn, dull clothes)."""
+    g = sum(c) / 3
+    b, gr, r = (int(np.clip((g + (v - g) * sat) * f, 0, 255)) for v in c)
+    return (b, gr, r)
+
+
 def _pixel(img: np.ndarray, y: float, x: float) -> Colour:
     """The BGR colour of the pixel at (x, y), clamped into the image, as plain ints."""
     h, w = img.shape[:2]
@@ -594,7 +601,7 @@ def parking_lot(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
                     cv, xx + rng.normal(0, pitch * 0.04), yy, L * rng.uniform(0.92, 1.08), nose_in=nose_in
                 )
         for _ in range(int(rng.poisson(0.6))):  # someone walking to a car
-            person(cv, rng.uniform(0, n), yy + L * 0.25, rng.uniform(12, 40) * S * f)
+            walker(cv, rng.uniform(0, n), yy + L * 0.25, rng.uniform(12, 40) * S * f)
 
 
 def chair_rows(cv: Canvas, y0: int, y1: int, horizon: float, people: int) -> None:
@@ -653,9 +660,7 @@ def _promenade(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
         fence(cv, 0, n, y0 + 1, rng.uniform(3, 9) * S * f)
     for xx in np.arange(rng.uniform(0, 60), n, rng.uniform(40, 120) * S * f):
         pole(cv, xx, y0 + (y1 - y0) * 0.3, rng.uniform(20, 60) * S * f)
-    for _ in range(int(rng.choice([0, 2, 5, 10]))):
-        yy = rng.uniform(y0 + 2, y1)
-        person(cv, rng.uniform(0, n), yy, rng.uniform(10, 40) * S * _persp(yy, horizon, n))
+    _crowd(cv, y0 + 2, y1, horizon, int(rng.choice([0, 2, 5, 10])), walk_p=0.75)
 
 
 def fence(cv: Canvas, x0: float, x1: float, y: float, h: float) -> None:
@@ -999,6 +1004,161 @@ def lying_person(cv: Canvas, x: float, y: float, h: float) -> None:
         cv2.LINE_AA,
     )
     cv.label(1, x - L / 2 - t * 0.6, y - t * 0.75, x + L / 2 + t * 0.6, y + t * 0.6)
+
+
+Box = tuple[float, float, float, float]
+
+
+def _limb(
+    cv: Canvas, a: tuple[float, float], b: tuple[float, float], wa: float, wb: float, col: Colour
+) -> Box:
+    """A tapered bar from ``a`` (``wa`` wide) to ``b`` (``wb`` wide), drawn with sub-pixel
+    precision (a leg 2 px wide must not snap to whole pixels); returns its extent x0, y0, x1, y1."""
+    (ax, ay), (bx, by) = a, b
+    d = max(math.hypot(bx - ax, by - ay), 1e-6)
+    nx, ny = -(by - ay) / d / 2, (bx - ax) / d / 2
+    quad = [(ax + nx * wa, ay + ny * wa), (bx + nx * wb, by + ny * wb)]
+    quad += [(bx - nx * wb, by - ny * wb), (ax - nx * wa, ay - ny * wa)]
+    cv2.fillConvexPoly(cv.img, np.round(np.array(quad) * 8).astype(np.int32), col, cv2.LINE_AA, shift=3)
+    xs, ys = zip(*quad, strict=True)
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _union(boxes: list[Box]) -> Box:
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+DOGS: list[Colour] = [(30, 30, 30), (25, 35, 55), (50, 50, 55), (40, 60, 90), (20, 20, 25), (90, 110, 140)]
+"""Dog coats, mostly dark: black, brown, grey, a few fawn."""
+
+
+def dog(cv: Canvas, x: float, y: float, L: float, facing: int) -> None:
+    """A small dog standing at (x, y), ``L`` pixels long, facing left (-1) or right (1); never
+    labelled (a dog beside a walker is not a person)."""
+    rng = cv.rng
+    col = _shade(_c(rng, DOGS, 15), rng.uniform(0.7, 1.0))
+    back = y - L * rng.uniform(0.4, 0.55)
+    for u in (-0.42, -0.3, 0.3, 0.42):  # legs
+        _limb(cv, (x + u * L, back), (x + u * L * 1.1, y), L * 0.09, L * 0.07, col)
+    _limb(cv, (x - facing * L * 0.45, back), (x + facing * L * 0.4, back), L * 0.3, L * 0.28, col)
+    _limb(cv, (x + facing * L * 0.4, back), (x + facing * L * 0.55, back - L * 0.25), L * 0.16, L * 0.2, col)
+    _limb(cv, (x - facing * L * 0.45, back), (x - facing * L * 0.65, back - L * 0.2), L * 0.07, L * 0.04, col)
+
+
+def walker(
+    cv: Canvas, x: float, y: float, h: float, *, facing: int | None = None, dog_p: float = 0.0
+) -> None:
+    """A person walking, feet at (x, y), ``h`` pixels tall; labelled from the head to the feet over
+    the full stride. Real small people on shore webcams are mostly this: slim, legs apart in an
+    inverted V, arms swinging, muted clothes. ``facing`` -1 or 1 walks left or right (seen side
+    on, a long stride), 0 towards or away from the camera (seen from the front or behind, a
+    short one); ``None`` picks. Some carry a backpack or a bag; with probability ``dog_p`` a
+    dog walks beside them (unlabelled)."""
+    rng = cv.rng
+    d = int(rng.choice([-1, 0, 1], p=[0.38, 0.24, 0.38])) if facing is None else facing
+    # feet 0.15-0.4 h apart, mostly under 0.3: a stride seen side on, or foreshortened
+    gap = h * (0.17 + 0.23 * rng.beta(1.5, 2.5) if d else rng.uniform(0.15, 0.2))
+    top = _muted(_c(rng, CLOTHES, 20), rng.uniform(0.3, 0.9), rng.uniform(0.45, 1.0))
+    legs = _muted(_c(rng, CLOTHES, 20), rng.uniform(0.3, 0.9), rng.uniform(0.35, 0.85))
+    skin = _shade(_c(rng, SKIN, 10), rng.uniform(0.75, 1.0))
+    load = rng.choice(["none", "backpack", "bag"], p=[0.65, 0.2, 0.15])
+    if rng.random() < 0.85:  # a soft shadow: a pale halo round a darker core
+        _ground_shadow(cv, x, y, x + h * 0.15, h * 0.3, h * 0.06, 0.88)
+        _ground_shadow(cv, x, y, x + h * 0.12, h * 0.2, h * 0.04, 0.85)
+    if rng.random() < dog_p:
+        side = d or int(rng.choice([-1, 1]))
+        L = h * rng.uniform(0.3, 0.45)
+        dog(cv, x + side * (gap / 2 + h * rng.uniform(0.15, 0.3) + L / 2), y, L, side)
+    hip = (x + d * h * 0.01, y - h * 0.5)
+    neck = (x + d * h * 0.03, y - h * 0.8)
+    tw = h * rng.uniform(0.12, 0.16) * (1.0 if d else 1.25)
+    swing = gap * rng.uniform(0.3, 0.5) if d else h * 0.02
+    boxes = [_arm(cv, neck, tw, h, -swing * (d or 1), _shade(top, 0.8))]  # the far arm, behind
+    for s in (-1, 1):  # the legs: an inverted V from the hips
+        boxes.append(
+            _limb(cv, (hip[0] + s * tw * 0.2, hip[1]), (x + s * gap / 2, y), h * 0.08, h * 0.05, legs)
+        )
+    if load == "backpack":
+        c = (neck[0] - d * tw * 0.55, neck[1] + h * 0.04)
+        boxes.append(
+            _limb(cv, c, (c[0], c[1] + h * 0.2), h * 0.1, h * 0.1, _c(rng, CLOTHES[:3] + VESTS[3:], 10))
+        )
+    boxes.append(_limb(cv, hip, neck, tw * 0.85, tw, top))
+    hand = _arm(cv, neck, tw, h, swing * (d or 1), top)
+    boxes.append(hand)
+    if load == "bag":
+        hx = hand[2] if swing * (d or 1) > 0 else hand[0]
+        boxes.append(_limb(cv, (hx, hand[3] - h * 0.02), (hx, hand[3] + h * 0.1), h * 0.09, h * 0.1, legs))
+    boxes.append(_walker_head(cv, neck, y - h, h * rng.uniform(0.065, 0.08), d, skin))
+    x0, y0, x1, y1 = _union(boxes)
+    # OpenCV puts pixel centres on whole numbers and anti-aliasing widens a filled shape by half
+    # a pixel each side, so what was drawn from x0 to x1 covers the pixel edges x0 to x1 + 1
+    cv.label(1, x0, y0, x1 + 1, y1 + 1)
+
+
+def _walker_head(cv: Canvas, neck: tuple[float, float], top: float, r: float, d: int, skin: Colour) -> Box:
+    """A walker's neck and head (crown at row ``top``) under a cap of hair, or all hair when
+    seen from behind; returns the head's extent."""
+    rng = cv.rng
+    cx, cy = neck[0] + d * r * 0.15, top + r
+    _limb(cv, neck, (cx, cy), r * 0.9, r * 0.9, skin)
+    c8, r8 = (round(cx * 8), round(cy * 8)), round(r * 8)
+    cv2.circle(cv.img, c8, r8, skin, -1, cv2.LINE_AA, 3)
+    hair = _c(rng, [(20, 20, 20), (40, 60, 90), (150, 190, 220), (60, 60, 60)])
+    behind = d == 0 and rng.random() < 0.5
+    cv2.ellipse(cv.img, c8, (r8, r8), 0, 0 if behind else 180, 360, hair, -1, cv2.LINE_AA, 3)
+    return cx - r, cy - r, cx + r, cy + r
+
+
+def _arm(cv: Canvas, neck: tuple[float, float], tw: float, h: float, swing: float, col: Colour) -> Box:
+    """An arm from the shoulder, its hand ``swing`` pixels ahead (or behind, negative) of it."""
+    sx = neck[0] + math.copysign(tw * 0.2, swing)
+    return _limb(cv, (sx, neck[1] + h * 0.03), (sx + swing, neck[1] + h * 0.33), h * 0.06, h * 0.045, col)
+
+
+def walking_group(cv: Canvas, x: float, y: float, h: float, k: int, *, dog_p: float = 0.1) -> None:
+    """``k`` people walking together, side by side or in file, feet near (x, y), about ``h`` tall;
+    each labelled (see ``walker``), drawn back to front."""
+    rng = cv.rng
+    d = int(rng.choice([-1, 0, 1], p=[0.38, 0.24, 0.38]))
+    abreast = rng.random() < 0.6
+    if abreast:  # side by side: one a little nearer the camera
+        step = (rng.uniform(0.2, 0.4) * h * rng.choice([-1, 1]), rng.uniform(0.02, 0.06) * h)
+    elif d:  # in file along the way they walk
+        step = (-d * rng.uniform(0.5, 0.9) * h, rng.normal(0, 0.02) * h)
+    else:  # in file towards or away from the camera
+        step = (rng.normal(0, 0.1) * h, rng.uniform(0.1, 0.2) * h)
+    members = [(y + i * step[1], x + i * step[0]) for i in range(k)]
+    for yy, xx in sorted(members):
+        walker(cv, xx, yy, h * rng.uniform(0.9, 1.08), facing=d, dog_p=dog_p / k)
+
+
+def group_size(rng: np.random.Generator) -> int:
+    """How many people walk together: mostly one, often two, sometimes three."""
+    return int(rng.choice([1, 2, 3], p=[0.6, 0.3, 0.1]))
+
+
+def _crowd(cv: Canvas, y0: float, y1: float, horizon: float, people: int, walk_p: float) -> None:
+    """About ``people`` people 10-40 px tall (at the bottom edge) at rows y0..y1, back to front:
+    a share ``walk_p`` of them walking (alone, in pairs or threes), the others standing."""
+    rng = cv.rng
+    n = cv.size
+    groups: list[tuple[float, int]] = []
+    while people > 0:
+        k = group_size(rng) if rng.random() < walk_p else 0
+        groups.append((rng.uniform(y0, y1), k))
+        people -= max(k, 1)
+    for yy, k in sorted(groups):
+        h = rng.uniform(10, 40) * S * _persp(yy, horizon, n)
+        if k:
+            walking_group(cv, rng.uniform(0, n), yy, h, k)
+        else:
+            person(cv, rng.uniform(0, n), yy, h)
 
 
 def launch_group(cv: Canvas, x: float, y: float, L: float) -> None:
@@ -1640,10 +1800,12 @@ def _town(cv: Canvas, y0: int, y1: int, horizon: float, density: float) -> None:
     rng = cv.rng
     n = cv.size
     _texture(cv, y0, y1, _c(rng, GRASS + PAVING), 0.08, 24 * S)
+    roads: list[tuple[float, float]] = []
     for _ in range(int(rng.integers(0, 4))):  # roads
         yy = rng.uniform(y0, y1)
         f = _persp(yy, horizon, n)
         w = rng.uniform(8, 30) * S * f
+        roads.append((yy, w))
         col = _c(rng, PAVING)
         cv2.rectangle(cv.img, (0, int(yy - w / 2)), (n, int(yy + w / 2)), col, -1)
         if rng.random() < 0.5:
@@ -1678,7 +1840,18 @@ def _town(cv: Canvas, y0: int, y1: int, horizon: float, density: float) -> None:
             beach_chair(cv, xx, yy, rng.uniform(5, 14) * S * f)
         else:
             people.append(yy)
+    skip = 0  # people already drawn in a walking group
     for yy in people:  # last, so that no nearer house or tree hides a labelled person
+        if skip:
+            skip -= 1
+            continue
+        if rng.random() < 0.5:  # walking along a road or the pavement
+            ry, rw = roads[int(rng.integers(len(roads)))] if roads and rng.random() < 0.7 else (yy, 0.0)
+            ry = min(ry + rng.uniform(-0.4, 0.4) * rw, y1 - 1)
+            k = group_size(rng)
+            skip = k - 1
+            walking_group(cv, rng.uniform(0, n), ry, rng.uniform(10, 40) * S * _persp(ry, horizon, n), k)
+            continue
         f = _persp(yy, horizon, n)
         person(
             cv, rng.uniform(0, n), min(yy, y1 - 1), rng.uniform(10, 40) * S * f, sitting=rng.random() < 0.15
@@ -1737,15 +1910,37 @@ def _water(cv: Canvas, y0: int, y1: int, horizon: float, boats: int, moored_row:
             )
 
 
-def _beach(cv: Canvas, y0: int, y1: int, horizon: float, people: int, *, launch_p: float = 0.0) -> None:
-    """Rows y0..y1: sand with chairs, umbrellas, people (some lying down); with probability
-    ``launch_p`` a launch at the water's edge (only when the sea is just above)."""
+def _beach(
+    cv: Canvas,
+    y0: int,
+    y1: int,
+    horizon: float,
+    people: int,
+    *,
+    launch_p: float = 0.0,
+    edge: bool = False,
+) -> None:
+    """Rows y0..y1: sand with chairs, umbrellas, people (some lying down, some walking); with
+    probability ``launch_p`` a launch at the water's edge (only when the sea is just above).
+    ``edge``: the sea is just above, so the top rows are wet sand that people walk along;
+    sometimes a path or boardwalk crosses the sand, with walkers on it."""
     rng = cv.rng
     n = cv.size
-    _texture(cv, y0, y1, _c(rng, SAND), 0.05, int(rng.integers(6, 30)) * S)
+    sand = _c(rng, SAND)
+    _texture(cv, y0, y1, sand, 0.05, int(rng.integers(6, 30)) * S)
     if y1 - y0 < 8:
         return
-    things = []
+    lanes = [(y0 + 3.0, y1 - 1.0)]  # where walkers go: the sand, the wet sand, a path
+    if edge:
+        lanes += [_wet_sand(cv, y0, y1, sand)] * 2
+    if rng.random() < 0.3:
+        lanes += [_beach_path(cv, y0, y1, horizon, sand)] * 2
+    groups = int(rng.binomial(people, 0.3))
+    people -= min(people, round(groups * 1.5))
+    things: list[tuple[float, str]] = []
+    for _ in range(groups):
+        lo, hi = lanes[int(rng.integers(len(lanes)))]
+        things.append((rng.uniform(lo, hi), "walkers"))
     for _ in range(int(rng.choice([0, 5, 20, 60]))):
         things.append((rng.uniform(y0, y1), "chair"))
     for _ in range(int(rng.choice([0, 3, 10]))):
@@ -1773,11 +1968,38 @@ def _beach(cv: Canvas, y0: int, y1: int, horizon: float, people: int, *, launch_
             boat(cv, xx, yy, rng.uniform(15, 60) * S * f, moored=True, afloat=False)
         elif what == "launch":
             launch_group(cv, rng.uniform(0.15, 0.85) * n, yy, rng.uniform(20, 80) * S * f)
+        elif what == "walkers":
+            walking_group(cv, xx, yy, rng.uniform(10, 40) * S * f, group_size(rng))
         elif rng.random() < 0.15:
             lying_person(cv, xx, yy, rng.uniform(8, 40) * S * f)
         else:
             sitting = rng.random() < 0.2
             person(cv, xx, yy, rng.uniform(8, 40) * S * f, sitting=sitting)
+
+
+def _wet_sand(cv: Canvas, y0: int, y1: int, sand: Colour) -> tuple[float, float]:
+    """The darker wet sand at the top of a beach below the sea, with a pale line of foam where
+    the water ends; returns the rows people walk along (its lower part)."""
+    rng = cv.rng
+    n = cv.size
+    wet = min(y1, y0 + max(3 * S, int(rng.uniform(0.05, 0.2) * (y1 - y0))))
+    _texture(cv, y0, wet, _shade(sand, rng.uniform(0.7, 0.85)), 0.05, 8 * S)
+    cv2.line(cv.img, (0, y0), (n, y0), _shade(sand, 1.2), max(1, int(rng.uniform(0.5, 2) * S)), cv2.LINE_AA)
+    return y0 + 0.4 * (wet - y0), float(wet)
+
+
+def _beach_path(cv: Canvas, y0: int, y1: int, horizon: float, sand: Colour) -> tuple[float, float]:
+    """A path across the sand (trodden sand, paving or a boardwalk of planks); returns its rows."""
+    rng = cv.rng
+    n = cv.size
+    yy = rng.uniform(y0 + 0.3 * (y1 - y0), y1 - 4 * S)
+    w = rng.uniform(4, 12) * S * _persp(yy, horizon, n)
+    col = _c(rng, [_shade(sand, 0.85), _shade(sand, 1.1), *PAVING[:2], (70, 100, 130), (90, 110, 120)], 8)
+    cv2.rectangle(cv.img, (0, int(yy - w / 2)), (n, int(yy + w / 2)), col, -1)
+    if rng.random() < 0.4:  # boardwalk planks
+        for xx in np.arange(0, n, max(2.0, w * 0.3)):
+            cv2.line(cv.img, (int(xx), int(yy - w / 2)), (int(xx), int(yy + w / 2)), _shade(col, 0.8), 1)
+    return yy - w / 4, yy + w / 2
 
 
 def _quay(cv: Canvas, y0: int, y1: int) -> None:
@@ -1810,7 +2032,7 @@ def _closeup(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
             boat(cv, x, yy, min(rng.uniform(50, 230) * S, (yy - 2 * S) / 1.5, 0.9 * n))
     if w1 < y1:
         if rng.random() < 0.5:
-            _beach(cv, w1, y1, horizon, int(rng.choice([0, 2, 5])))
+            _beach(cv, w1, y1, horizon, int(rng.choice([0, 2, 5])), edge=True)
         else:
             _quay(cv, w1, y1)
 
@@ -1886,9 +2108,7 @@ def scene(
         _texture(cv, w1, n, _c(rng, GRASS), 0.08, 16 * S)
         vegetation(cv, w1, n)
         if rng.random() < 0.5:
-            for _ in range(int(rng.integers(1, 6))):
-                yy = rng.uniform(w1 + 0.3 * (n - w1), n - 1)
-                person(cv, rng.uniform(0, n), yy, rng.uniform(10, 40) * S * _persp(yy, horizon, n))
+            _crowd(cv, w1 + 0.3 * (n - w1), n - 1, horizon, int(rng.integers(1, 6)), walk_p=0.6)
     elif kind == "harbour":
         w1 = y + int(rng.uniform(0.2, 0.6) * (n - y))
         _water(cv, y, w1, horizon, int(rng.integers(0, 4)), moored_row=rng.random() < 0.8)
@@ -1902,7 +2122,7 @@ def scene(
     elif kind == "shore":
         w1 = int(rng.uniform(0.15, 0.6) * n)
         _water(cv, 0, w1, horizon, int(rng.choice([0, 0, 1, 2])), moored_row=False)
-        _beach(cv, w1, n, horizon, int(rng.choice([0, 3, 8])), launch_p=0.9)
+        _beach(cv, w1, n, horizon, int(rng.choice([0, 3, 8])), launch_p=0.9, edge=True)
     elif kind == "seafront":  # sea, chairs on the sand, a promenade, a car park, the town
         w1 = y + int(rng.uniform(0.0, 0.3) * (n - y))
         if w1 > y:
@@ -1920,14 +2140,15 @@ def scene(
         if w1 > y:
             _water(cv, y, w1, horizon, int(rng.choice([0, 1, 3])), moored_row=False)
         b1 = w1 + int(rng.uniform(0.4, 1.0) * (n - w1))
-        _beach(cv, w1, b1, horizon, int(rng.choice([0, 3, 10, 25])), launch_p=0.3 if w1 > y else 0.0)
+        shore = w1 > y
+        _beach(cv, w1, b1, horizon, int(rng.choice([0, 3, 10, 25])), launch_p=0.3 * shore, edge=shore)
         if b1 < n:
             _town(cv, b1, n, horizon, density=float(rng.uniform(0.5, 2.0)))
     else:
         w1 = y + int(rng.uniform(0.5, 1.0) * (n - y))
         _water(cv, y, w1, horizon, int(rng.choice([1, 2, 4, 8])), moored_row=rng.random() < 0.2)
         if w1 < n:
-            _beach(cv, w1, n, horizon, int(rng.choice([0, 3, 10])), launch_p=0.3)
+            _beach(cv, w1, n, horizon, int(rng.choice([0, 3, 10])), launch_p=0.3, edge=True)
     labels = cv.visible_labels()  # before the light changes: dimming is not occlusion
     if rng.random() < (0.5 if kind == "shore" else 0.2):
         cv.img = dawn(cv.img, rng)

@@ -33,6 +33,7 @@ from flight.sim.clutter import (
     reflect,
     scene,
     scene_mix,
+    walker,
     write_clutter_dataset,
 )
 from flight.sim.synth import SynthError
@@ -439,3 +440,108 @@ def test_far_shore_landmarks_stand_up_into_the_sky_unlabelled(
         ys = np.nonzero(drawn)[0]
         assert ys.max() <= 303 and ys.min() < 300 - 40  # from the shore line up (a few px of line ends)
         assert cv.labels == []
+
+
+GREEN = (0, 255, 0)  # a ground no clothes, skin or dog coat comes near
+
+
+def _walker_canvas(seed: int, monkeypatch: pytest.MonkeyPatch) -> Canvas:
+    """A flat green canvas; walkers drawn on it cast no shadow (so every changed pixel is them)."""
+    import flight.sim.clutter as clutter
+
+    monkeypatch.setattr(clutter, "_ground_shadow", lambda *a, **k: None)
+    n = TILE * S
+    return Canvas(np.full((n, n, 3), GREEN, np.uint8), np.random.default_rng(seed))
+
+
+def _drawn(cv: Canvas) -> np.ndarray:
+    return np.abs(cv.img.astype(int) - np.array(GREEN)).max(axis=2) > 12
+
+
+def _box_px(lab: tuple[int, float, float, float, float], n: int) -> tuple[float, float, float, float]:
+    _cls, cx, cy, w, h = lab
+    return (cx - w / 2) * n, (cy - h / 2) * n, (cx + w / 2) * n, (cy + h / 2) * n
+
+
+@pytest.mark.parametrize("h", [24, 40, 60])
+def test_a_walker_is_labelled_tightly_from_head_to_feet_over_its_stride(
+    h: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The box holds every drawn pixel of the figure (head, swinging arms, bag, both feet) and
+    is no bigger than the figure: a box padded wider than the stride teaches the model blobs."""
+    for seed in range(25):
+        cv = _walker_canvas(seed, monkeypatch)
+        walker(cv, 320, 400, h)
+        ((cls, *_rest),) = labels = cv.visible_labels()
+        assert cls == 1
+        x0, y0, x1, y1 = _box_px(labels[0], cv.size)
+        ys, xs = np.nonzero(_drawn(cv))
+        # the pixels drawn (from their left or top edge to their right or bottom one) lie in
+        # the box but for faint anti-aliased fringes (1.5 canvas px: under a tile pixel) ...
+        assert x0 - 1.5 <= xs.min() and xs.max() + 1 <= x1 + 1.5, seed
+        assert y0 - 1.5 <= ys.min() and ys.max() + 1 <= y1 + 1.5, seed
+        # ... and the box is no bigger than the figure
+        assert xs.min() <= x0 + 1.5 and x1 - 1.5 <= xs.max() + 1, seed
+        assert ys.min() <= y0 + 1.5 and y1 - 1.5 <= ys.max() + 1, seed
+        assert abs((y1 - y0) - h) <= 2  # as tall as asked
+        assert 0.15 * h <= x1 - x0 <= 0.55 * h  # slim: the stride, not a wide torso
+
+
+def test_a_walkers_legs_are_apart_and_strides_differ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Just above the ground a walker is two feet with ground between them (an inverted V),
+    seen side on or from the front, and the stride differs from one walker to the next."""
+    h = 60
+    spreads = []
+    for seed in range(30):
+        cv = _walker_canvas(seed, monkeypatch)
+        walker(cv, 320, 400, h, facing=(-1, 0, 1)[seed % 3])
+        row = _drawn(cv)[400 - int(0.06 * h), 320 - h : 320 + h]
+        runs = np.flatnonzero(np.diff(np.r_[0, row.astype(int), 0]) == 1)
+        assert len(runs) == 2, seed  # two feet, a gap between
+        cols = np.flatnonzero(row)
+        spreads.append((cols.max() - cols.min()) / h)
+    assert min(spreads) >= 0.12 and max(spreads) <= 0.5
+    assert max(spreads) - min(spreads) > 0.1
+    assert len(set(spreads)) >= 6
+
+
+def test_a_walkers_dog_is_drawn_but_never_labelled(monkeypatch: pytest.MonkeyPatch) -> None:
+    for seed in range(10):
+        cv = _walker_canvas(seed, monkeypatch)
+        walker(cv, 320, 400, 60, dog_p=1.0)
+        (lab,) = cv.visible_labels()  # the walker only
+        x0, y0, x1, y1 = _box_px(lab, cv.size)
+        drawn = _drawn(cv)
+        outside = drawn.copy()
+        outside[int(y0) - 2 : int(y1) + 3, int(x0) - 2 : int(x1) + 3] = False
+        ys, xs = np.nonzero(outside)
+        assert len(ys) > 40, seed  # a dog beside the walker
+        assert ys.min() >= 400 - 0.45 * 60 and ys.max() <= 401  # small, standing on the ground
+        assert abs(xs.mean() - 320) < 60
+
+
+def test_a_walker_is_the_same_for_a_seed_and_varies_between_seeds() -> None:
+    def draw(seed: int) -> tuple[np.ndarray, list[tuple[int, float, float, float, float]]]:
+        cv = _canvas(seed, grey=170)
+        walker(cv, 320, 400, 40, dog_p=0.5)
+        return cv.img, cv.labels
+
+    (a, la), (b, lb), (c, lc) = draw(4), draw(4), draw(5)
+    assert np.array_equal(a, b) and la == lb
+    assert not np.array_equal(a, c) and la != lc
+
+
+@pytest.mark.parametrize("kind", ["seafront", "beach"])
+def test_seafront_and_beach_tiles_hold_slim_walkers(kind: str) -> None:
+    """Real small people on shore webcams are slim walkers: the tiles must hold person boxes
+    under 0.28 of their height wide (a standing ``person`` is 0.3-0.46; boxes cut by the tile
+    edge are left out)."""
+    slim = people = 0
+    for i in range(12):
+        _img, labels = scene(np.random.default_rng([23, i]), scene_mix(kind))
+        for c, cx, _cy, w, h in labels:
+            if c != 1 or h * TILE < 8 or cx - w / 2 < 1e-3 or cx + w / 2 > 1 - 1e-3:
+                continue
+            people += 1
+            slim += w / h < 0.28
+    assert slim >= 10 and slim >= 0.05 * people
