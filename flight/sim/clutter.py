@@ -1992,7 +1992,8 @@ def _beach_path(cv: Canvas, y0: int, y1: int, horizon: float, sand: Colour) -> t
     """A path across the sand (trodden sand, paving or a boardwalk of planks); returns its rows."""
     rng = cv.rng
     n = cv.size
-    yy = rng.uniform(y0 + 0.3 * (y1 - y0), y1 - 4 * S)
+    lo = y0 + 0.3 * (y1 - y0)
+    yy = rng.uniform(lo, max(lo, y1 - 4 * S))  # a thin beach: the path at its back edge
     w = rng.uniform(4, 12) * S * _persp(yy, horizon, n)
     col = _c(rng, [_shade(sand, 0.85), _shade(sand, 1.1), *PAVING[:2], (70, 100, 130), (90, 110, 120)], 8)
     cv2.rectangle(cv.img, (0, int(yy - w / 2)), (n, int(yy + w / 2)), col, -1)

@@ -15,6 +15,7 @@ from flight.sim.clutter import (
     TILE,
     Canvas,
     S,
+    _beach,
     _closeup,
     beach_chair,
     beach_tent,
@@ -545,3 +546,15 @@ def test_seafront_and_beach_tiles_hold_slim_walkers(kind: str) -> None:
             people += 1
             slim += w / h < 0.28
     assert slim >= 10 and slim >= 0.05 * people
+
+
+@pytest.mark.parametrize("rows", [8, 10, 14, 20])
+def test_a_thin_beach_strip_under_the_sea_draws_its_walkers_inside_it(rows: int) -> None:
+    # a beach only a few rows deep (far shore, high horizon) once made the path across the sand
+    # ask for a row range that ends before it starts, which killed a whole dataset render
+    for seed in range(40):
+        cv = _canvas(seed)
+        y0 = 300
+        _beach(cv, y0, y0 + rows, 100.0, 6, edge=True)
+        for _, _, cy, _, h in cv.visible_labels():
+            assert (cy + h / 2) * cv.size <= y0 + rows + 2 * S  # feet on the strip, box padded 1 px
