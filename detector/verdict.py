@@ -59,6 +59,17 @@ class Int8Criteria(BaseModel):
     )
 
 
+class CalibrationTrial(BaseModel):
+    """One int8 calibration tried when shipping, as its verdict measured it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: str = Field(description="the calibration method")
+    passed: bool = Field(description="whether its verdict passed")
+    ap50_int8: dict[str, float] = Field(description="its int8 model's AP50 per class")
+    score_diff_p95: float = Field(description="its 95th percentile |score difference|")
+
+
 class Int8Verdict(BaseModel):
     """Measured agreement of an int8 model with its float reference, and the decision."""
 
@@ -85,6 +96,9 @@ class Int8Verdict(BaseModel):
     )
     criteria: Int8Criteria = Field(description="the thresholds this verdict was decided with")
     calibration: str = Field("minmax", description="how the int8 activation ranges were calibrated")
+    calibrations_tried: list[CalibrationTrial] = Field(
+        default_factory=list, description="every calibration measured when shipping, this one among them"
+    )
     passed: bool = Field(description="true: the int8 model may be the default")
     reasons: list[str] = Field(default_factory=list, description="why it failed (empty when passed)")
     created_utc: str = Field(description="when it was measured (ISO 8601)")

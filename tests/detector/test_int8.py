@@ -201,11 +201,81 @@ def test_ship_only_with_int8_writes_the_models_and_the_verdict(
     assert verdict.images == 12 and set(verdict.ap50_int8) == {"boat", "person"}
     assert json.loads((out / f"{MODEL_STEM}-int8.json").read_text())["passed"] is verdict.passed
     assert ("PASSED" if verdict.passed else "FAILED") in printed
-    # the first calibration that passes is kept; when none does, the verdict is the last one tried
-    from detector.training import INT8_CALIBRATIONS
+    # every calibration is tried and judged; the one kept is the best of those verdicts
+    from detector.training import INT8_CALIBRATIONS, best_int8_verdict
 
-    if not verdict.passed:
-        assert verdict.calibration == INT8_CALIBRATIONS[-1]
-    assert verdict.calibration in INT8_CALIBRATIONS and f"({verdict.calibration} calibration)" in printed
+    assert [t.method for t in verdict.calibrations_tried] == list(INT8_CALIBRATIONS)
+    as_verdicts = [
+        verdict.model_copy(
+            update={
+                "calibration": t.method,
+                "passed": t.passed,
+                "ap50_int8": t.ap50_int8,
+                "score_diff_p95": t.score_diff_p95,
+            }
+        )
+        for t in verdict.calibrations_tried
+    ]
+    assert best_int8_verdict(as_verdicts).calibration == verdict.calibration
+    kept = next(t for t in verdict.calibrations_tried if t.method == verdict.calibration)
+    assert kept.ap50_int8 == verdict.ap50_int8 and kept.passed is verdict.passed
+    assert f"({verdict.calibration} calibration)" in printed
     expected = INT8 if verdict.passed else f"{MODEL_STEM}.onnx"
     assert default_model_path(out).name == expected
+
+
+def _judged(method: str, *, passed: bool, boat: float, person: float, p95: float = 0.02) -> Int8Verdict:
+    return Int8Verdict(
+        model="m-int8.onnx",
+        model_sha256="0" * 64,
+        reference="m.onnx",
+        reference_sha256="1" * 64,
+        data="test",
+        images=1,
+        ap50_reference={"boat": 0.70, "person": 0.70},
+        ap50_int8={"boat": boat, "person": person},
+        reference_detections=10,
+        int8_detections=10,
+        recall_vs_reference=1.0,
+        precision_vs_reference=1.0,
+        score_diff_median=0.0,
+        score_diff_p95=p95,
+        score_diff_max=0.1,
+        criteria=Int8Criteria(),
+        passed=passed,
+        reasons=[] if passed else ["measured worse"],
+        created_utc="2026-01-01T00:00:00+00:00",
+        calibration=method,
+    )
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "kept"),
+    [
+        # stage 23: both pass, MinMax loses 0.006 boat AP50, Percentile nothing -> Percentile
+        ([("minmax", True, 0.694, 0.697), ("percentile", True, 0.700, 0.698)], "percentile"),
+        # a passing calibration beats a failing one however close the failing one's AP is
+        ([("minmax", False, 0.700, 0.700), ("percentile", True, 0.692, 0.700)], "percentile"),
+        # the worst class decides, not the sum: 0.004 on each beats 0.008 on one
+        ([("minmax", True, 0.696, 0.696), ("percentile", True, 0.692, 0.710)], "minmax"),
+        # none passes: the closest is still the one written (and not the default)
+        ([("minmax", False, 0.60, 0.70), ("percentile", False, 0.65, 0.70)], "percentile"),
+        # equal AP: the smaller score-difference p95, here the first tried
+        ([("minmax", True, 0.70, 0.70), ("percentile", True, 0.70, 0.70)], "minmax"),
+    ],
+)
+def test_the_int8_calibration_kept_is_the_passing_one_closest_to_the_float_model(
+    verdicts: list[tuple[str, bool, float, float]], kept: str
+) -> None:
+    from detector.training import best_int8_verdict
+
+    judged = [_judged(m, passed=p, boat=b, person=q) for m, p, b, q in verdicts]
+    assert best_int8_verdict(judged).calibration == kept
+
+
+def test_the_smaller_score_difference_breaks_an_ap50_tie() -> None:
+    from detector.training import best_int8_verdict
+
+    a = _judged("minmax", passed=True, boat=0.7, person=0.7, p95=0.045)
+    b = _judged("percentile", passed=True, boat=0.7, person=0.7, p95=0.030)
+    assert best_int8_verdict([a, b]).calibration == "percentile"
