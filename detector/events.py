@@ -22,7 +22,9 @@ been seen ``min_track_frames`` times:
   across the sand that then enters the water (it was dragged: boats do not cross a beach by
   themselves, and the people packed round an inflatable at dawn are often too small and too
   crowded to be detected one by one); or a boat first seen in the surf zone with that many
-  people around it (boarding).
+  people around it (boarding), if its detections are confident (median of its recent scores >=
+  ``surf_launch_min_conf``: a rock or post in the surf, boxed as a boat now and then while people
+  walk past at the water's edge, is not a boat being boarded).
 * ``boat_at_sea`` (warning): a boat at d >= ``offshore_m`` that is not a launch (optionally only
   when heading away from the coast).
 * ``gathering`` (warning): at least ``gathering_min_people`` people within
@@ -101,6 +103,15 @@ class EventConfig(BaseModel):
         25.0, gt=0, le=500, description="people this close to a boat are 'around it'"
     )
     launch_min_people: int = Field(2, ge=0, le=500, description="people around a boat for a launch")
+    surf_launch_min_conf: float = Field(
+        0.4,
+        ge=0,
+        le=1,
+        description=(
+            "a boat first seen in the surf is a launch only if the median of its recent detection "
+            "scores is at least this"
+        ),
+    )
     launch_enter_m: float = Field(
         1.0, ge=0, le=200, description="how far past the waterline a boat must be to be 'in the water'"
     )
@@ -423,7 +434,12 @@ class EventEngine:
                 (tr.episode is not None and tr.episode.kind is EventKind.LAUNCH)
                 or (tr.ashore_with_people and sd > c.launch_enter_m)
                 or (sd > c.launch_enter_m and self._dragged_across_the_beach(tr))
-                or (tr.first_zone is Zone.SURF and zone is Zone.SURF and near >= c.launch_min_people)
+                or (
+                    tr.first_zone is Zone.SURF
+                    and zone is Zone.SURF
+                    and near >= c.launch_min_people
+                    and float(np.median(tr.confs)) >= c.surf_launch_min_conf
+                )
             ):
                 kind = EventKind.LAUNCH
             elif sd >= c.offshore_m and (not c.boat_at_sea_heading_away_only or self._heading_away(tr)):
