@@ -48,7 +48,9 @@ same episode are revisions (``revision`` + 1), sent only when the event develope
 never one per frame. An episode ends ``end_after_s`` after its object was last seen; for
 ``cooldown_s`` after that, the same kind of event within ``cooldown_radius_m`` continues the old
 episode (a track lost and found again is not a new alert). A launched boat that later sails
-offshore stays a launch (it never turns into a second, ``boat_at_sea`` alert).
+offshore stays a launch (it never turns into a second, ``boat_at_sea`` alert). A launch within
+``launch_join_radius_m`` of a launch under way joins it even while the first boat is still
+tracked: the tracker sometimes follows one inflatable, crowded with people, as two boats.
 
 Episode states (``EpisodeState``): ACTIVE -> ENDED (cooldown) -> forgotten.
 """
@@ -182,6 +184,15 @@ class EventConfig(BaseModel):
     )
     cooldown_radius_m: float = Field(
         150.0, ge=0, le=10_000, description="how near a repeat must be to continue an episode"
+    )
+    launch_join_radius_m: float = Field(
+        30.0,
+        ge=0,
+        le=1000,
+        description=(
+            "a launch this near a launch under way, even one whose boat is still tracked, is that "
+            "launch (a boat tracked twice, or boats launched together: one alert)"
+        ),
     )
     snapshot: bool = Field(True, description="attach a JPEG snapshot to each emission")
     snapshot_max_px: int = Field(960, ge=64, le=4096, description="long side of the snapshot")
@@ -559,7 +570,8 @@ class EventEngine:
         return bool(b - a > 2.0)
 
     def _find_episode(self, kinds: tuple[EventKind, ...], e: float, n: float, t: float) -> _Episode | None:
-        """An active or cooling-down episode of one of ``kinds`` near (e, n) with no live track."""
+        """An active or cooling-down episode of one of ``kinds`` near (e, n) with no live track, or
+        a launch under way within ``launch_join_radius_m`` whether its boat is tracked or not."""
         c = self.config
         best, best_d = None, math.inf
         attached = {
@@ -568,11 +580,13 @@ class EventEngine:
             if tr.episode is not None and t - tr.last_seen_s < 1.0
         }
         for ep in self._episodes:
-            if ep.kind not in kinds or id(ep) in attached:
+            if ep.kind not in kinds:
                 continue
             if t - ep.last_seen_s > c.end_after_s + c.cooldown_s:
                 continue
             d = math.hypot(ep.east_m - e, ep.north_m - n)
+            if id(ep) in attached and not (ep.kind is EventKind.LAUNCH and d <= c.launch_join_radius_m):
+                continue
             if d <= c.cooldown_radius_m and d < best_d:
                 best, best_d = ep, d
         return best

@@ -118,6 +118,31 @@ def test_a_launch_raises_one_critical_event_when_the_boat_enters_the_water_then_
     assert last.heading_deg is not None
 
 
+@pytest.mark.parametrize(("gap_m", "alerts"), [(3.0, 1), (20.0, 1), (60.0, 2)])
+def test_one_boat_tracked_twice_is_one_launch_alert(gap_m: float, alerts: int) -> None:
+    # the demo's inflatable, crowded with people, was tracked as a second boat 17 s after it was
+    # launched, and that second track raised a second launch alert 3 m from the first
+    frames = launch_frames(crew=6)
+    twice = []
+    for t, o in frames:
+        boat = o[0]
+        extra = (
+            [Observation(2, 0, boat.east_m + gap_m, boat.north_m, boat.error_m, boat.confidence)]
+            if t >= 34.0  # seen again while boarding in the surf, the crew round both boxes
+            else []
+        )
+        crew = []
+        if gap_m > 30 and 34.0 <= t < 40.0:  # boats far apart: the second one has its own crew boarding
+            crew = [
+                Observation(300 + k, 1, boat.east_m + gap_m + k, boat.north_m - 2.0, 5.0, 0.8)
+                for k in range(3)
+            ]
+        twice.append((t, [*o, *extra, *crew]))
+    events = run(EventEngine(SITE, CFG), twice)
+    assert {e.kind for e in events} == {EventKind.LAUNCH}
+    assert len({e.event_id for e in events}) == alerts
+
+
 @pytest.mark.parametrize(
     ("start_off", "error_m", "drag_m", "launch"),
     [
