@@ -210,7 +210,11 @@ def ship(
                 quantize_int8(exported, q_work, int8_calibration, method=method)
                 v = validate_int8(dst, q_work, int8_validation, limit=int8_validation_images)
                 tried[method] = (q_work, v.model_copy(update={"calibration": method}))
-                logger.info("int8 with %s calibration: %s", method, verdict_summary(tried[method][1]))
+                judged = tried[method][1]
+                if judged.passed:
+                    logger.info("int8 with %s calibration: %s", method, verdict_summary(judged))
+                else:
+                    logger.warning("int8 with %s calibration rejected: %s", method, "; ".join(judged.reasons))
             verdict = best_int8_verdict([v for _, v in tried.values()])
             verdict = verdict.model_copy(
                 update={
