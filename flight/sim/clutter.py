@@ -1050,6 +1050,12 @@ def dog(cv: Canvas, x: float, y: float, L: float, facing: int) -> None:
     _limb(cv, (x - facing * L * 0.45, back), (x - facing * L * 0.65, back - L * 0.2), L * 0.07, L * 0.04, col)
 
 
+def _walk_direction(rng: np.random.Generator) -> int:
+    """Which way someone walks across the picture: -1 left, 1 right (side on), 0 towards or away
+    from the camera."""
+    return int(rng.choice([-1, 0, 1], p=[0.38, 0.24, 0.38]))
+
+
 def walker(
     cv: Canvas, x: float, y: float, h: float, *, facing: int | None = None, dog_p: float = 0.0
 ) -> None:
@@ -1060,7 +1066,7 @@ def walker(
     short one); ``None`` picks. Some carry a backpack or a bag; with probability ``dog_p`` a
     dog walks beside them (unlabelled)."""
     rng = cv.rng
-    d = int(rng.choice([-1, 0, 1], p=[0.38, 0.24, 0.38])) if facing is None else facing
+    d = _walk_direction(rng) if facing is None else facing
     # feet 0.15-0.4 h apart, mostly under 0.3: a stride seen side on, or foreshortened
     gap = h * (0.17 + 0.23 * rng.beta(1.5, 2.5) if d else rng.uniform(0.15, 0.2))
     top = _muted(_c(rng, CLOTHES, 20), rng.uniform(0.3, 0.9), rng.uniform(0.45, 1.0))
@@ -1125,7 +1131,7 @@ def walking_group(cv: Canvas, x: float, y: float, h: float, k: int, *, dog_p: fl
     """``k`` people walking together, side by side or in file, feet near (x, y), about ``h`` tall;
     each labelled (see ``walker``), drawn back to front."""
     rng = cv.rng
-    d = int(rng.choice([-1, 0, 1], p=[0.38, 0.24, 0.38]))
+    d = _walk_direction(rng)
     abreast = rng.random() < 0.6
     if abreast:  # side by side: one a little nearer the camera
         step = (rng.uniform(0.2, 0.4) * h * rng.choice([-1, 1]), rng.uniform(0.02, 0.06) * h)

@@ -178,7 +178,7 @@ def main() -> None:
 
 
 def collect(run: Path) -> None:
-    from ultralytics.utils.torch_utils import strip_optimizer
+    from detector import yolo
 
     w = run / "weights"
     for name in ("results.csv", "args.yaml"):
@@ -188,7 +188,7 @@ def collect(run: Path) -> None:
     extra = [p for p in (w / "last.pt", w / "best.pt") if p.is_file()]
     files = eps[-14:] + extra
     for p in files:
-        strip_optimizer(p)
+        yolo.strip_checkpoint(p, STATE)
     sizes = {p.name: p.stat().st_size for p in files}
     log(f"weights: {json.dumps(sizes)}")
     # pack into tars of at most ~15 MB (8 files back at most, 16 MiB each)

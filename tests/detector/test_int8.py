@@ -33,27 +33,40 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def _measured(**fields: object) -> Int8Verdict:
+    """A verdict with every measurement filled in; ``fields`` override them."""
+    base: dict[str, object] = {
+        "model": "m-int8.onnx",
+        "model_sha256": "0" * 64,
+        "reference": "m.onnx",
+        "reference_sha256": "1" * 64,
+        "data": "test",
+        "images": 1,
+        "ap50_reference": {"boat": 0.2, "person": 0.2},
+        "ap50_int8": {"boat": 0.2, "person": 0.2},
+        "reference_detections": 10,
+        "int8_detections": 10,
+        "recall_vs_reference": 1.0,
+        "precision_vs_reference": 1.0,
+        "score_diff_median": 0.0,
+        "score_diff_p95": 0.0,
+        "score_diff_max": 0.0,
+        "criteria": Int8Criteria(),
+        "passed": True,
+        "reasons": [],
+        "created_utc": "2026-01-01T00:00:00+00:00",
+    }
+    return Int8Verdict.model_validate({**base, **fields})
+
+
 def _verdict(int8: Path, ref: Path, *, passed: bool) -> Int8Verdict:
-    return Int8Verdict(
+    return _measured(
         model=int8.name,
         model_sha256=sha256_file(int8),
         reference=ref.name,
         reference_sha256=sha256_file(ref),
-        data="test",
-        images=1,
-        ap50_reference={"boat": 0.2, "person": 0.2},
-        ap50_int8={"boat": 0.2, "person": 0.2},
-        reference_detections=10,
-        int8_detections=10,
-        recall_vs_reference=1.0,
-        precision_vs_reference=1.0,
-        score_diff_median=0.0,
-        score_diff_p95=0.0,
-        score_diff_max=0.0,
-        criteria=Int8Criteria(),
         passed=passed,
         reasons=[] if passed else ["measured worse"],
-        created_utc="2026-01-01T00:00:00+00:00",
     )
 
 
@@ -225,26 +238,13 @@ def test_ship_only_with_int8_writes_the_models_and_the_verdict(
 
 
 def _judged(method: str, *, passed: bool, boat: float, person: float, p95: float = 0.02) -> Int8Verdict:
-    return Int8Verdict(
-        model="m-int8.onnx",
-        model_sha256="0" * 64,
-        reference="m.onnx",
-        reference_sha256="1" * 64,
-        data="test",
-        images=1,
+    return _measured(
         ap50_reference={"boat": 0.70, "person": 0.70},
         ap50_int8={"boat": boat, "person": person},
-        reference_detections=10,
-        int8_detections=10,
-        recall_vs_reference=1.0,
-        precision_vs_reference=1.0,
-        score_diff_median=0.0,
         score_diff_p95=p95,
         score_diff_max=0.1,
-        criteria=Int8Criteria(),
         passed=passed,
         reasons=[] if passed else ["measured worse"],
-        created_utc="2026-01-01T00:00:00+00:00",
         calibration=method,
     )
 
