@@ -214,7 +214,7 @@ class BoatDetector:
         c = self.config
         return (
             f"{self.backend.describe()}, classes {'/'.join(self.backend.names)}, "
-            f"tiles <= {c.tiling.max_tile_px}px (+coarse {c.tiling.coarse_px}px), "
+            f"tiles <= {c.tiling.max_tile_px}px (+coarse at {c.tiling.coarse_scale:g}x, >= {c.tiling.coarse_px}px), "
             f"conf boat >= {c.conf_boat:g}, person >= {c.conf_person:g}"
         )
 

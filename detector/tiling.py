@@ -9,8 +9,8 @@ Without a pose, the plan is:
 * a **native** pass: the frame at scale 1 (the resolution the model was trained at), cut into
   tiles no larger than ``max_tile_px`` with ``overlap_px`` overlap, so objects of a few pixels
   keep every pixel they have;
-* a **coarse** pass: the whole frame shrunk to ``coarse_px`` on its long side, for objects too
-  large for the native tiles (a ferry filling half the frame).
+* a **coarse** pass: the whole frame shrunk to half size (``coarse_scale``; at least ``coarse_px``
+  on its long side), for objects too large for the native tiles (a ferry filling half the frame).
 
 With a pose (``Frame.telemetry`` + ``Frame.intrinsics``), the ground sampling distance decides:
 rows above the horizon (plus a margin for attitude error) are sky and are skipped; each band of
@@ -44,7 +44,17 @@ class TilingConfig(BaseModel):
     coarse_pass: bool = Field(
         True, description="also run the whole frame shrunk to coarse_px (large objects)"
     )
-    coarse_px: int = Field(640, ge=64, le=4096, description="long side of the coarse pass input")
+    coarse_px: int = Field(640, ge=64, le=4096, description="shortest long side of the coarse pass input")
+    coarse_scale: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "the coarse pass shrinks the frame to at least this fraction (its long side is the "
+            "larger of coarse_px and this fraction of the frame's), so coarse_min_px means the same "
+            "object size in every frame: 1280 px frames go to 640, 1920 px to 960; 0: always coarse_px"
+        ),
+    )
     coarse_min_px: float = Field(
         32.0,
         ge=0,
@@ -154,9 +164,9 @@ def plan_tiles(
                 grid_tiles(0, 0, width_px, height_px, s, cfg.max_tile_px, cfg.overlap_px, f"extra@{s:g}")
             )
     long_side = max(width_px, height_px)
-    if cfg.coarse_pass and long_side > cfg.coarse_px * 1.25:
-        s = cfg.coarse_px / long_side
-        tiles.append(Tile(0, 0, width_px, height_px, s, "coarse"))
+    coarse_long = max(float(cfg.coarse_px), cfg.coarse_scale * long_side)
+    if cfg.coarse_pass and long_side > coarse_long * 1.25:
+        tiles.append(Tile(0, 0, width_px, height_px, coarse_long / long_side, "coarse"))
     return tiles
 
 

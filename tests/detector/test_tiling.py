@@ -52,6 +52,24 @@ def test_plan_without_pose(w: int, h: int, native_tiles: int, coarse: bool) -> N
         assert max(hh, ww) <= TilingConfig().max_tile_px + STRIDE
 
 
+@pytest.mark.parametrize(
+    ("w", "h", "cfg", "scale"),
+    [
+        (1280, 720, TilingConfig(), 0.5),  # 640 px
+        (1920, 1080, TilingConfig(), 0.5),  # 960 px: a 32 px coarse object is 64 px in the frame
+        (3840, 2160, TilingConfig(), 0.5),
+        (1000, 600, TilingConfig(), 0.64),  # never below coarse_px
+        (1920, 1080, TilingConfig(coarse_scale=0.0), 640 / 1920),  # the fixed 640 px of old
+    ],
+)
+def test_coarse_pass_is_half_size_and_at_least_coarse_px(
+    w: int, h: int, cfg: TilingConfig, scale: float
+) -> None:
+    (coarse,) = [t for t in plan_tiles(w, h, cfg) if t.pass_name == "coarse"]
+    assert coarse.scale == pytest.approx(scale)
+    assert (coarse.x0, coarse.y0, coarse.x1, coarse.y1) == (0, 0, w, h)
+
+
 def test_oblique_pose_skips_the_sky_and_zooms_the_far_field() -> None:
     pose = CameraPose(0, 0, 60, yaw_deg=0, pitch_deg=-12)
     intr = DEFAULT_INTRINSICS
