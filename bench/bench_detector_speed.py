@@ -119,6 +119,9 @@ def main() -> int:
         "BoatDetector torch .pt (tiles + coarse)": wrap(torch_full),
         f"BoatDetector onnxruntime {args.onnx.name} (tiles + coarse, default)": wrap(onnx_full),
         f"BoatDetector onnxruntime {args.onnx.name} (native tiles only)": wrap(onnx_native),
+        f"BoatDetector onnxruntime {args.onnx.name} (tiles + coarse + mirror view, `shorewatch detect`)": wrap(
+            onnx_full.with_config(onnx_full.config.model_copy(update={"flip_tta": True}))
+        ),
     }
     for p in other_onnx:
         other = load_detector(p, state, DetectorConfig(conf_boat=low, conf_person=low))

@@ -14,7 +14,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "eval",
         help="score the detector: --data DIR (P, R, AP50, AP50-95 by class and size) or --scenario FILE (events)",
-        description="--data: runs the full detect path (tiles + coarse pass) on every image of a YOLO "
+        description="--data: runs the full detect path (tiles + coarse pass + mirror view, as `shorewatch "
+        "detect`) on every image of a YOLO "
         "folder and reports per class precision, recall, AP50, AP50-95 and AP50 by object size "
         "(sqrt of box area: <16 px, 16-32 px, >32 px). --scenario: renders a scenario (file or built-in "
         "name) with the simulator, runs detect+track+georef+events and reports whether the launch was "
@@ -40,6 +41,12 @@ def register(sub: Any) -> None:
         "--model", type=Path, help="weights (.onnx or .pt); default: SHOREWATCH_MODEL or the shipped model"
     )
     p.add_argument("--no-coarse", action="store_true", help="skip the coarse whole-frame pass")
+    p.add_argument(
+        "--no-tta",
+        action="store_true",
+        help="--data: skip the mirrored second view (as `shorewatch detect --no-tta`; --scenario always "
+        "runs the service's setting, SHOREWATCH_FLIP_TTA)",
+    )
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON")
     p.set_defaults(func=run)
 
@@ -64,7 +71,9 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     tiling = TilingConfig(coarse_pass=not args.no_coarse)
     try:
         if args.data is not None:
-            cfg = DetectorConfig(conf_boat=args.conf, conf_person=args.conf, tiling=tiling)
+            cfg = DetectorConfig(
+                conf_boat=args.conf, conf_person=args.conf, tiling=tiling, flip_tta=not args.no_tta
+            )
         else:  # the thresholds the service would use (SHOREWATCH_CONF_BOAT / _PERSON)
             cfg = settings.detector_config().model_copy(update={"tiling": tiling})
         det = load_detector(args.model or settings.model, state_dir=state, config=cfg)

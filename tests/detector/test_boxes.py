@@ -8,7 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detector.boxes import (
+    Merged,
     as_xyxy,
+    fuse_views,
     merge_tiled,
     nms,
     pairwise_ios,
@@ -133,3 +135,64 @@ def test_merge_tiled_keeps_close_people_of_one_tile_apart() -> None:
     assert len(merge_tiled(*args).xyxy) == 1  # no tile ids: every pair may merge
     with pytest.raises(DetectorError, match="tile ids"):
         merge_tiled(*args, tile_ids=[0])
+
+
+def _view(boxes_: list[list[float]], scores: list[float], classes: list[int]) -> Merged:
+    return Merged(
+        np.asarray(boxes_, float).reshape(-1, 4), np.asarray(scores, float), np.asarray(classes, int)
+    )
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        # both views see the boat: one detection, the mean score, the score-weighted box
+        (
+            ([[10, 10, 30, 20]], [0.8], [0]),
+            ([[12, 10, 32, 20]], [0.4], [0]),
+            [(0, 0.6, [10 + 2 / 3, 10, 30 + 2 / 3, 20])],
+        ),
+        # one view only (a false alarm on texture the mirror does not repeat): half its score
+        (
+            ([[10, 10, 30, 20]], [0.8], [0]),
+            ([[200, 10, 220, 20]], [0.5], [0]),
+            [(0, 0.4, [10, 10, 30, 20]), (0, 0.25, [200, 10, 220, 20])],
+        ),
+        # a person on a boat: different classes never fuse
+        (
+            ([[10, 10, 30, 20]], [0.8], [0]),
+            ([[10, 10, 30, 20]], [0.6], [1]),
+            [(0, 0.4, [10, 10, 30, 20]), (1, 0.3, [10, 10, 30, 20])],
+        ),
+        # two boxes of one view over one box of the other: the view's best counts, not their sum
+        (
+            ([[10, 10, 30, 20], [11, 10, 31, 20]], [0.9, 0.7], [0, 0]),
+            ([[10, 10, 30, 20]], [0.5], [0]),
+            [(0, 0.7, None)],
+        ),
+        # nothing anywhere
+        (([], [], []), ([], [], []), []),
+    ],
+)
+def test_fuse_views(
+    a: tuple[list[list[float]], list[float], list[int]],
+    b: tuple[list[list[float]], list[float], list[int]],
+    expected: list[tuple[int, float, list[float] | None]],
+) -> None:
+    f = fuse_views([_view(*a), _view(*b)], 0.55)
+    assert len(f.xyxy) == len(expected)
+    assert list(f.confidence) == sorted(f.confidence, reverse=True)  # best first
+    for (cls, score, box), got_b, got_s, got_c in zip(
+        expected, f.xyxy, f.confidence, f.class_id, strict=True
+    ):
+        assert got_c == cls and got_s == pytest.approx(score)
+        if box is not None:
+            assert got_b == pytest.approx(box)
+
+
+def test_fusing_one_view_changes_nothing_and_no_view_is_refused() -> None:
+    v = _view([[10, 10, 30, 20], [50, 5, 60, 25]], [0.9, 0.3], [0, 1])
+    f = fuse_views([v])
+    assert f.xyxy.tolist() == v.xyxy.tolist() and f.confidence.tolist() == [0.9, 0.3]
+    with pytest.raises(DetectorError, match="at least one view"):
+        fuse_views([])

@@ -38,9 +38,11 @@ def _lines(p: Path) -> list[list[float]]:
     return [[float(v) for v in line.split()] for line in p.read_text().splitlines() if line.strip()]
 
 
+@pytest.mark.parametrize(("extra", "flip_tta"), [([], True), (["--no-tta"], False)])
 def test_save_txt_writes_yolo_lines_from_the_full_detect_path(
-    scene: Path, tmp_path: Path, state_dir: Path
+    extra: list[str], flip_tta: bool, scene: Path, tmp_path: Path, state_dir: Path
 ) -> None:
+    """By default with the mirror view fused in; with --no-tta, the live service's single view."""
     txt = tmp_path / "txt"
     out = tmp_path / "annotated"
     argv = [
@@ -56,11 +58,13 @@ def test_save_txt_writes_yolo_lines_from_the_full_detect_path(
         "0.001",
         "--conf-person",
         "0.001",
+        *extra,
     ]
     assert main(argv) == 0
     assert sorted(p.name for p in txt.iterdir()) == ["scene0.txt", "scene1.txt"]
     assert sorted(p.name for p in out.iterdir()) == ["scene0.jpg", "scene1.jpg"]
-    det = load_detector(MODEL, state_dir=state_dir, config=DetectorConfig(conf_boat=0.001, conf_person=0.001))
+    cfg = DetectorConfig(conf_boat=0.001, conf_person=0.001, flip_tta=flip_tta)
+    det = load_detector(MODEL, state_dir=state_dir, config=cfg)
     for k in range(2):
         rows = _lines(txt / f"scene{k}.txt")
         img = cv2.imread(str(scene / f"scene{k}.jpg"))

@@ -143,3 +143,53 @@ def test_the_coarse_pass_keeps_large_objects_and_leaves_small_ones_to_the_native
     d = det.detect(_frame(img))
     assert sorted(d.data["class_name"].tolist()) == kept
     assert d.xyxy[0] == pytest.approx([200, 400, 400, 441], abs=3)
+
+
+class OneViewModel(ColourModel):
+    """Sees the colour blobs only in the first half of each batch: the unmirrored tiles when the
+    detector runs the mirror view too (a detector fooled by a texture it would not see mirrored)."""
+
+    def run(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        out = super().run(batch)
+        out[len(batch) // 2 :, 4:] = 0.0
+        return out
+
+
+def _scene() -> tuple[npt.NDArray[np.uint8], list[tuple[int, int, int, int, int]]]:
+    """A 1500 x 700 frame (two native tiles of a width that is not a multiple of the stride, so
+    the inputs are padded on the right, and a coarse pass at scale 0.5): boats and people off
+    centre, where a box mirrored about the wrong axis would land elsewhere."""
+    img = np.full((700, 1500, 3), 90, np.uint8)
+    truth = [
+        (37, 60, 97, 80, 0),
+        (700, 300, 740, 316, 0),
+        (1300, 500, 1306, 513, 1),
+        (233, 610, 238, 622, 1),
+        (900, 100, 1200, 190, 0),
+    ]
+    for x0, y0, x1, y1, c in truth:
+        cv2.rectangle(img, (x0, y0), (x1 - 1, y1 - 1), (0, 0, 255) if c == 0 else (0, 255, 0), -1)
+    return img, truth
+
+
+def test_the_mirror_view_maps_back_onto_the_frame() -> None:
+    img, truth = _scene()
+    tiling = TilingConfig(max_tile_px=800, overlap_px=48, coarse_pass=True, coarse_min_px=100)
+    plain = BoatDetector(ColourModel(), DetectorConfig(tiling=tiling))
+    tta = BoatDetector(ColourModel(), DetectorConfig(tiling=tiling, flip_tta=True))
+    assert {t.scale for t in plain.plan(_frame(img))} == {1.0, 0.5}
+    a, b = plain.detect(_frame(img)), tta.detect(_frame(img))
+    assert len(a) == len(b) == len(truth)
+    for d in (a, b):
+        got = sorted([*box, int(c)] for box, c in zip(d.xyxy.tolist(), d.class_id, strict=True))
+        assert np.abs(np.asarray(got) - np.asarray(sorted(truth))).max() <= 1.0
+    assert b.confidence.tolist() == pytest.approx(a.confidence.tolist())  # both views agree: same scores
+
+
+@pytest.mark.parametrize(("conf_boat", "kept"), [(0.4, 3), (0.5, 0)])
+def test_what_only_one_view_sees_keeps_half_its_score(conf_boat: float, kept: int) -> None:
+    img, _ = _scene()
+    cfg = DetectorConfig(conf_boat=conf_boat, conf_person=0.9, flip_tta=True)
+    d = BoatDetector(OneViewModel(0.9, 0.8), cfg).detect(_frame(img))
+    assert len(d) == kept
+    assert d.confidence.tolist() == pytest.approx([0.45] * kept)
