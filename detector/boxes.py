@@ -204,7 +204,7 @@ def merge_tiled(
     return Merged(np.asarray(out_b, dtype=np.float64), np.asarray(out_s), np.asarray(out_c, dtype=np.int64))
 
 
-def fuse_views(views: list[Merged], iou_threshold: float = 0.55) -> Merged:
+def fuse_views(views: list[Merged], iou_threshold: float = 0.55, min_size_px: float = 0.0) -> Merged:
     """Join the detections of several views of one frame (the frame and its mirror image) into
     one set that weighs their agreement.
 
@@ -212,7 +212,10 @@ def fuse_views(views: list[Merged], iou_threshold: float = 0.55) -> Merged:
     by IoU >= ``iou_threshold``. The group's box is the score-weighted mean of its members; its
     score is the mean, over the views, of each view's best member there (a view that saw nothing
     counts 0), so an object both views see keeps its score and one seen by a single view keeps
-    half of it. Detectors' false alarms on texture rarely survive the mirror; objects do."""
+    half of it. Detectors' false alarms on texture rarely survive the mirror; objects do.
+
+    Boxes are compared as if each side were at least ``min_size_px`` (about their centres): two
+    views' boxes of a 10 px boat a pixel or two apart overlap by IoU < 0.5 yet are one boat."""
     n_views = len(views)
     if n_views == 0:
         raise DetectorError("fuse_views needs at least one view")
@@ -222,7 +225,10 @@ def fuse_views(views: list[Merged], iou_threshold: float = 0.55) -> Merged:
     src = np.concatenate([np.full(len(v.confidence), k, dtype=np.int64) for k, v in enumerate(views)])
     if len(b) == 0:
         return Merged(np.zeros((0, 4)), np.zeros(0), np.zeros(0, dtype=np.int64))
-    linked = (pairwise_iou(b, b) >= iou_threshold) & (c[:, None] == c[None, :])
+    centre = (b[:, :2] + b[:, 2:]) / 2
+    half = np.maximum((b[:, 2:] - b[:, :2]) / 2, min_size_px / 2)
+    grown = np.concatenate([centre - half, centre + half], axis=1)
+    linked = (pairwise_iou(grown, grown) >= iou_threshold) & (c[:, None] == c[None, :])
     used = np.zeros(len(b), dtype=bool)
     out_b, out_s, out_c = [], [], []
     for i in np.argsort(-s, kind="stable"):

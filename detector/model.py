@@ -90,6 +90,9 @@ class DetectorConfig(BaseModel):
     tta_iou: float = Field(
         0.55, gt=0.0, le=1.0, description="IoU at which the two views' boxes are one object"
     )
+    tta_min_px: float = Field(
+        16.0, ge=0.0, le=256.0, description="the two views' boxes are compared as if at least this big"
+    )
     max_batch: int = Field(8, ge=1, le=64, description="most tiles per inference call")
     threads: int = Field(0, ge=0, le=256, description="inference threads (0: the runtime's default)")
     tiling: TilingConfig = Field(default_factory=TilingConfig, description="how frames are cut into tiles")
@@ -282,7 +285,7 @@ class BoatDetector:
                         b, s, c, tr = b[keep_big], s[keep_big], c[keep_big], tr[keep_big]
                     found[flipped].append((b, s, c, tr))
         per_view = [self._merge_tiles(found[v]) for v in views]
-        merged = fuse_views(per_view, cfg.tta_iou) if cfg.flip_tta else per_view[0]
+        merged = fuse_views(per_view, cfg.tta_iou, cfg.tta_min_px) if cfg.flip_tta else per_view[0]
         thr = np.where(merged.class_id == 0, cfg.conf_boat, cfg.conf_person)
         keep = np.flatnonzero(merged.confidence >= thr)
         keep = keep[np.argsort(-merged.confidence[keep], kind="stable")][: cfg.max_det]

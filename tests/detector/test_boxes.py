@@ -190,6 +190,16 @@ def test_fuse_views(
             assert got_b == pytest.approx(box)
 
 
+def test_a_tiny_boat_a_pixel_off_in_the_mirror_is_still_one_boat() -> None:
+    a, b = _view([[100, 50, 110, 56]], [0.6], [0]), _view([[102, 51, 112, 57]], [0.6], [0])  # IoU 0.50
+    assert len(fuse_views([a, b], 0.55).xyxy) == 2
+    f = fuse_views([a, b], 0.55, min_size_px=16)
+    assert len(f.xyxy) == 1 and f.confidence[0] == pytest.approx(0.6)
+    assert f.xyxy[0] == pytest.approx([101, 50.5, 111, 56.5])  # the real boxes' mean, not the grown ones
+    far = _view([[130, 50, 140, 56]], [0.6], [0])  # 30 px away: still two boats
+    assert len(fuse_views([a, far], 0.55, min_size_px=16).xyxy) == 2
+
+
 def test_fusing_one_view_changes_nothing_and_no_view_is_refused() -> None:
     v = _view([[10, 10, 30, 20], [50, 5, 60, 25]], [0.9, 0.3], [0, 1])
     f = fuse_views([v])
