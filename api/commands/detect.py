@@ -40,6 +40,14 @@ def register(sub: Any) -> None:
         "--no-coarse", action="store_true", help="skip the shrunk whole-frame pass for large objects"
     )
     p.add_argument(
+        "--txt-conf",
+        type=float,
+        default=0.05,
+        help="--save-txt keeps detections down to this confidence, below the thresholds of the "
+        "annotated copies (default 0.05: each line carries its confidence, and scoring AP needs the "
+        "low ones; give the thresholds' value to write only what the annotated copies show)",
+    )
+    p.add_argument(
         "--no-tta",
         action="store_true",
         help="skip the mirrored second view of every tile (twice as fast, fewer boats and people found: "
@@ -114,11 +122,24 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     if args.no_coarse:
         overrides["tiling"] = TilingConfig(coarse_pass=False)
     try:
-        cfg = DetectorConfig(**overrides)
+        shown_cfg = DetectorConfig(**overrides)
+        if not 0.0 <= args.txt_conf <= 1.0:
+            raise ValueError(f"--txt-conf must be between 0 and 1, got {args.txt_conf}")
+        cfg = shown_cfg
+        if args.save_txt is not None:  # run down to the txt floor; annotate only what passes the thresholds
+            floor = min(args.txt_conf, shown_cfg.conf_boat, shown_cfg.conf_person)
+            cfg = shown_cfg.model_copy(update={"conf_boat": floor, "conf_person": floor})
         det = load_detector(args.model or settings.model, state_dir=state, config=cfg)
     except (DetectorError, ValueError) as exc:
         err.print(f"[red]shorewatch detect: {exc}[/]")
         return 2
+
+    def shown(dets: Any) -> Any:
+        """The detections that pass the thresholds (what the annotated copies and counts show)."""
+        if len(dets) == 0:
+            return dets
+        thr = np.where(dets.class_id == 0, shown_cfg.conf_boat, shown_cfg.conf_person)
+        return dets[dets.confidence >= thr]
 
     is_video = src.is_file() and src.suffix.lower() in VIDEO_SUFFIXES
     if src.is_dir():
@@ -175,7 +196,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             if dst is not None:
                 if writer is None:
                     writer = cv2.VideoWriter(str(dst), cv2.VideoWriter.fourcc(*"mp4v"), fps, (w, h))
-                writer.write(_annotate(frame, dets))
+                writer.write(_annotate(frame, shown(dets)))
             n += 1
         cap.release()
         if writer is not None:
@@ -199,10 +220,10 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             (txt_dir / f"{path.stem}.txt").write_text("".join(line + "\n" for line in yolo_lines(dets, w, h)))
         dst = out_path(path.name, ".jpg")
         if dst is not None:
-            cv2.imwrite(str(dst), _annotate(img, dets))
-        con.print(_summary(path.name, dets, ms))
+            cv2.imwrite(str(dst), _annotate(img, shown(dets)))
+        con.print(_summary(path.name, shown(dets), ms))
     if save is not None:
         con.print(f"annotated images: {save}")
     if txt_dir is not None:
-        con.print(f"detections (class cx cy w h conf): {txt_dir}")
+        con.print(f"detections (class cx cy w h conf, down to confidence {cfg.conf_boat:g}): {txt_dir}")
     return 0

@@ -80,6 +80,30 @@ def test_save_txt_writes_yolo_lines_from_the_full_detect_path(
             assert sorted(r[5] for r in rows) == pytest.approx(sorted(d.confidence.tolist()), abs=2e-6)
 
 
+def _counts(rows: list[list[float]], thr: float) -> str:
+    kept = [r for r in rows if r[5] >= thr]
+    return f"{sum(r[0] == 0 for r in kept)} boat(s), {sum(r[0] == 1 for r in kept)} person(s)"
+
+
+def test_txt_keeps_low_confidence_lines_the_annotated_copies_leave_out(
+    scene: Path, tmp_path: Path, state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An evaluator ranks --save-txt lines by their confidence: they go down to --txt-conf, while
+    the printed counts (and annotated copies) keep the 0.25 thresholds."""
+    txt = tmp_path / "txt"
+    base = ["detect", str(scene / "scene0.jpg"), "--model", str(MODEL), "--no-save", "--save-txt", str(txt)]
+    assert main([*base, "--txt-conf", "0.001"]) == 0
+    rows = _lines(txt / "scene0.txt")
+    assert 0.001 <= min(r[5] for r in rows) < 0.25
+    assert _counts(rows, 0.25) in capsys.readouterr().out
+    assert main([*base, "--txt-conf", "0.25"]) == 0  # only what the annotated copies show
+    rows = _lines(txt / "scene0.txt")
+    assert all(r[5] >= 0.25 for r in rows)
+    assert _counts(rows, 0.0) in capsys.readouterr().out
+    assert main([*base, "--txt-conf", "2"]) == 2
+    assert "--txt-conf" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
