@@ -5,7 +5,7 @@ Built once in ``main()`` / ``create_app()``, never at import time."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     )
     conf_person: float | None = Field(
         None, ge=0.0, le=1.0, description="detector confidence for a person (default: the model's)"
+    )
+    runtime: Literal["auto", "onnxruntime", "openvino"] = Field(
+        "auto",
+        description="what runs the ONNX model (auto: OpenVINO in bfloat16 where the CPU has it, else "
+        "onnxruntime with the int8 model)",
     )
     flip_tta: bool = Field(
         False,
@@ -64,7 +69,7 @@ class Settings(BaseSettings):
         """The detector's config with the thresholds set here (``None`` leaves the model's)."""
         from detector.model import DetectorConfig
 
-        cfg = DetectorConfig(flip_tta=self.flip_tta)
+        cfg = DetectorConfig(flip_tta=self.flip_tta, runtime=self.runtime)
         upd = {
             k: v
             for k, v in (("conf_boat", self.conf_boat), ("conf_person", self.conf_person))

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from detector.dataset import read_labels, samples  # noqa: E402
 from detector.metrics import ImageResult, evaluate  # noqa: E402
-from detector.model import MODEL_STEM, MODELS_DIR, DetectorConfig, default_model_path, load_detector  # noqa: E402
+from detector.model import MODEL_STEM, MODELS_DIR, DetectorConfig, load_detector  # noqa: E402
 from detector.tiling import TilingConfig  # noqa: E402
 from shorewatch.types import CLASS_NAMES  # noqa: E402
 
@@ -78,17 +78,15 @@ def main() -> int:
         "--pipeline-frames", type=int, default=30, help="rendered frames for the whole-path timing"
     )
     ap.add_argument("--pt", type=Path, default=MODELS_DIR / f"{MODEL_STEM}.pt")
-    ap.add_argument("--onnx", type=Path, default=None, help="ONNX model (default: the shipped default model)")
+    ap.add_argument(
+        "--onnx",
+        type=Path,
+        default=None,
+        help="ONNX model (default: what load_detector picks on this machine)",
+    )
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     state = Path(os.environ.get("SHOREWATCH_STATE_DIR", ROOT / ".shorewatch"))
-    if args.onnx is None:
-        args.onnx = default_model_path()
-    other_onnx = [
-        p
-        for p in (MODELS_DIR / f"{MODEL_STEM}.onnx", MODELS_DIR / f"{MODEL_STEM}-int8.onnx")
-        if p.is_file() and p.resolve() != args.onnx.resolve()
-    ]
 
     items = samples(REAL_DEV, "val")[: args.frames or None]
     frames = [_read_720(s.image) for s in items]
@@ -100,11 +98,12 @@ def main() -> int:
     low = 0.01
     ref640 = yolo.reference_predictor(args.pt, state, conf=low)
     ref1280 = yolo.reference_predictor(args.pt, state, conf=low, imgsz=1280)
-    onnx_full = load_detector(args.onnx, state, DetectorConfig(conf_boat=low, conf_person=low))
-    onnx_native = onnx_full.with_config(
-        DetectorConfig(conf_boat=low, conf_person=low, tiling=TilingConfig(coarse_pass=False))
-    )
-    torch_full = load_detector(args.pt, state, DetectorConfig(conf_boat=low, conf_person=low))
+    cfg = DetectorConfig(conf_boat=low, conf_person=low)
+    onnx_full = load_detector(args.onnx, state, cfg)  # the default: runtime 'auto'
+    onnx_native = onnx_full.with_config(cfg.model_copy(update={"tiling": TilingConfig(coarse_pass=False)}))
+    torch_full = load_detector(args.pt, state, cfg)
+    default_label = onnx_full.backend.describe()
+    default_path = Path(onnx_full.source)
 
     def wrap(det: Any) -> Callable[[Any], tuple[Any, Any, Any]]:
         def f(img: Any) -> tuple[Any, Any, Any]:
@@ -117,15 +116,22 @@ def main() -> int:
         "ultralytics predict (imgsz 640, default)": ref640,
         "ultralytics predict (imgsz 1280)": ref1280,
         "BoatDetector torch .pt (tiles + coarse)": wrap(torch_full),
-        f"BoatDetector onnxruntime {args.onnx.name} (tiles + coarse, default)": wrap(onnx_full),
-        f"BoatDetector onnxruntime {args.onnx.name} (native tiles only)": wrap(onnx_native),
-        f"BoatDetector onnxruntime {args.onnx.name} (tiles + coarse + mirror view, `shorewatch detect`)": wrap(
-            onnx_full.with_config(onnx_full.config.model_copy(update={"flip_tta": True}))
+        f"BoatDetector {default_label} (tiles + coarse, default)": wrap(onnx_full),
+        f"BoatDetector {default_label} (native tiles only)": wrap(onnx_native),
+        f"BoatDetector {default_label} (tiles + coarse + mirror view, `shorewatch detect`)": wrap(
+            onnx_full.with_config(cfg.model_copy(update={"flip_tta": True}))
         ),
     }
-    for p in other_onnx:
-        other = load_detector(p, state, DetectorConfig(conf_boat=low, conf_person=low))
-        configs[f"BoatDetector onnxruntime {p.name} (tiles + coarse, not the default)"] = wrap(other)
+    for p in (MODELS_DIR / f"{MODEL_STEM}-int8.onnx", MODELS_DIR / f"{MODEL_STEM}.onnx"):
+        other = (
+            load_detector(p, state, cfg.model_copy(update={"runtime": "onnxruntime"}))
+            if p.is_file()
+            else None
+        )
+        if other is not None and other.backend.describe() != default_label:
+            configs[f"BoatDetector {other.backend.describe()} (tiles + coarse, not the default)"] = wrap(
+                other
+            )
     times: dict[str, list[float]] = {k: [] for k in configs}
     preds: dict[str, list[ImageResult]] = {k: [] for k in configs}
     for f in configs.values():
@@ -150,7 +156,7 @@ def main() -> int:
             f"{name:55s} {ms:7.1f} ms  {1000 / ms:5.2f} fps  x{ref_ms / ms:4.2f}  AP50 boat {aps['boat']:.3f} person {aps['person']:.3f}"
         )
 
-    default_name = f"BoatDetector onnxruntime {args.onnx.name} (tiles + coarse, default)"
+    default_name = f"BoatDetector {default_label} (tiles + coarse, default)"
     ref_name = "ultralytics predict (imgsz 1280)"
     by_name = {r[0]: r for r in rows}
     ratio_line = (
@@ -161,7 +167,7 @@ def main() -> int:
         f"against `predict`'s default imgsz 640 it ran at {by_name[default_name][3]:.2f}x."
     )
     print(ratio_line)
-    pipe_line = _pipeline_fps(args.onnx, state, args.pipeline_frames)
+    pipe_line = _pipeline_fps(default_path, onnx_full.config.runtime, state, args.pipeline_frames)
     print(pipe_line)
     if args.no_write:
         return 0
@@ -172,7 +178,7 @@ def main() -> int:
         "",
         "Method: " + " ".join(__doc__.split("Method:")[1].split("Writes")[0].split()),
         "",
-        f"Model: `{args.pt.name}` / `{args.onnx.name}`. {len(frames)} frames.",
+        f"Model: `{args.pt.name}` / `{default_path.name}` ({default_label}). {len(frames)} frames.",
         "",
         "| configuration | median ms / frame | frames/s | speed vs predict@640 | AP50 boat | AP50 person |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -184,7 +190,7 @@ def main() -> int:
     return 0
 
 
-def _pipeline_fps(onnx: Path, state: Path, n: int) -> str:
+def _pipeline_fps(onnx: Path, runtime: str, state: Path, n: int) -> str:
     try:
         from flight.sim.camera import SimCamera
         from flight.sim.render import ScriptedFlight
@@ -205,7 +211,8 @@ def _pipeline_fps(onnx: Path, state: Path, n: int) -> str:
         t = 80 + i / sc.drone.fps
         world.step_to(t)
         frames.append(cam.render(fl.telemetry(t))[0])
-    pipe = DetectionPipeline(load_detector(onnx, state), site)
+    det = load_detector(onnx, state, DetectorConfig(runtime=runtime))  # type: ignore[arg-type]
+    pipe = DetectionPipeline(det, site)
     pipe.process(frames[0])
     stages: list[tuple[float, float, float, float]] = []
     for f in frames[1:]:
@@ -214,7 +221,7 @@ def _pipeline_fps(onnx: Path, state: Path, n: int) -> str:
         stages.append((time.perf_counter() - t0, r.times.detect_s, r.times.track_s, r.times.events_s))
     med = [statistics.median(s[i] for s in stages) * 1000 for i in range(4)]
     return (
-        f"Whole path (detect + track + georef + events, onnxruntime, posed 1280x720 rendered frames of "
+        f"Whole path (detect + track + georef + events, {det.backend.describe()}, posed 1280x720 rendered frames of "
         f"dawn_launch_wissant, {len(stages)} frames): median {med[0]:.1f} ms/frame = {1000 / med[0]:.2f} frames/s "
         f"(detect {med[1]:.1f} ms, track {med[2]:.1f} ms, georef + events {med[3]:.1f} ms)."
     )
