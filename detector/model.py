@@ -42,6 +42,8 @@ MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 MODEL_STEM = "shorewatch-boats"
 PAD_VALUE = 114
 MAX_CANDIDATES = 3000  # per tile, before NMS
+OV_STATIC_AFTER = 3  # OpenVINO: an input shape seen this often gets its own static model
+OV_STATIC_SHAPES = 8  # at most this many (a posed stream's changing bands stay dynamic)
 
 
 def default_model_path(models_dir: Path = MODELS_DIR) -> Path:
@@ -171,6 +173,7 @@ class OpenVinoBackend:
         props: dict[str, object] = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": self.precision}
         if threads:
             props["INFERENCE_NUM_THREADS"] = threads
+        self._core, self._props = core, props
         try:
             model = core.read_model(str(path))
             names = (
@@ -182,14 +185,35 @@ class OpenVinoBackend:
         except RuntimeError as exc:
             raise ModelLoadError(f"cannot load ONNX model {str(path)!r} into OpenVINO: {exc}") from exc
         self.names = _parse_names(names, path)
-        self._output = self._compiled.output(0)
         self._request = self._compiled.create_infer_request()
-        self._lock = threading.Lock()  # one infer request: one batch at a time
+        # input shapes seen often get a model compiled for exactly that shape (a quarter faster
+        # than the dynamic one when tile and coarse shapes alternate); rare ones run dynamic
+        self._seen: dict[tuple[int, ...], int] = {}
+        self._static: dict[tuple[int, ...], Any] = {}
+        self._lock = threading.Lock()  # one infer request per model: one batch at a time
         self.path = path
+
+    def _request_for(self, shape: tuple[int, ...]) -> Any:
+        if shape in self._static:
+            return self._static[shape]
+        self._seen[shape] = self._seen.get(shape, 0) + 1
+        if self._seen[shape] >= OV_STATIC_AFTER and len(self._static) < OV_STATIC_SHAPES:
+            try:
+                model = self._core.read_model(str(self.path))
+                model.reshape({0: list(shape)})
+                self._static[shape] = self._core.compile_model(
+                    model, "CPU", self._props
+                ).create_infer_request()
+                return self._static[shape]
+            except RuntimeError as exc:  # keep the dynamic model; never fail a frame over this
+                logger.warning("OpenVINO: no static model for input %s (%s); staying dynamic", shape, exc)
+                self._seen[shape] = -(10**9)
+        return self._request
 
     def run(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         with self._lock:
-            out = self._request.infer({0: batch})[self._output]
+            req = self._request_for(tuple(batch.shape))
+            out = req.infer({0: batch})[0]
             return np.array(out, dtype=np.float32)  # a copy: the request reuses its buffer
 
     def describe(self) -> str:

@@ -69,3 +69,16 @@ def test_auto_picks_openvino_only_where_the_cpu_has_bfloat16(state_dir: Path) ->
         assert Path(default.source).name == FP32.name
     # an int8 model named explicitly runs on onnxruntime, where int8 is fast
     assert load_detector(INT8, state_dir, DetectorConfig()).describe().startswith("onnxruntime")
+
+
+def test_a_recurring_input_shape_gets_its_own_model_with_the_same_answers() -> None:
+    from detector.model import OV_STATIC_AFTER, OpenVinoBackend
+
+    be = OpenVinoBackend(FP32)
+    x = np.random.default_rng(1).random((1, 3, 96, 160), dtype=np.float32)
+    outs = [be.run(x) for _ in range(OV_STATIC_AFTER + 1)]
+    assert len(be._static) == 1  # compiled for (1, 3, 96, 160) on its third sighting
+    scores = [o[:, 4:] for o in outs]
+    assert np.abs(scores[-1] - scores[0]).max() < 0.02  # static and dynamic: the same bf16 answers
+    assert be.run(np.concatenate([x, x])).shape[0] == 2  # other shapes still run, dynamically
+    assert len(be._static) == 1
