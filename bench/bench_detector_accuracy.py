@@ -26,7 +26,7 @@ from bench.bench_detector_speed import REAL_DEV, write_section  # noqa: E402
 from detector.dataset import samples  # noqa: E402
 from detector.evaluate import DatasetScore, predict_dataset, score_detector  # noqa: E402
 from detector.metrics import ImageResult, evaluate  # noqa: E402
-from detector.model import DetectorConfig, default_model_path, load_detector  # noqa: E402
+from detector.model import DetectorConfig, load_detector  # noqa: E402
 from shorewatch.types import CLASS_NAMES  # noqa: E402
 
 
@@ -53,7 +53,9 @@ def table(title: str, score: object) -> list[str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--model", type=Path, default=default_model_path())
+    ap.add_argument(
+        "--model", type=Path, default=None, help="weights (default: what load_detector picks on this machine)"
+    )
     ap.add_argument(
         "--synth", type=Path, default=ROOT / "data" / "synth-v4", help="synthetic dataset (val split)"
     )
@@ -68,7 +70,7 @@ def main() -> int:
         "",
         "Method: " + " ".join(__doc__.split("Method:")[1].split("Writes")[0].split()),
         "",
-        f"Model: `{args.model.name}`.",
+        f"Model: {base.backend.describe()}.",
         "",
     ]
     out: dict[str, object] = {}
