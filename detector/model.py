@@ -168,8 +168,14 @@ class OpenVinoBackend:
                 f"{str(path)!r}: OpenVINO runs the int8 QDQ model slower than onnxruntime; give it the float "
                 "ONNX (models/shorewatch-boats.onnx) or use runtime 'onnxruntime'"
             )
-        core = ov.Core()
-        self.precision = "bf16" if "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES") else "f32"
+        try:
+            core = ov.Core()
+            caps = core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+        except RuntimeError as exc:
+            raise ModelLoadError(
+                f"OpenVINO has no CPU plugin here ({exc}); use runtime 'onnxruntime'"
+            ) from exc
+        self.precision = "bf16" if "BF16" in caps else "f32"
         props: dict[str, object] = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": self.precision}
         if threads:
             props["INFERENCE_NUM_THREADS"] = threads

@@ -72,7 +72,11 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     try:
         if args.data is not None:
             cfg = DetectorConfig(
-                conf_boat=args.conf, conf_person=args.conf, tiling=tiling, flip_tta=not args.no_tta
+                conf_boat=args.conf,
+                conf_person=args.conf,
+                tiling=tiling,
+                flip_tta=not args.no_tta,
+                runtime=settings.runtime,
             )
         else:  # the thresholds the service would use (SHOREWATCH_CONF_BOAT / _PERSON)
             cfg = settings.detector_config().model_copy(update={"tiling": tiling})
