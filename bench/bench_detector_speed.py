@@ -167,7 +167,8 @@ def main() -> int:
         f"against `predict`'s default imgsz 640 it ran at {by_name[default_name][3]:.2f}x."
     )
     print(ratio_line)
-    pipe_line = _pipeline_fps(default_path, onnx_full.config.runtime, state, args.pipeline_frames)
+    # the service's thresholds, on the already loaded default model
+    pipe_line = _pipeline_fps(onnx_full.with_config(DetectorConfig()), args.pipeline_frames)
     print(pipe_line)
     if args.no_write:
         return 0
@@ -190,7 +191,7 @@ def main() -> int:
     return 0
 
 
-def _pipeline_fps(onnx: Path, runtime: str, state: Path, n: int) -> str:
+def _pipeline_fps(det: Any, n: int) -> str:
     try:
         from flight.sim.camera import SimCamera
         from flight.sim.render import ScriptedFlight
@@ -211,7 +212,6 @@ def _pipeline_fps(onnx: Path, runtime: str, state: Path, n: int) -> str:
         t = 80 + i / sc.drone.fps
         world.step_to(t)
         frames.append(cam.render(fl.telemetry(t))[0])
-    det = load_detector(onnx, state, DetectorConfig(runtime=runtime))  # type: ignore[arg-type]
     pipe = DetectionPipeline(det, site)
     pipe.process(frames[0])
     stages: list[tuple[float, float, float, float]] = []

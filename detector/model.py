@@ -108,6 +108,10 @@ class DetectorConfig(BaseModel):
     def threshold(self, class_id: int) -> float:
         return self.conf_boat if class_id == 0 else self.conf_person
 
+    def thresholds(self, class_ids: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """``threshold`` for every detection of an array of class ids."""
+        return np.where(np.asarray(class_ids) == 0, self.conf_boat, self.conf_person).astype(np.float64)
+
 
 class InferenceBackend(Protocol):
     names: tuple[str, ...]
@@ -388,8 +392,7 @@ class BoatDetector:
                     found[flipped].append((b, s, c, tr))
         per_view = [self._merge_tiles(found[v]) for v in views]
         merged = fuse_views(per_view, cfg.tta_iou, cfg.tta_min_px) if cfg.flip_tta else per_view[0]
-        thr = np.where(merged.class_id == 0, cfg.conf_boat, cfg.conf_person)
-        keep = np.flatnonzero(merged.confidence >= thr)
+        keep = np.flatnonzero(merged.confidence >= cfg.thresholds(merged.class_id))
         keep = keep[np.argsort(-merged.confidence[keep], kind="stable")][: cfg.max_det]
         self.last_stats = DetectStats(len(tiles), batches, infer_s, time.perf_counter() - t0)
         if len(keep) == 0:
@@ -422,7 +425,7 @@ def _mirrored(batch: npt.NDArray[np.float32], tiles: list[Tile]) -> npt.NDArray[
     out = batch.copy()
     for slot, src, t in zip(out, batch, tiles, strict=True):
         wr = _real_width(t)
-        slot[:, :, :wr] = src[:, :, wr - 1 :: -1] if wr < src.shape[2] else src[:, :, ::-1]
+        slot[:, :, :wr] = src[:, :, wr - 1 :: -1]
     return out
 
 

@@ -136,10 +136,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
 
     def shown(dets: Any) -> Any:
         """The detections that pass the thresholds (what the annotated copies and counts show)."""
-        if len(dets) == 0:
-            return dets
-        thr = np.where(dets.class_id == 0, shown_cfg.conf_boat, shown_cfg.conf_person)
-        return dets[dets.confidence >= thr]
+        return dets[dets.confidence >= shown_cfg.thresholds(dets.class_id)] if len(dets) else dets
 
     is_video = src.is_file() and src.suffix.lower() in VIDEO_SUFFIXES
     if src.is_dir():
