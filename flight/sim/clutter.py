@@ -1395,6 +1395,241 @@ def boat(cv: Canvas, x: float, y: float, L: float, *, moored: bool = False, aflo
     cv.label(0, min(x - Lp / 2, bow, stern), top, max(x + Lp / 2, bow, stern), y + fb * 0.15)
 
 
+SAILS: list[Colour] = [  # sailcloth and windsurf film: mostly white, often bright
+    (245, 245, 245),
+    (230, 232, 235),
+    (40, 40, 220),  # red (BGR)
+    (200, 120, 30),  # blue
+    (30, 200, 240),  # yellow
+    (40, 140, 250),  # orange
+    (60, 170, 60),
+    (150, 60, 150),
+    (60, 60, 60),
+]
+
+
+def _sail_colour(cv: Canvas) -> Colour:
+    """White or cream most of the time, a bright colour otherwise."""
+    rng = cv.rng
+    return _c(cv.rng, SAILS[:2] if rng.random() < 0.45 else SAILS[2:], 10)
+
+
+def _stripes(cv: Canvas, tri: list[tuple[float, float]], k: int) -> None:
+    """Paint ``k`` coloured bands across a sail triangle (foot to head), as many beach
+    catamarans' mainsails carry."""
+    rng = cv.rng
+    head, foot0, foot1 = (np.asarray(p, float) for p in tri)  # the head, the two ends of the foot
+    for i in range(k):
+        if rng.random() < 0.4:
+            continue
+        a, b = i / k, (i + 1) / k  # fractions from the foot up to the head
+        band = [foot0 + (head - foot0) * a, foot1 + (head - foot1) * a, foot1 + (head - foot1) * b]
+        band.append(foot0 + (head - foot0) * b)
+        _poly(cv, [(float(u), float(v)) for u, v in band], _c(rng, SAILS[2:], 10))
+
+
+def catamaran(cv: Canvas, x: float, y: float, L: float, *, afloat: bool = True) -> None:
+    """A beach catamaran whose near hull's keel line is centred on (x, y), ``L`` canvas pixels
+    long, seen from an elevated camera: two slim hulls one behind the other, a trampoline
+    between them, a mast about 1.6 L tall with a (often striped) mainsail and a jib, or the
+    sails lowered; on the sand, often on a launching trolley. Sailing-club beaches line them up
+    in rows; a model that knows only hulls with cabins misses them. Labelled boat, mast to keel."""
+    rng = cv.rng
+    ang = rng.uniform(0.3, 1.0)
+    Lp = L * ang + L * 0.3 * (1 - ang)  # foreshortened length
+    fb = max(1.0, L * rng.uniform(0.06, 0.1))  # hull height
+    sep = L * rng.uniform(0.12, 0.3)  # the far hull, higher in the picture (pitch of the view)
+    skew = Lp * rng.uniform(-0.15, 0.15)  # the far hull shifted sideways (heading vs the camera)
+    hull = _c(rng, [(240, 240, 240), (230, 235, 240), (200, 200, 200), (40, 40, 180), (150, 80, 30)], 8)
+    if not afloat and rng.random() < 0.6:  # launching trolley: two wheels under the near hull
+        for wx in (x - Lp * 0.2, x + Lp * 0.2):
+            cv2.circle(
+                cv.img, (int(wx), int(y + fb * 0.3)), max(1, int(fb * 0.5)), (40, 40, 40), -1, cv2.LINE_AA
+            )
+    tramp = _c(rng, [(40, 40, 40), (90, 60, 30), (60, 60, 60), (120, 120, 120)], 8)
+    far = (x + skew, y - sep)
+    _poly(
+        cv,
+        [
+            (x - Lp / 2, y - fb),
+            (x + Lp / 2, y - fb),
+            (far[0] + Lp / 2, far[1] - fb),
+            (far[0] - Lp / 2, far[1] - fb),
+        ],
+        tramp,
+    )
+    for hx, hy in (far, (x, y)):  # far hull first, the near one over it
+        _poly(
+            cv,
+            [(hx - Lp / 2, hy - fb), (hx + Lp / 2, hy - fb), (hx + Lp * 0.45, hy), (hx - Lp * 0.42, hy)],
+            hull,
+        )
+        cv2.line(
+            cv.img,
+            (int(hx - Lp * 0.42), int(hy)),
+            (int(hx + Lp * 0.45), int(hy)),
+            _shade(hull, 0.6),
+            1,
+            cv2.LINE_AA,
+        )
+    mx, my = x + skew / 2 + Lp * rng.uniform(-0.05, 0.1), y - sep / 2 - fb
+    mh = L * rng.uniform(1.3, 1.8)
+    top = my - mh
+    cv2.line(
+        cv.img, (int(mx), int(my)), (int(mx), int(top)), (190, 190, 195), max(1, S // 2 + 1), cv2.LINE_AA
+    )
+    d = 1 if rng.random() < 0.5 else -1  # which way the sail stands out
+    left, right = min(x - Lp / 2, far[0] - Lp / 2), max(x + Lp / 2, far[0] + Lp / 2)
+    if rng.random() < 0.7:  # sails up
+        foot = mx - d * Lp * rng.uniform(0.35, 0.6)
+        main = [(mx, top), (mx, my - fb), (foot, my - fb)]
+        _poly(cv, main, _sail_colour(cv))
+        if rng.random() < 0.5:
+            _stripes(cv, main, int(rng.integers(3, 7)))
+        jib = [
+            (mx + d * 1, top + mh * 0.25),
+            (mx + d * Lp * rng.uniform(0.3, 0.5), my),
+            (mx + d * 1, my - fb),
+        ]
+        _poly(cv, jib, _shade(_sail_colour(cv), 0.95))
+        left, right = min(left, foot, jib[1][0]), max(right, foot, jib[1][0])
+    else:  # sails down: a furled mainsail along the boom
+        cv2.line(
+            cv.img,
+            (int(mx), int(my - fb)),
+            (int(mx - d * Lp * 0.45), int(my - fb)),
+            _sail_colour(cv),
+            max(1, int(fb * 0.6)),
+            cv2.LINE_AA,
+        )
+    if afloat and rng.random() < 0.5:  # a crew of one or two on the trampoline or trapeze
+        for _ in range(int(rng.integers(1, 3))):
+            px = mx + rng.uniform(-0.3, 0.3) * Lp
+            cv2.ellipse(
+                cv.img,
+                (int(px), int(my - fb)),
+                (max(1, int(fb * 0.5)), max(1, int(fb * 1.2))),
+                0,
+                0,
+                360,
+                _c(rng, VESTS + CLOTHES[:3], 15),
+                -1,
+                cv2.LINE_AA,
+            )
+    cv.label(0, left, top, right, y + fb * 0.2)
+
+
+def windsurfer(cv: Canvas, x: float, y: float, L: float) -> None:
+    """A windsurfer whose board is centred on (x, y), the board ``L`` canvas pixels long: a thin
+    board, a tilted sail about 1.5 L tall (bright film, sometimes with a clear window), the
+    sailor leaning out from the boom. Labelled once, as a boat, board to masthead (as boats
+    carrying someone are); the sailor, half hidden by the sail, is not labelled apart."""
+    rng = cv.rng
+    ang = rng.uniform(0.4, 1.0)
+    Lp = L * ang + L * 0.35 * (1 - ang)
+    bh = max(1.0, L * 0.06)
+    board = _c(rng, [(245, 245, 245), (230, 230, 230), (40, 40, 200), (30, 160, 240), (60, 60, 60)], 10)
+    cv2.ellipse(
+        cv.img, (int(x), int(y)), (max(1, int(Lp / 2)), max(1, int(bh))), 0, 0, 360, board, -1, cv2.LINE_AA
+    )
+    d = 1 if rng.random() < 0.5 else -1  # the way it sails
+    tilt = rng.uniform(-0.35, 0.35)  # the rig raked fore or aft
+    mh = L * rng.uniform(1.2, 1.7)
+    base = (x + d * Lp * 0.05, y - bh)
+    head = (base[0] + tilt * mh, base[1] - mh)
+    clew = (base[0] - d * Lp * rng.uniform(0.45, 0.75), base[1] - mh * rng.uniform(0.25, 0.45))
+    sail = [head, base, (clew[0], base[1] - mh * 0.08), clew]
+    col = _sail_colour(cv)
+    _poly(cv, sail, col)
+    if rng.random() < 0.4:  # a clear window shows the water through the sail
+        wx, wy = (base[0] * 2 + clew[0]) / 3, base[1] - mh * 0.2
+        cv2.ellipse(
+            cv.img,
+            (int(wx), int(wy)),
+            (max(1, int(Lp * 0.08)), max(1, int(mh * 0.06))),
+            0,
+            0,
+            360,
+            _shade(col, 0.7),
+            -1,
+            cv2.LINE_AA,
+        )
+    if rng.random() < 0.5:
+        _stripes(cv, [head, base, clew], int(rng.integers(2, 5)))
+    ph = L * rng.uniform(0.55, 0.75)  # the sailor, on the windward side of the rig
+    px = base[0] + d * Lp * rng.uniform(0.1, 0.25)
+    suit = _c(rng, [(25, 25, 25), (40, 40, 40), (60, 50, 40)], 8)
+    _limb(cv, (px, y - bh), (px + d * ph * 0.15, y - ph * 0.6), ph * 0.2, ph * 0.25, suit)
+    cv2.circle(
+        cv.img,
+        (int(px + d * ph * 0.18), int(y - ph * 0.68)),
+        max(1, int(ph * 0.09)),
+        _c(rng, SKIN, 10),
+        -1,
+        cv2.LINE_AA,
+    )
+    if rng.random() < 0.6:  # spray
+        cv2.ellipse(
+            cv.img,
+            (int(x + d * Lp * 0.4), int(y)),
+            (max(1, int(Lp * 0.2)), max(1, int(bh))),
+            0,
+            0,
+            360,
+            (235, 235, 235),
+            -1,
+            cv2.LINE_AA,
+        )
+    xs = [x - Lp / 2, x + Lp / 2, head[0], clew[0], px + d * ph * 0.25]
+    cv.label(0, min(xs), min(head[1], y - ph * 0.78), max(xs), y + bh)
+
+
+def _sailing(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
+    """Rows y0..y1: a sailing-club beach: water with windsurfers, catamarans and dinghies under
+    sail, then the sand with catamarans and dinghies pulled up in rows (sails up or down, on
+    trolleys), people among them and walkers along the water's edge; sometimes the club's
+    buildings behind."""
+    rng = cv.rng
+    n = cv.size
+    w1 = y0 + int(rng.uniform(0.15, 0.55) * (y1 - y0))
+    _water(cv, y0, w1, horizon, int(rng.choice([0, 1, 2])), moored_row=False)
+    afloat: list[tuple[float, str]] = []
+    for _ in range(int(rng.choice([0, 1, 3, 6]))):
+        afloat.append((rng.uniform(y0 + 0.1 * (w1 - y0), w1), "windsurf"))
+    for _ in range(int(rng.choice([0, 1, 2]))):
+        afloat.append((rng.uniform(y0 + 0.1 * (w1 - y0), w1), "cat"))
+    for yy, what in sorted(afloat):
+        f = _persp(yy, horizon, n)
+        if what == "windsurf":
+            windsurfer(cv, rng.uniform(0, n), yy, rng.uniform(6, 30) * S * f)
+        else:
+            catamaran(cv, rng.uniform(0, n), yy, rng.uniform(10, 45) * S * f)
+    b1 = w1 + int(rng.uniform(0.5, 1.0) * (y1 - w1))
+    _beach(cv, w1, b1, horizon, int(rng.choice([0, 3, 8])), edge=True)
+    rows = int(rng.integers(1, 4))
+    for r in range(rows):  # boats pulled up in rows, back to front
+        yy = w1 + (b1 - w1) * rng.uniform(0.2 + 0.7 * r / rows, 0.2 + 0.7 * (r + 1) / rows)
+        f = _persp(yy, horizon, n)
+        L = rng.uniform(14, 50) * S * f
+        xx = rng.uniform(-L, L)
+        while xx < n + L:
+            if rng.random() < 0.8:
+                if rng.random() < 0.65:
+                    catamaran(cv, xx, yy + rng.normal(0, 0.05 * L), L * rng.uniform(0.9, 1.1), afloat=False)
+                else:
+                    boat(cv, xx, yy, L * rng.uniform(0.6, 0.9), moored=True, afloat=False)
+            if rng.random() < 0.25:  # sailors rigging the boats
+                person(
+                    cv,
+                    xx + rng.uniform(-0.5, 0.5) * L,
+                    yy + rng.uniform(0.05, 0.3) * L,
+                    L * rng.uniform(0.5, 0.7) * 1.7 / 2,
+                )
+            xx += L * rng.uniform(0.7, 1.6)
+    if b1 < y1:
+        _town(cv, b1, y1, horizon, density=float(rng.uniform(0.3, 1.2)))
+
+
 SHIP_HULLS: list[Colour] = [
     (40, 50, 200),  # red (BGR)
     (30, 30, 150),
@@ -2056,10 +2291,12 @@ SCENE_MIX: dict[str, float] = {
 }
 """Scene kinds and how often each is drawn by default."""
 
-OPT_IN_SCENES: dict[str, float] = {"seafront": 0.11}
+OPT_IN_SCENES: dict[str, float] = {"seafront": 0.11, "sailing": 0.11}
 """Scene kinds drawn only when named (``--scenes``), so that every seed rendered before they were
 added renders the same: ``seafront`` is a beach of hooded chairs in rows, a promenade, and a
-car park full of cars seen obliquely, below the town (the beach-and-town webcam's view)."""
+car park full of cars seen obliquely, below the town (the beach-and-town webcam's view);
+``sailing`` is a sailing-club beach: catamarans and dinghies pulled up in rows, windsurfers and
+catamarans on the water."""
 
 SCENE_KINDS: dict[str, float] = {**SCENE_MIX, **OPT_IN_SCENES}
 
@@ -2126,6 +2363,8 @@ def scene(
         port(cv, y, n, horizon)
     elif kind == "closeup":
         _closeup(cv, y, n, horizon)
+    elif kind == "sailing":
+        _sailing(cv, y, n, horizon)
     elif kind == "shore":
         w1 = int(rng.uniform(0.15, 0.6) * n)
         _water(cv, 0, w1, horizon, int(rng.choice([0, 0, 1, 2])), moored_row=False)

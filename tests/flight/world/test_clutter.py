@@ -21,6 +21,7 @@ from flight.sim.clutter import (
     beach_tent,
     big_ship,
     boat,
+    catamaran,
     container_stack,
     dawn,
     house,
@@ -35,6 +36,7 @@ from flight.sim.clutter import (
     scene,
     scene_mix,
     walker,
+    windsurfer,
     write_clutter_dataset,
 )
 from flight.sim.synth import SynthError
@@ -558,3 +560,44 @@ def test_a_thin_beach_strip_under_the_sea_draws_its_walkers_inside_it(rows: int)
         _beach(cv, y0, y0 + rows, 100.0, 6, edge=True)
         for _, _, cy, _, h in cv.visible_labels():
             assert (cy + h / 2) * cv.size <= y0 + rows + 2 * S  # feet on the strip, box padded 1 px
+
+
+def test_a_catamaran_is_one_boat_from_masthead_to_keel() -> None:
+    """Beach catamarans (two hulls, a tall mast) are what sailing-club beaches are full of: each is
+    one boat label reaching from above the hulls (the mast) down to the keel line, wider than the
+    foreshortened hull when its sail stands out."""
+    tall = 0
+    for seed in range(20):
+        cv = _canvas(seed)
+        catamaran(cv, 320, 400, 100, afloat=seed % 2 == 0)
+        ((cls, _cx, cy, _w, h),) = cv.visible_labels()
+        n = cv.size
+        assert cls == 0
+        assert (cy + h / 2) * n >= 400  # the keel line is inside
+        assert (cy - h / 2) * n <= 400 - 100 * 1.3 + 2  # and the masthead, 1.3 L or more above it
+        changed = np.argwhere(np.abs(cv.img.astype(int) - 120).max(axis=2) > 12)
+        assert changed[:, 0].min() >= (cy - h / 2) * n - 3  # nothing drawn above the label
+        tall += h > 1.2 * _w
+    assert tall >= 10  # mostly taller than wide, as real ones are
+
+
+def test_a_windsurfer_is_one_boat_around_board_sail_and_sailor() -> None:
+    for seed in range(20):
+        cv = _canvas(seed)
+        windsurfer(cv, 320, 400, 80)
+        labels = cv.visible_labels()
+        assert [lab[0] for lab in labels] == [0]  # the sailor is part of the rig, not a second label
+        _cls, cx, cy, w, h = labels[0]
+        n = cv.size
+        changed = np.argwhere(np.abs(cv.img.astype(int) - 120).max(axis=2) > 12)
+        ys, xs = changed[:, 0], changed[:, 1]
+        assert (cy - h / 2) * n <= ys.min() + 3 and (cy + h / 2) * n >= 400
+        assert (cx - w / 2) * n <= np.percentile(xs, 2) and (cx + w / 2) * n >= np.percentile(xs, 98)
+
+
+def test_sailing_beaches_are_drawn_only_when_named_and_hold_rows_of_boats() -> None:
+    assert "sailing" not in SCENE_MIX and "sailing" in OPT_IN_SCENES
+    labels = [scene(np.random.default_rng([7, i]), scene_mix("sailing"))[1] for i in range(8)]
+    boats = [sum(lab[0] == 0 for lab in tile) for tile in labels]
+    assert sum(boats) >= 40 and sum(b >= 5 for b in boats) >= 4  # boats pulled up in rows
+    assert all(0 < lab[3] <= 1 and 0 < lab[4] <= 1 for tile in labels for lab in tile)
