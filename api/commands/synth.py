@@ -32,8 +32,9 @@ def register(sub: Any) -> None:
         default=None,
         metavar="KIND[,KIND...]",
         help="clutter only: draw only these kinds of scene, at their default relative weights "
-        "(town, harbour, beach, coast, woods, shore, port, closeup; and seafront, a beach of chairs "
-        "above a full car park, drawn only when named); default: all but seafront",
+        "(town, harbour, beach, coast, woods, shore, port, closeup; and, drawn only when named, "
+        "seafront, a beach of chairs above a full car park, and sailing, a sailing-club beach of "
+        "catamarans and windsurfers); default: all but seafront and sailing",
     )
     p.set_defaults(func=run)
 
