@@ -33,7 +33,8 @@ been seen ``min_track_frames`` times:
   ``gathering_hours_utc``.
 * ``person_in_water`` (critical): a person at d >= ``person_in_water_m`` not aboard a boat (no
   boat within ``aboard_radius_m``, both measured on their smoothed positions so that a moving boat
-  and its passengers lag alike), continuously for ``person_in_water_s`` (a passenger whose
+  and its passengers lag alike; nor one whose box in the frame touches a boat's box grown by
+  ``aboard_box_margin`` of its size, within ``aboard_box_max_m``), continuously for ``person_in_water_s`` (a passenger whose
   georeferenced position strays past the boat for a frame or two is not a person overboard). A
   boat lost from view less than ``aboard_memory_s`` ago still counts, carried on at its last
   velocity (an inflatable lost in glare or spray while its passengers are still detected).
@@ -160,6 +161,20 @@ class EventConfig(BaseModel):
         ge=0,
         le=600,
         description="a person must stay in the water, away from any boat, this long before the alert",
+    )
+    aboard_box_margin: float = Field(
+        0.5,
+        ge=0,
+        le=5,
+        description=(
+            "a person whose box in the frame touches the box of a boat seen in the same frame, grown "
+            "on every side by this fraction of the boat box's longer side, is aboard it when also "
+            "within aboard_box_max_m on the ground (a passenger at the bow of a long boat, or one "
+            "georeferenced away from a boat seen end on); 0: off"
+        ),
+    )
+    aboard_box_max_m: float = Field(
+        30.0, ge=0, le=500, description="the farthest (smoothed, on the ground) a box-touching person may be"
     )
     aboard_memory_s: float = Field(
         5.0,
@@ -460,6 +475,7 @@ class EventEngine:
                 if ev is not None:
                     out.append(ev)
 
+        boat_boxes = _grown_boxes([o.xyxy for o, _ in boats], c.aboard_box_margin)  # seen in this frame
         if people:  # only a person can be aboard a boat that is out of view
             boat_smoothed.extend(self._recently_lost_boats(t, seen_now))
         boat_xy = np.array(boat_smoothed) if boat_smoothed else np.zeros((0, 2))
@@ -469,8 +485,9 @@ class EventEngine:
                 continue
             e, n = self._smoothed(tr)
             sd = float(self.signed_distance_m(e, n)[0])
-            aboard = len(boat_xy) > 0 and bool(
-                (np.hypot(boat_xy[:, 0] - e, boat_xy[:, 1] - n) <= c.aboard_radius_m).any()
+            ground = np.hypot(boat_xy[:, 0] - e, boat_xy[:, 1] - n)
+            aboard = bool((ground <= c.aboard_radius_m).any()) or bool(
+                (_touching(boat_boxes, o.xyxy) & (ground[: len(boat_boxes)] <= c.aboard_box_max_m)).any()
             )
             if sd >= c.person_in_water_m and not aboard:
                 if tr.in_water_since_s is None:
@@ -853,3 +870,22 @@ def _snapshot(
         )
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 80])
     return bytes(buf) if ok else None
+
+
+def _grown_boxes(boxes: list[tuple[float, float, float, float]], margin: float) -> np.ndarray:
+    """Pixel boxes (N x 4) grown on every side by ``margin`` times their longer side; boxes of no
+    area (an observation without one) become empty boxes that touch nothing."""
+    b = np.array(boxes, dtype=np.float64).reshape(-1, 4)
+    grow = margin * np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+    has = (b[:, 2] > b[:, 0]) & (b[:, 3] > b[:, 1]) & (margin > 0)
+    out = b + np.stack([-grow, -grow, grow, grow], axis=1)
+    out[~has] = (0.0, 0.0, -1.0, -1.0)
+    return out
+
+
+def _touching(boxes: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """Which of ``boxes`` overlap ``box`` (a box of no area touches nothing)."""
+    x0, y0, x1, y1 = box
+    if x1 <= x0 or y1 <= y0:
+        return np.zeros(len(boxes), dtype=bool)
+    return (boxes[:, 0] <= x1) & (boxes[:, 2] >= x0) & (boxes[:, 1] <= y1) & (boxes[:, 3] >= y0)

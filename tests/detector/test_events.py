@@ -413,3 +413,40 @@ def test_a_boat_lost_at_the_waterline_and_found_again_is_still_launched(
     assert bool(launches) is launch, [e.kind for e in events]
     if launch:
         assert t0 <= launches[0].timestamp_s <= t0 + 3.0
+
+
+@pytest.mark.parametrize(
+    ("person_box", "ground_gap_m", "alerts"),
+    [
+        ((520.0, 300.0, 526.0, 312.0), 14.0, False),  # on the boat in the picture, 14 m off on the ground
+        ((560.0, 300.0, 566.0, 312.0), 14.0, False),  # just off the bow in the picture: still aboard
+        ((700.0, 300.0, 706.0, 312.0), 14.0, True),  # far from the boat in the picture: overboard
+        ((520.0, 300.0, 526.0, 312.0), 45.0, True),  # on the boat in the picture but 45 m away: not aboard
+        ((0.0, 0.0, 0.0, 0.0), 14.0, True),  # no box to compare: the ground test alone
+    ],
+)
+def test_a_passenger_whose_box_touches_the_boat_is_aboard(
+    person_box: tuple[float, float, float, float], ground_gap_m: float, alerts: bool
+) -> None:
+    """A long boat heads out with a passenger georeferenced 14 m from the boat's centre (the bow of a
+    boat seen end on, or georeferencing error): farther than ``aboard_radius_m``, but the two boxes
+    touch in the frame, so the passenger is aboard. Boxes apart in the picture, or far apart on the
+    ground, still make a person in the water."""
+    eng = EventEngine(SITE, EventConfig(snapshot=False, offshore_m=500))
+    boat_box = (480.0, 296.0, 540.0, 318.0)  # 60 px long
+    frames = []
+    for i in range(40):
+        off = 60.0 + 2.5 * i / 5
+        e, n = SHORE.at(0.0, off)
+        pe, pn = SHORE.at(0.0, off + ground_gap_m)
+        frames.append(
+            (
+                i / 5,
+                [
+                    Observation(8, 0, e, n, 5.0, 0.8, boat_box),
+                    Observation(5, 1, pe, pn, 5.0, 0.8, person_box),
+                ],
+            )
+        )
+    piw = [e for e in run(eng, frames) if e.kind is EventKind.PERSON_IN_WATER]
+    assert bool(piw) is alerts
