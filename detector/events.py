@@ -34,8 +34,9 @@ been seen ``min_track_frames`` times:
 * ``person_in_water`` (critical): a person at d >= ``person_in_water_m`` not aboard a boat (no
   boat within ``aboard_radius_m``, both measured on their smoothed positions so that a moving boat
   and its passengers lag alike; nor one whose box in the frame touches a boat's box grown by
-  ``aboard_box_margin`` of its size, within ``aboard_box_max_m``), continuously for ``person_in_water_s`` (a passenger whose
-  georeferenced position strays past the boat for a frame or two is not a person overboard). A
+  ``aboard_box_margin`` of its size, within ``aboard_box_max_m``), continuously for
+  ``person_in_water_s`` (a passenger whose georeferenced position strays past the boat for a
+  frame or two is not a person overboard). A
   boat lost from view less than ``aboard_memory_s`` ago still counts, carried on at its last
   velocity (an inflatable lost in glare or spray while its passengers are still detected).
 
@@ -475,7 +476,8 @@ class EventEngine:
                 if ev is not None:
                     out.append(ev)
 
-        boat_boxes = _grown_boxes([o.xyxy for o, _ in boats], c.aboard_box_margin)  # seen in this frame
+        # the boats seen in this frame: the first len(boats) rows of boat_xy, in the same order
+        boat_boxes = _grown_boxes([o.xyxy for o, _ in boats], c.aboard_box_margin)
         if people:  # only a person can be aboard a boat that is out of view
             boat_smoothed.extend(self._recently_lost_boats(t, seen_now))
         boat_xy = np.array(boat_smoothed) if boat_smoothed else np.zeros((0, 2))

@@ -1411,7 +1411,7 @@ SAILS: list[Colour] = [  # sailcloth and windsurf film: mostly white, often brig
 def _sail_colour(cv: Canvas) -> Colour:
     """White or cream most of the time, a bright colour otherwise."""
     rng = cv.rng
-    return _c(cv.rng, SAILS[:2] if rng.random() < 0.45 else SAILS[2:], 10)
+    return _c(rng, SAILS[:2] if rng.random() < 0.45 else SAILS[2:], 10)
 
 
 def _stripes(cv: Canvas, tri: list[tuple[float, float]], k: int) -> None:

@@ -570,14 +570,14 @@ def test_a_catamaran_is_one_boat_from_masthead_to_keel() -> None:
     for seed in range(20):
         cv = _canvas(seed)
         catamaran(cv, 320, 400, 100, afloat=seed % 2 == 0)
-        ((cls, _cx, cy, _w, h),) = cv.visible_labels()
+        ((cls, _cx, cy, w, h),) = cv.visible_labels()
         n = cv.size
         assert cls == 0
         assert (cy + h / 2) * n >= 400  # the keel line is inside
         assert (cy - h / 2) * n <= 400 - 100 * 1.3 + 2  # and the masthead, 1.3 L or more above it
         changed = np.argwhere(np.abs(cv.img.astype(int) - 120).max(axis=2) > 12)
         assert changed[:, 0].min() >= (cy - h / 2) * n - 3  # nothing drawn above the label
-        tall += h > 1.2 * _w
+        tall += h > 1.2 * w
     assert tall >= 10  # mostly taller than wide, as real ones are
 
 
