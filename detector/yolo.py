@@ -7,6 +7,7 @@ torch module plus class names; training, ONNX export, optimizer stripping and th
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,16 @@ def load_torch_model(path: str | Path, state_dir: str | Path) -> tuple[Any, dict
     for prm in net.parameters():
         prm.requires_grad_(False)
     return net, {int(k): str(v) for k, v in yolo.names.items()}
+
+
+def _set_cpu_training_threads(n: int) -> None:
+    """ultralytics' ``select_device`` sets ``torch.set_num_threads(NUM_THREADS)`` for CPU training,
+    and ``NUM_THREADS`` is ``os.cpu_count() - 1`` (at most 8): one thread on a 2-core machine, where
+    a training step on two threads takes about 0.55x as long (BENCHMARKS.md). Its data loader runs
+    in the same process on the CPU (``workers=0``), between steps, so no core is left waiting."""
+    from ultralytics.utils import torch_utils
+
+    torch_utils.NUM_THREADS = max(1, int(n))
 
 
 def _add_realism_augment() -> None:
@@ -178,10 +189,15 @@ def train(
     name: str,
     resume_from: str | Path | None = None,
     on_epoch_end: Callable[[int, int, dict[str, float]], None] | None = None,
+    cpu_threads: int | None = None,
+    callbacks: dict[str, Callable[[Any], None]] | None = None,
     **hyp: Any,
 ) -> Path:
-    """Train (or resume) a detector; returns the best checkpoint path."""
+    """Train (or resume) a detector; returns the best checkpoint path. On the CPU, torch runs
+    ``cpu_threads`` threads (default: every core). ``callbacks`` maps ultralytics callback
+    events (``on_train_batch_end``, ...) to functions of the trainer (the benchmarks time steps)."""
     ul = _import(state_dir)
+    _set_cpu_training_threads(cpu_threads or os.cpu_count() or 1)
     if hyp.pop("realism", False):
         _add_realism_augment()
     if resume_from is not None:
@@ -198,6 +214,8 @@ def train(
             on_epoch_end(int(trainer.epoch) + 1, int(trainer.epochs), metrics)
 
         yolo.add_callback("on_fit_epoch_end", _cb)
+    for event, fn in (callbacks or {}).items():
+        yolo.add_callback(event, fn)
     try:
         if resume_from is not None:
             yolo.train(resume=True, **({"device": hyp["device"]} if "device" in hyp else {}))

@@ -27,6 +27,12 @@ def register(sub: Any) -> None:
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--device", default="cpu", help="'cpu' or a CUDA device index such as 0")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads for CPU training (default: every core)",
+    )
     p.add_argument("--cache", choices=("ram", "disk", "none"), default="ram")
     p.add_argument("--fraction", type=float, default=1.0, help="use this fraction of the training images")
     p.add_argument("--seed", type=int, default=0)
@@ -147,6 +153,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             batch=args.batch,
             workers=args.workers,
             device=str(args.device),
+            **({"threads": args.threads} if args.threads is not None else {}),
             cache=args.cache,
             fraction=args.fraction,
             seed=args.seed,

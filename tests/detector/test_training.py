@@ -3,6 +3,7 @@ the refusal to resume what does not exist."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
@@ -152,3 +153,40 @@ def test_an_explicit_optimizer_carries_lr0_to_ultralytics(tmp_path: Path) -> Non
     hp = TrainConfig(data=tmp_path, optimizer="MuSGD", lr0=0.002, warmup_epochs=0).hyperparameters()
     assert (hp["optimizer"], hp["lr0"], hp["warmup_epochs"]) == ("MuSGD", 0.002, 0)
     assert TrainConfig(data=tmp_path).hyperparameters()["optimizer"] == "auto"
+
+
+def _boxes_ds(root: Path, n_train: int = 8, n_val: int = 4, px: int = 64) -> Path:
+    """Pictures with a labelled dark 'boat' bar and a small 'person' blob on a sea-blue ground."""
+    rng = np.random.default_rng(0)
+    for split, n in (("train", n_train), ("val", n_val)):
+        (root / split / "images").mkdir(parents=True)
+        (root / split / "labels").mkdir(parents=True)
+        for i in range(n):
+            img = np.full((px, px, 3), (140, 110, 60), np.uint8)
+            x, y = (int(v) for v in rng.integers(8, px - 24, 2))
+            cv2.rectangle(img, (x, y), (x + 16, y + 6), (30, 30, 30), -1)
+            cv2.circle(img, (x + 8, y + 14), 3, (40, 60, 200), -1)
+            cv2.imwrite(str(root / split / "images" / f"{i}.jpg"), img)
+            (root / split / "labels" / f"{i}.txt").write_text(
+                f"0 {(x + 8) / px} {(y + 3) / px} {17 / px} {7 / px}\n1 {(x + 8) / px} {(y + 14) / px} {7 / px} {7 / px}\n"
+            )
+    (root / "data.yaml").write_text(
+        "path: .\ntrain: train/images\nval: val/images\nnames: {0: boat, 1: person}\n"
+    )
+    return root
+
+
+def test_cpu_training_runs_end_to_end_on_every_core(tmp_path: Path, state_dir: Path) -> None:
+    """A real (tiny) training run from the architecture yaml: a checkpoint comes out, the
+    progress callback gets each epoch's validation metrics, and torch trains on every core
+    (ultralytics' own CPU default is cores - 1: one thread on a 2-core machine)."""
+    import torch
+
+    seen: list[tuple[int, int, int, dict[str, float]]] = []
+    cfg = TrainConfig(data=_boxes_ds(tmp_path / "ds"), name="tiny", epochs=1, imgsz=64, batch=4, cache="none")
+    best = train(cfg, state_dir, on_epoch_end=lambda e, n, m: seen.append((e, n, torch.get_num_threads(), m)))
+    assert best.is_file() and best.parent == state_dir.resolve() / "train" / "tiny" / "weights"
+    epoch, epochs, threads, metrics = seen[0]
+    assert (epoch, epochs) == (1, 1)
+    assert threads == (os.cpu_count() or 1)
+    assert "metrics/mAP50(B)" in metrics
