@@ -111,7 +111,7 @@ def main() -> int:
             f"Machine: {platform.machine()}, {cores} CPUs (shared with other work), Python "
             f"{platform.python_version()}.",
             "",
-            "Method: " + " ".join(__doc__.split("\n\n")[1].split()),
+            " ".join(__doc__.split("\n\n")[1].split()),
             "",
             *rows,
         ]
