@@ -33,8 +33,9 @@ def register(sub: Any) -> None:
         metavar="KIND[,KIND...]",
         help="clutter only: draw only these kinds of scene, at their default relative weights "
         "(town, harbour, beach, coast, woods, shore, port, closeup; and, drawn only when named, "
-        "seafront, a beach of chairs above a full car park, and sailing, a sailing-club beach of "
-        "catamarans and windsurfers); default: all but seafront and sailing",
+        "seafront, a beach of chairs above a full car park, sailing, a sailing-club beach of "
+        "catamarans and windsurfers, and marina, pontoons crowded with moored boats); default: all "
+        "but seafront, sailing and marina",
     )
     p.set_defaults(func=run)
 

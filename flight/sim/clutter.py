@@ -1249,10 +1249,22 @@ def reflect(cv: Canvas, x0: float, y0: float, x1: float, y1: float) -> None:
     cv.img[j1 : j1 + h, i0:i1] = np.clip(water * (1 - a) + refl * dark * a, 0, 255).astype(np.uint8)
 
 
-def boat(cv: Canvas, x: float, y: float, L: float, *, moored: bool = False, afloat: bool = True) -> None:
+def boat(
+    cv: Canvas,
+    x: float,
+    y: float,
+    L: float,
+    *,
+    moored: bool = False,
+    afloat: bool = True,
+    ang: float | None = None,
+    sail_up_p: float = 0.75,
+) -> None:
     """A boat whose waterline centre is (x, y), L canvas pixels long, seen from the side or at an
     angle: hull, cabin, maybe a mast and sails, a wake when under way, often a reflection when
-    still and ``afloat`` (not pulled up on the sand); labelled."""
+    still and ``afloat`` (not pulled up on the sand); labelled. ``ang`` is how broadside it is
+    seen (1 broadside, 0.15 bow or stern on; random when not given); a sailing boat has its sails
+    up with probability ``sail_up_p`` (furled, only the bare mast shows, otherwise)."""
     rng = cv.rng
     kind = str(
         rng.choice(
@@ -1260,7 +1272,8 @@ def boat(cv: Canvas, x: float, y: float, L: float, *, moored: bool = False, aflo
             p=[0.25, 0.25, 0.1, 0.15, 0.1, 0.1, 0.05],
         )
     )
-    ang = rng.uniform(0.15, 1.0)  # 1 = broadside, small = bow/stern on
+    if ang is None:
+        ang = float(rng.uniform(0.15, 1.0))  # 1 = broadside, small = bow/stern on
     Lp = L * ang + L * 0.35 * (1 - ang)
     fb = L * rng.uniform(0.08, 0.16)
     hull = _c(rng, HULLS, 10)
@@ -1326,7 +1339,7 @@ def boat(cv: Canvas, x: float, y: float, L: float, *, moored: bool = False, aflo
             max(1, S // 2 + 1),
             cv2.LINE_AA,
         )
-        if rng.random() < 0.75:  # sails up
+        if rng.random() < sail_up_p:  # sails up
             sail = _c(rng, [(245, 245, 245), (235, 235, 235), (220, 220, 220), (200, 210, 230)], 8)
             _poly(
                 cv,
@@ -1628,6 +1641,52 @@ def _sailing(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
             xx += L * rng.uniform(0.7, 1.6)
     if b1 < y1:
         _town(cv, b1, y1, horizon, density=float(rng.uniform(0.3, 1.2)))
+
+
+def _marina(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
+    """Rows y0..y1: a marina seen from a mast: two to five pontoons back to front, each with
+    boats moored side by side across it, mostly seen bow or stern on and packed close (motor
+    yachts, sailing yachts with bare masts, fishing boats), a walker or two on the pontoons,
+    now and then an excursion ship along the quay; the quay and the town behind or in front.
+    The beach-and-town webcam's most frequent missed boats are such rows of moored boats."""
+    rng = cv.rng
+    n = cv.size
+    q0 = y0 + int(rng.uniform(0.0, 0.25) * (y1 - y0))
+    if q0 > y0 + 4 * S:  # the quay and houses on the far side of the basin
+        _town(cv, y0, q0, horizon, density=float(rng.uniform(0.8, 2.5)))
+    w1 = y1 if rng.random() < 0.6 else y1 - int(rng.uniform(0.1, 0.3) * (y1 - q0))
+    _water(cv, q0, w1, horizon, 0, moored_row=False)
+    if rng.random() < 0.12:  # an excursion ship or ferry at the far quay
+        yy = q0 + rng.uniform(0.1, 0.3) * (w1 - q0)
+        big_ship(cv, rng.uniform(0.3, 0.7) * n, yy, rng.uniform(120, 300) * S * _persp(yy, horizon, n))
+    rows = int(rng.integers(2, 6))
+    for r in range(rows):  # back to front
+        yy = q0 + (w1 - q0) * (0.12 + 0.85 * (r + rng.uniform(0.3, 0.9)) / rows)
+        f = _persp(yy, horizon, n)
+        ph = max(S, 3 * S * f)
+        L0 = rng.uniform(18, 70) * S * f
+        behind, front = [], []
+        xx = rng.uniform(-L0, 0)
+        while xx < n + L0:
+            ang = float(rng.uniform(0.12, 0.45)) if rng.random() < 0.8 else float(rng.uniform(0.5, 1.0))
+            L = L0 * rng.uniform(0.7, 1.3)
+            width = L * ang + L * 0.35 * (1 - ang)
+            if rng.random() < 0.85:
+                (behind if rng.random() < 0.5 else front).append((xx + width / 2, L, ang))
+            xx += width * rng.uniform(0.75, 1.3)
+        for bx, L, ang in behind:  # moored on the far side: their sterns at the pontoon
+            boat(cv, bx, yy - rng.uniform(0.0, 0.15) * L, L, moored=True, ang=ang, sail_up_p=0.08)
+        cv2.rectangle(cv.img, (0, int(yy)), (n, int(yy + ph)), _c(rng, [*PAVING, (150, 170, 190)]), -1)
+        if rng.random() < 0.3:
+            for _ in range(int(rng.integers(1, 3))):
+                walker(cv, rng.uniform(0, n), yy + ph * 0.5, rng.uniform(12, 30) * S * f)
+        for bx, L, ang in front:
+            boat(cv, bx, yy + ph + rng.uniform(0.05, 0.3) * L, L, moored=True, ang=ang, sail_up_p=0.08)
+    if w1 < y1:
+        t0 = min(y1, w1 + int(rng.uniform(0.03, 0.1) * n))
+        _quay(cv, w1, t0)
+        if t0 < y1 - 4 * S:
+            _town(cv, t0, y1, horizon, density=float(rng.uniform(0.5, 2.0)))
 
 
 SHIP_HULLS: list[Colour] = [
@@ -2291,12 +2350,12 @@ SCENE_MIX: dict[str, float] = {
 }
 """Scene kinds and how often each is drawn by default."""
 
-OPT_IN_SCENES: dict[str, float] = {"seafront": 0.11, "sailing": 0.11}
+OPT_IN_SCENES: dict[str, float] = {"seafront": 0.11, "sailing": 0.11, "marina": 0.11}
 """Scene kinds drawn only when named (``--scenes``), so that every seed rendered before they were
 added renders the same: ``seafront`` is a beach of hooded chairs in rows, a promenade, and a
 car park full of cars seen obliquely, below the town (the beach-and-town webcam's view);
 ``sailing`` is a sailing-club beach: catamarans and dinghies pulled up in rows, windsurfers and
-catamarans on the water."""
+catamarans on the water; ``marina`` is pontoons crowded with moored boats, mostly bow or stern on."""
 
 SCENE_KINDS: dict[str, float] = {**SCENE_MIX, **OPT_IN_SCENES}
 
@@ -2365,6 +2424,8 @@ def scene(
         _closeup(cv, y, n, horizon)
     elif kind == "sailing":
         _sailing(cv, y, n, horizon)
+    elif kind == "marina":
+        _marina(cv, y, n, horizon)
     elif kind == "shore":
         w1 = int(rng.uniform(0.15, 0.6) * n)
         _water(cv, 0, w1, horizon, int(rng.choice([0, 0, 1, 2])), moored_row=False)

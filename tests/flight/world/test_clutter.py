@@ -197,7 +197,7 @@ def test_write_clutter_dataset_refuses_no_images(tmp_path: Path) -> None:
 
 def test_write_clutter_dataset_refuses_an_unknown_scene_before_writing(tmp_path: Path) -> None:
     with pytest.raises(SynthError, match="unknown clutter scene kind"):
-        write_clutter_dataset(tmp_path / "c", 4, scenes="marina")
+        write_clutter_dataset(tmp_path / "c", 4, scenes="airport")
     assert not (tmp_path / "c").exists()
 
 
@@ -600,4 +600,31 @@ def test_sailing_beaches_are_drawn_only_when_named_and_hold_rows_of_boats() -> N
     labels = [scene(np.random.default_rng([7, i]), scene_mix("sailing"))[1] for i in range(8)]
     boats = [sum(lab[0] == 0 for lab in tile) for tile in labels]
     assert sum(boats) >= 40 and sum(b >= 5 for b in boats) >= 4  # boats pulled up in rows
+    assert all(0 < lab[3] <= 1 and 0 < lab[4] <= 1 for tile in labels for lab in tile)
+
+
+def test_a_moored_boat_can_be_seen_bow_on_with_its_sails_furled() -> None:
+    """Marina berths show boats bow or stern on (narrow, as tall as the cabin or mast makes them)
+    and sailing yachts with bare masts: ``ang`` and ``sail_up_p`` draw them so."""
+    narrow = broad = 0.0
+    for seed in range(20):
+        for ang in (0.15, 1.0):
+            cv = _canvas(seed)
+            boat(cv, 320, 400, 120, moored=True, ang=ang, sail_up_p=0.0)
+            ((_cls, _cx, _cy, w, _h),) = [lab for lab in cv.visible_labels() if lab[0] == 0]
+            if ang < 0.5:
+                narrow += w * cv.size
+            else:
+                broad += w * cv.size
+            # no sail: well above the hull and cabin, nothing wider than a mast is painted
+            sail_rows = np.abs(cv.img[:330].astype(int) - 120).max(axis=2) > 12
+            assert sail_rows.sum(axis=1).max() <= 6 * S + 2
+    assert narrow < 0.6 * broad  # bow on is much narrower than broadside
+
+
+def test_marinas_are_drawn_only_when_named_and_pack_boats_along_pontoons() -> None:
+    assert "marina" not in SCENE_MIX and "marina" in OPT_IN_SCENES
+    labels = [scene(np.random.default_rng([9, i]), scene_mix("marina"))[1] for i in range(6)]
+    boats = [sum(lab[0] == 0 for lab in tile) for tile in labels]
+    assert min(boats) >= 10  # every marina tile is full of boats
     assert all(0 < lab[3] <= 1 and 0 < lab[4] <= 1 for tile in labels for lab in tile)
