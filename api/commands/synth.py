@@ -34,8 +34,8 @@ def register(sub: Any) -> None:
         help="clutter only: draw only these kinds of scene, at their default relative weights "
         "(town, harbour, beach, coast, woods, shore, port, closeup; and, drawn only when named, "
         "seafront, a beach of chairs above a full car park, sailing, a sailing-club beach of "
-        "catamarans and windsurfers, and marina, pontoons crowded with moored boats); default: all "
-        "but seafront, sailing and marina",
+        "catamarans and windsurfers, marina, pontoons crowded with moored boats, and skyline, a "
+        "big sky of cumulus over a far shore and open water); default: all but these four",
     )
     p.set_defaults(func=run)
 

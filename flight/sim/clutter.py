@@ -2019,6 +2019,75 @@ def _sky(cv: Canvas, y1: int) -> None:
         cv.img[:y1] = cv2.GaussianBlur(puff, (0, 0), rng.uniform(0.5, 1.5) * S)
 
 
+def cumulus(cv: Canvas, cx: float, base: float, w: float, sky: int) -> None:
+    """A fair-weather cumulus whose flat base is at row ``base``, about ``w`` canvas pixels wide,
+    inside the sky (rows 0..``sky``): a cauliflower top of overlapping domes, sunlit white above,
+    shaded grey towards the base, with a mottled texture and a soft edge. Real webcam skies are
+    full of such clouds and a detector trained on boats with white sails boxes pieces of them;
+    never labelled."""
+    rng = cv.rng
+    n = cv.size
+    h = w * rng.uniform(0.25, 0.6)
+    x0, x1 = int(max(0, cx - w)), int(min(n, cx + w))
+    y0, y1 = int(max(0, base - 1.6 * h)), int(min(sky, base + 2))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for _ in range(int(rng.integers(4, 12))):  # domes along the top, biggest in the middle
+        u = rng.uniform(-0.5, 0.5)
+        r = w * rng.uniform(0.12, 0.3) * (1.2 - abs(u))
+        cy = base - rng.uniform(0.2, 1.0) * h * (1.1 - abs(u))
+        cv2.circle(mask, (int(cx + u * w - x0), int(cy - y0)), max(1, int(r)), 255, -1, cv2.LINE_AA)
+    mask[int(base - y0) :] = 0  # the flat base
+    soft = cv2.GaussianBlur(mask, (0, 0), max(0.6, w * 0.01)).astype(np.float32)[..., None] / 255
+    rows = np.linspace(0, 1, y1 - y0, dtype=np.float32)[:, None, None]  # 0 top, 1 base
+    lit = np.array(_c(rng, [(250, 250, 250), (240, 242, 245), (235, 235, 230)], 4), np.float32)
+    shade = lit * rng.uniform(0.55, 0.8)
+    col = lit * (1 - rows**1.5) + shade * rows**1.5
+    tex = cv2.resize(
+        rng.normal(1.0, 0.035, (max(2, (y1 - y0) // (6 * S)), max(2, (x1 - x0) // (6 * S)))).astype(
+            np.float32
+        ),
+        (x1 - x0, y1 - y0),
+        interpolation=cv2.INTER_CUBIC,
+    )[..., None]
+    region = cv.img[y0:y1, x0:x1].astype(np.float32)
+    cv.img[y0:y1, x0:x1] = np.clip(region * (1 - soft) + col * tex * soft, 0, 255).astype(np.uint8)
+
+
+def _skyline(cv: Canvas, y0: int, y1: int) -> None:
+    """A fairway webcam's view (rows y0..y1): a big sky of cumulus over a far shore with
+    chimneys, masts, pylons or a lighthouse, a wide water with navigation marks and buoys
+    (unlabelled) and a few boats, from specks of a few pixels far off to small ones nearer
+    (labelled), sometimes a wooded bank in front. What the harbour webcam shows: its false
+    boats after fine-tuning were pieces of clouds, radio masts, a red buoy and a lighthouse."""
+    rng = cv.rng
+    n = cv.size
+    sky = y0 + int(rng.uniform(0.3, 0.65) * (y1 - y0))
+    _sky(cv, sky)
+    for _ in range(int(rng.integers(2, 9))):
+        w = rng.uniform(15, 160) * S
+        cumulus(cv, rng.uniform(0, n), rng.uniform(0.2, 1.0) * sky, w, sky)
+    fh = int(rng.uniform(0.02, 0.07) * n)
+    _town(cv, sky, sky + fh, sky - 5, density=float(rng.uniform(1.0, 3.0)))
+    for _ in range(int(rng.choice([1, 1, 2, 3]))):
+        landmarks(cv, sky + fh * rng.uniform(0.3, 1.0), sky)
+    w0 = sky + fh
+    bank = rng.random() < 0.35
+    w1 = y1 - int(rng.uniform(0.1, 0.35) * (y1 - w0)) if bank else y1
+    _water(cv, w0, w1, float(sky), int(rng.choice([0, 1, 2, 3])), moored_row=False)
+    horizon = float(sky)
+    for _ in range(int(rng.choice([0, 1, 2, 4]))):  # far boats: specks with a wake
+        yy = rng.uniform(w0 + 2 * S, w0 + 0.5 * (w1 - w0))
+        boat(cv, rng.uniform(0, n), yy, max(6 * S, rng.uniform(8, 40) * S * _persp(yy, horizon, n)))
+    for _ in range(int(rng.choice([0, 1, 2, 3]))):
+        yy = rng.uniform(w0 + 2 * S, w1)
+        nav_mark(cv, rng.uniform(0, n), yy, max(5 * S, rng.uniform(10, 60) * S * _persp(yy, horizon, n)))
+    if bank:
+        _texture(cv, w1, y1, _c(rng, GRASS), 0.08, 16 * S)
+        vegetation(cv, w1, y1)
+
+
 LANDMARK_KINDS = ("stacks", "turbines", "lighthouse", "mast")
 
 
@@ -2350,12 +2419,14 @@ SCENE_MIX: dict[str, float] = {
 }
 """Scene kinds and how often each is drawn by default."""
 
-OPT_IN_SCENES: dict[str, float] = {"seafront": 0.11, "sailing": 0.11, "marina": 0.11}
+OPT_IN_SCENES: dict[str, float] = {"seafront": 0.11, "sailing": 0.11, "marina": 0.11, "skyline": 0.11}
 """Scene kinds drawn only when named (``--scenes``), so that every seed rendered before they were
 added renders the same: ``seafront`` is a beach of hooded chairs in rows, a promenade, and a
 car park full of cars seen obliquely, below the town (the beach-and-town webcam's view);
 ``sailing`` is a sailing-club beach: catamarans and dinghies pulled up in rows, windsurfers and
-catamarans on the water; ``marina`` is pontoons crowded with moored boats, mostly bow or stern on."""
+catamarans on the water; ``marina`` is pontoons crowded with moored boats, mostly bow or stern on;
+``skyline`` is a fairway webcam's view: a big sky of cumulus over a far shore with landmarks, wide
+water with navigation marks and a few boats, down to specks."""
 
 SCENE_KINDS: dict[str, float] = {**SCENE_MIX, **OPT_IN_SCENES}
 
@@ -2391,7 +2462,7 @@ def scene(
     y = 0
     if kind == "shore":  # a drone looking down at the water's edge: no sky, no town
         horizon = -rng.uniform(0.5, 3.0) * n
-    elif rng.random() < (0.35 if kind != "town" else 0.2):
+    elif kind != "skyline" and rng.random() < (0.35 if kind != "town" else 0.2):
         sky = int(rng.uniform(0.1, 0.45) * n)
         horizon = float(sky)
         _sky(cv, sky)
@@ -2426,6 +2497,8 @@ def scene(
         _sailing(cv, y, n, horizon)
     elif kind == "marina":
         _marina(cv, y, n, horizon)
+    elif kind == "skyline":
+        _skyline(cv, 0, n)
     elif kind == "shore":
         w1 = int(rng.uniform(0.15, 0.6) * n)
         _water(cv, 0, w1, horizon, int(rng.choice([0, 0, 1, 2])), moored_row=False)

@@ -23,6 +23,7 @@ from flight.sim.clutter import (
     boat,
     catamaran,
     container_stack,
+    cumulus,
     dawn,
     house,
     landmarks,
@@ -628,3 +629,30 @@ def test_marinas_are_drawn_only_when_named_and_pack_boats_along_pontoons() -> No
     boats = [sum(lab[0] == 0 for lab in tile) for tile in labels]
     assert min(boats) >= 10  # every marina tile is full of boats
     assert all(0 < lab[3] <= 1 and 0 < lab[4] <= 1 for tile in labels for lab in tile)
+
+
+def test_a_cumulus_is_lit_above_shaded_below_inside_the_sky_and_never_labelled() -> None:
+    for seed in range(10):
+        cv = _canvas(seed, grey=150)
+        sky = 300
+        cumulus(cv, 320, 250, 160, sky)
+        assert cv.visible_labels() == []
+        changed = np.abs(cv.img.astype(int) - 150).max(axis=2) > 12
+        ys = np.nonzero(changed.any(axis=1))[0]
+        assert len(ys) and ys.max() < sky and ys.max() <= 252  # nothing below the flat base
+        cols = np.nonzero(changed.any(axis=0))[0]
+        third = ys.min() + (ys.max() - ys.min()) // 3
+        top = cv.img[ys.min() : third][changed[ys.min() : third]]
+        low = cv.img[ys.max() - 6 : ys.max() + 1][changed[ys.max() - 6 : ys.max() + 1]]
+        assert top.mean() > low.mean() + 10  # sunlit top, shaded base
+        assert 100 <= cols.max() - cols.min() <= 2 * 160  # about as wide as asked
+
+
+def test_skyline_views_are_opt_in_with_a_big_sky_and_boats_only_on_the_water() -> None:
+    assert "skyline" not in SCENE_MIX and "skyline" in OPT_IN_SCENES
+    for i in range(8):
+        img, labels = scene(np.random.default_rng([11, i]), scene_mix("skyline"))
+        for cls, _cx, cy, _w, h in labels:
+            assert cls in (0, 1)
+            assert cy + h / 2 > 0.3  # nothing labelled in the sky (at least the top 30 % of the tile)
+    assert img.shape == (TILE, TILE, 3)
