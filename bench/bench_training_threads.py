@@ -2,7 +2,7 @@
 own CPU default (cores - 1, at most 8: one thread on a 2-core machine).
 
 Method: renders a small clutter set (``shorewatch synth --style clutter``, seed 9, 320 px tiles),
-then trains the shipped weights on it through ``detector.yolo.train`` (the path of
+then trains the shipped weights on it through ``detector.training.train`` (the path of
 ``shorewatch train``: realism augmentation, mosaic, MuSGD, batch 32 at 320 px, the data loader in
 the training process as ultralytics does on a CPU) for one epoch per run, alternating the two
 thread counts ``--repeats`` times (so the shared CPUs' load hits both alike). A step is the wall
@@ -41,8 +41,7 @@ def render(out: Path, images: int) -> Path:
 
 
 def one_run(data_yaml: Path, state: Path, threads: int, batch: int, name: str) -> list[float]:
-    from detector import yolo
-    from detector.training import TrainConfig, resolved_yaml
+    from detector.training import TrainConfig, train
 
     cfg = TrainConfig(
         data=data_yaml,
@@ -51,6 +50,7 @@ def one_run(data_yaml: Path, state: Path, threads: int, batch: int, name: str) -
         epochs=1,
         imgsz=320,
         batch=batch,
+        threads=threads,
         cache="none",
         optimizer="MuSGD",
         lr0=0.002,
@@ -58,16 +58,7 @@ def one_run(data_yaml: Path, state: Path, threads: int, batch: int, name: str) -
         close_mosaic=0,
     )
     stamps: list[float] = []
-    yolo.train(
-        state_dir=state,
-        model=cfg.model,
-        data_yaml=resolved_yaml(data_yaml, state / f"{name}-data"),
-        project=state / "train",
-        name=name,
-        cpu_threads=threads,
-        callbacks={"on_train_batch_end": lambda _t: stamps.append(time.perf_counter())},
-        **cfg.hyperparameters(),
-    )
+    train(cfg, state, callbacks={"on_train_batch_end": lambda _t: stamps.append(time.perf_counter())})
     return [b - a for a, b in itertools.pairwise(stamps[1:])]
 
 

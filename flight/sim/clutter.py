@@ -1665,7 +1665,8 @@ def _marina(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
         f = _persp(yy, horizon, n)
         ph = max(S, 3 * S * f)
         L0 = rng.uniform(18, 70) * S * f
-        behind, front = [], []
+        behind: list[tuple[float, float, float]] = []
+        front: list[tuple[float, float, float]] = []
         xx = rng.uniform(-L0, 0)
         while xx < n + L0:
             ang = float(rng.uniform(0.12, 0.45)) if rng.random() < 0.8 else float(rng.uniform(0.5, 1.0))
@@ -2075,8 +2076,8 @@ def _skyline(cv: Canvas, y0: int, y1: int) -> None:
     w0 = sky + fh
     bank = rng.random() < 0.35
     w1 = y1 - int(rng.uniform(0.1, 0.35) * (y1 - w0)) if bank else y1
-    _water(cv, w0, w1, float(sky), int(rng.choice([0, 1, 2, 3])), moored_row=False)
     horizon = float(sky)
+    _water(cv, w0, w1, horizon, int(rng.choice([0, 1, 2, 3])), moored_row=False)
     for _ in range(int(rng.choice([0, 1, 2, 4]))):  # far boats: specks with a wake
         yy = rng.uniform(w0 + 2 * S, w0 + 0.5 * (w1 - w0))
         boat(cv, rng.uniform(0, n), yy, max(6 * S, rng.uniform(8, 40) * S * _persp(yy, horizon, n)))
