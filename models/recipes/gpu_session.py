@@ -1,29 +1,30 @@
-"""The recipe of training stage 23 (the GPU session of 2026-11-30): render a fresh training
-mix on all cores, fine-tune the shipped weights on one CUDA GPU for a fixed time budget, and
-collect every epoch's stripped weights. See models/MODEL_CARD.md, stage 23.
+"""The recipe of the GPU training stages 23 and 30 (the GPU sessions of 2026-11-30 and
+2026-11-30/12-01): render a fresh training mix on all cores, fine-tune the shipped weights on one
+CUDA GPU for a fixed time budget, and bring back each epoch's stripped weights. See
+models/MODEL_CARD.md, stages 23 and 30.
 
 Run from the repository root on a machine with the project's dependencies and a GPU:
 
-    OUT=/tmp/gpu-out BUDGET_S=455 python models/recipes/gpu_session.py
+    OUT=/tmp/gpu-out BUDGET_S=455 MIX=stage23 python models/recipes/gpu_session.py
 
-The mix: 3-D renders `shorewatch synth` seeds 6 and 7 (2,400 tiles each; not 5, whose val split
-is the local benchmark's), two object-centred 320 px crop draws of each, and 16 clutter seeds of
-1,250 tiles over the default, seafront, beach, harbour and town mixes (about 35,700 pictures).
+MIX=stage23: 3-D renders `shorewatch synth` seeds 6 and 7 (2,400 tiles each; not 5, whose val
+split is the local benchmark's), two object-centred 320 px crop draws of each, and 16 clutter
+seeds of 1,250 tiles over the default, seafront, beach, harbour and town mixes (about 35,700
+pictures). MIX=stage30: the same kinds on fresh seeds (synth 8 and 9, clutter 201-218), with the
+opt-in skyline (4 seeds) and sailing (1 seed) scenes added (about 31,000 pictures).
 Training: from models/shorewatch-boats.pt, 320 px, batch 64, MuSGD at lr0 0.002, no warm-up,
 mosaic closed for the last 3 of the epochs that fit, realism augmentation on; ultralytics fits
 the epoch count to what is left of BUDGET_S (seconds from the start, data included).
 
-What comes back under OUT: log.txt, results.csv, args.yaml and tars of the stripped
-epoch*.pt / last.pt / best.pt (at most ~15 MB each). SMOKE=1: a tiny dry run on the CPU.
-BLOCK_POLARS=1 imitates a machine without polars (ultralytics reads results.csv with it; a
-csv-module reader stands in).
-"""
+What comes back under OUT: log.txt, results.csv, args.yaml and the stripped weights of epoch 0
+and of the last KEEP_EPOCHS - 1 epochs (epochN.pt, copied as each is saved, so a command killed
+at its limit still returns them; stage 23 packed them into tars at the end instead).
+SMOKE=1: a tiny dry run on the CPU. BLOCK_POLARS=1 imitates a machine without polars
+(ultralytics reads results.csv with it; a csv-module reader stands in)."""
 
 import csv
-import json
 import os
 import sys
-import tarfile
 import time
 from multiprocessing import get_context
 from pathlib import Path
@@ -42,14 +43,31 @@ STATE = WORK / "state"
 
 N_SYNTH = 60 if SMOKE else 2400
 N_CLUTTER = 40 if SMOKE else 1250
-SYNTH_SEEDS = [6, 7]  # not 5: synth-v5 (seed 5) is the local benchmark's validation set
-CLUTTER = [
-    (141, None), (142, None), (161, None), (171, None), (177, None), (178, None),
-    (172, "town,beach,harbour"), (180, "town,beach,harbour"),
-    (175, "seafront"), (181, "seafront"), (182, "seafront"),
-    (176, "seafront,beach"), (179, "seafront,beach"), (183, "seafront,beach"),
-    (184, "beach"), (185, "harbour"),
-]  # fmt: skip
+# MIX=stage23 (the first GPU session) or stage30 (the second): 3-D synth seeds (not 5: synth-v5,
+# seed 5, is the local benchmark's validation set), clutter (seed, scenes) jobs, validation seeds
+MIXES: dict[str, tuple[list[int], list[tuple[int, str | None]], tuple[int, ...]]] = {
+    "stage23": ([6, 7], [
+        (141, None), (142, None), (161, None), (171, None), (177, None), (178, None),
+        (172, "town,beach,harbour"), (180, "town,beach,harbour"),
+        (175, "seafront"), (181, "seafront"), (182, "seafront"),
+        (176, "seafront,beach"), (179, "seafront,beach"), (183, "seafront,beach"),
+        (184, "beach"), (185, "harbour"),
+    ], (161, 171, 176)),
+    # fresh seeds everywhere (no tile the shipped weights have seen), the opt-in skyline and
+    # sailing scenes added, the marina left out (it lowered real-dev boats in stage 28)
+    "stage30": ([8, 9], [
+        (201, None), (202, None), (203, None), (204, None), (205, None),
+        (206, "town,beach,harbour"), (207, "town,beach,harbour"),
+        (208, "seafront"), (209, "seafront"),
+        (210, "seafront,beach"), (211, "seafront,beach"),
+        (212, "beach"), (213, "harbour"),
+        (214, "skyline"), (215, "skyline"), (216, "skyline"), (218, "skyline,harbour,coast"),
+        (217, "sailing"),
+    ], (201, 210, 214)),
+}  # fmt: skip
+MIX = os.environ.get("MIX", "stage23")
+SYNTH_SEEDS, CLUTTER, VAL_SEEDS = MIXES[MIX]
+KEEP_EPOCHS = 5  # epoch weights copied back as they are saved (epoch 0 and the latest ones)
 
 
 def log(msg: str) -> None:
@@ -106,7 +124,7 @@ def make_data() -> Path:
     ]
     val = [
         str(DATA / f"clutter-{s}" / "val" / "images")
-        for s in (161, 171, 176)
+        for s in VAL_SEEDS
         if (DATA / f"clutter-{s}").is_dir()
     ]
     val = val or [str(DATA / f"synth-{SYNTH_SEEDS[0]}" / "val" / "images")]
@@ -150,7 +168,7 @@ def main() -> None:
     cfg = TrainConfig(
         data=y,
         model=str(ROOT / "models" / "shorewatch-boats.pt"),
-        name="gpu1",
+        name="gpu1" if MIX == "stage23" else MIX,
         epochs=2 if SMOKE else 40,
         imgsz=320,
         batch=64,
@@ -170,46 +188,42 @@ def main() -> None:
     hyp["save_period"] = 1
     rd = STATE / "train"
     try:
-        best = yolo.train(state_dir=STATE, model=cfg.model, data_yaml=y, project=rd, name=cfg.name, **hyp)
+        best = yolo.train(
+            state_dir=STATE,
+            model=cfg.model,
+            data_yaml=y,
+            project=rd,
+            name=cfg.name,
+            callbacks={"on_model_save": save_epoch},
+            **hyp,
+        )
         log(f"best {best}")
     except Exception as exc:  # still bring back whatever epochs were saved
         log(f"training stopped: {exc!r}")
     collect(rd / cfg.name)
 
 
-def collect(run: Path) -> None:
+def save_epoch(trainer) -> None:  # type: ignore[no-untyped-def]
+    """Copy each epoch's stripped weights into OUT as it is saved, so that a command stopped at
+    its time limit still brings them back: epoch 0 and the latest KEEP_EPOCHS - 1."""
     from detector import yolo
 
-    w = run / "weights"
+    try:
+        yolo.strip_checkpoint(trainer.last, STATE, OUT / f"epoch{trainer.epoch}.pt")
+    except Exception as exc:
+        log(f"epoch {trainer.epoch}: weights not copied: {exc!r}")
+        return
+    eps = sorted(OUT.glob("epoch*.pt"), key=lambda p: int(p.stem[5:]))
+    for old in eps[1 : max(len(eps) - KEEP_EPOCHS + 1, 1)]:
+        old.unlink()
+    log(f"epoch {trainer.epoch} saved ({(OUT / f'epoch{trainer.epoch}.pt').stat().st_size} bytes)")
+
+
+def collect(run: Path) -> None:
     for name in ("results.csv", "args.yaml"):
         if (run / name).is_file():
             (OUT / name).write_bytes((run / name).read_bytes())
-    eps = sorted(w.glob("epoch*.pt"), key=lambda p: int(p.stem[5:]))
-    extra = [p for p in (w / "last.pt", w / "best.pt") if p.is_file()]
-    files = eps[-14:] + extra
-    for p in files:
-        yolo.strip_checkpoint(p, STATE)
-    sizes = {p.name: p.stat().st_size for p in files}
-    log(f"weights: {json.dumps(sizes)}")
-    # pack into tars of at most ~15 MB (8 files back at most, 16 MiB each)
-    pack: list[Path] = []
-    k = 0
-
-    def flush() -> None:
-        nonlocal k, pack
-        if pack:
-            with tarfile.open(OUT / f"w{k}.tar", "w") as t:
-                for q in pack:
-                    t.add(q, arcname=q.name)
-            k += 1
-            pack = []
-
-    for p in files:
-        if pack and sum(q.stat().st_size for q in pack) + p.stat().st_size > 15_000_000:
-            flush()
-        pack.append(p)
-    flush()
-    log(f"packed {k} tars")
+    log(f"back: {sorted(p.name for p in OUT.iterdir())}")
 
 
 if __name__ == "__main__":
