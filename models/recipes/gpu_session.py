@@ -123,9 +123,7 @@ def make_data() -> Path:
         if (DATA / f"clutter-{s}").is_dir()
     ]
     val = [
-        str(DATA / f"clutter-{s}" / "val" / "images")
-        for s in VAL_SEEDS
-        if (DATA / f"clutter-{s}").is_dir()
+        str(DATA / f"clutter-{s}" / "val" / "images") for s in VAL_SEEDS if (DATA / f"clutter-{s}").is_dir()
     ]
     val = val or [str(DATA / f"synth-{SYNTH_SEEDS[0]}" / "val" / "images")]
     y = WORK / "gpu.yaml"
