@@ -34,8 +34,9 @@ def register(sub: Any) -> None:
         help="clutter only: draw only these kinds of scene, at their default relative weights "
         "(town, harbour, beach, coast, woods, shore, port, closeup; and, drawn only when named, "
         "seafront, a beach of chairs above a full car park, sailing, a sailing-club beach of "
-        "catamarans and windsurfers, marina, pontoons crowded with moored boats, and skyline, a "
-        "big sky of cumulus over a far shore and open water); default: all but these four",
+        "catamarans and windsurfers, marina, pontoons crowded with moored boats, skyline, a "
+        "big sky of cumulus over a far shore and open water, and moorings, water full of round, "
+        "lit buoys with a few boats among them); default: all but these five",
     )
     p.set_defaults(func=run)
 

@@ -2089,6 +2089,181 @@ def _skyline(cv: Canvas, y0: int, y1: int) -> None:
         vegetation(cv, w1, y1)
 
 
+BUOY_KINDS = ("can", "cone", "float", "ball")
+
+
+def _shaded_fill(cv: Canvas, pts: list[tuple[float, float]], col: Colour, light: float) -> None:
+    """Fill the polygon ``pts`` with ``col`` lit from one side as a round body is: bright where
+    ``light`` (0 = left edge, 1 = right edge) falls, a narrow glint there, dark at the far edge."""
+    a = _pts(pts)
+    x0, y0 = np.maximum(a.min(axis=0), 0)
+    x1, y1 = np.minimum(a.max(axis=0) + 1, cv.size)
+    if x1 - x0 < 1 or y1 - y0 < 1:
+        return
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(mask, [a - [x0, y0]], 255, cv2.LINE_AA)
+    u = (np.arange(x1 - x0, dtype=np.float32) + 0.5) / (x1 - x0)
+    f = 0.45 + 0.75 * np.clip(1 - np.abs(u - light) * 1.4, 0, 1) ** 1.3
+    f += 0.35 * np.exp(-(((u - light) / 0.06) ** 2))  # the glint
+    body = np.clip(np.array(col, np.float32)[None, None, :] * f[None, :, None], 0, 255)
+    m = (mask.astype(np.float32) / 255)[:, :, None]
+    roi = cv.img[y0:y1, x0:x1].astype(np.float32)
+    cv.img[y0:y1, x0:x1] = (roi * (1 - m) + body * m).astype(np.uint8)
+
+
+def _tilt(pts: list[tuple[float, float]], x: float, y: float, a: float) -> list[tuple[float, float]]:
+    """``pts`` turned by ``a`` radians about (x, y) (a buoy leaning in the tide)."""
+    c, s_ = math.cos(a), math.sin(a)
+    return [(x + (px - x) * c - (py - y) * s_, y + (px - x) * s_ + (py - y) * c) for px, py in pts]
+
+
+def shaded_buoy(cv: Canvas, x: float, y: float, h: float) -> str:
+    """A buoy floating at (x, y) (its waterline centre), h canvas pixels tall, drawn round and lit
+    as real ones look from a harbour or fairway webcam, never labelled; returns its kind: a red or
+    green ``can`` (a cylinder on a wider float, its top cut slanted, leaning in the tide), a
+    ``cone`` (a conical mark with a lantern cage or a top mark), a yellow ``float`` (a boxy
+    special mark or swimming-zone float) or a mooring ``ball``. The real buoys that the shipped
+    weights took for boats at 0.7-0.8 were such cans, cones and yellow floats."""
+    rng = cv.rng
+    kind = str(rng.choice(BUOY_KINDS, p=[0.35, 0.3, 0.2, 0.15]))
+    light = float(rng.uniform(0.15, 0.85))
+    lean = float(rng.normal(0, 0.12))
+    wl = max(1, int(h * 0.04))
+    if kind == "ball":
+        r = h / 2
+        col = _c(rng, [(240, 240, 240), (0, 120, 255), (40, 40, 210), (0, 200, 250)], 10)
+        k = 16
+        pts = [
+            (x + r * math.cos(2 * math.pi * i / k), y - r * 0.8 + r * math.sin(2 * math.pi * i / k))
+            for i in range(k)
+        ]
+        _shaded_fill(cv, pts, col, light)
+        top = y - h
+    elif kind == "float":
+        w = h * rng.uniform(0.9, 1.8)
+        col = _c(rng, [(0, 210, 245), (0, 190, 230), (20, 160, 240)], 10)
+        pts = [(x - w / 2, y), (x + w / 2, y), (x + w * 0.45, y - h * 0.6), (x - w * 0.45, y - h * 0.6)]
+        _shaded_fill(cv, _tilt(pts, x, y, lean / 2), col, light)
+        if rng.random() < 0.5:  # a yellow cross or a can on top
+            cv2.line(
+                cv.img, (int(x), int(y - h * 0.6)), (int(x), int(y - h)), (20, 20, 20), max(1, int(h * 0.06))
+            )
+            cv2.line(
+                cv.img,
+                (int(x - h * 0.15), int(y - h * 0.9)),
+                (int(x + h * 0.15), int(y - h * 0.9)),
+                col,
+                max(1, int(h * 0.08)),
+            )
+        top = y - h
+    else:
+        col = _c(rng, [(40, 40, 200), (30, 30, 160), (40, 130, 40), (50, 110, 30)], 12)
+        w = h * rng.uniform(0.35, 0.6)
+        base = [
+            (x - w * 0.75, y),
+            (x + w * 0.75, y),
+            (x + w * 0.7, y - h * 0.18),
+            (x - w * 0.7, y - h * 0.18),
+        ]
+        if kind == "can":
+            slant = h * rng.uniform(-0.12, 0.12)
+            body = [
+                (x - w / 2, y - h * 0.15),
+                (x + w / 2, y - h * 0.15),
+                (x + w / 2, y - h * 0.85 + slant),
+                (x - w / 2, y - h * 0.85 - slant),
+            ]
+        else:
+            body = [
+                (x - w / 2, y - h * 0.15),
+                (x + w / 2, y - h * 0.15),
+                (x + w * 0.12, y - h * 0.85),
+                (x - w * 0.12, y - h * 0.85),
+            ]
+        _shaded_fill(cv, _tilt(base, x, y, lean), _shade(col, 0.85), light)
+        _shaded_fill(cv, _tilt(body, x, y, lean), col, light)
+        if kind == "can":  # the slanted top face, darker
+            tp = _tilt([body[3], body[2]], x, y, lean)
+            cv2.line(
+                cv.img,
+                (int(tp[0][0]), int(tp[0][1])),
+                (int(tp[1][0]), int(tp[1][1])),
+                _shade(col, 0.45),
+                max(1, int(h * 0.07)),
+                cv2.LINE_AA,
+            )
+        tx, ty = _tilt([(x, y - h * 0.85)], x, y, lean)[0]
+        if rng.random() < 0.6:  # lantern cage or top mark on a short post
+            hx, hy = _tilt([(x, y - h)], x, y, lean)[0]
+            cv2.line(
+                cv.img,
+                (int(tx), int(ty)),
+                (int(hx), int(hy)),
+                (35, 35, 35),
+                max(1, int(h * 0.05)),
+                cv2.LINE_AA,
+            )
+            if rng.random() < 0.5:
+                cv2.circle(
+                    cv.img,
+                    (int(hx), int(hy)),
+                    max(1, int(w * 0.18)),
+                    col if rng.random() < 0.6 else (230, 230, 230),
+                    -1,
+                    cv2.LINE_AA,
+                )
+        if rng.random() < 0.4:  # a white band
+            a_, b_ = _tilt([(x - w / 2, y - h * 0.5), (x + w / 2, y - h * 0.5)], x, y, lean)
+            cv2.line(
+                cv.img,
+                (int(a_[0]), int(a_[1])),
+                (int(b_[0]), int(b_[1])),
+                (225, 225, 225),
+                max(1, int(h * 0.06)),
+                cv2.LINE_AA,
+            )
+        top = y - h
+    w_ = h * 0.9
+    cv2.line(
+        cv.img, (int(x - w_ / 2), int(y)), (int(x + w_ / 2), int(y)), (235, 235, 235), wl, cv2.LINE_AA
+    )  # lapping water
+    reflect(cv, x - w_ / 2, top, x + w_ / 2, y)
+    return kind
+
+
+def _moorings(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
+    """Water full of buoys (rows y0..y1), seen from a webcam: shaded cans, cones, yellow floats
+    and mooring balls, sometimes a line of swimming-zone floats, and among them a few boats of
+    the same sizes (labelled) so that a model must tell them apart rather than drop everything on
+    the water; sometimes a strip of beach with shell tents, or a car park, at the bottom."""
+    rng = cv.rng
+    n = cv.size
+    w1 = y1 - int(rng.uniform(0.0, 0.35) * (y1 - y0)) if rng.random() < 0.5 else y1
+    _water(cv, y0, w1, horizon, 0, moored_row=False)
+    if rng.random() < 0.35:  # a swimming-zone line of small floats
+        yy = rng.uniform(y0 + 0.2 * (w1 - y0), w1)
+        f = _persp(yy, horizon, n)
+        xx, dy = rng.uniform(-10, 10), rng.uniform(-0.15, 0.15)
+        while xx < n:
+            shaded_buoy(cv, xx, yy + dy * xx, max(4 * S, rng.uniform(5, 12) * S * f))
+            xx += rng.uniform(20, 45) * S * f
+    for _ in range(int(rng.integers(2, 9))):
+        yy = rng.uniform(y0 + 3 * S, w1)
+        shaded_buoy(cv, rng.uniform(0, n), yy, max(5 * S, rng.uniform(12, 80) * S * _persp(yy, horizon, n)))
+    for _ in range(int(rng.choice([0, 1, 1, 2, 3]))):
+        yy = rng.uniform(y0 + 3 * S, w1)
+        boat(cv, rng.uniform(0, n), yy, max(8 * S, rng.uniform(15, 110) * S * _persp(yy, horizon, n)))
+    if w1 < y1:
+        if rng.random() < 0.6:
+            sand = _c(rng, SAND)
+            _texture(cv, w1, y1, sand, 0.05, 12 * S)
+            for _ in range(int(rng.integers(1, 6))):
+                yy = rng.uniform(w1 + 4 * S, y1)
+                beach_tent(cv, rng.uniform(0, n), yy, rng.uniform(20, 60) * S * _persp(yy, horizon, n))
+        else:
+            parking_lot(cv, w1, y1, horizon)
+
+
 LANDMARK_KINDS = ("stacks", "turbines", "lighthouse", "mast")
 
 
@@ -2420,14 +2595,22 @@ SCENE_MIX: dict[str, float] = {
 }
 """Scene kinds and how often each is drawn by default."""
 
-OPT_IN_SCENES: dict[str, float] = {"seafront": 0.11, "sailing": 0.11, "marina": 0.11, "skyline": 0.11}
+OPT_IN_SCENES: dict[str, float] = {
+    "seafront": 0.11,
+    "sailing": 0.11,
+    "marina": 0.11,
+    "skyline": 0.11,
+    "moorings": 0.11,
+}
 """Scene kinds drawn only when named (``--scenes``), so that every seed rendered before they were
 added renders the same: ``seafront`` is a beach of hooded chairs in rows, a promenade, and a
 car park full of cars seen obliquely, below the town (the beach-and-town webcam's view);
 ``sailing`` is a sailing-club beach: catamarans and dinghies pulled up in rows, windsurfers and
 catamarans on the water; ``marina`` is pontoons crowded with moored boats, mostly bow or stern on;
 ``skyline`` is a fairway webcam's view: a big sky of cumulus over a far shore with landmarks, wide
-water with navigation marks and a few boats, down to specks."""
+water with navigation marks and a few boats, down to specks; ``moorings`` is water full of buoys
+drawn round and lit (cans, cones, yellow floats, mooring balls, swimming-zone lines) with a few
+boats of the same sizes among them, sometimes above a strip of beach tents or a car park."""
 
 SCENE_KINDS: dict[str, float] = {**SCENE_MIX, **OPT_IN_SCENES}
 
@@ -2500,6 +2683,8 @@ def scene(
         _marina(cv, y, n, horizon)
     elif kind == "skyline":
         _skyline(cv, 0, n)
+    elif kind == "moorings":
+        _moorings(cv, y, n, horizon)
     elif kind == "shore":
         w1 = int(rng.uniform(0.15, 0.6) * n)
         _water(cv, 0, w1, horizon, int(rng.choice([0, 0, 1, 2])), moored_row=False)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from flight.sim.clutter import (
+    BUOY_KINDS,
     OPT_IN_SCENES,
     SCENE_MIX,
     TILE,
@@ -36,6 +37,7 @@ from flight.sim.clutter import (
     reflect,
     scene,
     scene_mix,
+    shaded_buoy,
     walker,
     windsurfer,
     write_clutter_dataset,
@@ -656,3 +658,30 @@ def test_skyline_views_are_opt_in_with_a_big_sky_and_boats_only_on_the_water() -
             assert cls in (0, 1)
             assert cy + h / 2 > 0.3  # nothing labelled in the sky (at least the top 30 % of the tile)
     assert img.shape == (TILE, TILE, 3)
+
+
+def test_a_shaded_buoy_is_round_lit_from_one_side_and_never_labelled() -> None:
+    """Real cans, cones and yellow floats were the shipped weights' most confident false boats:
+    the moorings scene draws them lit as round bodies (one side bright, the other dark), as
+    negatives."""
+    seen = set()
+    for seed in range(40):
+        cv = _canvas(seed, grey=110)
+        kind = shaded_buoy(cv, 320, 400, 120)
+        seen.add(kind)
+        assert cv.visible_labels() == []
+        changed = np.abs(cv.img[:400].astype(int) - 110).max(axis=2) > 12
+        ys, _xs = np.nonzero(changed)
+        assert 60 <= ys.max() - ys.min() + 1 <= 135 and ys.max() <= 400  # about h tall, above the waterline
+        row = cv.img[(ys.min() + ys.max()) // 2].astype(int).sum(axis=1)
+        body = row[changed[(ys.min() + ys.max()) // 2]]
+        assert body.max() - body.min() > 60  # shaded across: a lit and a dark side
+    assert seen == set(BUOY_KINDS)
+
+
+def test_moorings_are_opt_in_with_buoys_and_a_few_boats_among_them() -> None:
+    assert "moorings" not in SCENE_MIX and "moorings" in OPT_IN_SCENES
+    labels = [scene(np.random.default_rng([13, i]), scene_mix("moorings"))[1] for i in range(10)]
+    boats = [sum(lab[0] == 0 for lab in tile) for tile in labels]
+    assert sum(boats) >= 5 and max(boats) <= 8  # a few boats among many unlabelled buoys
+    assert all(0 < lab[3] <= 1 and 0 < lab[4] <= 1 for tile in labels for lab in tile)
