@@ -2239,6 +2239,8 @@ def _moorings(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
     rng = cv.rng
     n = cv.size
     w1 = y1 - int(rng.uniform(0.0, 0.35) * (y1 - y0)) if rng.random() < 0.5 else y1
+    if y1 - w1 < 12 * S:  # too thin a strip for a tent or a car: all water
+        w1 = y1
     _water(cv, y0, w1, horizon, 0, moored_row=False)
     if rng.random() < 0.35:  # a swimming-zone line of small floats
         yy = rng.uniform(y0 + 0.2 * (w1 - y0), w1)
