@@ -11,7 +11,9 @@ MIX=stage23: 3-D renders `shorewatch synth` seeds 6 and 7 (2,400 tiles each; not
 split is the local benchmark's), two object-centred 320 px crop draws of each, and 16 clutter
 seeds of 1,250 tiles over the default, seafront, beach, harbour and town mixes (about 35,700
 pictures). MIX=stage30: the same kinds on fresh seeds (synth 8 and 9, clutter 201-218), with the
-opt-in skyline (4 seeds) and sailing (1 seed) scenes added (about 31,000 pictures).
+opt-in skyline (4 seeds) and sailing (1 seed) scenes added (38,153 pictures). MIX=gpu3, proposed
+for the next session and only smoke-tested: fresh seeds again (synth 21 and 22, clutter 301-319)
+with two seeds of the opt-in moorings scene.
 Training: from models/shorewatch-boats.pt, 320 px, batch 64, MuSGD at lr0 0.002, no warm-up,
 mosaic closed for the last 3 of the epochs that fit, realism augmentation on; ultralytics fits
 the epoch count to what is left of BUDGET_S (seconds from the start, data included).
@@ -64,6 +66,18 @@ MIXES: dict[str, tuple[list[int], list[tuple[int, str | None]], tuple[int, ...]]
         (214, "skyline"), (215, "skyline"), (216, "skyline"), (218, "skyline,harbour,coast"),
         (217, "sailing"),
     ], (201, 210, 214)),
+    # proposed for the next GPU session, not run yet: stage 30's kinds on fresh seeds again, plus
+    # two seeds of the opt-in moorings scene (buoys drawn round and lit; stage 31 on the CPU took
+    # the buoys out of the top false boats) and a third skyline seed with the town mixes
+    "gpu3": ([21, 22], [
+        (301, None), (302, None), (303, None), (304, None), (305, None),
+        (306, "town,beach,harbour"), (307, "town,beach,harbour"),
+        (308, "seafront"), (309, "seafront"),
+        (310, "seafront,beach"), (311, "seafront,beach"),
+        (312, "beach"), (313, "harbour"),
+        (314, "skyline"), (315, "skyline"), (316, "skyline,town,harbour"),
+        (317, "sailing"), (318, "moorings"), (319, "moorings,seafront,beach"),
+    ], (301, 310, 318)),
 }  # fmt: skip
 MIX = os.environ.get("MIX", "stage23")
 SYNTH_SEEDS, CLUTTER, VAL_SEEDS = MIXES[MIX]
