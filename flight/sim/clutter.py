@@ -2117,6 +2117,19 @@ def _tilt(pts: list[tuple[float, float]], x: float, y: float, a: float) -> list[
     return [(x + (px - x) * c - (py - y) * s_, y + (px - x) * s_ + (py - y) * c) for px, py in pts]
 
 
+def _tilted_line(
+    cv: Canvas,
+    p: tuple[float, float],
+    q: tuple[float, float],
+    pivot: tuple[float, float, float],
+    col: Colour,
+    t: int,
+) -> None:
+    """An antialiased line from ``p`` to ``q`` after turning both by ``pivot`` = (x, y, radians)."""
+    (px, py), (qx, qy) = _tilt([p, q], *pivot)
+    cv2.line(cv.img, (int(px), int(py)), (int(qx), int(qy)), col, t, cv2.LINE_AA)
+
+
 def shaded_buoy(cv: Canvas, x: float, y: float, h: float) -> str:
     """A buoy floating at (x, y) (its waterline centre), h canvas pixels tall, drawn round and lit
     as real ones look from a harbour or fairway webcam, never labelled; returns its kind: a red or
@@ -2128,7 +2141,6 @@ def shaded_buoy(cv: Canvas, x: float, y: float, h: float) -> str:
     kind = str(rng.choice(BUOY_KINDS, p=[0.35, 0.3, 0.2, 0.15]))
     light = float(rng.uniform(0.15, 0.85))
     lean = float(rng.normal(0, 0.12))
-    wl = max(1, int(h * 0.04))
     if kind == "ball":
         r = h / 2
         col = _c(rng, [(240, 240, 240), (0, 120, 255), (40, 40, 210), (0, 200, 250)], 10)
@@ -2138,7 +2150,6 @@ def shaded_buoy(cv: Canvas, x: float, y: float, h: float) -> str:
             for i in range(k)
         ]
         _shaded_fill(cv, pts, col, light)
-        top = y - h
     elif kind == "float":
         w = h * rng.uniform(0.9, 1.8)
         col = _c(rng, [(0, 210, 245), (0, 190, 230), (20, 160, 240)], 10)
@@ -2155,7 +2166,6 @@ def shaded_buoy(cv: Canvas, x: float, y: float, h: float) -> str:
                 col,
                 max(1, int(h * 0.08)),
             )
-        top = y - h
     else:
         col = _c(rng, [(40, 40, 200), (30, 30, 160), (40, 130, 40), (50, 110, 30)], 12)
         w = h * rng.uniform(0.35, 0.6)
@@ -2183,27 +2193,11 @@ def shaded_buoy(cv: Canvas, x: float, y: float, h: float) -> str:
         _shaded_fill(cv, _tilt(base, x, y, lean), _shade(col, 0.85), light)
         _shaded_fill(cv, _tilt(body, x, y, lean), col, light)
         if kind == "can":  # the slanted top face, darker
-            tp = _tilt([body[3], body[2]], x, y, lean)
-            cv2.line(
-                cv.img,
-                (int(tp[0][0]), int(tp[0][1])),
-                (int(tp[1][0]), int(tp[1][1])),
-                _shade(col, 0.45),
-                max(1, int(h * 0.07)),
-                cv2.LINE_AA,
-            )
-        tx, ty = _tilt([(x, y - h * 0.85)], x, y, lean)[0]
+            _tilted_line(cv, body[3], body[2], (x, y, lean), _shade(col, 0.45), max(1, int(h * 0.07)))
         if rng.random() < 0.6:  # lantern cage or top mark on a short post
-            hx, hy = _tilt([(x, y - h)], x, y, lean)[0]
-            cv2.line(
-                cv.img,
-                (int(tx), int(ty)),
-                (int(hx), int(hy)),
-                (35, 35, 35),
-                max(1, int(h * 0.05)),
-                cv2.LINE_AA,
-            )
+            _tilted_line(cv, (x, y - h * 0.85), (x, y - h), (x, y, lean), (35, 35, 35), max(1, int(h * 0.05)))
             if rng.random() < 0.5:
+                hx, hy = _tilt([(x, y - h)], x, y, lean)[0]
                 cv2.circle(
                     cv.img,
                     (int(hx), int(hy)),
@@ -2213,21 +2207,24 @@ def shaded_buoy(cv: Canvas, x: float, y: float, h: float) -> str:
                     cv2.LINE_AA,
                 )
         if rng.random() < 0.4:  # a white band
-            a_, b_ = _tilt([(x - w / 2, y - h * 0.5), (x + w / 2, y - h * 0.5)], x, y, lean)
-            cv2.line(
-                cv.img,
-                (int(a_[0]), int(a_[1])),
-                (int(b_[0]), int(b_[1])),
+            _tilted_line(
+                cv,
+                (x - w / 2, y - h * 0.5),
+                (x + w / 2, y - h * 0.5),
+                (x, y, lean),
                 (225, 225, 225),
                 max(1, int(h * 0.06)),
-                cv2.LINE_AA,
             )
-        top = y - h
-    w_ = h * 0.9
+    w_ = h * 0.9  # lapping water at the waterline, then the reflection of the whole buoy
     cv2.line(
-        cv.img, (int(x - w_ / 2), int(y)), (int(x + w_ / 2), int(y)), (235, 235, 235), wl, cv2.LINE_AA
-    )  # lapping water
-    reflect(cv, x - w_ / 2, top, x + w_ / 2, y)
+        cv.img,
+        (int(x - w_ / 2), int(y)),
+        (int(x + w_ / 2), int(y)),
+        (235, 235, 235),
+        max(1, int(h * 0.04)),
+        cv2.LINE_AA,
+    )
+    reflect(cv, x - w_ / 2, y - h, x + w_ / 2, y)
     return kind
 
 

@@ -45,8 +45,9 @@ STATE = WORK / "state"
 
 N_SYNTH = 60 if SMOKE else 2400
 N_CLUTTER = 40 if SMOKE else 1250
-# MIX=stage23 (the first GPU session), stage30 (the second) or gpu3 (proposed): 3-D synth seeds (not 5: synth-v5,
-# seed 5, is the local benchmark's validation set), clutter (seed, scenes) jobs, validation seeds
+# MIX=stage23 (the first GPU session), stage30 (the second) or gpu3 (proposed): 3-D synth seeds
+# (not 5: synth-v5, seed 5, is the local benchmark's validation set), clutter (seed, scenes) jobs,
+# validation seeds
 MIXES: dict[str, tuple[list[int], list[tuple[int, str | None]], tuple[int, ...]]] = {
     "stage23": ([6, 7], [
         (141, None), (142, None), (161, None), (171, None), (177, None), (178, None),
