@@ -11,9 +11,9 @@ MIX=stage23: 3-D renders `shorewatch synth` seeds 6 and 7 (2,400 tiles each; not
 split is the local benchmark's), two object-centred 320 px crop draws of each, and 16 clutter
 seeds of 1,250 tiles over the default, seafront, beach, harbour and town mixes (about 35,700
 pictures). MIX=stage30: the same kinds on fresh seeds (synth 8 and 9, clutter 201-218), with the
-opt-in skyline (4 seeds) and sailing (1 seed) scenes added (38,153 pictures). MIX=gpu3, proposed
-for the next session and only smoke-tested: fresh seeds again (synth 21 and 22, clutter 301-319)
-with two seeds of the opt-in moorings scene.
+opt-in skyline (4 seeds) and sailing (1 seed) scenes added (38,153 pictures). MIX=gpu3, run on the
+CPU as stage 34 (fewer pictures per seed) and proposed for the next GPU session: fresh seeds again
+(synth 21 and 22, clutter 301-319) with two seeds of the opt-in moorings scene.
 Training: from models/shorewatch-boats.pt, 320 px, batch 64, MuSGD at lr0 0.002, no warm-up,
 mosaic closed for the last 3 of the epochs that fit, realism augmentation on; ultralytics fits
 the epoch count to what is left of BUDGET_S (seconds from the start, data included).
@@ -23,8 +23,8 @@ and of the last KEEP_EPOCHS - 1 epochs (epochN.pt, copied as each is saved, so a
 at its limit still returns them; stage 23 packed them into tars at the end instead).
 Without a GPU it trains on the CPU: stage 34 was `MIX=gpu3 N_SYNTH=1200 N_CLUTTER=700
 BUDGET_S=6000` on the 2-core development machine (20,910 pictures rendered in 4.5 minutes, then
-about 19 minutes an epoch). SMOKE=1: a tiny dry run on the CPU. BLOCK_POLARS=1 imitates a machine without polars
-(ultralytics reads results.csv with it; a csv-module reader stands in)."""
+about 19 minutes an epoch). SMOKE=1: a tiny dry run on the CPU. BLOCK_POLARS=1 imitates a
+machine without polars (ultralytics reads results.csv with it; a csv-module reader stands in)."""
 
 import csv
 import os
@@ -38,10 +38,10 @@ if os.environ.get("BLOCK_POLARS"):
     sys.modules["polars"] = None  # type: ignore[assignment]
 ROOT = Path.cwd()
 sys.path.insert(0, str(ROOT))
-OUT = Path(os.environ["OUT"])
+OUT = Path(os.environ["OUT"]).resolve()  # absolute: the data yaml lists paths under WORK
 SMOKE = os.environ.get("SMOKE") == "1"
 BUDGET_S = float(os.environ.get("BUDGET_S", 420))
-WORK = Path(os.environ.get("WORK", "/tmp/gpuwork"))
+WORK = Path(os.environ.get("WORK", "/tmp/gpuwork")).resolve()
 DATA = WORK / "data"
 STATE = WORK / "state"
 
@@ -70,9 +70,10 @@ MIXES: dict[str, tuple[list[int], list[tuple[int, str | None]], tuple[int, ...]]
         (214, "skyline"), (215, "skyline"), (216, "skyline"), (218, "skyline,harbour,coast"),
         (217, "sailing"),
     ], (201, 210, 214)),
-    # proposed for the next GPU session, not run yet: stage 30's kinds on fresh seeds again, plus
-    # two seeds of the opt-in moorings scene (buoys drawn round and lit; stage 31 on the CPU took
-    # the buoys out of the top false boats) and a third skyline seed with the town mixes
+    # run on the CPU as stage 34, proposed for the next GPU session: stage 30's kinds on fresh
+    # seeds again, plus two seeds of the opt-in moorings scene (buoys drawn round and lit; stage
+    # 31 on the CPU took the buoys out of the top false boats) and a third skyline seed with the
+    # town mixes
     "gpu3": ([21, 22], [
         (301, None), (302, None), (303, None), (304, None), (305, None),
         (306, "town,beach,harbour"), (307, "town,beach,harbour"),
