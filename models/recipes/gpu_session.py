@@ -38,9 +38,11 @@ if os.environ.get("BLOCK_POLARS"):
     sys.modules["polars"] = None  # type: ignore[assignment]
 ROOT = Path.cwd()
 sys.path.insert(0, str(ROOT))
-OUT = Path(os.environ["OUT"]).resolve()  # absolute: the data yaml lists paths under WORK
+OUT = Path(os.environ["OUT"]).resolve()
 SMOKE = os.environ.get("SMOKE") == "1"
 BUDGET_S = float(os.environ.get("BUDGET_S", 420))
+# absolute: the data yaml lists the folders under WORK, and ultralytics reads relative ones
+# against the yaml's own path
 WORK = Path(os.environ.get("WORK", "/tmp/gpuwork")).resolve()
 DATA = WORK / "data"
 STATE = WORK / "state"
@@ -48,9 +50,9 @@ STATE = WORK / "state"
 # N_SYNTH / N_CLUTTER: pictures per 3-D synth / clutter seed (smaller for a CPU run of the recipe)
 N_SYNTH = 60 if SMOKE else int(os.environ.get("N_SYNTH", 2400))
 N_CLUTTER = 40 if SMOKE else int(os.environ.get("N_CLUTTER", 1250))
-# MIX=stage23 (the first GPU session), stage30 (the second) or gpu3 (proposed): 3-D synth seeds
-# (not 5: synth-v5, seed 5, is the local benchmark's validation set), clutter (seed, scenes) jobs,
-# validation seeds
+# MIX=stage23 (the first GPU session), stage30 (the second) or gpu3 (stage 34 on the CPU; proposed
+# for the next GPU session): 3-D synth seeds (not 5: synth-v5, seed 5, is the local benchmark's
+# validation set), clutter (seed, scenes) jobs, validation seeds
 MIXES: dict[str, tuple[list[int], list[tuple[int, str | None]], tuple[int, ...]]] = {
     "stage23": ([6, 7], [
         (141, None), (142, None), (161, None), (171, None), (177, None), (178, None),
