@@ -1,5 +1,7 @@
 """Training-time image degradations that real cameras add and a clean renderer does not:
-defocus/motion blur, sensor noise, JPEG compression, haze, gamma and white-balance shifts.
+defocus/motion blur, sensor noise, JPEG compression, haze, gamma and white-balance shifts; and,
+when asked (``style_p``), random convolutions (``random_convolution``) that repaint colours and
+local texture while keeping shapes, so the model cannot lean on the renderer's look.
 
 ``RealismAugment`` is an ultralytics-style transform (``labels -> labels``, the image under
 ``"img"``, BGR uint8); boxes are untouched (none of these moves a pixel far). Pure OpenCV/numpy,
@@ -14,15 +16,47 @@ import numpy as np
 
 
 class RealismAugment:
-    def __init__(self, p: float = 0.8) -> None:
+    def __init__(self, p: float = 0.8, style_p: float = 0.0) -> None:
         self.p = p
+        self.style_p = style_p
 
     def __call__(self, labels: dict[str, Any]) -> dict[str, Any]:
         img = labels.get("img")
-        if img is None or np.random.random() > self.p:
+        if img is None:
             return labels
-        labels["img"] = degrade(img, np.random.default_rng(np.random.randint(0, 2**31 - 1)))
+        style = self.style_p > 0 and np.random.random() < self.style_p
+        if not style and np.random.random() > self.p:
+            return labels
+        rng = np.random.default_rng(np.random.randint(0, 2**31 - 1))
+        if style:
+            img = random_convolution(img, rng)
+        labels["img"] = degrade(img, rng)
         return labels
+
+
+def random_convolution(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """RandConv (Xu et al., ICLR 2021, "Robust and generalizable visual representation learning
+    via random convolutions"): a random 1x1 or 3x3 convolution mixing the three channels
+    (Kaiming-normal weights), rescaled to the picture's own per-channel mean and spread, then
+    blended with the picture by a random weight. Colours and fine texture change; outlines,
+    and so boxes, stay. Kernels stay at 3x3 at most: larger ones smear 5-15 px people away."""
+    k = int(rng.choice((1, 3)))
+    x = img.astype(np.float32) / 255.0
+    mean = x.reshape(-1, 3).mean(0)
+    std = x.reshape(-1, 3).std(0) + 1e-3
+    xc = x - mean
+    w = rng.normal(0.0, 1.0 / np.sqrt(3 * k * k), (3, 3, k, k)).astype(np.float32)
+    if k == 1:
+        out = np.asarray(cv2.transform(xc, w[:, :, 0, 0]), dtype=np.float32)
+    else:
+        out = np.zeros_like(x)
+        for o in range(3):
+            for i in range(3):
+                out[..., o] += cv2.filter2D(xc[..., i], -1, w[o, i], borderType=cv2.BORDER_REFLECT)
+    out = (out - out.reshape(-1, 3).mean(0)) / (out.reshape(-1, 3).std(0) + 1e-6) * std + mean
+    a = float(rng.uniform(0.0, 1.0))
+    mixed = a * x + (1 - a) * out
+    return np.ascontiguousarray((mixed.clip(0, 1) * 255).astype(np.uint8))
 
 
 def grade(img: np.ndarray, gains: np.ndarray, gamma: float) -> np.ndarray:

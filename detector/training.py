@@ -78,6 +78,13 @@ class TrainConfig(BaseModel):
     realism: bool = Field(
         True, description="add blur, noise, JPEG, haze and colour-cast degradations (detector.augment)"
     )
+    style: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="share of training pictures repainted by a random convolution "
+        "(detector.augment.random_convolution; needs realism)",
+    )
     warmup_epochs: float = Field(0.5, ge=0, le=100, description="learning-rate warm-up, in epochs")
     time_h: float | None = Field(
         None,
@@ -161,6 +168,7 @@ def train(
             on_epoch_end=on_epoch_end,
             device=cfg.device,
             realism=cfg.realism,
+            style=cfg.style,
             cpu_threads=cfg.threads,
             callbacks=callbacks,
         )

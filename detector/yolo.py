@@ -57,24 +57,23 @@ def _set_cpu_training_threads(n: int) -> None:
     torch_utils.NUM_THREADS = max(1, int(n))
 
 
-def _add_realism_augment() -> None:
-    """Insert ``detector.augment.RealismAugment`` before the final formatting step of every
-    augmented (training) dataset ultralytics builds in this process."""
+def _add_realism_augment(style_p: float = 0.0) -> None:
+    """Insert ``detector.augment.RealismAugment`` (random convolutions on ``style_p`` of the
+    pictures) before the final formatting step of every augmented (training) dataset ultralytics
+    builds in this process; a later call replaces the earlier one's setting."""
     from ultralytics.data.dataset import YOLODataset
 
     from detector.augment import RealismAugment
 
-    if getattr(YOLODataset.build_transforms, "_shorewatch", False):
-        return
-    original = YOLODataset.build_transforms
+    original = getattr(YOLODataset.build_transforms, "_shorewatch_original", YOLODataset.build_transforms)
 
     def build_transforms(self: Any, hyp: Any = None) -> Any:
         transforms = original(self, hyp)
         if self.augment:
-            transforms.insert(-1, RealismAugment())
+            transforms.insert(-1, RealismAugment(style_p=style_p))
         return transforms
 
-    build_transforms._shorewatch = True  # type: ignore[attr-defined]
+    build_transforms._shorewatch_original = original  # type: ignore[attr-defined]
     YOLODataset.build_transforms = build_transforms  # type: ignore[method-assign]
 
 
@@ -198,8 +197,9 @@ def train(
     events (``on_train_batch_end``, ...) to functions of the trainer (the benchmarks time steps)."""
     ul = _import(state_dir)
     _set_cpu_training_threads(cpu_threads or os.cpu_count() or 1)
+    style_p = float(hyp.pop("style", 0.0) or 0.0)
     if hyp.pop("realism", False):
-        _add_realism_augment()
+        _add_realism_augment(style_p)
     if resume_from is not None:
         if not Path(resume_from).is_file():
             raise TrainingError(f"nothing to resume: {str(resume_from)!r} does not exist")

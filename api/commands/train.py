@@ -60,6 +60,14 @@ def register(sub: Any) -> None:
         default=None,
         help="learning-rate warm-up in epochs (default 0.5; 0 when continuing a trained model)",
     )
+    p.add_argument(
+        "--style",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="repaint this share of the training pictures with a random convolution (colours and "
+        "fine texture, outlines kept; default 0)",
+    )
     p.add_argument("--resume", action="store_true", help="continue the run NAME from its last.pt")
     p.add_argument(
         "--ship", action="store_true", help="after training, install the best weights into models/"
@@ -159,6 +167,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             seed=args.seed,
             time_h=args.hours,
             optimizer=args.optimizer,
+            style=args.style,
             **({"lr0": args.lr0} if args.lr0 is not None else {}),
             **({"warmup_epochs": args.warmup_epochs} if args.warmup_epochs is not None else {}),
         )

@@ -50,6 +50,10 @@ STATE = WORK / "state"
 # N_SYNTH / N_CLUTTER: pictures per 3-D synth / clutter seed (smaller for a CPU run of the recipe)
 N_SYNTH = 60 if SMOKE else int(os.environ.get("N_SYNTH", 2400))
 N_CLUTTER = 40 if SMOKE else int(os.environ.get("N_CLUTTER", 1250))
+# STYLE: share of pictures repainted by random convolutions (detector.augment.random_convolution);
+# REUSE_DATA=1: train on WORK/gpu.yaml as an earlier run of the same MIX left it (no rendering)
+STYLE = float(os.environ.get("STYLE", 0.0))
+REUSE_DATA = os.environ.get("REUSE_DATA") == "1"
 # MIX=stage23 (the first GPU session), stage30 (the second) or gpu3 (stage 34 on the CPU; proposed
 # for the next GPU session): 3-D synth seeds (not 5: synth-v5, seed 5, is the local benchmark's
 # validation set), clutter (seed, scenes) jobs, validation seeds
@@ -174,7 +178,7 @@ def patch_polars() -> None:
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     log(f"start; cpus {os.cpu_count()}")
-    y = make_data()
+    y = WORK / "gpu.yaml" if REUSE_DATA and (WORK / "gpu.yaml").is_file() else make_data()
     from detector import yolo
     from detector.training import TrainConfig
 
@@ -201,6 +205,7 @@ def main() -> None:
         close_mosaic=3,
         patience=1000,
         time_h=None if SMOKE else left_h,
+        style=STYLE,
     )
     log(f"training on {dev}, time budget {left_h * 3600:.0f} s")
     hyp = cfg.hyperparameters()

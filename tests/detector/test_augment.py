@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from detector.augment import RealismAugment, degrade
+from detector.augment import RealismAugment, degrade, random_convolution
 
 
 def test_degrade_keeps_shape_and_dtype_and_is_seeded() -> None:
@@ -22,3 +22,37 @@ def test_the_transform_touches_only_the_image() -> None:
     out = RealismAugment(p=1.0)(labels)
     assert np.array_equal(out["bboxes"], boxes) and list(out["cls"]) == [0]
     assert out["img"].shape == (32, 32, 3)
+
+
+def _square() -> np.ndarray:
+    img = np.full((64, 64, 3), (40, 90, 60), np.uint8)
+    img[22:42, 22:42] = (230, 220, 200)
+    return img
+
+
+def test_a_random_convolution_repaints_but_keeps_the_outline() -> None:
+    img = _square()
+    inside = np.zeros((64, 64), bool)
+    inside[25:39, 25:39] = True
+    outside = np.ones((64, 64), bool)
+    outside[19:45, 19:45] = False
+    changed = 0
+    for seed in range(20):
+        out = random_convolution(img, np.random.default_rng(seed))
+        assert out.shape == img.shape and out.dtype == np.uint8
+        assert np.array_equal(out, random_convolution(img, np.random.default_rng(seed)))
+        changed += int(np.abs(out.astype(int) - img).max() > 10)
+        # the square is still a flat patch that stands out from a flat background
+        gap = np.abs(out[inside].astype(float).mean(0) - out[outside].astype(float).mean(0)).max()
+        assert gap > 20, f"seed {seed}: the square faded into the background ({gap:.1f})"
+        assert out[inside].std(0).max() < 8 and out[outside].std(0).max() < 8
+    assert changed >= 15
+
+
+def test_style_share_decides_whether_pictures_are_repainted() -> None:
+    img = _square()
+    np.random.seed(0)
+    untouched = RealismAugment(p=0.0, style_p=0.0)({"img": img.copy()})["img"]
+    assert np.array_equal(untouched, img)
+    repainted = [RealismAugment(p=0.0, style_p=1.0)({"img": img.copy()})["img"] for _ in range(5)]
+    assert all(not np.array_equal(r, img) for r in repainted)
