@@ -102,6 +102,15 @@ class TrainConfig(BaseModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _style_needs_realism(self) -> TrainConfig:
+        if self.style > 0 and not self.realism:
+            raise ValueError(
+                "style repaints pictures inside the realism augmentation: with realism off it "
+                "would be silently ignored (turn realism on, or leave style at 0)"
+            )
+        return self
+
     def hyperparameters(self) -> dict[str, Any]:
         d = self.model_dump(exclude={"data", "model", "name", "cache", "time_h", "threads"})
         d["cache"] = False if self.cache == "none" else self.cache

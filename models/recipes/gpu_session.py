@@ -51,7 +51,8 @@ STATE = WORK / "state"
 N_SYNTH = 60 if SMOKE else int(os.environ.get("N_SYNTH", 2400))
 N_CLUTTER = 40 if SMOKE else int(os.environ.get("N_CLUTTER", 1250))
 # STYLE: share of pictures repainted by random convolutions (detector.augment.random_convolution);
-# REUSE_DATA=1: train on WORK/gpu.yaml as an earlier run of the same MIX left it (no rendering)
+# REUSE_DATA=1: train on WORK/gpu.yaml as an earlier run of the same MIX left it (no rendering;
+# without that file the pictures are rendered as usual)
 STYLE = float(os.environ.get("STYLE", 0.0))
 REUSE_DATA = os.environ.get("REUSE_DATA") == "1"
 # MIX=stage23 (the first GPU session), stage30 (the second) or gpu3 (stage 34 on the CPU; proposed

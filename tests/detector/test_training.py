@@ -121,7 +121,7 @@ def test_pad_dataset_labels_grows_boxes_by_pixels_once(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize(("flag", "value"), [("--lr0", "5"), ("--warmup-epochs", "-1")])
+@pytest.mark.parametrize(("flag", "value"), [("--lr0", "5"), ("--warmup-epochs", "-1"), ("--style", "1.5")])
 def test_train_refuses_a_bad_schedule_with_the_field_named(
     flag: str, value: str, tmp_path: Path, state_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -153,6 +153,16 @@ def test_an_explicit_optimizer_carries_lr0_to_ultralytics(tmp_path: Path) -> Non
     hp = TrainConfig(data=tmp_path, optimizer="MuSGD", lr0=0.002, warmup_epochs=0).hyperparameters()
     assert (hp["optimizer"], hp["lr0"], hp["warmup_epochs"]) == ("MuSGD", 0.002, 0)
     assert TrainConfig(data=tmp_path).hyperparameters()["optimizer"] == "auto"
+
+
+def test_style_reaches_training_and_needs_the_realism_augmentation(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from detector.training import TrainConfig
+
+    assert TrainConfig(data=tmp_path, style=0.5).hyperparameters()["style"] == 0.5
+    with pytest.raises(ValidationError, match="realism"):
+        TrainConfig(data=tmp_path, style=0.5, realism=False)
 
 
 def _boxes_ds(root: Path, n_train: int = 8, n_val: int = 4, px: int = 64) -> Path:
