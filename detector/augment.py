@@ -16,9 +16,10 @@ import numpy as np
 
 
 class RealismAugment:
-    def __init__(self, p: float = 0.8, style_p: float = 0.0) -> None:
+    def __init__(self, p: float = 0.8, style_p: float = 0.0, style_kernel: int = 3) -> None:
         self.p = p
         self.style_p = style_p
+        self.style_kernel = style_kernel
 
     def __call__(self, labels: dict[str, Any]) -> dict[str, Any]:
         img = labels.get("img")
@@ -29,18 +30,21 @@ class RealismAugment:
             return labels
         rng = np.random.default_rng(np.random.randint(0, 2**31 - 1))
         if style:
-            img = random_convolution(img, rng)
+            img = random_convolution(img, rng, self.style_kernel)
         labels["img"] = degrade(img, rng)
         return labels
 
 
-def random_convolution(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def random_convolution(img: np.ndarray, rng: np.random.Generator, max_kernel: int = 3) -> np.ndarray:
     """RandConv (Xu et al., ICLR 2021, "Robust and generalizable visual representation learning
     via random convolutions"): a random 1x1 or 3x3 convolution mixing the three channels
+    (``max_kernel=1``: 1x1 only, a random colour mixing that leaves texture alone)
     (Kaiming-normal weights), rescaled to the picture's own per-channel mean and spread, then
     blended with the picture by a random weight. Colours and fine texture change; outlines,
     and so boxes, stay. Kernels stay at 3x3 at most: larger ones smear 5-15 px people away."""
-    k = int(rng.choice((1, 3)))
+    if max_kernel not in (1, 3):
+        raise ValueError(f"max_kernel must be 1 or 3, not {max_kernel!r}")
+    k = int(rng.choice((1, 3))) if max_kernel == 3 else 1
     x = img.astype(np.float32) / 255.0
     mean = x.reshape(-1, 3).mean(0)
     std = x.reshape(-1, 3).std(0) + 1e-3

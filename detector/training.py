@@ -85,6 +85,9 @@ class TrainConfig(BaseModel):
         description="share of training pictures repainted by a random convolution "
         "(detector.augment.random_convolution; needs realism)",
     )
+    style_kernel: Literal[1, 3] = Field(
+        3, description="largest random-convolution kernel: 3 (1x1 or 3x3), or 1 (colours only)"
+    )
     warmup_epochs: float = Field(0.5, ge=0, le=100, description="learning-rate warm-up, in epochs")
     time_h: float | None = Field(
         None,
@@ -178,6 +181,7 @@ def train(
             device=cfg.device,
             realism=cfg.realism,
             style=cfg.style,
+            style_kernel=cfg.style_kernel,
             cpu_threads=cfg.threads,
             callbacks=callbacks,
         )

@@ -57,7 +57,7 @@ def _set_cpu_training_threads(n: int) -> None:
     torch_utils.NUM_THREADS = max(1, int(n))
 
 
-def _add_realism_augment(style_p: float = 0.0) -> None:
+def _add_realism_augment(style_p: float = 0.0, style_kernel: int = 3) -> None:
     """Insert ``detector.augment.RealismAugment`` (random convolutions on ``style_p`` of the
     pictures) before the final formatting step of every augmented (training) dataset ultralytics
     builds in this process; a later call replaces the earlier one's setting."""
@@ -70,7 +70,7 @@ def _add_realism_augment(style_p: float = 0.0) -> None:
     def build_transforms(self: Any, hyp: Any = None) -> Any:
         transforms = original(self, hyp)
         if self.augment:
-            transforms.insert(-1, RealismAugment(style_p=style_p))
+            transforms.insert(-1, RealismAugment(style_p=style_p, style_kernel=style_kernel))
         return transforms
 
     build_transforms._shorewatch_original = original  # type: ignore[attr-defined]
@@ -198,8 +198,9 @@ def train(
     ul = _import(state_dir)
     _set_cpu_training_threads(cpu_threads or os.cpu_count() or 1)
     style_p = float(hyp.pop("style", 0.0) or 0.0)
+    style_kernel = int(hyp.pop("style_kernel", 3))
     if hyp.pop("realism", False):
-        _add_realism_augment(style_p)
+        _add_realism_augment(style_p, style_kernel)
     if resume_from is not None:
         if not Path(resume_from).is_file():
             raise TrainingError(f"nothing to resume: {str(resume_from)!r} does not exist")

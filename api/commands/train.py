@@ -68,6 +68,13 @@ def register(sub: Any) -> None:
         help="repaint this share of the training pictures with a random convolution (colours and "
         "fine texture, outlines kept; default 0)",
     )
+    p.add_argument(
+        "--style-kernel",
+        type=int,
+        choices=(1, 3),
+        default=3,
+        help="largest random-convolution kernel: 3 (1x1 or 3x3, default) or 1 (colours only)",
+    )
     p.add_argument("--resume", action="store_true", help="continue the run NAME from its last.pt")
     p.add_argument(
         "--ship", action="store_true", help="after training, install the best weights into models/"
@@ -168,6 +175,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             time_h=args.hours,
             optimizer=args.optimizer,
             style=args.style,
+            style_kernel=args.style_kernel,
             **({"lr0": args.lr0} if args.lr0 is not None else {}),
             **({"warmup_epochs": args.warmup_epochs} if args.warmup_epochs is not None else {}),
         )

@@ -54,6 +54,7 @@ N_CLUTTER = 40 if SMOKE else int(os.environ.get("N_CLUTTER", 1250))
 # REUSE_DATA=1: train on WORK/gpu.yaml as an earlier run of the same MIX left it (no rendering;
 # without that file the pictures are rendered as usual)
 STYLE = float(os.environ.get("STYLE", 0.0))
+STYLE_K = int(os.environ.get("STYLE_K", 3))  # largest kernel: 3, or 1 for colours only
 REUSE_DATA = os.environ.get("REUSE_DATA") == "1"
 # MIX=stage23 (the first GPU session), stage30 (the second) or gpu3 (stage 34 on the CPU; proposed
 # for the next GPU session): 3-D synth seeds (not 5: synth-v5, seed 5, is the local benchmark's
@@ -207,6 +208,7 @@ def main() -> None:
         patience=1000,
         time_h=None if SMOKE else left_h,
         style=STYLE,
+        style_kernel=STYLE_K,
     )
     log(f"training on {dev}, time budget {left_h * 3600:.0f} s")
     hyp = cfg.hyperparameters()

@@ -56,3 +56,13 @@ def test_style_share_decides_whether_pictures_are_repainted() -> None:
     assert np.array_equal(untouched, img)
     repainted = [RealismAugment(p=0.0, style_p=1.0)({"img": img.copy()})["img"] for _ in range(5)]
     assert all(not np.array_equal(r, img) for r in repainted)
+
+
+def test_a_one_by_one_kernel_changes_colours_only() -> None:
+    """max_kernel=1 maps every colour to one other colour: a flat patch stays exactly flat and
+    two pixels of one colour stay one colour, whatever sits next to them."""
+    img = _square()
+    for seed in range(10):
+        out = random_convolution(img, np.random.default_rng(seed), max_kernel=1)
+        assert len(np.unique(out.reshape(-1, 3), axis=0)) <= 2
+        assert np.array_equal(out[0, 0], out[63, 63]) and np.array_equal(out[23, 23], out[40, 40])

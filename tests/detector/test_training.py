@@ -160,7 +160,8 @@ def test_style_reaches_training_and_needs_the_realism_augmentation(tmp_path: Pat
 
     from detector.training import TrainConfig
 
-    assert TrainConfig(data=tmp_path, style=0.5).hyperparameters()["style"] == 0.5
+    hp = TrainConfig(data=tmp_path, style=0.5, style_kernel=1).hyperparameters()
+    assert (hp["style"], hp["style_kernel"]) == (0.5, 1)
     with pytest.raises(ValidationError, match="realism"):
         TrainConfig(data=tmp_path, style=0.5, realism=False)
 
