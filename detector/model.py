@@ -385,9 +385,10 @@ class BoatDetector:
                 for k, pred in enumerate(out):
                     t, flipped = chunk[k % len(chunk)], k >= len(chunk)
                     b, s, c, tr = _decode(pred, t, w, h, min_conf, cfg.nms_iou, cfg.max_det, flipped=flipped)
-                    if t.pass_name == "coarse" and cfg.tiling.coarse_min_px > 0 and len(b):
+                    floor = _min_px(t.pass_name, cfg.tiling)
+                    if floor > 0 and len(b):  # the whole-frame passes keep only what they see best
                         big = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) * t.scale
-                        keep_big = big >= cfg.tiling.coarse_min_px
+                        keep_big = big >= floor
                         b, s, c, tr = b[keep_big], s[keep_big], c[keep_big], tr[keep_big]
                     found[flipped].append((b, s, c, tr))
         per_view = [self._merge_tiles(found[v]) for v in views]
@@ -417,6 +418,17 @@ class BoatDetector:
             ios_threshold=cfg.merge_ios,
             tile_ids=np.concatenate(ids) if cfg.merge_across_tiles_only else None,
         )
+
+
+def _min_px(pass_name: str, tiling: TilingConfig) -> float:
+    """The shortest long side (pass input pixels) a detection of this pass must have to be kept:
+    the native tiles see small objects at full resolution, so the coarse and ship passes keep
+    only large ones."""
+    if pass_name == "coarse":
+        return tiling.coarse_min_px
+    if pass_name == "ship":
+        return tiling.ship_min_px
+    return 0.0
 
 
 def _mirrored(batch: npt.NDArray[np.float32], tiles: list[Tile]) -> npt.NDArray[np.float32]:

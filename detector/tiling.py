@@ -10,7 +10,9 @@ Without a pose, the plan is:
   tiles no larger than ``max_tile_px`` with ``overlap_px`` overlap, so objects of a few pixels
   keep every pixel they have;
 * a **coarse** pass: the whole frame shrunk to half size (``coarse_scale``; at least ``coarse_px``
-  on its long side), for objects too large for the native tiles (a ferry filling half the frame).
+  on its long side), for objects too large for the native tiles (a ferry filling half the frame);
+* optionally a **ship** pass (``ship_px``, off by default): the whole frame shrunk further, for
+  ships longer than the coarse input holds whole (a lock webcam's ships span the frame).
 
 With a pose (``Frame.telemetry`` + ``Frame.intrinsics``), the ground sampling distance decides:
 rows above the horizon (plus a margin for attitude error) are sky and are skipped; each band of
@@ -63,6 +65,21 @@ class TilingConfig(BaseModel):
             "coarse-pass detections shorter than this (long side, in coarse input pixels) are "
             "dropped: the native tiles see those objects at full resolution"
         ),
+    )
+    ship_px: int = Field(
+        0,
+        ge=0,
+        le=4096,
+        description=(
+            "also run the whole frame shrunk so its long side is this many pixels (0: off): ships "
+            "longer than the coarse pass's input holds whole, as a lock or port webcam sees them"
+        ),
+    )
+    ship_min_px: float = Field(
+        96.0,
+        ge=0,
+        le=4096,
+        description="ship-pass detections shorter than this (long side, in ship-pass input pixels) are dropped",
     )
     extra_scales: tuple[float, ...] = Field(
         (),
@@ -167,6 +184,8 @@ def plan_tiles(
     coarse_long = max(float(cfg.coarse_px), cfg.coarse_scale * long_side)
     if cfg.coarse_pass and long_side > coarse_long * 1.25:
         tiles.append(Tile(0, 0, width_px, height_px, coarse_long / long_side, "coarse"))
+    if cfg.ship_px and long_side > cfg.ship_px * 1.25:
+        tiles.append(Tile(0, 0, width_px, height_px, cfg.ship_px / long_side, "ship"))
     return tiles
 
 

@@ -122,15 +122,25 @@ class Canvas:
     def size(self) -> int:
         return int(self.img.shape[0])
 
-    def label(self, cls: int, x0: float, y0: float, x1: float, y1: float, *, occludable: bool = True) -> None:
-        """Record a box given in canvas pixels (clipped; tiny or mostly outside boxes dropped).
-        ``occludable=False`` keeps the label whatever is drawn over it later (a boat crowded
-        with people is still a boat)."""
+    def label(
+        self,
+        cls: int,
+        x0: float,
+        y0: float,
+        x1: float,
+        y1: float,
+        *,
+        occludable: bool = True,
+        min_inside: float = 0.5,
+    ) -> None:
+        """Record a box given in canvas pixels (clipped; tiny boxes, and boxes with less than
+        ``min_inside`` of their area inside the tile, dropped). ``occludable=False`` keeps the
+        label whatever is drawn over it later (a boat crowded with people is still a boat)."""
         n = self.size
         a0, b0, a1, b1 = max(x0, 0), max(y0, 0), min(x1, n), min(y1, n)
         if (a1 - a0) < 2 * S or (b1 - b0) < 2 * S:
             return
-        if (a1 - a0) * (b1 - b0) < 0.5 * (x1 - x0) * (y1 - y0):
+        if (a1 - a0) * (b1 - b0) < min_inside * (x1 - x0) * (y1 - y0):
             return
         self.labels.append((cls, (a0 + a1) / 2 / n, (b0 + b1) / 2 / n, (a1 - a0) / n, (b1 - b0) / n))
         i0, j0, i1, j1 = int(a0), int(b0), math.ceil(a1), math.ceil(b1)
@@ -1973,6 +1983,277 @@ def port(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
         person(cv, rng.uniform(0, n), yy, rng.uniform(10, 35) * S * _persp(yy, horizon, n))
 
 
+SHIP_DECKS: list[Colour] = [(40, 40, 130), (50, 90, 50), (95, 95, 95), (40, 60, 140), (70, 70, 75)]
+"""Deck paint seen from above (BGR): dark red, green, grey, rust, black."""
+
+
+def oblique_ship(cv: Canvas, x: float, y: float, L: float) -> None:
+    """A large vessel seen from a lock side or a building above a quay, lying at an angle: its
+    hull side in perspective (one end nearer and taller), the deck seen from above, cargo by kind
+    (container bays, tanker piping, hatch covers under pedestal cranes, a car carrier's tall box
+    hull, a ferry's decks of windows), a bridge block with a radar mast and a funnel, a foremast;
+    waterline centre (x, y), L canvas pixels long. Labelled as one boat from the mast tops to the
+    waterline, also where the lock walls drawn later hide the hull, and to the tile's edge when the
+    ship runs past it (as the lock webcam's annotators box ships longer than the frame)."""
+    rng = cv.rng
+    kind = str(rng.choice(["container", "tanker", "cargo", "roro", "ferry"]))
+    d = 1 if rng.random() < 0.5 else -1  # the bow's side
+    tilt = rng.uniform(-0.08, 0.08)  # waterline slope: the ship lies at an angle to the view
+    k = rng.uniform(-0.2, 0.2)  # perspective: the bow (k > 0) or the stern is the nearer end
+    fb = L * (rng.uniform(0.15, 0.22) if kind == "roro" else rng.uniform(0.06, 0.1))
+    dk = L * rng.uniform(0.0, 0.06)  # how deep the deck looks from above, amidships
+    hull = _shade(_c(rng, SHIP_HULLS, 10), rng.uniform(0.8, 1.15))
+    lw = max(1, int(L * 0.004))
+
+    def at(u: float, up: float = 0.0, back: float = 0.0) -> tuple[float, float]:
+        """The point ``u`` of the way from stern to bow, ``up`` (x the local scale) above the
+        waterline and ``back`` across the deck (its far side at 1)."""
+        s = 1 + k * (2 * u - 1)
+        return x + d * (u - 0.5) * L, y + tilt * (u - 0.5) * L - (up * fb + back * dk) * s
+
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def poly(p: list[tuple[float, float]], col: Colour) -> None:
+        _poly(cv, p, col)
+        xs.extend(q[0] for q in p)
+        ys.extend(q[1] for q in p)
+
+    # the hull side (a raked bow, a square stern), the boot top, the sheer line, the deck
+    top = [at(u, 1.0 + 0.15 * max(0.0, u - 0.85) / 0.15) for u in np.linspace(0, 1, 8)]
+    poly([*top, at(1.0 - 0.05, 0.0), at(0.0, 0.0)], hull)
+    poly([at(0.0, 0.15), at(0.96, 0.15), at(0.95, 0.0), at(0.0, 0.0)], _c(rng, [(30, 30, 120), (30, 30, 30)]))
+    for u in rng.uniform(0.05, 0.9, int(rng.integers(0, 8))):  # rust streaks
+        a, b = at(u, 0.9), at(u, rng.uniform(0.3, 0.7))
+        cv2.line(cv.img, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), _shade(hull, 0.7), lw, cv2.LINE_AA)
+    deck_col = _c(rng, SHIP_DECKS)
+    far = [at(u, 1.0, 1.0) for u in np.linspace(0.0, 0.85, 6)]
+    if dk > 1:
+        poly([*top, at(1.0, 1.15, 0.5), *far[::-1]], deck_col)
+    cv2.polylines(cv.img, [_pts(top)], False, _shade(hull, 1.35), max(1, int(fb * 0.06)), cv2.LINE_AA)
+    if rng.random() < 0.5:  # a name (or the owner's slogan) in big white letters
+        p = at(rng.uniform(0.35, 0.6), 0.35)
+        scale = max(0.3, fb * rng.uniform(0.012, 0.022))
+        name = "".join(rng.choice(list("ABCDEFGHKLMNOPRSTU"), int(rng.integers(4, 12))))
+        thick = max(1, int(scale * 2))
+        tw = cv2.getTextSize(name, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)[0][0]
+        if tw < 0.45 * L:  # centred on p, inside the hull
+            org = (int(p[0] - tw / 2), int(p[1]))
+            cv2.putText(
+                cv.img, name, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (235, 235, 235), thick, cv2.LINE_AA
+            )
+    # the bridge block at the stern (a ferry's decks run most of its length)
+    b0, b1 = (0.02, rng.uniform(0.1, 0.17)) if kind != "ferry" else (0.08, rng.uniform(0.75, 0.9))
+    if kind == "roro":
+        b0, b1 = (0.85, 0.95) if rng.random() < 0.5 else (0.02, 0.1)
+    white = _c(rng, [(235, 235, 235), (220, 225, 230), (245, 245, 245)], 5)
+    sh = rng.uniform(1.8, 3.8) if kind != "ferry" else rng.uniform(1.2, 2.2)
+    if kind == "roro":
+        sh = rng.uniform(0.15, 0.4)
+    blk = [at(b0, 1.0), at(b1, 1.0), at(b1, 1.0 + sh), at(b0, 1.0 + sh)]
+    poly(blk, white)
+    if dk > 1:  # its roof, seen from above
+        poly(
+            [at(b0, 1.0 + sh), at(b1, 1.0 + sh), at(b1, 1.0 + sh, 1.0), at(b0, 1.0 + sh, 1.0)],
+            _shade(white, 0.85),
+        )
+    rows = int(rng.integers(2, 6))
+    for r in range(rows):  # window rows, the bridge's the darkest and widest
+        hh = 1.0 + sh * (0.35 + 0.6 * r / max(1, rows - 1)) if rows > 1 else 1.0 + sh * 0.8
+        a, b = at(b0 + 0.01, hh), at(b1 - 0.01, hh)
+        cv2.line(
+            cv.img, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), (50, 50, 60), max(1, int(fb * sh * 0.05))
+        )
+    mast_top = 1.0 + sh + rng.uniform(0.6, 1.8)
+    um = (b0 + b1) / 2
+    for u, h0, h1 in [(um, 1.0 + sh, mast_top), (0.97, 1.1, 1.1 + rng.uniform(0.8, 2.0))]:
+        a, b = at(u, h0), at(u, h1)
+        cv2.line(cv.img, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), _shade(white, 0.9), lw, cv2.LINE_AA)
+        cv2.line(
+            cv.img,
+            (int(b[0] - fb * 0.25), int(b[1] + fb * 0.2)),
+            (int(b[0] + fb * 0.25), int(b[1] + fb * 0.2)),
+            (60, 60, 60),
+            lw,
+        )
+        xs.extend([a[0], b[0] - fb * 0.25, b[0] + fb * 0.25])
+        ys.extend([a[1], b[1]])
+    if kind in ("container", "tanker", "cargo") or rng.random() < 0.5:  # the funnel behind the bridge
+        f0, f1 = at(max(0.0, b0 - 0.005), 1.0 + sh), at(b0 + 0.05, 1.0 + sh + rng.uniform(0.4, 1.0))
+        fc = _c(rng, [(30, 30, 30), (40, 40, 200), (200, 200, 200), (200, 120, 0), (0, 140, 255)])
+        poly([f0, (f1[0], f0[1]), f1, (f0[0], f1[1])], fc)
+    # the cargo
+    c0, c1 = (b1 + 0.02, 0.9) if kind != "roro" else (0.12, 0.84)
+    if kind == "container":
+        box_h = rng.uniform(0.35, 0.5)
+        for u in np.arange(c0, c1, rng.uniform(0.04, 0.07)):
+            n_high = int(rng.integers(0, 6)) if rng.random() < 0.85 else 0
+            for r in range(n_high):
+                col = _c(rng, CONTAINERS, 12)
+                q = [
+                    at(u, 1.0 + r * box_h),
+                    at(u + 0.045, 1.0 + r * box_h),
+                    at(u + 0.045, 1.0 + (r + 1) * box_h),
+                    at(u, 1.0 + (r + 1) * box_h),
+                ]
+                poly(q, col)
+                cv2.polylines(cv.img, [_pts(q)], True, _shade(col, 0.55), 1)
+            if n_high and dk > 1:
+                hh = 1.0 + n_high * box_h
+                poly(
+                    [at(u, hh), at(u + 0.045, hh), at(u + 0.045, hh, 0.9), at(u, hh, 0.9)],
+                    _shade(_c(rng, CONTAINERS, 12), 1.1),
+                )
+    elif kind == "tanker":
+        pipe = _c(rng, [(200, 200, 200), (60, 160, 60), (40, 40, 160), (0, 200, 255)])
+        for back in (0.3, 0.6):
+            a, b = at(c0, 1.2, back), at(c1, 1.2, back)
+            cv2.line(
+                cv.img,
+                (int(a[0]), int(a[1])),
+                (int(b[0]), int(b[1])),
+                pipe,
+                max(1, int(fb * 0.08)),
+                cv2.LINE_AA,
+            )
+        for u in np.linspace(c0, c1, int(rng.integers(3, 9))):
+            a, b = at(u, 1.0, 0.5), at(u, 1.6, 0.5)
+            cv2.line(cv.img, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), pipe, max(1, int(fb * 0.05)))
+    elif kind == "cargo":
+        hatch = _c(rng, [(60, 60, 60), (110, 60, 20), (50, 90, 50), (40, 40, 130)])
+        for u in np.arange(c0, c1 - 0.1, 0.15):
+            poly([at(u, 1.05), at(u + 0.12, 1.05), at(u + 0.12, 1.3, 0.8), at(u, 1.3, 0.8)], hatch)
+        cc = _c(rng, [(240, 240, 240), (0, 200, 255), (40, 40, 200), (60, 60, 60)])
+        for u in np.linspace(c0 + 0.1, c1 - 0.1, int(rng.integers(1, 4))):  # pedestal cranes
+            ch = rng.uniform(2.0, 4.0)
+            a, b = at(u, 1.0, 0.5), at(u, 1.0 + ch, 0.5)
+            tip = (
+                b[0] + d * rng.uniform(0.1, 0.25) * L * rng.choice([-1, 1]),
+                b[1] + fb * rng.uniform(-0.8, 1.5),
+            )
+            cv2.line(cv.img, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), cc, max(1, int(fb * 0.12)))
+            cv2.line(
+                cv.img,
+                (int(a[0]), int(b[1] + fb * 0.5)),
+                (int(tip[0]), int(tip[1])),
+                cc,
+                max(1, int(fb * 0.08)),
+                cv2.LINE_AA,
+            )
+            xs.extend([b[0], tip[0]])
+            ys.extend([b[1], tip[1]])
+    elif kind == "ferry":
+        k_boats = int(rng.integers(1, 4))
+        for j in range(k_boats):  # orange or red lifeboats slung along the lowest deck
+            u = b0 + 0.05 + (b1 - b0 - 0.1) * j / k_boats
+            a, b = at(u, 1.0 + sh * 0.25), at(u + (b1 - b0 - 0.1) / k_boats * 0.6, 1.0 + sh * 0.25)
+            cv2.line(
+                cv.img,
+                (int(a[0]), int(a[1])),
+                (int(b[0]), int(b[1])),
+                _c(rng, [(0, 140, 255), (40, 40, 200)]),
+                max(1, int(fb * 0.12)),
+            )
+    else:  # roro: the upper hull white or with a coloured band, a row of vents
+        poly(
+            [at(0.02, 0.75), at(0.97, 0.8), at(0.97, 1.0), at(0.02, 1.0)],
+            _shade(white, rng.uniform(0.85, 1.0)),
+        )
+    cv.label(0, min(xs), min(ys), max(xs), max(ys), occludable=False, min_inside=0.05)
+
+
+def flagpole(cv: Canvas, x: float, y: float, h: float) -> None:
+    """A tall white flagpole at (x, y), ``h`` canvas pixels high, with a big flag flying or hanging
+    (a company's or a country's colours, sometimes a logo); never labelled: the lock and beach
+    webcams' flags were among the most confident false boats."""
+    rng = cv.rng
+    pc = _c(rng, [(235, 235, 235), (200, 200, 200), (150, 150, 150)])
+    cv2.line(cv.img, (int(x), int(y)), (int(x), int(y - h)), pc, max(1, int(h * 0.012)), cv2.LINE_AA)
+    fw, fh = h * rng.uniform(0.2, 0.4), h * rng.uniform(0.13, 0.25)
+    side = 1 if rng.random() < 0.5 else -1
+    hang = rng.random() < 0.35  # no wind: hanging down the pole
+    if hang:
+        fw, fh = fh * 0.5, fw
+    top = y - h * 0.98
+    wave = fh * rng.uniform(0.0, 0.25)
+    pts = [
+        (x, top),
+        (x + side * fw * 0.5, top + wave),
+        (x + side * fw, top + wave * 0.3),
+        (x + side * fw, top + fh + wave * 0.3),
+        (x + side * fw * 0.5, top + fh + wave),
+        (x, top + fh),
+    ]
+    base = _c(rng, [(245, 245, 245), (0, 0, 200), (150, 60, 0), (0, 200, 255), (40, 120, 40)])
+    _poly(cv, pts, base)
+    r = rng.random()
+    if r < 0.4:  # stripes
+        c2 = _c(rng, [(0, 0, 200), (150, 60, 0), (245, 245, 245), (20, 20, 20), (0, 200, 255)])
+        for j in range(1, 3, 2):
+            a, b = top + fh * j / 3, top + fh * (j + 1) / 3
+            _poly(cv, [(x, a), (x + side * fw, a + wave * 0.3), (x + side * fw, b + wave * 0.3), (x, b)], c2)
+    elif r < 0.75:  # a logo
+        c2 = _c(rng, [(150, 60, 0), (0, 0, 200), (20, 20, 20)])
+        cv2.circle(
+            cv.img,
+            (int(x + side * fw * 0.5), int(top + fh * 0.5 + wave * 0.5)),
+            max(1, int(fh * 0.28)),
+            c2,
+            -1,
+        )
+
+
+def _lock(cv: Canvas, y0: int, y1: int, horizon: float) -> None:
+    """Rows y0..y1: a canal lock or a quay seen from a building beside it: a far bank of trees and
+    houses, the far lock wall, one big ship in the chamber (half the time longer than the tile
+    and cut by its edges), sometimes a yacht with its mast, then the near wall with railings,
+    fences, flagpoles, lamp posts, kiosks and a few walkers (the lock webcam's view)."""
+    rng = cv.rng
+    n = cv.size
+    h = y1 - y0
+    if h < 32:
+        return
+    far = y0 + int(h * rng.uniform(0.04, 0.2))
+    if far > y0:
+        if rng.random() < 0.6:
+            vegetation(cv, y0, far)
+        else:
+            _town(cv, y0, far, horizon, density=float(rng.uniform(1.0, 3.0)))
+    wall_col = _c(rng, [(60, 70, 120), (70, 80, 130), (120, 120, 125), (150, 150, 150), (90, 100, 110)])
+    w0 = far + int(h * rng.uniform(0.02, 0.06))
+    cv2.rectangle(cv.img, (0, far), (n, w0), wall_col, -1)
+    w1 = w0 + int(h * rng.uniform(0.2, 0.45))
+    _texture(cv, w0, w1, _c(rng, WATER, 15), rng.uniform(0.02, 0.06), int(rng.integers(4, 16)) * S)
+    L = n * (rng.uniform(0.35, 1.0) if rng.random() < 0.5 else rng.uniform(1.0, 2.5))
+    half = L / 2
+    x = rng.uniform(half * 0.9, n - half * 0.9) if n > L else rng.uniform(0.7 * n - half, 0.3 * n + half)
+    yw = rng.uniform(w0 + 0.5 * (w1 - w0), w1 + 0.06 * h)
+    oblique_ship(cv, x, yw, L)
+    if rng.random() < 0.3:  # a yacht or a launch in the chamber
+        yy = rng.uniform(w0 + 0.6 * (w1 - w0), w1)
+        boat(cv, rng.uniform(0.1, 0.9) * n, yy, rng.uniform(0.1, 0.35) * n)
+    wall_h = max(4, int(h * rng.uniform(0.04, 0.12)))
+    cv2.rectangle(cv.img, (0, w1), (n, w1 + wall_h), wall_col, -1)
+    for yy in np.arange(w1, w1 + wall_h, rng.uniform(3, 7) * S):  # brick courses
+        cv2.line(cv.img, (0, int(yy)), (n, int(yy)), _shade(wall_col, 0.8), 1)
+    g0 = min(n, w1 + wall_h)
+    if g0 < y1:
+        _texture(cv, g0, y1, _c(rng, GRASS + PAVING), 0.06, 12 * S)
+    if rng.random() < 0.7:
+        fence(cv, 0, n, g0 + rng.uniform(0, 0.3) * max(0, y1 - g0), rng.uniform(8, 30) * S)
+    for _ in range(int(rng.integers(0, 3))):
+        flagpole(cv, rng.uniform(0, n), rng.uniform(g0, y1 + 0.2 * h), rng.uniform(0.3, 0.8) * h)
+    for _ in range(int(rng.integers(0, 3))):
+        pole(cv, rng.uniform(0, n), rng.uniform(g0, y1), rng.uniform(40, 120) * S)
+    if rng.random() < 0.4:  # a kiosk or a container on the lock side
+        yy = rng.uniform(g0, y1)
+        xx = rng.uniform(0, n * 0.8)
+        container_stack(cv, xx, xx + rng.uniform(20, 60) * S, yy, rng.uniform(10, 25) * S, 1)
+    for _ in range(int(rng.choice([0, 0, 1, 2]))):
+        yy = rng.uniform(g0 + 4, y1)
+        person(cv, rng.uniform(0, n), yy, rng.uniform(12, 35) * S)
+
+
 # --- scenes ----------------------------------------------------------------------------------
 
 
@@ -2600,6 +2881,7 @@ OPT_IN_SCENES: dict[str, float] = {
     "marina": 0.11,
     "skyline": 0.11,
     "moorings": 0.11,
+    "lock": 0.11,
 }
 """Scene kinds drawn only when named (``--scenes``), so that every seed rendered before they were
 added renders the same: ``seafront`` is a beach of hooded chairs in rows, a promenade, and a
@@ -2609,7 +2891,9 @@ catamarans on the water; ``marina`` is pontoons crowded with moored boats, mostl
 ``skyline`` is a fairway webcam's view: a big sky of cumulus over a far shore with landmarks, wide
 water with navigation marks and a few boats, down to specks; ``moorings`` is water full of buoys
 drawn round and lit (cans, cones, yellow floats, mooring balls, swimming-zone lines) with a few
-boats of the same sizes among them, sometimes above a strip of beach tents or a car park."""
+boats of the same sizes among them, sometimes above a strip of beach tents or a car park;
+``lock`` is a canal lock seen from beside it: one big ship lying at an angle, its deck seen from
+above, often longer than the tile, below a big sky, with flagpoles and fences on the lock side."""
 
 SCENE_KINDS: dict[str, float] = {**SCENE_MIX, **OPT_IN_SCENES}
 
@@ -2645,7 +2929,7 @@ def scene(
     y = 0
     if kind == "shore":  # a drone looking down at the water's edge: no sky, no town
         horizon = -rng.uniform(0.5, 3.0) * n
-    elif kind != "skyline" and rng.random() < (0.35 if kind != "town" else 0.2):
+    elif kind != "skyline" and rng.random() < {"town": 0.2, "lock": 0.8}.get(kind, 0.35):
         sky = int(rng.uniform(0.1, 0.45) * n)
         horizon = float(sky)
         _sky(cv, sky)
@@ -2684,6 +2968,8 @@ def scene(
         _skyline(cv, 0, n)
     elif kind == "moorings":
         _moorings(cv, y, n, horizon)
+    elif kind == "lock":
+        _lock(cv, y, n, horizon)
     elif kind == "shore":
         w1 = int(rng.uniform(0.15, 0.6) * n)
         _water(cv, 0, w1, horizon, int(rng.choice([0, 0, 1, 2])), moored_row=False)

@@ -145,6 +145,31 @@ def test_the_coarse_pass_keeps_large_objects_and_leaves_small_ones_to_the_native
     assert d.xyxy[0] == pytest.approx([200, 400, 400, 441], abs=3)
 
 
+class ShipOnlyModel(ColourModel):
+    """Sees only in the ship pass's input (a 480-px-wide batch)."""
+
+    def run(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        out = super().run(batch)
+        if batch.shape[3] != 480:
+            out[:, 4:] = 0.0
+        return out
+
+
+def test_the_ship_pass_keeps_only_ships_longer_than_ship_min_px() -> None:
+    """A lock webcam's ship spans the frame; at a quarter size it is the size the model knows. The
+    ship pass keeps only such boxes: a 100 px boat (25 ship-pass px) is left to the other passes."""
+    img = np.full((1080, 1920, 3), 90, np.uint8)
+    cv2.rectangle(img, (100, 500), (1499, 700), (0, 0, 255), -1)  # a ship, 1,400 px long
+    cv2.rectangle(img, (1600, 900), (1699, 930), (0, 0, 255), -1)  # a boat, 100 px long
+    tiling = TilingConfig(ship_px=480, ship_min_px=96)
+    det = BoatDetector(ShipOnlyModel(), DetectorConfig(tiling=tiling))
+    assert [t.pass_name for t in det.plan(_frame(img))] == ["native", "native", "coarse", "ship"]
+    d = det.detect(_frame(img))
+    assert len(d) == 1 and d.xyxy[0] == pytest.approx([100, 500, 1500, 701], abs=5)
+    det = BoatDetector(ShipOnlyModel(), DetectorConfig(tiling=TilingConfig(ship_px=480, ship_min_px=0)))
+    assert len(det.detect(_frame(img))) == 2
+
+
 class OneViewModel(ColourModel):
     """Sees the colour blobs only in the first half of each batch: the unmirrored tiles when the
     detector runs the mirror view too (a detector fooled by a texture it would not see mirrored)."""

@@ -70,6 +70,22 @@ def test_coarse_pass_is_half_size_and_at_least_coarse_px(
     assert (coarse.x0, coarse.y0, coarse.x1, coarse.y1) == (0, 0, w, h)
 
 
+@pytest.mark.parametrize(
+    ("w", "h", "ship_px", "scale"),
+    [(1920, 1080, 480, 0.25), (1280, 720, 480, 0.375), (560, 315, 480, None), (1920, 1080, 0, None)],
+)
+def test_the_ship_pass_is_the_whole_frame_at_ship_px_and_off_by_default(
+    w: int, h: int, ship_px: int, scale: float | None
+) -> None:
+    assert TilingConfig().ship_px == 0
+    ship = [t for t in plan_tiles(w, h, TilingConfig(ship_px=ship_px)) if t.pass_name == "ship"]
+    if scale is None:  # off, or the frame is hardly larger: the coarse pass already holds it
+        assert ship == []
+        return
+    (t,) = ship
+    assert t.scale == pytest.approx(scale) and (t.x0, t.y0, t.x1, t.y1) == (0, 0, w, h)
+
+
 def test_oblique_pose_skips_the_sky_and_zooms_the_far_field() -> None:
     pose = CameraPose(0, 0, 60, yaw_deg=0, pitch_deg=-12)
     intr = DEFAULT_INTRINSICS

@@ -26,12 +26,14 @@ from flight.sim.clutter import (
     container_stack,
     cumulus,
     dawn,
+    flagpole,
     house,
     landmarks,
     launch_group,
     lying_person,
     nav_mark,
     oblique_car,
+    oblique_ship,
     parking_lot,
     person,
     reflect,
@@ -685,3 +687,53 @@ def test_moorings_are_opt_in_with_buoys_and_a_few_boats_among_them() -> None:
     boats = [sum(lab[0] == 0 for lab in tile) for tile in labels]
     assert sum(boats) >= 60 and max(boats) <= 8  # a few boats among many unlabelled buoys
     assert all(0 < lab[3] <= 1 and 0 < lab[4] <= 1 for tile in labels for lab in tile)
+
+
+def test_an_oblique_ship_is_one_boat_from_its_mast_tops_to_the_waterline() -> None:
+    """The lock webcam's ships: one label over everything drawn (hull, deck, cargo, bridge, masts)."""
+    for seed in range(30):
+        cv = _canvas(seed, grey=110)
+        oblique_ship(cv, 320, 420, 360)
+        ((cls, cx, cy, w, h),) = cv.visible_labels()
+        changed = np.argwhere(np.abs(cv.img.astype(int) - 110).max(axis=2) > 12)
+        (y0, x0), (y1, x1) = changed.min(axis=0), changed.max(axis=0)
+        n = TILE * S
+        assert cls == 0
+        assert (cx - w / 2) * n == pytest.approx(x0, abs=6) and (cx + w / 2) * n == pytest.approx(x1, abs=6)
+        assert (cy - h / 2) * n == pytest.approx(y0, abs=6) and (cy + h / 2) * n == pytest.approx(y1, abs=6)
+        assert 0.85 * 360 <= w * n <= 1.6 * 360  # about L long (cranes' jibs may reach past the ends)
+        assert y1 <= 420 + 0.1 * 360  # nothing below the waterline but the slope of a ship at an angle
+
+
+def test_a_ship_longer_than_the_tile_is_labelled_to_the_tile_edge() -> None:
+    """Real lock frames box ships the frame cuts off up to the frame's edge: a tile showing a fifth
+    of a ship still labels that fifth, and labels stay inside the tile."""
+    n = TILE * S
+    for seed in range(10):
+        cv = _canvas(seed)
+        oblique_ship(cv, -0.4 * n, 450, 2.0 * n)  # only its last 0.2 n + stern end in the tile
+        ((cls, cx, _cy, w, _h),) = cv.visible_labels()
+        assert cls == 0 and cx - w / 2 == pytest.approx(0.0, abs=1e-6) and 0.1 < w < 0.7
+    cv = _canvas()
+    cv.label(0, -900, 100, 100, 200)  # a tenth inside: dropped by default
+    cv.label(0, -900, 100, 100, 200, min_inside=0.05)
+    assert len(cv.labels) == 1 and cv.labels[0][3] == pytest.approx(100 / n)
+
+
+def test_a_flagpole_is_drawn_and_never_labelled() -> None:
+    for seed in range(10):
+        cv = _canvas(seed, grey=100)
+        flagpole(cv, 300, 600, 400)
+        assert cv.visible_labels() == []
+        changed = np.abs(cv.img.astype(int) - 100).max(axis=2) > 12
+        ys, xs = np.nonzero(changed)
+        assert ys.max() - ys.min() >= 380 and xs.max() - xs.min() >= 40  # a tall pole with a flag
+
+
+def test_locks_are_opt_in_with_one_big_ship_in_most_tiles() -> None:
+    assert "lock" not in SCENE_MIX and "lock" in OPT_IN_SCENES
+    tiles = [scene(np.random.default_rng([17, i]), scene_mix("lock")) for i in range(40)]
+    widest = [max((lab[3] for lab in labels if lab[0] == 0), default=0.0) for _img, labels in tiles]
+    assert sum(w >= 0.3 for w in widest) >= 30  # a ship at least a third of the tile wide
+    assert sum(w >= 0.9 for w in widest) >= 8  # often spanning it
+    assert all(0 < lab[3] <= 1 and 0 < lab[4] <= 1 for _img, labels in tiles for lab in labels)
