@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         description="detector also runs each tile mirrored and keeps what both views agree on "
         "(more accurate, about half the frames/s)",
     )
+    ship_pass: bool = Field(
+        True,
+        description="frames without a pose also run whole at 480 px through the ship model "
+        "(models/shorewatch-ships.onnx, when present) for ships that fill the frame",
+    )
     log_level: str = Field("INFO", description="logging level")
     escalate_after_s: float = Field(
         120.0, gt=0, description="re-notify an alert left unacknowledged this long"
@@ -69,7 +74,7 @@ class Settings(BaseSettings):
         """The detector's config with the thresholds set here (``None`` leaves the model's)."""
         from detector.model import DetectorConfig
 
-        cfg = DetectorConfig(flip_tta=self.flip_tta, runtime=self.runtime)
+        cfg = DetectorConfig(flip_tta=self.flip_tta, runtime=self.runtime, ship_pass=self.ship_pass)
         upd = {
             k: v
             for k, v in (("conf_boat", self.conf_boat), ("conf_person", self.conf_person))

@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 MODEL_STEM = "shorewatch-boats"
+SHIP_MODEL_STEM = "shorewatch-ships"  # the ship pass's own weights (see ``load_detector``)
 PAD_VALUE = 114
 MAX_CANDIDATES = 3000  # per tile, before NMS
 OV_STATIC_AFTER = 3  # OpenVINO: an input shape seen this often gets its own static model
@@ -102,6 +103,13 @@ class DetectorConfig(BaseModel):
         description="what runs an ONNX model: onnxruntime, or OpenVINO (the float model, in bfloat16 "
         "on CPUs that compute it natively; the default model is then the float ONNX); auto: OpenVINO "
         "where it is installed and the CPU has native bfloat16, else onnxruntime (int8 by its verdict)",
+    )
+    ship_pass: bool = Field(
+        True,
+        description=(
+            "run the ship pass (the whole frame at tiling.ship_px, frames without a pose) when a "
+            "ship model is loaded: ships that fill a lock or port webcam's frame"
+        ),
     )
     tiling: TilingConfig = Field(default_factory=TilingConfig, description="how frames are cut into tiles")
 
@@ -324,17 +332,28 @@ class BoatDetector:
     """Detects boats and people in a ``Frame``; safe to call from several threads."""
 
     def __init__(
-        self, backend: InferenceBackend, config: DetectorConfig | None = None, *, source: str = ""
+        self,
+        backend: InferenceBackend,
+        config: DetectorConfig | None = None,
+        *,
+        source: str = "",
+        ship_backend: InferenceBackend | None = None,
     ) -> None:
         self.backend = backend
+        self.ship_backend = ship_backend  # runs the ship pass, when there is one
         self.config = config or DetectorConfig()
         self.source = source
         self.last_stats: DetectStats | None = None
         self._lock = threading.Lock()
 
     def with_config(self, config: DetectorConfig) -> BoatDetector:
-        """The same loaded model with other thresholds/tiling (shares the backend)."""
-        return BoatDetector(self.backend, config, source=self.source)
+        """The same loaded model(s) with other thresholds/tiling (shares the backends)."""
+        return BoatDetector(self.backend, config, source=self.source, ship_backend=self.ship_backend)
+
+    @property
+    def ships(self) -> bool:
+        """Whether frames without a pose also get the ship pass (a ship model is loaded and on)."""
+        return self.ship_backend is not None and self.config.ship_pass and self.config.tiling.ship_px > 0
 
     def describe(self) -> str:
         c = self.config
@@ -342,24 +361,35 @@ class BoatDetector:
             f"{self.backend.describe()}, classes {'/'.join(self.backend.names)}, "
             f"tiles <= {c.tiling.max_tile_px}px (+coarse at {c.tiling.coarse_scale:g}x, >= {c.tiling.coarse_px}px), "
             f"conf boat >= {c.conf_boat:g}, person >= {c.conf_person:g}"
+            + (
+                f", ship pass at {c.tiling.ship_px}px ({self.ship_backend.describe()})"
+                if self.ships and self.ship_backend is not None
+                else ""
+            )
         )
 
     def plan(self, frame: Frame) -> list[Tile]:
         h, w = frame.image.shape[:2]
         pose = pose_for_frame(frame)
-        return plan_tiles(w, h, self.config.tiling, pose, frame.intrinsics if pose is not None else None)
+        intr = frame.intrinsics if pose is not None else None
+        return plan_tiles(w, h, self.config.tiling, pose, intr, ships=self.ships)
 
     def detect(self, frame: Frame) -> sv.Detections:
         return self.detect_image(frame.image, self.plan(frame))
 
     def detect_image(self, image: npt.NDArray[np.uint8], tiles: list[Tile] | None = None) -> sv.Detections:
-        """Detect on a bare BGR image (no pose: the native + coarse plan unless ``tiles`` given)."""
+        """Detect on a bare BGR image (no pose: the native + coarse (+ ship) plan unless ``tiles``
+        given). Ship-pass tiles run on the ship model (else the main one), one view, and their
+        boats are added to the rest unmerged: merged, a confident piece of a ship (a window row,
+        the bridge) would absorb the whole ship's box."""
         t0 = time.perf_counter()
         h, w = image.shape[:2]
         cfg = self.config
         if tiles is None:
-            tiles = plan_tiles(w, h, cfg.tiling)
-        if not tiles:
+            tiles = plan_tiles(w, h, cfg.tiling, ships=self.ships)
+        ship_tiles = [t for t in tiles if t.pass_name == "ship"]
+        tiles = [t for t in tiles if t.pass_name != "ship"]
+        if not tiles and not ship_tiles:
             self.last_stats = DetectStats(0, 0, 0.0, time.perf_counter() - t0)
             return _empty()
         min_conf = min(cfg.conf_boat, cfg.conf_person)
@@ -391,11 +421,26 @@ class BoatDetector:
                         keep_big = big >= floor
                         b, s, c, tr = b[keep_big], s[keep_big], c[keep_big], tr[keep_big]
                     found[flipped].append((b, s, c, tr))
-        per_view = [self._merge_tiles(found[v]) for v in views]
-        merged = fuse_views(per_view, cfg.tta_iou, cfg.tta_min_px) if cfg.flip_tta else per_view[0]
+        if tiles:
+            per_view = [self._merge_tiles(found[v]) for v in views]
+            merged = fuse_views(per_view, cfg.tta_iou, cfg.tta_min_px) if cfg.flip_tta else per_view[0]
+        else:
+            merged = Merged(np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64))
+        if ship_tiles:
+            ti = time.perf_counter()
+            ships = self._ship_pass(image, ship_tiles)
+            infer_s += time.perf_counter() - ti
+            batches += 1
+            merged = Merged(
+                np.concatenate([merged.xyxy, ships.xyxy]),
+                np.concatenate([merged.confidence, ships.confidence]),
+                np.concatenate([merged.class_id, ships.class_id]),
+            )
         keep = np.flatnonzero(merged.confidence >= cfg.thresholds(merged.class_id))
         keep = keep[np.argsort(-merged.confidence[keep], kind="stable")][: cfg.max_det]
-        self.last_stats = DetectStats(len(tiles), batches, infer_s, time.perf_counter() - t0)
+        self.last_stats = DetectStats(
+            len(tiles) + len(ship_tiles), batches, infer_s, time.perf_counter() - t0
+        )
         if len(keep) == 0:
             return _empty()
         cls = merged.class_id[keep]
@@ -404,6 +449,23 @@ class BoatDetector:
             confidence=merged.confidence[keep].astype(np.float32),
             class_id=cls.astype(int),
             data={"class_name": np.array([CLASS_NAMES[int(k)] for k in cls])},
+        )
+
+    def _ship_pass(self, image: npt.NDArray[np.uint8], tiles: list[Tile]) -> Merged:
+        """The boats of the ship-pass tiles at least ``tiling.ship_min_px`` long."""
+        cfg = self.config
+        h, w = image.shape[:2]
+        out = (self.ship_backend or self.backend).run(_batch_input(image, tiles))
+        found = []
+        for pred, t in zip(out, tiles, strict=True):
+            b, s, c, _tr = _decode(pred, t, w, h, cfg.conf_boat, cfg.nms_iou, cfg.max_det)
+            big = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) * t.scale
+            keep = (c == 0) & (big >= cfg.tiling.ship_min_px)
+            found.append((b[keep], s[keep], c[keep]))
+        return Merged(
+            np.concatenate([f[0] for f in found]).reshape(-1, 4),
+            np.concatenate([f[1] for f in found]),
+            np.concatenate([f[2] for f in found]).astype(np.int64),
         )
 
     def _merge_tiles(self, found: list[_TileDetections]) -> Merged:
@@ -422,13 +484,9 @@ class BoatDetector:
 
 def _min_px(pass_name: str, tiling: TilingConfig) -> float:
     """The shortest long side (pass input pixels) a detection of this pass must have to be kept:
-    the native tiles see small objects at full resolution, so the coarse and ship passes keep
-    only large ones."""
-    if pass_name == "coarse":
-        return tiling.coarse_min_px
-    if pass_name == "ship":
-        return tiling.ship_min_px
-    return 0.0
+    the native tiles see small objects at full resolution, so the coarse pass keeps only large
+    ones (the ship pass filters its own: ``BoatDetector._ship_pass``)."""
+    return tiling.coarse_min_px if pass_name == "coarse" else 0.0
 
 
 def _mirrored(batch: npt.NDArray[np.float32], tiles: list[Tile]) -> npt.NDArray[np.float32]:
@@ -502,12 +560,22 @@ def _decode(
     return b, conf.astype(np.float64), cls.astype(np.int64), trunc
 
 
+def default_ship_model_path(models_dir: Path = MODELS_DIR) -> Path | None:
+    """The shipped ship-pass model (``shorewatch-ships.onnx``), or ``None`` where there is none."""
+    p = models_dir / f"{SHIP_MODEL_STEM}.onnx"
+    return p if p.is_file() else None
+
+
 def load_detector(
     path: str | Path | None = None,
     state_dir: str | Path = ".shorewatch",
     config: DetectorConfig | None = None,
+    *,
+    ship_path: str | Path | None = None,
 ) -> BoatDetector:
-    """Load ``path`` (``.onnx`` or ``.pt``; default: the shipped model)."""
+    """Load ``path`` (``.onnx`` or ``.pt``; default: the shipped model) and, for the ship pass,
+    ``ship_path`` (default: the shipped ship model, but only with the shipped main model: weights
+    named by hand are measured on their own); ``config.ship_pass=False`` loads no ship model."""
     cfg = config or DetectorConfig()
     use_ov = cfg.runtime == "openvino" or (cfg.runtime == "auto" and openvino_bf16())
     fp32 = MODELS_DIR / f"{MODEL_STEM}.onnx"
@@ -517,6 +585,21 @@ def load_detector(
         p = fp32
     else:
         p = default_model_path()
+    backend = _open_backend(p, cfg, use_ov, state_dir)
+    ship_backend = None
+    sp = Path(ship_path) if ship_path is not None else (default_ship_model_path() if path is None else None)
+    if sp is not None and cfg.ship_pass:
+        ship_backend = _open_backend(sp, cfg, use_ov, state_dir)
+    logger.info(
+        "detector loaded: %s%s",
+        backend.describe(),
+        f"; ship pass: {ship_backend.describe()}" if ship_backend is not None else "",
+    )
+    return BoatDetector(backend, cfg, source=str(p), ship_backend=ship_backend)
+
+
+def _open_backend(p: Path, cfg: DetectorConfig, use_ov: bool, state_dir: str | Path) -> Any:
+    """The runtime that runs weights ``p``: OpenVINO or onnxruntime for ONNX, PyTorch for ``.pt``."""
     if cfg.runtime == "auto" and p.name.endswith("-int8.onnx"):
         use_ov = False  # an int8 model asked for by name runs where it is fast: onnxruntime
     if not p.is_file():
@@ -524,18 +607,14 @@ def load_detector(
             f"model file {str(p)!r} not found; expected a .onnx or .pt boat/person detector "
             "(the shipped one is models/shorewatch-boats.onnx; `shorewatch train` makes new ones)"
         )
-    backend: Any
     if p.suffix == ".onnx" and use_ov:
-        backend = OpenVinoBackend(p, cfg.threads)
-    elif p.suffix == ".onnx":
+        return OpenVinoBackend(p, cfg.threads)
+    if p.suffix == ".onnx":
         if p.name.endswith("-int8.onnx"):
             ok, why = int8_trusted(p, p.with_name(p.name.replace("-int8.onnx", ".onnx")))
             if not ok:
                 logger.warning("loading %s although it is not a validated int8 model: %s", p, why)
-        backend = OnnxBackend(p, cfg.threads)
-    elif p.suffix == ".pt":
-        backend = TorchBackend(p, state_dir, cfg.threads)
-    else:
-        raise ModelLoadError(f"unsupported model format {p.suffix!r} for {str(p)!r}; expected .onnx or .pt")
-    logger.info("detector loaded: %s", backend.describe())
-    return BoatDetector(backend, cfg, source=str(p))
+        return OnnxBackend(p, cfg.threads)
+    if p.suffix == ".pt":
+        return TorchBackend(p, state_dir, cfg.threads)
+    raise ModelLoadError(f"unsupported model format {p.suffix!r} for {str(p)!r}; expected .onnx or .pt")

@@ -11,8 +11,9 @@ Without a pose, the plan is:
   keep every pixel they have;
 * a **coarse** pass: the whole frame shrunk to half size (``coarse_scale``; at least ``coarse_px``
   on its long side), for objects too large for the native tiles (a ferry filling half the frame);
-* optionally a **ship** pass (``ship_px``, off by default): the whole frame shrunk further, for
-  ships longer than the coarse input holds whole (a lock webcam's ships span the frame).
+* a **ship** pass, when asked for (``ships``: a ship model is loaded): the whole frame shrunk to
+  ``ship_px`` (480) on its long side, for ships longer than the coarse input holds whole (a lock
+  webcam's ships span the frame).
 
 With a pose (``Frame.telemetry`` + ``Frame.intrinsics``), the ground sampling distance decides:
 rows above the horizon (plus a margin for attitude error) are sky and are skipped; each band of
@@ -67,11 +68,12 @@ class TilingConfig(BaseModel):
         ),
     )
     ship_px: int = Field(
-        0,
+        480,
         ge=0,
         le=4096,
         description=(
-            "also run the whole frame shrunk so its long side is this many pixels (0: off): ships "
+            "the ship pass (planned only when asked: BoatDetector does when a ship model is loaded) "
+            "runs the whole frame shrunk so its long side is this many pixels (0: never), for ships "
             "longer than the coarse pass's input holds whole, as a lock or port webcam sees them"
         ),
     )
@@ -167,8 +169,11 @@ def plan_tiles(
     cfg: TilingConfig,
     pose: CameraPose | None = None,
     intr: CameraIntrinsics | None = None,
+    *,
+    ships: bool = False,
 ) -> list[Tile]:
-    """The tiles to run for one frame (see the module docstring)."""
+    """The tiles to run for one frame (see the module docstring); ``ships``: add the ship pass
+    (frames without a pose only: a drone over a beach looks for small boats)."""
     if width_px <= 0 or height_px <= 0:
         raise DetectorConfigError(f"frame size must be positive, got {width_px}x{height_px}")
     tiles: list[Tile] = []
@@ -184,7 +189,7 @@ def plan_tiles(
     coarse_long = max(float(cfg.coarse_px), cfg.coarse_scale * long_side)
     if cfg.coarse_pass and long_side > coarse_long * 1.25:
         tiles.append(Tile(0, 0, width_px, height_px, coarse_long / long_side, "coarse"))
-    if cfg.ship_px and long_side > cfg.ship_px * 1.25:
+    if ships and pose is None and cfg.ship_px and long_side > cfg.ship_px * 1.25:
         tiles.append(Tile(0, 0, width_px, height_px, cfg.ship_px / long_side, "ship"))
     return tiles
 

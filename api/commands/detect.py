@@ -114,7 +114,11 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         )
         return 2
     state = settings.ensure_state_dir()
-    overrides: dict[str, Any] = {"flip_tta": not args.no_tta, "runtime": settings.runtime}
+    overrides: dict[str, Any] = {
+        "flip_tta": not args.no_tta,
+        "runtime": settings.runtime,
+        "ship_pass": settings.ship_pass,
+    }
     if args.conf_boat is not None:
         overrides["conf_boat"] = args.conf_boat
     if args.conf_person is not None:

@@ -77,6 +77,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
                 tiling=tiling,
                 flip_tta=not args.no_tta,
                 runtime=settings.runtime,
+                ship_pass=settings.ship_pass,
             )
         else:  # the thresholds the service would use (SHOREWATCH_CONF_BOAT / _PERSON)
             cfg = settings.detector_config().model_copy(update={"tiling": tiling})

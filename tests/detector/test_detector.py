@@ -145,29 +145,55 @@ def test_the_coarse_pass_keeps_large_objects_and_leaves_small_ones_to_the_native
     assert d.xyxy[0] == pytest.approx([200, 400, 400, 441], abs=3)
 
 
-class ShipOnlyModel(ColourModel):
-    """Sees only in the ship pass's input (a 480-px-wide batch)."""
+class PieceModel(ColourModel):
+    """The main model as the lock webcam shows it: blind to a ship's red hull, sure that its white
+    bridge is a boat (a piece of the ship, never the ship whole)."""
 
     def run(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        out = super().run(batch)
-        if batch.shape[3] != 480:
-            out[:, 4:] = 0.0
-        return out
+        seen = batch.copy()
+        r, g, b = batch[:, 0], batch[:, 1], batch[:, 2]
+        hull = (r > 0.8) & (g < 0.2) & (b < 0.2)
+        bridge = (r > 0.9) & (g > 0.9) & (b > 0.9)
+        for ch, val in ((0, 90 / 255), (1, 90 / 255), (2, 90 / 255)):
+            seen[:, ch][hull] = val
+        seen[:, 0][bridge], seen[:, 1][bridge], seen[:, 2][bridge] = 1.0, 0.0, 0.0  # a "boat"
+        return super().run(seen)
 
 
-def test_the_ship_pass_keeps_only_ships_longer_than_ship_min_px() -> None:
-    """A lock webcam's ship spans the frame; at a quarter size it is the size the model knows. The
-    ship pass keeps only such boxes: a 100 px boat (25 ship-pass px) is left to the other passes."""
+def _ship_frame() -> npt.NDArray[np.uint8]:
     img = np.full((1080, 1920, 3), 90, np.uint8)
-    cv2.rectangle(img, (100, 500), (1499, 700), (0, 0, 255), -1)  # a ship, 1,400 px long
+    cv2.rectangle(img, (100, 500), (1499, 700), (0, 0, 255), -1)  # a ship's hull, 1,400 px long
+    cv2.rectangle(img, (1300, 420), (1399, 499), (255, 255, 255), -1)  # its white bridge
     cv2.rectangle(img, (1600, 900), (1699, 930), (0, 0, 255), -1)  # a boat, 100 px long
-    tiling = TilingConfig(ship_px=480, ship_min_px=96)
-    det = BoatDetector(ShipOnlyModel(), DetectorConfig(tiling=tiling))
-    assert [t.pass_name for t in det.plan(_frame(img))] == ["native", "native", "coarse", "ship"]
-    d = det.detect(_frame(img))
-    assert len(d) == 1 and d.xyxy[0] == pytest.approx([100, 500, 1500, 701], abs=5)
-    det = BoatDetector(ShipOnlyModel(), DetectorConfig(tiling=TilingConfig(ship_px=480, ship_min_px=0)))
-    assert len(det.detect(_frame(img))) == 2
+    return img
+
+
+def test_the_ship_model_finds_the_whole_ship_and_keeps_only_ships() -> None:
+    """A lock webcam's ship spans the frame; at 480 px it is the size the ship model knows. The
+    ship pass keeps only boats of at least ship_min_px (the 100 px boat is 25 ship-pass px: left
+    to the other passes), and its ship is not merged into the main model's confident piece."""
+    img = _ship_frame()
+    cfg = DetectorConfig(conf_boat=0.3, tiling=TilingConfig(ship_px=480, ship_min_px=96))
+    main = PieceModel(0.9, 0.9)
+    plain = BoatDetector(main, cfg)
+    assert [t.pass_name for t in plain.plan(_frame(img))] == ["native", "native", "coarse"]
+    det = BoatDetector(main, cfg, ship_backend=ColourModel(0.5, 0.5))
+    assert det.ships and det.plan(_frame(img))[-1].pass_name == "ship"
+    before, after = plain.detect(_frame(img)), det.detect(_frame(img))
+    assert len(after) == len(before) + 1
+    assert before.xyxy[:, 0].min() > 1000  # without it: the bridge and the small boat only
+    ship = after.xyxy[np.argmin(after.xyxy[:, 0])]
+    assert ship == pytest.approx([100, 500, 1500, 701], abs=6)  # the hull, whole
+    assert after.confidence.max() == pytest.approx(0.9)  # the piece keeps its place
+    off = det.with_config(cfg.model_copy(update={"ship_pass": False}))
+    assert not off.ships and len(off.detect(_frame(img))) == len(before)
+
+
+def test_a_posed_frame_gets_no_ship_pass() -> None:
+    img = _ship_frame()
+    tel = Telemetry(timestamp_s=0, lat_deg=50.88, lon_deg=1.66, alt_m=60, heading_deg=0, gimbal_pitch_deg=-30)
+    det = BoatDetector(ColourModel(), ship_backend=ColourModel())
+    assert all(t.pass_name != "ship" for t in det.plan(_frame(img, tel)))
 
 
 class OneViewModel(ColourModel):

@@ -74,16 +74,24 @@ def test_coarse_pass_is_half_size_and_at_least_coarse_px(
     ("w", "h", "ship_px", "scale"),
     [(1920, 1080, 480, 0.25), (1280, 720, 480, 0.375), (560, 315, 480, None), (1920, 1080, 0, None)],
 )
-def test_the_ship_pass_is_the_whole_frame_at_ship_px_and_off_by_default(
+def test_the_ship_pass_is_the_whole_frame_at_ship_px_when_asked_for(
     w: int, h: int, ship_px: int, scale: float | None
 ) -> None:
-    assert TilingConfig().ship_px == 0
-    ship = [t for t in plan_tiles(w, h, TilingConfig(ship_px=ship_px)) if t.pass_name == "ship"]
-    if scale is None:  # off, or the frame is hardly larger: the coarse pass already holds it
+    cfg = TilingConfig(ship_px=ship_px)
+    assert all(t.pass_name != "ship" for t in plan_tiles(w, h, cfg))  # not asked for
+    ship = [t for t in plan_tiles(w, h, cfg, ships=True) if t.pass_name == "ship"]
+    if scale is None:  # never, or the frame is hardly larger: the coarse pass already holds it
         assert ship == []
         return
     (t,) = ship
     assert t.scale == pytest.approx(scale) and (t.x0, t.y0, t.x1, t.y1) == (0, 0, w, h)
+
+
+def test_a_drone_frame_with_a_pose_gets_no_ship_pass() -> None:
+    pose = CameraPose(0, 0, 60, yaw_deg=0, pitch_deg=-30)
+    intr = DEFAULT_INTRINSICS
+    tiles = plan_tiles(intr.width_px, intr.height_px, TilingConfig(), pose, intr, ships=True)
+    assert tiles and all(t.pass_name != "ship" for t in tiles)
 
 
 def test_oblique_pose_skips_the_sky_and_zooms_the_far_field() -> None:
