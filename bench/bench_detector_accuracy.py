@@ -1,7 +1,8 @@
 """Detector accuracy on real imagery it never trained on, and on synthetic validation data.
 
-Method: the full ``BoatDetector`` path (native-resolution tiles + coarse pass, merged; the
-shipped ONNX model; confidence floor 0.01), with one view as the live service runs it and with
+Method: the full ``BoatDetector`` path (native-resolution tiles + coarse pass, merged, + the
+ship pass on the ship model where ``models/shorewatch-ships.onnx`` is present, as for every frame
+without a pose; the shipped ONNX model; confidence floor 0.01), with one view as the live service runs it and with
 each tile's mirror image fused in as ``shorewatch detect`` runs it, on every image of ``../shared/data/real-dev`` (246
 real webcam frames, measured only, never trained on) and of the synthetic validation split;
 COCO-style AP (101-point, greedy matching), per class, and AP50 by object size (square root of

@@ -36,7 +36,13 @@ sys.path.insert(0, str(ROOT))
 
 from detector.dataset import read_labels, samples  # noqa: E402
 from detector.metrics import ImageResult, evaluate  # noqa: E402
-from detector.model import MODEL_STEM, MODELS_DIR, DetectorConfig, load_detector  # noqa: E402
+from detector.model import (  # noqa: E402
+    MODEL_STEM,
+    MODELS_DIR,
+    DetectorConfig,
+    default_ship_model_path,
+    load_detector,
+)
 from detector.tiling import TilingConfig  # noqa: E402
 from shorewatch.types import CLASS_NAMES  # noqa: E402
 
@@ -122,6 +128,12 @@ def main() -> int:
             onnx_full.with_config(cfg.model_copy(update={"flip_tta": True}))
         ),
     }
+    ship_model = default_ship_model_path()
+    if ship_model is not None:  # what a webcam's frames (no pose) get by default: + the ship model
+        with_ships = load_detector(args.onnx, state, cfg, ship_path=ship_model)
+        configs[f"BoatDetector {default_label} (tiles + coarse + ship pass on `{ship_model.name}`)"] = wrap(
+            with_ships
+        )
     for p in (MODELS_DIR / f"{MODEL_STEM}-int8.onnx", MODELS_DIR / f"{MODEL_STEM}.onnx"):
         other = (
             load_detector(p, state, cfg.model_copy(update={"runtime": "onnxruntime"}))
