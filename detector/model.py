@@ -29,7 +29,7 @@ import numpy.typing as npt
 import supervision as sv
 from pydantic import BaseModel, ConfigDict, Field
 
-from detector.boxes import Merged, fuse_views, merge_tiled, nms
+from detector.boxes import Merged, fuse_views, merge_tiled, nms, pairwise_iou
 from detector.errors import ModelLoadError
 from detector.georef import pose_for_frame
 from detector.tiling import Tile, TilingConfig, plan_tiles
@@ -380,8 +380,9 @@ class BoatDetector:
     def detect_image(self, image: npt.NDArray[np.uint8], tiles: list[Tile] | None = None) -> sv.Detections:
         """Detect on a bare BGR image (no pose: the native + coarse (+ ship) plan unless ``tiles``
         given). Ship-pass tiles run on the ship model (else the main one), one view, and their
-        boats are added to the rest unmerged: merged, a confident piece of a ship (a window row,
-        the bridge) would absorb the whole ship's box."""
+        boats are added to the rest unless one of them already covers it (IoU >= ``merge_iou``):
+        merged like tiles, a confident piece of a ship (a window row, the bridge) would absorb
+        the whole ship's box."""
         t0 = time.perf_counter()
         h, w = image.shape[:2]
         cfg = self.config
@@ -431,6 +432,10 @@ class BoatDetector:
             ships = self._ship_pass(image, ship_tiles)
             infer_s += time.perf_counter() - ti
             batches += 1
+            boats = merged.xyxy[merged.class_id == 0]
+            if len(ships.xyxy) and len(boats):  # a boat the other passes found whole is not added twice
+                new = pairwise_iou(ships.xyxy, boats).max(axis=1) < cfg.merge_iou
+                ships = Merged(ships.xyxy[new], ships.confidence[new], ships.class_id[new])
             merged = Merged(
                 np.concatenate([merged.xyxy, ships.xyxy]),
                 np.concatenate([merged.confidence, ships.confidence]),

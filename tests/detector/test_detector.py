@@ -187,6 +187,11 @@ def test_the_ship_model_finds_the_whole_ship_and_keeps_only_ships() -> None:
     assert after.confidence.max() == pytest.approx(0.9)  # the piece keeps its place
     off = det.with_config(cfg.model_copy(update={"ship_pass": False}))
     assert not off.ships and len(off.detect(_frame(img))) == len(before)
+    # a ship the other passes already found whole is not added a second time
+    sees_all = BoatDetector(ColourModel(0.9, 0.9), cfg)
+    both = BoatDetector(ColourModel(0.9, 0.9), cfg, ship_backend=ColourModel(0.5, 0.5))
+    found, again = sees_all.detect(_frame(img)), both.detect(_frame(img))
+    assert len(again) == len(found) and again.confidence.tolist() == found.confidence.tolist()
 
 
 def test_a_posed_frame_gets_no_ship_pass() -> None:
