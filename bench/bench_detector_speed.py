@@ -122,7 +122,7 @@ def main() -> int:
         "ultralytics predict (imgsz 640, default)": ref640,
         "ultralytics predict (imgsz 1280)": ref1280,
         "BoatDetector torch .pt (tiles + coarse)": wrap(torch_full),
-        f"BoatDetector {default_label} (tiles + coarse, default)": wrap(onnx_full),
+        f"BoatDetector {default_label} (tiles + coarse, the same weights alone)": wrap(onnx_full),
         f"BoatDetector {default_label} (native tiles only)": wrap(onnx_native),
         f"BoatDetector {default_label} (tiles + coarse + mirror view, `shorewatch detect`)": wrap(
             onnx_full.with_config(cfg.model_copy(update={"flip_tta": True}))
@@ -131,9 +131,9 @@ def main() -> int:
     ship_model = default_ship_model_path()
     if ship_model is not None:  # what a webcam's frames (no pose) get by default: + the ship model
         with_ships = load_detector(args.onnx, state, cfg, ship_path=ship_model)
-        configs[f"BoatDetector {default_label} (tiles + coarse + ship pass on `{ship_model.name}`)"] = wrap(
-            with_ships
-        )
+        configs[
+            f"BoatDetector {default_label} (tiles + coarse + ship pass on `{ship_model.name}`, the default without a pose)"
+        ] = wrap(with_ships)
     for p in (MODELS_DIR / f"{MODEL_STEM}-int8.onnx", MODELS_DIR / f"{MODEL_STEM}.onnx"):
         other = (
             load_detector(p, state, cfg.model_copy(update={"runtime": "onnxruntime"}))
@@ -168,11 +168,11 @@ def main() -> int:
             f"{name:55s} {ms:7.1f} ms  {1000 / ms:5.2f} fps  x{ref_ms / ms:4.2f}  AP50 boat {aps['boat']:.3f} person {aps['person']:.3f}"
         )
 
-    default_name = f"BoatDetector {default_label} (tiles + coarse, default)"
+    default_name = f"BoatDetector {default_label} (tiles + coarse, the same weights alone)"
     ref_name = "ultralytics predict (imgsz 1280)"
     by_name = {r[0]: r for r in rows}
     ratio_line = (
-        f"In this run the default `BoatDetector` path ran at "
+        f"In this run the `BoatDetector` path on the same weights (the default runtime) ran at "
         f"{by_name[ref_name][1] / by_name[default_name][1]:.2f}x the frames/s of `predict` at imgsz 1280 "
         f"(the same pixels; target >= 2x), AP50 boat {by_name[default_name][4] - by_name[ref_name][4]:+.3f}, "
         f"person {by_name[default_name][5] - by_name[ref_name][5]:+.3f} against it (target: within 0.01); "
