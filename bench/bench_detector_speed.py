@@ -105,7 +105,8 @@ def main() -> int:
     ref640 = yolo.reference_predictor(args.pt, state, conf=low)
     ref1280 = yolo.reference_predictor(args.pt, state, conf=low, imgsz=1280)
     cfg = DetectorConfig(conf_boat=low, conf_person=low)
-    onnx_full = load_detector(args.onnx, state, cfg)  # the default: runtime 'auto'
+    # the default runtime ('auto'), the main model alone (the ship pass has its own row below)
+    onnx_full = load_detector(args.onnx, state, cfg.model_copy(update={"ship_pass": False}))
     onnx_native = onnx_full.with_config(cfg.model_copy(update={"tiling": TilingConfig(coarse_pass=False)}))
     torch_full = load_detector(args.pt, state, cfg)
     default_label = onnx_full.backend.describe()
