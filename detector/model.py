@@ -380,8 +380,8 @@ class BoatDetector:
     def detect_image(self, image: npt.NDArray[np.uint8], tiles: list[Tile] | None = None) -> sv.Detections:
         """Detect on a bare BGR image (no pose: the native + coarse (+ ship) plan unless ``tiles``
         given). Ship-pass tiles run on the ship model (else the main one), one view, and their
-        boats are added to the rest unless one of them already covers it (IoU >= ``merge_iou``):
-        merged like tiles, a confident piece of a ship (a window row, the bridge) would absorb
+        boats are added to the rest unless one of them, reported, already covers it (IoU >=
+        ``merge_iou``): merged like tiles, a confident piece of a ship (a window row, the bridge) would absorb
         the whole ship's box."""
         t0 = time.perf_counter()
         h, w = image.shape[:2]
@@ -432,9 +432,11 @@ class BoatDetector:
             ships = self._ship_pass(image, ship_tiles)
             infer_s += time.perf_counter() - ti
             batches += 1
-            boats = merged.xyxy[merged.class_id == 0]
-            if len(ships.xyxy) and len(boats):  # a boat the other passes found whole is not added twice
-                new = pairwise_iou(ships.xyxy, boats).max(axis=1) < cfg.merge_iou
+            # a boat the other passes report (at or above the boat threshold) is not added twice;
+            # one they saw below it does not hide a ship the ship pass is sure of
+            reported = merged.xyxy[(merged.class_id == 0) & (merged.confidence >= cfg.conf_boat)]
+            if len(ships.xyxy) and len(reported):
+                new = pairwise_iou(ships.xyxy, reported).max(axis=1) < cfg.merge_iou
                 ships = Merged(ships.xyxy[new], ships.confidence[new], ships.class_id[new])
             merged = Merged(
                 np.concatenate([merged.xyxy, ships.xyxy]),

@@ -192,6 +192,10 @@ def test_the_ship_model_finds_the_whole_ship_and_keeps_only_ships() -> None:
     both = BoatDetector(ColourModel(0.9, 0.9), cfg, ship_backend=ColourModel(0.5, 0.5))
     found, again = sees_all.detect(_frame(img)), both.detect(_frame(img))
     assert len(again) == len(found) and again.confidence.tolist() == found.confidence.tolist()
+    # ... but one the other passes saw below the threshold does not hide it
+    unsure = BoatDetector(ColourModel(0.2, 0.9), cfg, ship_backend=ColourModel(0.5, 0.5)).detect(_frame(img))
+    assert len(unsure) == 1 and unsure.xyxy[0] == pytest.approx([100, 500, 1500, 701], abs=6)
+    assert unsure.confidence.tolist() == pytest.approx([0.5])
 
 
 def test_a_posed_frame_gets_no_ship_pass() -> None:
