@@ -416,10 +416,8 @@ class BoatDetector:
                 for k, pred in enumerate(out):
                     t, flipped = chunk[k % len(chunk)], k >= len(chunk)
                     b, s, c, tr = _decode(pred, t, w, h, min_conf, cfg.nms_iou, cfg.max_det, flipped=flipped)
-                    floor = _min_px(t.pass_name, cfg.tiling)
-                    if floor > 0 and len(b):  # the whole-frame passes keep only what they see best
-                        big = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) * t.scale
-                        keep_big = big >= floor
+                    if t.pass_name == "coarse" and cfg.tiling.coarse_min_px > 0 and len(b):
+                        keep_big = _long_enough(b, t.scale, cfg.tiling.coarse_min_px)
                         b, s, c, tr = b[keep_big], s[keep_big], c[keep_big], tr[keep_big]
                     found[flipped].append((b, s, c, tr))
         if tiles:
@@ -466,8 +464,7 @@ class BoatDetector:
         found = []
         for pred, t in zip(out, tiles, strict=True):
             b, s, c, _tr = _decode(pred, t, w, h, cfg.conf_boat, cfg.nms_iou, cfg.max_det)
-            big = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) * t.scale
-            keep = (c == 0) & (big >= cfg.tiling.ship_min_px)
+            keep = (c == 0) & _long_enough(b, t.scale, cfg.tiling.ship_min_px)
             found.append((b[keep], s[keep], c[keep]))
         return Merged(
             np.concatenate([f[0] for f in found]).reshape(-1, 4),
@@ -489,11 +486,10 @@ class BoatDetector:
         )
 
 
-def _min_px(pass_name: str, tiling: TilingConfig) -> float:
-    """The shortest long side (pass input pixels) a detection of this pass must have to be kept:
-    the native tiles see small objects at full resolution, so the coarse pass keeps only large
-    ones (the ship pass filters its own: ``BoatDetector._ship_pass``)."""
-    return tiling.coarse_min_px if pass_name == "coarse" else 0.0
+def _long_enough(b: npt.NDArray[np.float64], scale: float, floor: float) -> npt.NDArray[np.bool_]:
+    """Which boxes (frame pixels) are at least ``floor`` long (long side) in a pass's input at
+    ``scale``: the whole-frame passes keep only the large objects they see best."""
+    return np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) * scale >= floor
 
 
 def _mirrored(batch: npt.NDArray[np.float32], tiles: list[Tile]) -> npt.NDArray[np.float32]:
