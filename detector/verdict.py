@@ -59,6 +59,9 @@ class Int8Criteria(BaseModel):
     )
 
 
+REDUCED_RANGE = 64  # largest |int8 weight| of a model quantised with reduce_range (7 bits)
+
+
 class CalibrationTrial(BaseModel):
     """One int8 calibration tried when shipping, as its verdict measured it."""
 
@@ -93,6 +96,13 @@ class Int8Verdict(BaseModel):
     confident_matches: int = Field(0, ge=0, description="matched detections the float model scored >= 0.5")
     confident_score_shift: float = Field(
         0.0, description="median int8 - float score over those (negative: int8 scores lower)"
+    )
+    int8_weight_range: int = Field(
+        127,
+        ge=0,
+        le=128,
+        description="largest |int8 weight| of the measured file (<= 64: quantised with reduce_range; "
+        "verdicts from before it was recorded count as full range, 127)",
     )
     criteria: Int8Criteria = Field(description="the thresholds this verdict was decided with")
     calibration: str = Field("minmax", description="how the int8 activation ranges were calibrated")
@@ -147,6 +157,11 @@ def int8_trusted(int8_model: Path, reference: Path) -> tuple[bool, str]:
         return False, f"no readable verdict {verdict_path(int8_model).name} (never validated)"
     if not v.passed:
         return False, "validation failed: " + "; ".join(v.reasons)
+    if v.int8_weight_range > REDUCED_RANGE:
+        return False, (
+            f"its int8 weights reach +-{v.int8_weight_range}: onnxruntime saturates them on CPUs without "
+            "VNNI; re-quantise with reduce_range (shorewatch train --ship-only CKPT --data DIR --int8)"
+        )
     if v.model_sha256 != sha256_file(int8_model):
         return False, f"{int8_model.name} is not the file that was validated (SHA-256 differs)"
     if v.reference_sha256 != sha256_file(reference):
