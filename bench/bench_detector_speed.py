@@ -50,6 +50,29 @@ REAL_DEV = ROOT.parent / "shared" / "data" / "real-dev"
 SECTION = "detector-speed"
 
 
+def cpu_summary() -> str:
+    """The CPU's model and the instruction sets the runtimes' speed and int8 kernels hinge on."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        return platform.processor() or "unknown CPU"
+    model = re.search(r"^model name\s*:\s*(.+)$", info, re.M)
+    flags = set(m.group(1).split()) if (m := re.search(r"^flags\s*:\s*(.+)$", info, re.M)) else set()
+    have = [name for flag, name in FLAG_NAMES if flag in flags]
+    lacks = [name for flag, name in FLAG_NAMES if flag not in flags]
+    return f"{model.group(1).strip() if model else 'unknown CPU'} ({', '.join(have) or 'none of'}; without {', '.join(lacks) or '-'})"
+
+
+FLAG_NAMES = (
+    ("avx2", "AVX2"),
+    ("avx512f", "AVX-512"),
+    ("avx512_vnni", "AVX-512 VNNI"),
+    ("avx_vnni", "AVX-VNNI"),
+    ("avx512_bf16", "AVX-512 BF16"),
+    ("amx_bf16", "AMX"),
+)
+
+
 def write_section(name: str, body: str) -> None:
     p = ROOT / "BENCHMARKS.md"
     text = (
@@ -188,7 +211,8 @@ def main() -> int:
     body = [
         "## Detector speed (`bench/bench_detector_speed.py`)",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs (shared with other work), Python {platform.python_version()}.",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs (shared with other work), {cpu_summary()}, "
+        f"Python {platform.python_version()}.",
         "",
         "Method: " + " ".join(__doc__.split("Method:")[1].split("Writes")[0].split()),
         "",
