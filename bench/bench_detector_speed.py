@@ -50,19 +50,6 @@ REAL_DEV = ROOT.parent / "shared" / "data" / "real-dev"
 SECTION = "detector-speed"
 
 
-def cpu_summary() -> str:
-    """The CPU's model and the instruction sets the runtimes' speed and int8 kernels hinge on."""
-    try:
-        info = Path("/proc/cpuinfo").read_text(encoding="utf-8")
-    except OSError:
-        return platform.processor() or "unknown CPU"
-    model = re.search(r"^model name\s*:\s*(.+)$", info, re.M)
-    flags = set(m.group(1).split()) if (m := re.search(r"^flags\s*:\s*(.+)$", info, re.M)) else set()
-    have = [name for flag, name in FLAG_NAMES if flag in flags]
-    lacks = [name for flag, name in FLAG_NAMES if flag not in flags]
-    return f"{model.group(1).strip() if model else 'unknown CPU'} ({', '.join(have) or 'none of'}; without {', '.join(lacks) or '-'})"
-
-
 FLAG_NAMES = (
     ("avx2", "AVX2"),
     ("avx512f", "AVX-512"),
@@ -71,6 +58,23 @@ FLAG_NAMES = (
     ("avx512_bf16", "AVX-512 BF16"),
     ("amx_bf16", "AMX"),
 )
+
+
+def cpu_summary() -> str:
+    """The CPU's model and which of the instruction sets the runtimes' speed and int8 kernels
+    hinge on (``FLAG_NAMES``) it has, e.g. ``AMD EPYC (AVX2; without AVX-512, ..., AMX)``."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        return platform.processor() or "unknown CPU"
+    model = re.search(r"^model name\s*:\s*(.+)$", info, re.M)
+    flags = set(m.group(1).split()) if (m := re.search(r"^flags\s*:\s*(.+)$", info, re.M)) else set()
+    have = [name for flag, name in FLAG_NAMES if flag in flags]
+    lacks = [name for flag, name in FLAG_NAMES if flag not in flags]
+    parts = [", ".join(have)] if have else []
+    if lacks:
+        parts.append("without " + ", ".join(lacks))
+    return f"{model.group(1).strip() if model else 'unknown CPU'} ({'; '.join(parts)})"
 
 
 def write_section(name: str, body: str) -> None:

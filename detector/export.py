@@ -201,11 +201,12 @@ def quantize_int8(
     neck (``INT8_OP_TYPES``), calibrated on ``calibration_images`` (synthetic training pictures,
     resized to ``size_px`` squares). ``src`` may store its weights as float16 (``fp16_storage``).
 
-    The stem (``stem_nodes``) and the detect head's output convolutions (box distribution and class logits), the DFL and the
-    final decode, concatenation and sigmoid stay float (``head_decode_nodes``): an int8 tensor there has one scale for
-    its whole calibrated range, and a weak model whose calibration pictures never score above
-    0.5 gets its class-logit range clipped at 0, i.e. every score capped at sigmoid(0) = 0.5 and
-    coarsely stepped (what the first shipped int8 model did at strides 16 and 32).
+    The stem (``stem_nodes``) stays float, and so do the detect head's output convolutions (box
+    distribution and class logits), the DFL and the final decode, concatenation and sigmoid
+    (``head_decode_nodes``): an int8 tensor there has one scale for its whole calibrated range,
+    and a weak model whose calibration pictures never score above 0.5 gets its class-logit range
+    clipped at 0, i.e. every score capped at sigmoid(0) = 0.5 and coarsely stepped (what the
+    first shipped int8 model did at strides 16 and 32).
 
     ``reduce_range`` (the default) keeps the int8 weights within +-64 (7 bits): onnxruntime's
     uint8 x int8 kernels on x86 CPUs without VNNI (AVX2 only, e.g. AMD EPYC before Zen 4) add
