@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,11 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--no-save", action="store_true", help="do not write annotated copies")
     p.add_argument(
-        "--save-txt", type=Path, metavar="DIR", help="write YOLO-format detections (with confidence) here"
+        "--save-txt",
+        type=Path,
+        metavar="DIR",
+        help="write YOLO-format detections (with confidence) here: NAME.txt per image, in the source "
+        "folder's subfolders (photo.jpg and photo.png side by side: photo.jpg.txt, photo.png.txt)",
     )
     p.add_argument(
         "--model", type=Path, help="weights (.onnx or .pt); default: SHOREWATCH_MODEL or the shipped model"
@@ -74,6 +79,18 @@ def _annotate(image: Any, dets: Any) -> Any:
     return sv.LabelAnnotator(color=palette, text_scale=0.4, text_padding=2).annotate(
         out, shown, labels=labels
     )
+
+
+def output_names(images: list[Path], root: Path | None) -> list[Path]:
+    """Each image's output name, without suffix: its path under ``root`` (a folder given to
+    ``detect``) with the suffix dropped, so images in subfolders keep their folders (YOLO's
+    images/ -> labels/ layout; drone cameras restart DJI_0001.JPG in every flight's folder);
+    images that differ only by their suffix (photo.jpg, photo.png) keep it, so no output
+    overwrites another."""
+    rel = [p.relative_to(root) if root is not None else Path(p.name) for p in images]
+    stems = [r.with_suffix("") for r in rel]
+    counts = Counter(stems)
+    return [r if counts[s] > 1 else s for r, s in zip(rel, stems, strict=True)]
 
 
 def yolo_lines(dets: Any, width_px: int, height_px: int) -> list[str]:
@@ -163,15 +180,18 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     if txt_dir is not None:
         txt_dir.mkdir(parents=True, exist_ok=True)
 
-    def out_path(name: str, suffix: str) -> Path | None:
+    names = output_names(images, src if src.is_dir() else None)
+
+    def out_path(name: Path, suffix: str) -> Path | None:
         if save is None:
             return None
         single = len(images) == 1 or is_video
         if single and save.suffix:
             save.parent.mkdir(parents=True, exist_ok=True)
             return save
-        save.mkdir(parents=True, exist_ok=True)
-        return save / f"{Path(name).stem}{suffix}"
+        dst = save / f"{name}{suffix}"
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        return dst
 
     if is_video:
         cap = cv2.VideoCapture(str(src))
@@ -180,7 +200,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             return 2
         fps = cap.get(cv2.CAP_PROP_FPS) or 10.0
         writer = None
-        dst = out_path(src.name, ".mp4")
+        dst = out_path(Path(src.stem), ".mp4")
         n, t_all = 0, 0.0
         while True:
             ok, frame = cap.read()
@@ -208,7 +228,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         )
         return 0
 
-    for path in images:
+    for path, name in zip(images, names, strict=True):
         img = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if img is None:
             err.print(f"[yellow]{path}: not a readable image, skipped[/]")
@@ -218,8 +238,10 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         ms = (time.perf_counter() - t0) * 1000
         h, w = img.shape[:2]
         if txt_dir is not None:
-            (txt_dir / f"{path.stem}.txt").write_text("".join(line + "\n" for line in yolo_lines(dets, w, h)))
-        dst = out_path(path.name, ".jpg")
+            txt = txt_dir / f"{name}.txt"
+            txt.parent.mkdir(parents=True, exist_ok=True)
+            txt.write_text("".join(line + "\n" for line in yolo_lines(dets, w, h)))
+        dst = out_path(name, ".jpg")
         if dst is not None:
             cv2.imwrite(str(dst), _annotate(img, shown(dets)))
         con.print(_summary(path.name, shown(dets), ms))

@@ -80,6 +80,51 @@ def test_save_txt_writes_yolo_lines_from_the_full_detect_path(
             assert sorted(r[5] for r in rows) == pytest.approx(sorted(d.confidence.tolist()), abs=2e-6)
 
 
+def test_outputs_keep_the_source_folders_and_never_overwrite_each_other(
+    scene: Path, tmp_path: Path, state_dir: Path
+) -> None:
+    """Drone cameras restart DJI_0001.JPG in every flight's folder, and a folder may hold
+    photo.jpg beside photo.png: each image gets its own txt file and annotated copy, laid out
+    like the source (YOLO's images/ -> labels/), with its own detections."""
+    src = tmp_path / "flights"
+    img = cv2.imread(str(scene / "scene0.jpg"))
+    other = cv2.imread(str(scene / "scene1.jpg"))
+    for rel, pic in (
+        ("a/DJI_0001.jpg", img),
+        ("b/DJI_0001.jpg", other),
+        ("photo.jpg", img),
+        ("photo.png", other),
+    ):
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(src / rel), pic)
+    txt, out = tmp_path / "txt", tmp_path / "annotated"
+    argv = ["detect", str(src), "--model", str(MODEL), "--no-tta", "--save", str(out), "--save-txt", str(txt)]
+    assert main([*argv, "--conf-boat", "0.001", "--conf-person", "0.001"]) == 0
+    written = sorted(str(p.relative_to(txt)) for p in txt.rglob("*.txt"))
+    assert written == ["a/DJI_0001.txt", "b/DJI_0001.txt", "photo.jpg.txt", "photo.png.txt"]
+    copies = sorted(str(p.relative_to(out)) for p in out.rglob("*.jpg"))
+    assert copies == ["a/DJI_0001.jpg", "b/DJI_0001.jpg", "photo.jpg.jpg", "photo.png.jpg"]
+    det = load_detector(MODEL, state_dir=state_dir, config=DetectorConfig(conf_boat=0.001, conf_person=0.001))
+    for name, rel in (
+        ("a/DJI_0001", "a/DJI_0001.jpg"),
+        ("b/DJI_0001", "b/DJI_0001.jpg"),
+        ("photo.jpg", "photo.jpg"),
+        ("photo.png", "photo.png"),
+    ):
+        rows = _lines(txt / f"{name}.txt")
+        assert len(rows) == len(det.detect_image(cv2.imread(str(src / rel)))), name
+    assert _lines(txt / "a/DJI_0001.txt") != _lines(txt / "b/DJI_0001.txt")
+
+
+def test_output_names_for_a_single_file_and_a_folder() -> None:
+    from api.commands.detect import output_names
+
+    assert output_names([Path("/x/y/shot.JPG")], None) == [Path("shot")]
+    root = Path("/data")
+    got = output_names([root / "day1/a.jpg", root / "day2/a.jpg", root / "b.jpg", root / "b.tif"], root)
+    assert got == [Path("day1/a"), Path("day2/a"), Path("b.jpg"), Path("b.tif")]
+
+
 def _counts(rows: list[list[float]], thr: float) -> str:
     kept = [r for r in rows if r[5] >= thr]
     return f"{sum(r[0] == 0 for r in kept)} boat(s), {sum(r[0] == 1 for r in kept)} person(s)"
