@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 import supervision as sv
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from detector.boxes import Merged, fuse_views, merge_tiled, nms, pairwise_iou
 from detector.errors import ModelLoadError
@@ -64,6 +64,19 @@ def default_model_path(models_dir: Path = MODELS_DIR) -> Path:
     return fp32
 
 
+TTA_MODES = ("full", "flip", "none")
+TTA_SCALES = (0.83, 1.25)  # with the frame itself: three sizes, each also mirrored
+
+
+def tta_settings(mode: str) -> dict[str, Any]:
+    """``DetectorConfig`` fields for a test-time augmentation mode: ``full`` (the frame, 0.83x and
+    1.25x, each also mirrored: six views fused), ``flip`` (the frame and its mirror image),
+    ``none`` (one view, as the live service runs)."""
+    if mode not in TTA_MODES:
+        raise ValueError(f"TTA mode must be one of {', '.join(TTA_MODES)}, got {mode!r}")
+    return {"flip_tta": mode != "none", "tta_scales": TTA_SCALES if mode == "full" else ()}
+
+
 class DetectorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -90,6 +103,16 @@ class DetectorConfig(BaseModel):
             "and better ranked detections; `shorewatch detect` and `eval --data` turn it on"
         ),
     )
+    tta_scales: tuple[float, ...] = Field(
+        (),
+        max_length=4,
+        description=(
+            "frames without a pose also run resized by each of these factors (0.25-4, not 1), each "
+            "a further view (mirrored too with flip_tta), all fused as the mirror view is "
+            "(detector.boxes.fuse_views): objects are found at the sizes the model knows best; "
+            "`shorewatch detect` and `eval --data` use TTA_SCALES (0.83, 1.25) with the mirror view"
+        ),
+    )
     tta_iou: float = Field(
         0.55, gt=0.0, le=1.0, description="IoU at which the two views' boxes are one object"
     )
@@ -112,6 +135,16 @@ class DetectorConfig(BaseModel):
         ),
     )
     tiling: TilingConfig = Field(default_factory=TilingConfig, description="how frames are cut into tiles")
+
+    @field_validator("tta_scales")
+    @classmethod
+    def _check_scales(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        for f in v:
+            if not 0.25 <= f <= 4.0 or f == 1.0:
+                raise ValueError(
+                    f"tta_scales: each factor must be 0.25-4 and not 1 (the frame itself), got {f:g}"
+                )
+        return v
 
     def threshold(self, class_id: int) -> float:
         return self.conf_boat if class_id == 0 else self.conf_person
@@ -382,10 +415,12 @@ class BoatDetector:
         given). Ship-pass tiles run on the ship model (else the main one), one view, and their
         boats are added to the rest unless one of them, reported, already covers it (IoU >=
         ``merge_iou``): merged like tiles, a confident piece of a ship (a window row, the bridge) would absorb
-        the whole ship's box."""
+        the whole ship's box. Without ``tiles``, ``tta_scales`` adds the frame resized by each
+        factor as further views (a caller's plan, such as a posed frame's, runs as planned)."""
         t0 = time.perf_counter()
         h, w = image.shape[:2]
         cfg = self.config
+        scales = cfg.tta_scales if tiles is None else ()
         if tiles is None:
             tiles = plan_tiles(w, h, cfg.tiling, ships=self.ships)
         ship_tiles = [t for t in tiles if t.pass_name == "ship"]
@@ -393,11 +428,66 @@ class BoatDetector:
         if not tiles and not ship_tiles:
             self.last_stats = DetectStats(0, 0, 0.0, time.perf_counter() - t0)
             return _empty()
+        n_tiles, infer_s, batches = len(tiles) + len(ship_tiles), 0.0, 0
+        if tiles:
+            fused = cfg.flip_tta or bool(scales)
+            per_view, infer_s, batches = self._views(image, tiles, fused)
+            for f in scales:
+                sw, sh = max(1, round(w * f)), max(1, round(h * f))
+                interp = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
+                resized: npt.NDArray[np.uint8] = np.asarray(cv2.resize(image, (sw, sh), interpolation=interp))
+                scaled_tiles = plan_tiles(sw, sh, cfg.tiling)
+                views, s_infer, s_batches = self._views(resized, scaled_tiles, fused)
+                back = np.array([w / sw, h / sh, w / sw, h / sh])
+                per_view += [Merged(v.xyxy * back, v.confidence, v.class_id) for v in views]
+                n_tiles += len(scaled_tiles)
+                infer_s += s_infer
+                batches += s_batches
+            merged = fuse_views(per_view, cfg.tta_iou, cfg.tta_min_px) if len(per_view) > 1 else per_view[0]
+        else:
+            merged = Merged(np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64))
+        if ship_tiles:
+            ti = time.perf_counter()
+            ships = self._ship_pass(image, ship_tiles)
+            infer_s += time.perf_counter() - ti
+            batches += 1
+            # a boat the other passes report (at or above the boat threshold) is not added twice;
+            # one they saw below it does not hide a ship the ship pass is sure of
+            reported = merged.xyxy[(merged.class_id == 0) & (merged.confidence >= cfg.conf_boat)]
+            if len(ships.xyxy) and len(reported):
+                new = pairwise_iou(ships.xyxy, reported).max(axis=1) < cfg.merge_iou
+                ships = Merged(ships.xyxy[new], ships.confidence[new], ships.class_id[new])
+            merged = Merged(
+                np.concatenate([merged.xyxy, ships.xyxy]),
+                np.concatenate([merged.confidence, ships.confidence]),
+                np.concatenate([merged.class_id, ships.class_id]),
+            )
+        keep = np.flatnonzero(merged.confidence >= cfg.thresholds(merged.class_id))
+        keep = keep[np.argsort(-merged.confidence[keep], kind="stable")][: cfg.max_det]
+        self.last_stats = DetectStats(n_tiles, batches, infer_s, time.perf_counter() - t0)
+        if len(keep) == 0:
+            return _empty()
+        cls = merged.class_id[keep]
+        return sv.Detections(
+            xyxy=merged.xyxy[keep].astype(np.float32),
+            confidence=merged.confidence[keep].astype(np.float32),
+            class_id=cls.astype(int),
+            data={"class_name": np.array([CLASS_NAMES[int(k)] for k in cls])},
+        )
+
+    def _views(
+        self, image: npt.NDArray[np.uint8], tiles: list[Tile], fused: bool
+    ) -> tuple[list[Merged], float, int]:
+        """Each view's merged detections of ``tiles`` (the picture, then its mirror image when
+        ``flip_tta``), with the seconds spent in inference and the number of calls. When views
+        are fused, a view's detection below the threshold still counts towards the fused score,
+        so each view keeps down to a quarter of it."""
+        cfg = self.config
         min_conf = min(cfg.conf_boat, cfg.conf_person)
         views = (False, True) if cfg.flip_tta else (False,)
-        if cfg.flip_tta:
-            # a view's detection below the threshold still counts towards the fused score
+        if fused:
             min_conf /= 4
+        h, w = image.shape[:2]
         groups: dict[tuple[int, int], list[Tile]] = {}
         for t in tiles:
             groups.setdefault(t.input_hw, []).append(t)
@@ -420,41 +510,7 @@ class BoatDetector:
                         keep_big = _long_enough(b, t.scale, cfg.tiling.coarse_min_px)
                         b, s, c, tr = b[keep_big], s[keep_big], c[keep_big], tr[keep_big]
                     found[flipped].append((b, s, c, tr))
-        if tiles:
-            per_view = [self._merge_tiles(found[v]) for v in views]
-            merged = fuse_views(per_view, cfg.tta_iou, cfg.tta_min_px) if cfg.flip_tta else per_view[0]
-        else:
-            merged = Merged(np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64))
-        if ship_tiles:
-            ti = time.perf_counter()
-            ships = self._ship_pass(image, ship_tiles)
-            infer_s += time.perf_counter() - ti
-            batches += 1
-            # a boat the other passes report (at or above the boat threshold) is not added twice;
-            # one they saw below it does not hide a ship the ship pass is sure of
-            reported = merged.xyxy[(merged.class_id == 0) & (merged.confidence >= cfg.conf_boat)]
-            if len(ships.xyxy) and len(reported):
-                new = pairwise_iou(ships.xyxy, reported).max(axis=1) < cfg.merge_iou
-                ships = Merged(ships.xyxy[new], ships.confidence[new], ships.class_id[new])
-            merged = Merged(
-                np.concatenate([merged.xyxy, ships.xyxy]),
-                np.concatenate([merged.confidence, ships.confidence]),
-                np.concatenate([merged.class_id, ships.class_id]),
-            )
-        keep = np.flatnonzero(merged.confidence >= cfg.thresholds(merged.class_id))
-        keep = keep[np.argsort(-merged.confidence[keep], kind="stable")][: cfg.max_det]
-        self.last_stats = DetectStats(
-            len(tiles) + len(ship_tiles), batches, infer_s, time.perf_counter() - t0
-        )
-        if len(keep) == 0:
-            return _empty()
-        cls = merged.class_id[keep]
-        return sv.Detections(
-            xyxy=merged.xyxy[keep].astype(np.float32),
-            confidence=merged.confidence[keep].astype(np.float32),
-            class_id=cls.astype(int),
-            data={"class_name": np.array([CLASS_NAMES[int(k)] for k in cls])},
-        )
+        return [self._merge_tiles(found[v]) for v in views], infer_s, batches
 
     def _ship_pass(self, image: npt.NDArray[np.uint8], tiles: list[Tile]) -> Merged:
         """The boats of the ship-pass tiles at least ``tiling.ship_min_px`` long."""

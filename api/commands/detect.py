@@ -17,8 +17,9 @@ def register(sub: Any) -> None:
         "detect",
         help="detect boats and people in an image, a video or a folder of images",
         description="Runs the service's detect path (native-resolution tiles + a coarse pass, merged), "
-        "and by default also each tile's mirror image, keeping what both views agree on (--no-tta: the "
-        "live service's single view). Annotated copies go to --save (default <state_dir>/detect); --save-txt writes "
+        "and by default also the picture at 0.83x and 1.25x and each view's mirror image, keeping what "
+        "the six views agree on (--tta flip: the picture and its mirror only; --tta none: the live "
+        "service's single view). Annotated copies go to --save (default <state_dir>/detect); --save-txt writes "
         "one 'class cx cy w h confidence' line (normalised) per detection, one file per image "
         "(videos: STEM_FRAME.txt).",
     )
@@ -52,14 +53,28 @@ def register(sub: Any) -> None:
         "annotated copies (default 0.05: each line carries its confidence, and scoring AP needs the "
         "low ones; give the thresholds' value to write only what the annotated copies show)",
     )
-    p.add_argument(
-        "--no-tta",
-        action="store_true",
-        help="skip the mirrored second view of every tile (twice as fast, fewer boats and people found: "
-        "see the model card)",
-    )
+    add_tta_arguments(p, "")
     p.add_argument("--max-frames", type=int, default=0, help="videos: stop after this many frames (0: all)")
     p.set_defaults(func=run)
+
+
+def add_tta_arguments(p: Any, scope: str) -> None:
+    """``--tta full|flip|none`` and its older spelling ``--no-tta`` (``scope``: which use they apply to)."""
+    from detector.model import TTA_MODES
+
+    p.add_argument(
+        "--tta",
+        choices=TTA_MODES,
+        default="full",
+        help=f"{scope}test-time views: full (default: the picture, 0.83x and 1.25x, each mirrored; about "
+        "3.5x the time of one view), flip (the picture and its mirror image: half full's time), none "
+        "(one view, as the live service runs); more views find more boats and people (see the model card)",
+    )
+    p.add_argument("--no-tta", action="store_true", help=f"{scope}the same as --tta none")
+
+
+def tta_mode(args: argparse.Namespace) -> str:
+    return "none" if args.no_tta else str(args.tta)
 
 
 def _annotate(image: Any, dets: Any) -> Any:
@@ -119,7 +134,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
 
     from detector.dataset import IMAGE_SUFFIXES, images_in
     from detector.errors import DetectorError
-    from detector.model import DetectorConfig, load_detector
+    from detector.model import DetectorConfig, load_detector, tta_settings
     from detector.tiling import TilingConfig
 
     con = Console()
@@ -132,7 +147,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         return 2
     state = settings.ensure_state_dir()
     overrides: dict[str, Any] = {
-        "flip_tta": not args.no_tta,
+        **tta_settings(tta_mode(args)),
         "runtime": settings.runtime,
         "ship_pass": settings.ship_pass,
     }

@@ -9,6 +9,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from api.commands.detect import add_tta_arguments, tta_mode
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -41,12 +43,7 @@ def register(sub: Any) -> None:
         "--model", type=Path, help="weights (.onnx or .pt); default: SHOREWATCH_MODEL or the shipped model"
     )
     p.add_argument("--no-coarse", action="store_true", help="skip the coarse whole-frame pass")
-    p.add_argument(
-        "--no-tta",
-        action="store_true",
-        help="--data: skip the mirrored second view (as `shorewatch detect --no-tta`; --scenario always "
-        "runs the service's setting, SHOREWATCH_FLIP_TTA)",
-    )
+    add_tta_arguments(p, "--data: ")  # --scenario runs the service's setting, SHOREWATCH_FLIP_TTA
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON")
     p.set_defaults(func=run)
 
@@ -62,7 +59,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     from rich.table import Table
 
     from detector.errors import DetectorError
-    from detector.model import DetectorConfig, load_detector
+    from detector.model import DetectorConfig, load_detector, tta_settings
     from detector.tiling import TilingConfig
 
     con = Console()
@@ -75,7 +72,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
                 conf_boat=args.conf,
                 conf_person=args.conf,
                 tiling=tiling,
-                flip_tta=not args.no_tta,
+                **tta_settings(tta_mode(args)),
                 runtime=settings.runtime,
                 ship_pass=settings.ship_pass,
             )

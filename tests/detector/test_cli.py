@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from api.cli import main
-from detector.model import DetectorConfig, default_model_path, load_detector
+from detector.model import DetectorConfig, default_model_path, load_detector, tta_settings
 
 MODEL = Path(os.environ.get("SHOREWATCH_TEST_MODEL", default_model_path()))
 
@@ -38,11 +38,14 @@ def _lines(p: Path) -> list[list[float]]:
     return [[float(v) for v in line.split()] for line in p.read_text().splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize(("extra", "flip_tta"), [([], True), (["--no-tta"], False)])
+@pytest.mark.parametrize(
+    ("extra", "mode"), [([], "full"), (["--tta", "flip"], "flip"), (["--no-tta"], "none")]
+)
 def test_save_txt_writes_yolo_lines_from_the_full_detect_path(
-    extra: list[str], flip_tta: bool, scene: Path, tmp_path: Path, state_dir: Path
+    extra: list[str], mode: str, scene: Path, tmp_path: Path, state_dir: Path
 ) -> None:
-    """By default with the mirror view fused in; with --no-tta, the live service's single view."""
+    """By default with the 0.83x and 1.25x views and every view's mirror image fused in; with
+    --tta flip the picture and its mirror image; with --no-tta, the live service's single view."""
     txt = tmp_path / "txt"
     out = tmp_path / "annotated"
     argv = [
@@ -63,7 +66,7 @@ def test_save_txt_writes_yolo_lines_from_the_full_detect_path(
     assert main(argv) == 0
     assert sorted(p.name for p in txt.iterdir()) == ["scene0.txt", "scene1.txt"]
     assert sorted(p.name for p in out.iterdir()) == ["scene0.jpg", "scene1.jpg"]
-    cfg = DetectorConfig(conf_boat=0.001, conf_person=0.001, flip_tta=flip_tta)
+    cfg = DetectorConfig(conf_boat=0.001, conf_person=0.001, **tta_settings(mode))
     det = load_detector(MODEL, state_dir=state_dir, config=cfg)
     for k in range(2):
         rows = _lines(txt / f"scene{k}.txt")

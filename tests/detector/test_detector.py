@@ -253,3 +253,57 @@ def test_what_only_one_view_sees_keeps_half_its_score(conf_boat: float, kept: in
     d = BoatDetector(OneViewModel(0.9, 0.8), cfg).detect(_frame(img))
     assert len(d) == kept
     assert d.confidence.tolist() == pytest.approx([0.45] * kept)
+
+
+def test_other_scales_map_back_onto_the_frame() -> None:
+    img, truth = _scene()
+    tiling = TilingConfig(max_tile_px=800, overlap_px=48, coarse_pass=True, coarse_min_px=100)
+    plain_model, full_model = ColourModel(), ColourModel()
+    plain = BoatDetector(plain_model, DetectorConfig(tiling=tiling))
+    full = BoatDetector(full_model, DetectorConfig(tiling=tiling, flip_tta=True, tta_scales=(0.83, 1.25)))
+    a, b = plain.detect_image(img), full.detect_image(img)
+    # the resized frames ran too: inputs of a 1245 x 581 and a 1875 x 875 frame
+    assert len(full_model.shapes) > len(plain_model.shapes)
+    assert len(a) == len(b) == len(truth)
+    got = sorted([*box, int(c)] for box, c in zip(b.xyxy.tolist(), b.class_id, strict=True))
+    assert np.abs(np.asarray(got) - np.asarray(sorted(truth))).max() <= 1.5
+    assert b.confidence.tolist() == pytest.approx(a.confidence.tolist())  # all six views agree
+
+
+class BigOnlyModel(ColourModel):
+    """Reports only blobs at least 50 input pixels wide (a model that misses small objects)."""
+
+    def run(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        out = super().run(batch)
+        out[:, 4:, :] *= (out[:, 2, :] >= 50)[:, None, :]
+        return out
+
+
+@pytest.mark.parametrize(("scales", "score"), [((), None), ((1.25,), 0.45), ((0.8, 1.25), 0.3)])
+def test_an_object_only_a_larger_scale_sees_is_found_at_its_share(
+    scales: tuple[float, ...], score: float | None
+) -> None:
+    img = np.full((600, 900, 3), 90, np.uint8)
+    cv2.rectangle(img, (300, 200), (343, 229), (0, 0, 255), -1)  # 44 px wide: 55 px at 1.25x
+    cfg = DetectorConfig(conf_boat=0.2, tiling=TilingConfig(coarse_pass=False), tta_scales=scales)
+    d = BoatDetector(BigOnlyModel(), cfg).detect_image(img)
+    if score is None:
+        assert len(d) == 0
+        return
+    assert d.confidence.tolist() == pytest.approx([score])  # its view's 0.9 over the views
+    assert d.xyxy[0] == pytest.approx([300, 200, 344, 230], abs=1.0)
+
+
+def test_a_posed_frame_runs_as_planned_without_other_scales() -> None:
+    img, _ = _scene()
+    tel = Telemetry(timestamp_s=0, lat_deg=50.88, lon_deg=1.66, alt_m=60, heading_deg=0, gimbal_pitch_deg=-30)
+    one, many = ColourModel(), ColourModel()
+    BoatDetector(one).detect(_frame(img, tel))
+    BoatDetector(many, DetectorConfig(tta_scales=(0.83, 1.25))).detect(_frame(img, tel))
+    assert many.shapes == one.shapes
+
+
+@pytest.mark.parametrize("scales", [(1.0,), (0.1,), (5.0,)])
+def test_tta_scales_must_be_other_sizes_within_reason(scales: tuple[float, ...]) -> None:
+    with pytest.raises(ValueError, match="tta_scales"):
+        DetectorConfig(tta_scales=scales)
