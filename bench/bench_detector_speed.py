@@ -42,6 +42,7 @@ from detector.model import (  # noqa: E402
     DetectorConfig,
     default_ship_model_path,
     load_detector,
+    tta_settings,
 )
 from detector.tiling import TilingConfig  # noqa: E402
 from shorewatch.types import CLASS_NAMES  # noqa: E402
@@ -152,8 +153,11 @@ def main() -> int:
         "BoatDetector torch .pt (tiles + coarse)": wrap(torch_full),
         f"BoatDetector {default_label} (tiles + coarse, the same weights alone)": wrap(onnx_full),
         f"BoatDetector {default_label} (native tiles only)": wrap(onnx_native),
-        f"BoatDetector {default_label} (tiles + coarse + mirror view, `shorewatch detect`)": wrap(
-            onnx_full.with_config(cfg.model_copy(update={"flip_tta": True}))
+        f"BoatDetector {default_label} (tiles + coarse + mirror view, `--tta flip`)": wrap(
+            onnx_full.with_config(cfg.model_copy(update=tta_settings("flip")))
+        ),
+        f"BoatDetector {default_label} (1x, 0.83x, 1.25x, each mirrored, `shorewatch detect`'s `--tta full`)": wrap(
+            onnx_full.with_config(cfg.model_copy(update=tta_settings("full")))
         ),
     }
     ship_model = default_ship_model_path()
