@@ -109,15 +109,16 @@ class DetectorConfig(BaseModel):
         description=(
             "frames without a pose also run resized by each of these factors (0.25-4, not 1), each "
             "a further view (mirrored too with flip_tta), all fused as the mirror view is "
-            "(detector.boxes.fuse_views): objects are found at the sizes the model knows best; "
-            "`shorewatch detect` and `eval --data` use TTA_SCALES (0.83, 1.25) with the mirror view"
+            "(detector.boxes.fuse_views): objects are found at the sizes the model knows best, for "
+            "the time of the resized frames' tiles; `shorewatch detect` and `eval --data` use "
+            "TTA_SCALES (0.83, 1.25) with the mirror view, about 10x one view's time"
         ),
     )
     tta_iou: float = Field(
-        0.55, gt=0.0, le=1.0, description="IoU at which the two views' boxes are one object"
+        0.55, gt=0.0, le=1.0, description="IoU at which boxes of different views are one object"
     )
     tta_min_px: float = Field(
-        16.0, ge=0.0, le=256.0, description="the two views' boxes are compared as if at least this big"
+        16.0, ge=0.0, le=256.0, description="the views' boxes are compared as if at least this big"
     )
     max_batch: int = Field(8, ge=1, le=64, description="most tiles per inference call")
     threads: int = Field(0, ge=0, le=256, description="inference threads (0: the runtime's default)")

@@ -67,8 +67,8 @@ def add_tta_arguments(p: Any, scope: str) -> None:
         choices=TTA_MODES,
         default="full",
         help=f"{scope}test-time views: full (default: the picture, 0.83x and 1.25x, each mirrored; about "
-        "3.5x the time of one view), flip (the picture and its mirror image: half full's time), none "
-        "(one view, as the live service runs); more views find more boats and people (see the model card)",
+        "10x the time of one view), flip (the picture and its mirror image: about 2x), none (one view, "
+        "as the live service runs); more views find more boats and people (see the model card)",
     )
     p.add_argument("--no-tta", action="store_true", help=f"{scope}the same as --tta none")
 
