@@ -98,7 +98,8 @@ class DetectorConfig(BaseModel):
     flip_tta: bool = Field(
         False,
         description=(
-            "also run every tile mirrored left to right and keep what the two views agree on "
+            "also run every tile (of every tta_scales size) mirrored left to right and keep what "
+            "the views agree on "
             "(detector.boxes.fuse_views): about twice the inference time for fewer false alarms "
             "and better ranked detections; `shorewatch detect` and `eval --data` turn it on"
         ),

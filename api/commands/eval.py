@@ -16,8 +16,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "eval",
         help="score the detector: --data DIR (P, R, AP50, AP50-95 by class and size) or --scenario FILE (events)",
-        description="--data: runs the full detect path (tiles + coarse pass + mirror view, as `shorewatch "
-        "detect`) on every image of a YOLO "
+        description="--data: runs the full detect path (tiles + coarse pass, six views by default: "
+        "--tta, as `shorewatch detect`) on every image of a YOLO "
         "folder and reports per class precision, recall, AP50, AP50-95 and AP50 by object size "
         "(sqrt of box area: <16 px, 16-32 px, >32 px). --scenario: renders a scenario (file or built-in "
         "name) with the simulator, runs detect+track+georef+events and reports whether the launch was "
