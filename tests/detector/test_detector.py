@@ -11,7 +11,7 @@ import numpy.typing as npt
 import pytest
 
 from detector.model import BoatDetector, DetectorConfig
-from detector.tiling import TilingConfig
+from detector.tiling import TilingConfig, plan_tiles
 from shorewatch.types import DEFAULT_INTRINSICS, Frame, Telemetry
 
 
@@ -307,3 +307,19 @@ def test_a_posed_frame_runs_as_planned_without_other_scales() -> None:
 def test_tta_scales_must_be_other_sizes_within_reason(scales: tuple[float, ...]) -> None:
     with pytest.raises(ValueError, match="tta_scales"):
         DetectorConfig(tta_scales=scales)
+
+
+def test_resized_views_run_native_tiles_only() -> None:
+    """The frame's own coarse pass finds the large objects for every view; resized frames
+    add their native tiles (a coarse pass each cost a quarter more time for the same AP50)."""
+    img, _ = _scene()
+    tiling = TilingConfig(max_tile_px=800, overlap_px=48, coarse_pass=True, coarse_min_px=100)
+    plain_model, scaled_model = ColourModel(), ColourModel()
+    BoatDetector(plain_model, DetectorConfig(tiling=tiling)).detect_image(img)
+    BoatDetector(scaled_model, DetectorConfig(tiling=tiling, tta_scales=(1.25,))).detect_image(img)
+    shapes = [s[2:] for s in scaled_model.shapes]
+    assert len(shapes) > len(plain_model.shapes)  # the 1875 x 875 frame ran
+    assert shapes.count((352, 768)) == 1  # the frame's own coarse pass (750 x 350, padded)
+    resized_coarse = [t.input_hw for t in plan_tiles(1875, 875, tiling) if t.pass_name == "coarse"]
+    assert resized_coarse == [(448, 960)]
+    assert (448, 960) not in shapes
