@@ -86,9 +86,7 @@ def main() -> int:
             "six views: 1x, 0.83x, 1.25x, each mirrored (`--tta full`, as `shorewatch detect` and `eval` run)",
         ),
     ):
-        det = base.with_config(
-            DetectorConfig.model_validate({**base.config.model_dump(), **tta_settings(mode)})
-        )
+        det = base.with_config(base.config.model_copy(update=tta_settings(mode)))
 
         def detect(img: object, det: object = det) -> tuple[object, object, object]:
             d = det.detect_image(img)  # type: ignore[attr-defined]
