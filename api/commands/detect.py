@@ -4,6 +4,7 @@ clip, save annotated copies, and optionally YOLO-format ``class cx cy w h confid
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections import Counter
 from pathlib import Path
@@ -54,6 +55,28 @@ def register(sub: Any) -> None:
         "low ones; give the thresholds' value to write only what the annotated copies show)",
     )
     add_tta_arguments(p, "")
+    p.add_argument(
+        "--geojson",
+        type=Path,
+        metavar="FILE",
+        help="drone photos: write each detection's position (lat/lon and error in metres, from the "
+        "camera pose in the photo's DJI XMP and EXIF metadata) as a GeoJSON FeatureCollection",
+    )
+    p.add_argument(
+        "--hfov",
+        type=float,
+        default=None,
+        metavar="DEG",
+        help="the camera's horizontal field of view, for photos whose EXIF has no 35 mm-equivalent focal length",
+    )
+    p.add_argument(
+        "--takeoff-alt",
+        type=float,
+        default=0.0,
+        metavar="M",
+        help="height of the take-off point above sea level (the photo's RelativeAltitude is above it; default 0)",
+    )
+    p.add_argument("--no-pose", action="store_true", help="ignore the photos' pose metadata (no positions)")
     p.add_argument("--max-frames", type=int, default=0, help="videos: stop after this many frames (0: all)")
     p.set_defaults(func=run)
 
@@ -127,6 +150,62 @@ def _summary(name: str, dets: Any, ms: float) -> str:
     return f"{name}: {boats} boat(s), {people} person(s) ({ms:.0f} ms)"
 
 
+MAX_PRINTED_POSITIONS = 10
+
+
+def photo_positions(
+    path: Path, image: Any, dets: Any, args: argparse.Namespace
+) -> tuple[list[dict[str, Any]], str]:
+    """Each detection's ground position from the photo's own pose metadata
+    (``shorewatch.photo``), as GeoJSON features, and a line saying where the camera was (or why
+    there are no positions)."""
+    from detector.georef import Georeferencer
+    from shorewatch.geo import LocalFrame
+    from shorewatch.photo import PhotoPoseError, read_photo_pose
+    from shorewatch.types import Frame
+
+    try:
+        pose = read_photo_pose(path, hfov_deg=args.hfov, takeoff_alt_m=args.takeoff_alt)
+    except PhotoPoseError as exc:
+        return [], f"no positions: {exc}"
+    h, w = image.shape[:2]
+    intr = pose.intrinsics
+    if (intr.width_px, intr.height_px) != (w, h):
+        if abs(intr.width_px / intr.height_px - w / h) > 0.01:
+            return [], (
+                f"no positions: the picture is stored {intr.width_px}x{intr.height_px} but shown "
+                f"{w}x{h} (EXIF orientation turns it); expected an upright drone photo"
+            )
+        intr = intr.scaled(w, h)
+    tel = pose.telemetry
+    frame = Frame(image, 0.0, "photo", 0, telemetry=tel, intrinsics=intr)
+    geo = Georeferencer(LocalFrame(tel.lat_deg, tel.lon_deg))
+    pts = geo.locate(frame, dets.xyxy, dets.class_id) if len(dets) else None
+    features: list[dict[str, Any]] = []
+    for k in range(len(dets)):
+        if pts is None or not pts.ok[k]:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(float(pts.lon_deg[k]), 7), round(float(pts.lat_deg[k]), 7)],
+                },
+                "properties": {
+                    "image": str(path),
+                    "class": str(dets.data["class_name"][k]),
+                    "confidence": round(float(dets.confidence[k]), 4),
+                    "error_m": round(float(pts.error_m[k]), 1),
+                    "xyxy": [round(float(v), 1) for v in dets.xyxy[k]],
+                },
+            }
+        )
+    off = int(len(dets) - len(features))
+    note = pose.describe() + (f"; {off} detection(s) above the horizon or out of range" if off else "")
+    return features, note
+
+
 def run(args: argparse.Namespace, settings: Any) -> int:
     import cv2
     import numpy as np
@@ -175,6 +254,17 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         return dets[dets.confidence >= shown_cfg.thresholds(dets.class_id)] if len(dets) else dets
 
     is_video = src.is_file() and src.suffix.lower() in VIDEO_SUFFIXES
+    if args.hfov is not None and not 1.0 <= args.hfov <= 170.0:
+        err.print(
+            f"[red]shorewatch detect: --hfov must be a field of view in degrees, 1 to 170, got {args.hfov:g}[/]"
+        )
+        return 2
+    if is_video and args.geojson is not None:
+        err.print(
+            "[red]shorewatch detect: --geojson places detections with each photo's own pose metadata; "
+            "a video carries no per-frame pose here (`shorewatch replay CLIP` places the detections of a clip with a .telemetry.jsonl sidecar)[/]"
+        )
+        return 2
     if src.is_dir():
         images = images_in(src)
         if not images:
@@ -243,6 +333,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         )
         return 0
 
+    geo_features: list[dict[str, Any]] = []
     for path, name in zip(images, names, strict=True):
         img = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if img is None:
@@ -260,6 +351,23 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         if dst is not None:
             cv2.imwrite(str(dst), _annotate(img, shown(dets)))
         con.print(_summary(path.name, shown(dets), ms))
+        if not args.no_pose:
+            features, note = photo_positions(path, img, shown(dets), args)
+            if features or args.geojson is not None or args.hfov is not None:
+                con.print(f"  {note}", markup=False)
+            for f in features[:MAX_PRINTED_POSITIONS]:
+                q = f["properties"]
+                lon, lat = f["geometry"]["coordinates"]
+                con.print(
+                    f"  {q['class']} {q['confidence']:.2f} at {lat:.6f}, {lon:.6f} (+- {q['error_m']:.0f} m)"
+                )
+            if len(features) > MAX_PRINTED_POSITIONS:
+                con.print(f"  ... and {len(features) - MAX_PRINTED_POSITIONS} more")
+            geo_features += features
+    if args.geojson is not None:
+        args.geojson.parent.mkdir(parents=True, exist_ok=True)
+        args.geojson.write_text(json.dumps({"type": "FeatureCollection", "features": geo_features}, indent=1))
+        con.print(f"positions of {len(geo_features)} detection(s): {args.geojson}")
     if save is not None:
         con.print(f"annotated images: {save}")
     if txt_dir is not None:

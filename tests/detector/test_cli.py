@@ -13,6 +13,9 @@ import pytest
 
 from api.cli import main
 from detector.model import DetectorConfig, default_model_path, load_detector, tta_settings
+from shorewatch.geo import distance_m
+from shorewatch.types import GroundTruthObject
+from tests.shorewatch.photo_files import write_drone_jpeg
 
 MODEL = Path(os.environ.get("SHOREWATCH_TEST_MODEL", default_model_path()))
 
@@ -190,3 +193,79 @@ def test_eval_data_reports_per_class_metrics_as_json(scene: Path, tmp_path: Path
     assert set(res["classes"]) == {"boat", "person"}
     assert res["classes"]["boat"]["n_gt"] == 1
     assert 0.0 <= res["classes"]["boat"]["ap50"] <= 1.0
+
+
+@pytest.fixture(scope="module")
+def drone_photo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[GroundTruthObject]]:
+    """A rendered dawn-launch still saved as a DJI camera saves one (pose in XMP), with its truth."""
+    from flight.sim.camera import SimCamera
+    from flight.sim.render import ScriptedFlight
+    from flight.sim.scenario import load_scenario
+    from flight.sim.world import World
+    from shorewatch.site import load_site
+
+    sc = load_scenario("dawn_launch_wissant")
+    world = World(load_site(sc.site), sc, 7)
+    cam, flight = SimCamera(world, seed=7), ScriptedFlight(world, sc.drone)
+    world.step_to(80.0)
+    frame, truth = cam.render(flight.telemetry(80.0))
+    tel = frame.telemetry
+    assert tel is not None
+    yaw = (tel.camera_yaw_deg + 180.0) % 360.0 - 180.0  # DJI writes -180..180
+    xmp = {
+        "GpsLatitude": f"{tel.lat_deg:.8f}",
+        "GpsLongitude": f"{tel.lon_deg:.8f}",
+        "RelativeAltitude": f"{tel.alt_m:+.2f}",  # taken off at sea level
+        "GimbalPitchDegree": f"{tel.gimbal_pitch_deg:+.2f}",
+        "GimbalYawDegree": f"{yaw:+.2f}",
+    }
+    d = tmp_path_factory.mktemp("drone")
+    return write_drone_jpeg(d / "DJI_0042.JPG", frame.image, xmp), truth
+
+
+def test_detect_puts_a_drone_photos_boats_on_the_map(
+    drone_photo: tuple[Path, list[GroundTruthObject]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The launch boat in a drone still is placed within 15 m of where it is, from the photo's
+    own pose metadata (the simulator's 84 degree lens given with --hfov)."""
+    photo, truth = drone_photo
+    out = tmp_path / "spots.geojson"
+    argv = ["detect", str(photo), "--model", str(MODEL), "--no-save", "--tta", "none"]
+    assert main([*argv, "--hfov", "84", "--geojson", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "camera at 50.887" in printed and "pitch -22.0 deg" in printed
+    features = json.loads(out.read_text())["features"]
+    boats = [f for f in features if f["properties"]["class"] == "boat"]
+    assert boats, printed
+    launch = next(t for t in truth if t.kind == "inflatable")
+    misses = [
+        distance_m(
+            launch.lat_deg, launch.lon_deg, f["geometry"]["coordinates"][1], f["geometry"]["coordinates"][0]
+        )
+        for f in boats
+    ]
+    best = boats[int(np.argmin(misses))]["properties"]
+    assert min(misses) <= 15.0, (misses, boats)
+    assert best["image"] == str(photo) and 0 < best["error_m"] < 50
+    assert f"at {boats[0]['geometry']['coordinates'][1]:.6f}" in printed
+
+    # without a lens in EXIF or --hfov there are no positions, and the reason is said
+    assert main([*argv, "--geojson", str(out)]) == 0
+    assert "--hfov" in capsys.readouterr().out
+    assert json.loads(out.read_text())["features"] == []
+    # a photo without pose metadata prints what it always did
+    plain = write_drone_jpeg(tmp_path / "plain.jpg", cv2.imread(str(photo)))
+    assert main(["detect", str(plain), "--model", str(MODEL), "--no-save", "--tta", "none"]) == 0
+    assert "no positions" not in capsys.readouterr().out
+
+
+def test_bad_pose_options_are_refused(
+    drone_photo: tuple[Path, list[GroundTruthObject]], tmp_path: Path
+) -> None:
+    photo, _ = drone_photo
+    assert main(["detect", str(photo), "--model", str(MODEL), "--no-save", "--hfov", "0"]) == 2
+    clip = tmp_path / "clip.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"mp4v"), 5, (64, 48))
+    writer.write(np.zeros((48, 64, 3), np.uint8))
+    writer.release()
+    assert main(["detect", str(clip), "--model", str(MODEL), "--geojson", str(tmp_path / "x.geojson")]) == 2
