@@ -82,15 +82,23 @@ def xmp_values(data: bytes) -> dict[str, float]:
     return out
 
 
-def _exif(path: Path) -> tuple[dict[int, Any], dict[int, Any], tuple[int, int]]:
-    """(the Exif IFD, the GPS IFD, (width, height)) of an image; empty IFDs where it has none."""
+IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"II*\x00", b"MM\x00*")
+"""JPEG, PNG and TIFF: the formats a drone camera writes its EXIF into."""
+
+
+def _exif(path: Path, head: bytes) -> tuple[dict[int, Any], dict[int, Any], tuple[int, int]]:
+    """(the Exif IFD, the GPS IFD, (width, height)) of an image; empty IFDs where it has none.
+    Anything but a JPEG, PNG or TIFF is refused before Pillow sees it (once ultralytics is
+    imported, Pillow's ``open`` tries to fetch a HEIF plugin for files it cannot identify)."""
     from PIL import Image, UnidentifiedImageError
 
+    if not head.startswith(IMAGE_MAGIC):
+        raise PhotoPoseError(f"{path.name}: not a readable image: expected a JPEG, PNG or TIFF photo")
     try:
         with Image.open(path) as im:
             exif = im.getexif()
             return dict(exif.get_ifd(0x8769)), dict(exif.get_ifd(0x8825)), im.size
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, ImportError, SyntaxError, ValueError) as exc:
         raise PhotoPoseError(f"{path.name}: not a readable image ({exc})") from exc
 
 
@@ -123,7 +131,7 @@ def read_photo_pose(
     except OSError as exc:
         raise PhotoPoseError(f"{p.name}: cannot read ({exc})") from exc
     xmp = xmp_values(head)
-    exif, gps, (width, height) = _exif(p)
+    exif, gps, (width, height) = _exif(p, head)
     sources: dict[str, str] = {}
 
     if "GpsLatitude" in xmp and ("GpsLongitude" in xmp or "GpsLongtitude" in xmp):

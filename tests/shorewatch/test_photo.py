@@ -99,6 +99,24 @@ def test_a_plain_picture_or_not_a_picture_is_refused(tmp_path: Path) -> None:
     junk.write_bytes(b"not a jpeg at all")
     with pytest.raises(PhotoPoseError, match="not a readable image"):
         read_photo_pose(junk)
+    cut = tmp_path / "cut.jpg"  # a JPEG cut short after its header
+    cut.write_bytes(plain.read_bytes()[:40])
+    with pytest.raises(PhotoPoseError, match=r"cut\.jpg"):
+        read_photo_pose(cut)
+
+
+def test_refusals_hold_once_ultralytics_has_patched_pillow(tmp_path: Path) -> None:
+    """ultralytics replaces Pillow's open with one that fetches a HEIF plugin for unknown files:
+    a bad file must still be a clear refusal, not an import error (as in the full test run)."""
+    import ultralytics  # noqa: F401  (its import installs the patch)
+
+    junk = tmp_path / "junk.jpg"
+    junk.write_bytes(b"\xff\xd8\xff" + b"garbage" * 10)
+    with pytest.raises(PhotoPoseError, match=r"junk\.jpg"):
+        read_photo_pose(junk)
+    (tmp_path / "x.heic").write_bytes(b"\x00\x00\x00\x18ftypheic")
+    with pytest.raises(PhotoPoseError, match="expected a JPEG, PNG or TIFF"):
+        read_photo_pose(tmp_path / "x.heic")
 
 
 def test_xmp_values_reads_signed_and_exponent_numbers_and_skips_text() -> None:
