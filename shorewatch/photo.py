@@ -87,7 +87,9 @@ IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"II*\x00", b"MM\x00*")
 
 
 def _exif(path: Path, head: bytes) -> tuple[dict[int, Any], dict[int, Any], tuple[int, int]]:
-    """(the Exif IFD, the GPS IFD, (width, height)) of an image; empty IFDs where it has none.
+    """(the Exif IFD, the GPS IFD, (width, height)) of an image; empty IFDs where it has none;
+    refused where EXIF says the picture is stored turned or mirrored (its pixels are then not the
+    camera's upright frame that the gimbal angles describe).
     Anything but a JPEG, PNG or TIFF is refused before Pillow sees it (once ultralytics is
     imported, Pillow's ``open`` tries to fetch a HEIF plugin for files it cannot identify)."""
     from PIL import Image, UnidentifiedImageError
@@ -97,9 +99,16 @@ def _exif(path: Path, head: bytes) -> tuple[dict[int, Any], dict[int, Any], tupl
     try:
         with Image.open(path) as im:
             exif = im.getexif()
-            return dict(exif.get_ifd(0x8769)), dict(exif.get_ifd(0x8825)), im.size
+            orientation = exif.get(0x0112, 1)
+            ifds = dict(exif.get_ifd(0x8769)), dict(exif.get_ifd(0x8825)), im.size
     except (UnidentifiedImageError, OSError, ImportError, SyntaxError, ValueError) as exc:
         raise PhotoPoseError(f"{path.name}: not a readable image ({exc})") from exc
+    if orientation not in (0, 1):
+        raise PhotoPoseError(
+            f"{path.name}: EXIF Orientation {orientation}: the picture is stored turned or mirrored; "
+            "expected the camera's own upright frame (Orientation 1), which the gimbal angles describe"
+        )
+    return ifds
 
 
 def _rational(v: Any) -> float:

@@ -259,6 +259,11 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             f"[red]shorewatch detect: --hfov must be a field of view in degrees, 1 to 170, got {args.hfov:g}[/]"
         )
         return 2
+    if args.no_pose and args.geojson is not None:
+        err.print(
+            "[red]shorewatch detect: --geojson needs the photos' pose metadata, which --no-pose ignores[/]"
+        )
+        return 2
     if is_video and args.geojson is not None:
         err.print(
             "[red]shorewatch detect: --geojson places detections with each photo's own pose metadata; "

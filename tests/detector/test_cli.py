@@ -264,6 +264,8 @@ def test_bad_pose_options_are_refused(
 ) -> None:
     photo, _ = drone_photo
     assert main(["detect", str(photo), "--model", str(MODEL), "--no-save", "--hfov", "0"]) == 2
+    spots = str(tmp_path / "s.geojson")
+    assert main(["detect", str(photo), "--model", str(MODEL), "--no-pose", "--geojson", spots]) == 2
     clip = tmp_path / "clip.mp4"
     writer = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"mp4v"), 5, (64, 48))
     writer.write(np.zeros((48, 64, 3), np.uint8))

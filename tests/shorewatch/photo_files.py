@@ -47,11 +47,14 @@ def write_drone_jpeg(
     focal_35mm: float | None = None,
     gps: tuple[float, float, float] | None = None,
     elements: bool = False,
+    orientation: int | None = None,
 ) -> Path:
     """``bgr`` saved as a JPEG with the given DJI XMP fields, EXIF FocalLengthIn35mmFilm and an
     EXIF GPS fix (lat, lon, altitude)."""
     im = Image.fromarray(np.ascontiguousarray(bgr[:, :, ::-1]))
     exif = Image.Exif()
+    if orientation is not None:
+        exif[0x0112] = orientation
     if focal_35mm is not None:
         exif.get_ifd(0x8769)[0xA405] = round(focal_35mm)
     if gps is not None:

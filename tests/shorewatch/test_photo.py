@@ -91,6 +91,15 @@ def test_missing_or_bad_fields_are_refused_by_name(
     assert says in str(exc.value)
 
 
+def test_a_picture_stored_turned_is_refused(tmp_path: Path) -> None:
+    """A rotated phone-style picture's pixels are not the frame the gimbal angles describe."""
+    p = write_drone_jpeg(tmp_path / "turned.jpg", IMG, DJI, focal_35mm=24, orientation=3)
+    with pytest.raises(PhotoPoseError, match="Orientation 3"):
+        read_photo_pose(p)
+    upright = write_drone_jpeg(tmp_path / "upright.jpg", IMG, DJI, focal_35mm=24, orientation=1)
+    assert read_photo_pose(upright).telemetry.gimbal_pitch_deg == -22.0
+
+
 def test_a_plain_picture_or_not_a_picture_is_refused(tmp_path: Path) -> None:
     plain = write_drone_jpeg(tmp_path / "webcam.jpg", IMG)
     with pytest.raises(PhotoPoseError, match="no position"):
