@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,6 +113,15 @@ def _exif(path: Path, head: bytes) -> tuple[dict[int, Any], dict[int, Any], tupl
     return ifds
 
 
+@contextmanager
+def _exif_field(path: Path, what: str) -> Iterator[None]:
+    """EXIF values that do not parse as numbers are refused with the field's name."""
+    try:
+        yield
+    except (TypeError, ValueError, ZeroDivisionError) as exc:
+        raise PhotoPoseError(f"{path.name}: EXIF {what} unreadable ({exc})") from exc
+
+
 def _rational(v: Any) -> float:
     return float(v[0]) / float(v[1]) if isinstance(v, tuple) and len(v) == 2 else float(v)
 
@@ -147,11 +158,9 @@ def read_photo_pose(
         lat, lon = xmp["GpsLatitude"], xmp.get("GpsLongitude", xmp.get("GpsLongtitude", math.nan))
         sources["position"] = "XMP GpsLatitude/GpsLongitude"
     elif 2 in gps and 4 in gps:
-        try:
+        with _exif_field(p, "GPS position"):
             lat = _gps_degrees(gps[2], gps.get(1, "N"), "S")
             lon = _gps_degrees(gps[4], gps.get(3, "E"), "W")
-        except (TypeError, ValueError, ZeroDivisionError) as exc:
-            raise PhotoPoseError(f"{p.name}: EXIF GPS position unreadable ({exc})") from exc
         sources["position"] = "EXIF GPS"
     else:
         raise PhotoPoseError(
@@ -169,10 +178,8 @@ def read_photo_pose(
         alt = xmp["AbsoluteAltitude"]
         sources["altitude"] = "XMP AbsoluteAltitude"
     elif 6 in gps:
-        try:
+        with _exif_field(p, "GPSAltitude"):
             alt = _rational(gps[6]) * (-1.0 if gps.get(5) in (1, b"\x01") else 1.0)
-        except (TypeError, ValueError, ZeroDivisionError) as exc:
-            raise PhotoPoseError(f"{p.name}: EXIF GPSAltitude unreadable ({exc})") from exc
         sources["altitude"] = "EXIF GPSAltitude"
     else:
         raise PhotoPoseError(

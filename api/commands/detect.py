@@ -159,6 +159,8 @@ def photo_positions(
     """Each detection's ground position from the photo's own pose metadata
     (``shorewatch.photo``), as GeoJSON features, and a line saying where the camera was (or why
     there are no positions)."""
+    import numpy as np
+
     from detector.georef import Georeferencer
     from shorewatch.geo import LocalFrame
     from shorewatch.photo import PhotoPoseError, read_photo_pose
@@ -168,23 +170,12 @@ def photo_positions(
         pose = read_photo_pose(path, hfov_deg=args.hfov, takeoff_alt_m=args.takeoff_alt)
     except PhotoPoseError as exc:
         return [], f"no positions: {exc}"
-    h, w = image.shape[:2]
-    intr = pose.intrinsics
-    if (intr.width_px, intr.height_px) != (w, h):
-        if abs(intr.width_px / intr.height_px - w / h) > 0.01:
-            return [], (
-                f"no positions: the picture is stored {intr.width_px}x{intr.height_px} but shown "
-                f"{w}x{h} (EXIF orientation turns it); expected an upright drone photo"
-            )
-        intr = intr.scaled(w, h)
+    # read_photo_pose refuses pictures stored turned, so the pixels are the size EXIF gives
     tel = pose.telemetry
-    frame = Frame(image, 0.0, "photo", 0, telemetry=tel, intrinsics=intr)
-    geo = Georeferencer(LocalFrame(tel.lat_deg, tel.lon_deg))
-    pts = geo.locate(frame, dets.xyxy, dets.class_id) if len(dets) else None
+    frame = Frame(image, 0.0, "photo", 0, telemetry=tel, intrinsics=pose.intrinsics)
+    pts = Georeferencer(LocalFrame(tel.lat_deg, tel.lon_deg)).locate(frame, dets.xyxy, dets.class_id)
     features: list[dict[str, Any]] = []
-    for k in range(len(dets)):
-        if pts is None or not pts.ok[k]:
-            continue
+    for k in np.flatnonzero(pts.ok):
         features.append(
             {
                 "type": "Feature",
@@ -215,6 +206,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     from detector.errors import DetectorError
     from detector.model import DetectorConfig, load_detector, tta_settings
     from detector.tiling import TilingConfig
+    from shorewatch.types import CameraIntrinsics, TypeValidationError
 
     con = Console()
     err = Console(stderr=True)
@@ -254,11 +246,12 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         return dets[dets.confidence >= shown_cfg.thresholds(dets.class_id)] if len(dets) else dets
 
     is_video = src.is_file() and src.suffix.lower() in VIDEO_SUFFIXES
-    if args.hfov is not None and not 1.0 <= args.hfov <= 170.0:
-        err.print(
-            f"[red]shorewatch detect: --hfov must be a field of view in degrees, 1 to 170, got {args.hfov:g}[/]"
-        )
-        return 2
+    if args.hfov is not None:
+        try:  # the lens's own check, before any picture is run
+            CameraIntrinsics.from_hfov(16, 9, args.hfov)
+        except TypeValidationError as exc:
+            err.print(f"[red]shorewatch detect: --hfov: {exc}[/]")
+            return 2
     if args.no_pose and args.geojson is not None:
         err.print(
             "[red]shorewatch detect: --geojson needs the photos' pose metadata, which --no-pose ignores[/]"
