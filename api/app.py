@@ -221,6 +221,9 @@ def _include_routers(app: FastAPI) -> None:
     from api.routes import streams  # issue 9: camera streams (after missions: it reads their telemetry)
 
     app.include_router(streams.router)
+    from api.routes import coverage  # shoreline coverage, fed by the live streams
+
+    app.include_router(coverage.router)
     dashboard.mount_static(app)
 
 

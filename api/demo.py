@@ -98,6 +98,7 @@ class DemoReport:
     launch_truth: dict[str, float] | None = None
     streams: list[dict[str, Any]] = field(default_factory=list)
     mission: dict[str, Any] | None = None
+    coverage: dict[str, Any] | None = None  # the shoreline coverage map's summary at the end
     scenario_started: bool = False
     wall_s: float = 0.0
     sim_s: float = 0.0
@@ -136,6 +137,7 @@ class DemoReport:
             else {s["stream_id"]: s["latency_ms"] for s in self.streams},
             "streams": self.streams,
             "mission": self.mission,
+            "coverage": self.coverage,
             "wall_s": round(self.wall_s, 1),
             "sim_s": round(self.sim_s, 1),
         }
@@ -166,7 +168,7 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
     from api.app import create_app
     from api.missions import PlannedPatrol, PlanRequest
     from api.sim_source import SimCameraSource
-    from api.streams import StreamManager
+    from api.streams import StreamManager, default_coverage
     from detector.model import load_detector
     from detector.pipeline import DetectionPipeline
     from flight.planning import GeoPoint, fleet_corridor, position_along_coast
@@ -256,7 +258,12 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
     def processor_factory() -> DetectionPipeline:
         return DetectionPipeline(detector, site)
 
-    streams = StreamManager(alerts_service.ingest, site, processor_factory)
+    streams = StreamManager(
+        alerts_service.ingest,
+        site,
+        processor_factory,
+        coverage=default_coverage(site, settings.coverage_config()),
+    )
     app.state.streams = streams
 
     def scenario_time(sim_t: float) -> float:
@@ -433,6 +440,7 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
         stop.set()
         await streams.stop_all()
         report.streams = streams.summaries()
+        report.coverage = streams.coverage.snapshot()["summary"]
         with world_lock:
             lt = world.truth_launch()
         if lt is not None:

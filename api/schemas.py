@@ -402,3 +402,59 @@ class PushMessage(_Model):
     change: ChangeKind | None = None
     alert: AlertPublic | None = None
     server_time_s: float | None = None
+
+
+class CoverageProps(_Model):
+    index: int
+    from_m: float = Field(description="start of the stretch, metres along the waterline")
+    to_m: float
+    last_seen_s: float | None = Field(description="when a processed frame last showed it (epoch s)")
+    age_s: float | None = Field(description="seconds since then")
+    source_id: str | None = Field(description="the camera that last showed it")
+    gsd_m: float | None = Field(description="metres per pixel there, best sighting of the window")
+    range_m: float | None = Field(description="ground distance from the camera, best sighting")
+    person_px: float | None = Field(description="a person's size in pixels there (square root of box area)")
+    boat_px: float | None = Field(description="a small boat's size in pixels there")
+    p_person: float | None = Field(description="the detector's measured recall at that size (per frame)")
+    p_boat: float | None
+    gap: bool = Field(description="not seen within the window, or too coarsely to find a person")
+
+
+class CoverageGeometry(_Model):
+    type: Literal["LineString"]
+    coordinates: list[list[float]] = Field(description="lon, lat pairs along the waterline")
+
+
+class CoverageFeature(_Model):
+    type: Literal["Feature"]
+    geometry: CoverageGeometry
+    properties: CoverageProps
+
+
+class CoverageGapRun(_Model):
+    from_m: float = Field(description="metres along the waterline")
+    to_m: float
+    length_m: float
+    reason: Literal["unseen", "coarse", "mixed"] = Field(description="not seen, seen too coarsely, or both")
+
+
+class CoverageSummary(_Model):
+    site: str
+    as_of_s: float
+    window_s: float
+    min_p_person: float
+    segment_m: float
+    waterline_m: float
+    seen_m: float = Field(description="waterline seen within the window")
+    gap_m: float = Field(description="waterline that is a gap")
+    seen_pct: float
+    gaps: int = Field(description="runs of adjacent gap stretches")
+    gap_runs: list[CoverageGapRun] = Field(description="the longest runs of gaps (up to 20), longest first")
+    frames_observed: int
+    recall_source: str | None = Field(description="where the detection probabilities were measured")
+
+
+class CoveragePublic(_Model):
+    type: Literal["FeatureCollection"]
+    features: list[CoverageFeature]
+    summary: CoverageSummary

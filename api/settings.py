@@ -11,6 +11,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
+    from detector.coverage import CoverageConfig
     from detector.model import DetectorConfig
 
 
@@ -58,6 +59,16 @@ class Settings(BaseSettings):
     cot_url: str | None = Field(
         None, description="Cursor-on-Target output, e.g. udp://127.0.0.1:6969 (off when unset)"
     )
+    coverage_window_s: float = Field(
+        600.0, gt=0, le=86_400, description="shoreline coverage: a stretch not seen this long is a gap"
+    )
+    coverage_min_p_person: float = Field(
+        0.75,
+        ge=0,
+        le=1,
+        description="shoreline coverage: a stretch seen too coarsely for the detector to find a "
+        "person in this share of frames is a gap too",
+    )
     demo_tokens: bool = Field(
         False, description="create one demo user per role at start-up and print their tokens"
     )
@@ -69,6 +80,11 @@ class Settings(BaseSettings):
     def ensure_state_dir(self) -> Path:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         return self.state_dir.resolve()
+
+    def coverage_config(self) -> CoverageConfig:
+        from detector.coverage import CoverageConfig
+
+        return CoverageConfig(window_s=self.coverage_window_s, min_p_person=self.coverage_min_p_person)
 
     def detector_config(self) -> DetectorConfig:
         """The detector's config with the thresholds set here (``None`` leaves the model's)."""

@@ -7,6 +7,10 @@ feed ``/metrics`` and the dashboard.
 
 Live streams drop stale frames (latency never grows); replay streams process every frame and
 tag their alerts with the replay id, so they never reach the live feed.
+
+Every frame a live stream's detector ran on is also an observation for the shoreline coverage
+map (``StreamManager.coverage``, a ``detector.coverage.CoverageMap``: which stretches of the
+waterline were seen, how recently and how finely), served at ``GET /coverage``.
 """
 
 from __future__ import annotations
@@ -19,10 +23,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.pipeline import FrameProcessor, StreamRunner, StreamStats, TelemetryBuffer
+from detector.coverage import CoverageConfig, CoverageError, CoverageMap, RecallCurve
 from shorewatch.site import Site
 from shorewatch.types import Event, Frame
 
 logger = logging.getLogger(__name__)
+
+
+def default_coverage(site: Site, config: CoverageConfig | None = None) -> CoverageMap:
+    """The site's coverage map with the shipped recall curve (without it: sightings only)."""
+    try:
+        recall: RecallCurve | None = RecallCurve.load()
+    except CoverageError as exc:
+        logger.warning("coverage: no detection probabilities: %s", exc)
+        recall = None
+    return CoverageMap(site, config, recall=recall)
 
 
 class StreamError(Exception):
@@ -59,10 +74,13 @@ class StreamManager:
         ingest: Ingest,
         site: Site,
         processor_factory: Callable[[], FrameProcessor],
+        *,
+        coverage: CoverageMap | None = None,
     ) -> None:
         self._ingest = ingest
         self.site = site
         self._factory = processor_factory
+        self.coverage = coverage if coverage is not None else default_coverage(site)
         self.streams: dict[str, StreamHandle] = {}
         self._lock = threading.Lock()
 
@@ -98,6 +116,8 @@ class StreamManager:
             if on_alert is not None:
                 on_alert(event, alert)
 
+        if kind == "live":
+            on_frame = self._observing(on_frame)
         runner = StreamRunner(
             stream_id,
             frames,
@@ -115,6 +135,19 @@ class StreamManager:
         task.add_done_callback(lambda t: self._finished(stream_id, t))
         logger.info("stream %s (%s) started", stream_id, kind)
         return handle
+
+    def _observing(self, on_frame: Callable[[Frame, Any], None] | None) -> Callable[[Frame, Any], None]:
+        coverage = self.coverage
+
+        def observe(frame: Frame, result: Any) -> None:
+            try:
+                coverage.observe(frame)
+            except Exception:  # the coverage map must never stop a camera
+                logger.exception("coverage: could not record frame %d of %s", frame.index, frame.source_id)
+            if on_frame is not None:
+                on_frame(frame, result)
+
+        return observe
 
     def _failed(
         self, stream_id: str, kind: str, drone_id: str | None, replay_id: str | None, error: str

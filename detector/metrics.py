@@ -175,3 +175,57 @@ def evaluate(images: Sequence[ImageResult], class_names: Sequence[str]) -> list[
             )
         )
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class SizeRecall:
+    """Recall of one class at a fixed confidence threshold, per object-size bin."""
+
+    edges_px: tuple[float, ...]  # bin edges (square root of the box area), len = bins + 1
+    n_gt: tuple[int, ...]
+    found: tuple[int, ...]
+
+    @property
+    def recall(self) -> tuple[float, ...]:
+        return tuple(f / n if n else float("nan") for f, n in zip(self.found, self.n_gt, strict=True))
+
+    @property
+    def centres_px(self) -> tuple[float, ...]:
+        """Geometric middle of each bin."""
+        return tuple(float(np.sqrt(a * b)) for a, b in zip(self.edges_px, self.edges_px[1:], strict=False))
+
+
+def recall_by_size(
+    images: Sequence[ImageResult], cls: int, conf: float, edges_px: Sequence[float], iou: float = 0.5
+) -> SizeRecall:
+    """How many objects of class ``cls`` in each size bin a detection of that class with
+    confidence >= ``conf`` found (IoU >= ``iou``; one detection finds one object, the most
+    confident first, as in AP's matching)."""
+    edges = np.asarray(edges_px, dtype=np.float64)
+    if len(edges) < 2 or bool((np.diff(edges) <= 0).any()):
+        raise DetectorError(f"recall_by_size: edges must be ascending, at least 2, got {list(edges_px)}")
+    n_gt = np.zeros(len(edges) - 1, dtype=np.int64)
+    found = np.zeros(len(edges) - 1, dtype=np.int64)
+    for im in images:
+        g = im.gt_xyxy[im.gt_class == cls]
+        if not len(g):
+            continue
+        b = np.searchsorted(edges, size_px(g), side="right") - 1
+        ok = (b >= 0) & (b < len(n_gt))
+        np.add.at(n_gt, b[ok], 1)
+        keep = (im.pred_class == cls) & (im.pred_conf >= conf)
+        p = im.pred_xyxy[keep][np.argsort(-im.pred_conf[keep], kind="stable")]
+        if not len(p):
+            continue
+        ious = pairwise_iou(p, g)
+        taken = np.zeros(len(g), dtype=bool)
+        for row in ious:
+            row = np.where(taken, -1.0, row)
+            j = int(np.argmax(row))
+            if row[j] >= iou:
+                taken[j] = True
+        hit = taken & ok
+        np.add.at(found, b[hit], 1)
+    return SizeRecall(
+        tuple(float(e) for e in edges), tuple(int(x) for x in n_gt), tuple(int(x) for x in found)
+    )

@@ -56,11 +56,11 @@ def get_streams(request: Request) -> Any:
 StreamReader = Annotated[User, requires(Role.PILOT, Role.ADMIN, Role.TRAINER, Role.PATROL)]
 
 
-def _ensure_manager(app: FastAPI) -> Any:
+def stream_manager(app: FastAPI) -> Any:
     streams = getattr(app.state, "streams", None)
     if streams is not None:
         return streams
-    from api.streams import StreamManager
+    from api.streams import StreamManager, default_coverage
     from shorewatch.site import load_site
 
     settings = app.state.settings
@@ -79,7 +79,9 @@ def _ensure_manager(app: FastAPI) -> Any:
                 )
         return DetectionPipeline(model_holder["model"], site)
 
-    streams = StreamManager(app.state.alerts.ingest, site, factory)
+    streams = StreamManager(
+        app.state.alerts.ingest, site, factory, coverage=default_coverage(site, settings.coverage_config())
+    )
     app.state.streams = streams
     return streams
 
@@ -160,7 +162,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if real and getattr(app.state, "start_cameras", True):
         from api.live_source import LiveVideoSource
 
-        streams = _ensure_manager(app)
+        streams = stream_manager(app)
         missions = getattr(app.state, "missions", None)
         if missions is not None:
             missions.start()

@@ -94,7 +94,7 @@ async function login(token) {
     S.site = await api("/site.geojson");
     S.map = new SiteMap($("map"), S.site);
     S.map.onAlertClick = (id) => { if (S.view === "patrol") selectAlert(id); };
-    $("map-legend").innerHTML = `<span><i style="background:var(--land)"></i>land</span><span><i style="background:var(--beach)"></i>beach</span><span><i style="background:rgba(215,38,61,.3)"></i>no-fly</span><span><i style="border:1.5px dashed #0a6cd6"></i>geofence</span>`;
+    $("map-legend").innerHTML = `<span><i style="background:var(--land)"></i>land</span><span><i style="background:var(--beach)"></i>beach</span><span><i style="background:rgba(215,38,61,.3)"></i>no-fly</span><span><i style="border:1.5px dashed #0a6cd6"></i>geofence</span><span class="cov-key"><i style="background:#1e8e3e"></i>seen<i style="background:#e8a317;margin-left:.4em"></i>too coarse<i style="background:#c0392b;margin-left:.4em"></i>not seen</span>`;
   }
   if (views.includes("patrol")) { await loadAlerts(); connectAlerts(); }
   if (views.includes("pilot") || views.includes("patrol")) { loadDrones(); connectTelemetry(); }
@@ -117,8 +117,10 @@ function showView(v) {
   if (S.map) {
     S.map.alertLayer.style.display = v === "pilot" ? "none" : "";
     S.map.routeLayer.style.display = v === "pilot" ? "" : "none";
+    S.map.coverageLayer.style.display = v === "pilot" ? "" : "none";
     S.map._apply();
   }
+  if (v === "pilot") loadCoverage();
   renderMapAlerts();
 }
 
@@ -319,6 +321,21 @@ async function loadStreams() {
         latency p50 ${e2e.p50 ?? "–"} ms, p95 ${e2e.p95 ?? "–"} ms · ${s.alerts} alerts</span>`;
     return li;
   }));
+}
+
+async function loadCoverage() {
+  if (S.view !== "pilot" || !S.me) return;
+  let fc;
+  try { fc = await api("/coverage"); } catch (e) { $("coverage-summary").textContent = `coverage unavailable: ${e.message}`; return; }
+  S.coverage = fc;
+  const s = fc.summary;
+  const km = (m) => (m / 1000).toFixed(1);
+  $("coverage-summary").textContent = s.frames_observed
+    ? `${s.seen_pct.toFixed(0)} % of ${km(s.waterline_m)} km of shoreline seen in the last ${Math.round(s.window_s / 60)} min; ` +
+      `${s.gaps} gap${s.gaps === 1 ? "" : "s"} (${km(s.gap_m)} km) to fly again: not seen, or too high to find a person` +
+      (s.gap_runs.length ? `; longest ${km(s.gap_runs[0].from_m)}-${km(s.gap_runs[0].to_m)} km along the shore` : "")
+    : `no camera frame with a drone position yet: all ${km(s.waterline_m)} km of shoreline unseen`;
+  if (S.map) S.map.setCoverage($("show-coverage").checked ? fc : null);
 }
 
 function fillPlanForm() {
@@ -537,6 +554,7 @@ function init() {
     if (z === "fit") S.map.fit(); else S.map.zoomAt(z === "in" ? 1.6 : 1 / 1.6);
   });
   $("show-resolved").onchange = () => { renderAlertList(); renderMapAlerts(); };
+  $("show-coverage").onchange = () => { if (S.map) S.map.setCoverage($("show-coverage").checked ? S.coverage : null); };
   const st = $("sound-toggle");
   const paintSound = () => st.textContent = S.sound ? "Sound on" : "Sound off";
   paintSound();
@@ -557,6 +575,7 @@ function init() {
   });
   setInterval(() => { if (S.view === "patrol" && S.alerts.size) renderAlertList(); }, 30000);
   setInterval(loadStreams, 2000);
+  setInterval(loadCoverage, 5000);
   const qsToken = new URLSearchParams(location.search).get("token");
   if (qsToken) { history.replaceState(null, "", location.pathname + location.hash); }
   const tok = qsToken || S.token;

@@ -1,5 +1,5 @@
 // The site map: SVG drawn from the site's GeoJSON (no tiles), with pan (drag), zoom (wheel,
-// pinch, buttons) and three live layers: routes, alerts, drones. Markers live in screen space
+// pinch, buttons) and four live layers: shoreline coverage, routes, alerts, drones. Markers live in screen space
 // so they keep their size; the site geometry lives in a "world" group scaled by the view.
 const NS = "http://www.w3.org/2000/svg";
 const R_EARTH_M = 6371008.8;
@@ -19,6 +19,7 @@ export class SiteMap {
     this.geojson = geojson;
     this.svg = el("svg", { "aria-label": "site map" }, container);
     this.world = el("g", { class: "world" }, this.svg);
+    this.coverageLayer = el("g", { class: "coverage" }, this.world);
     this.routeLayer = el("g", { class: "routes" }, this.world);
     this.trailLayer = el("g", { class: "trails" }, this.world);
     this.screen = el("g", { class: "screen" }, this.svg);
@@ -72,7 +73,7 @@ export class SiteMap {
 
   _drawSite() {
     const base = el("g", { class: "site" });
-    this.world.insertBefore(base, this.routeLayer);
+    this.world.insertBefore(base, this.coverageLayer);
     const order = { land: 0, beach: 1, geofence: 2, no_fly: 3, waterline: 4 };
     const feats = [...this.geojson.features].sort((a, b) => (order[a.properties.role] ?? 9) - (order[b.properties.role] ?? 9));
     for (const f of feats) {
@@ -247,6 +248,28 @@ export class SiteMap {
       m.trail.setAttribute("points", m.pts.map((p) => p.map((v) => v.toFixed(1)).join(",")).join(" "));
     }
     this._place(m);
+  }
+
+  /** coverage: GET /coverage's FeatureCollection; each stretch of waterline coloured by state:
+   * "fine" (seen in the window, a person findable), "coarse" (seen, too coarsely), "unseen". */
+  setCoverage(fc) {
+    this.coverageLayer.replaceChildren();
+    if (!fc) return;
+    const win = fc.summary ? Math.round(fc.summary.window_s / 60) : 10;
+    for (const f of fc.features) {
+      const p = f.properties;
+      const state = p.gsd_m == null ? "unseen" : (p.gap ? "coarse" : "fine");
+      const d = "M" + f.geometry.coordinates.map(([lon, lat]) => this.project(lon, lat).map((v) => v.toFixed(1)).join(",")).join("L");
+      const path = el("path", { d, class: `cov cov-${state}`, "vector-effect": "non-scaling-stroke" }, this.coverageLayer);
+      path.dataset.index = p.index;
+      path.dataset.state = state;
+      const where = `shoreline ${(p.from_m / 1000).toFixed(2)}-${(p.to_m / 1000).toFixed(2)} km`;
+      const pct = (v) => (v == null ? "–" : `${Math.round(v * 100)} %`);
+      el("title", {}, path).textContent = state === "unseen"
+        ? `${where}: not seen in the last ${win} min${p.age_s != null ? ` (last ${Math.round(p.age_s)} s ago)` : ""}`
+        : `${where}: seen ${Math.round(p.age_s)} s ago by ${p.source_id}, ${(p.gsd_m * 100).toFixed(1)} cm/px; ` +
+          `a person ${p.person_px.toFixed(0)} px (found ${pct(p.p_person)} of frames), a boat ${p.boat_px.toFixed(0)} px (${pct(p.p_boat)})`;
+    }
   }
 
   /** routes: [{drone_id, waypoints:[{lat_deg, lon_deg}]}] */

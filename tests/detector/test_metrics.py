@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from detector.dataset import read_labels, samples
-from detector.errors import DatasetError
-from detector.metrics import ImageResult, average_precision, evaluate
+from detector.errors import DatasetError, DetectorError
+from detector.metrics import ImageResult, average_precision, evaluate, recall_by_size
 
 NAMES = ("boat", "person")
 
@@ -61,6 +61,35 @@ def test_size_buckets_ignore_other_sizes() -> None:
     assert m.ap50_by_size["<16px"] == pytest.approx(1.0)  # FP after the TP: precision stays 1 up to recall 1
     assert m.ap50_by_size["16-32px"] == 0.0
     assert m.ap50_by_size[">32px"] == 0.0
+
+
+def test_recall_by_size_counts_found_objects_per_bin_at_the_threshold() -> None:
+    # boats of 8 px (two), 20 px (one) and 40 px (one); a person of 10 px
+    gt = [
+        (0, 0, 8, 8, 0),
+        (50, 0, 58, 8, 0),
+        (100, 0, 120, 20, 0),
+        (200, 0, 240, 40, 0),
+        (300, 0, 305, 20, 1),
+    ]
+    pred = [
+        (0, 0, 8, 8, 0.9, 0),  # finds the first small boat
+        (50, 0, 58, 8, 0.1, 0),  # below the threshold
+        (100, 0, 120, 20, 0.8, 1),  # right place, wrong class
+        (200, 0, 240, 40, 0.7, 0),
+        (201, 0, 240, 40, 0.6, 0),  # a duplicate finds nothing more
+        (300, 0, 305, 20, 0.5, 1),
+    ]
+    r = recall_by_size([img(gt, pred)], 0, 0.25, (4, 16, 32, 64))
+    assert r.n_gt == (2, 1, 1) and r.found == (1, 0, 1)
+    assert r.recall == (0.5, 0.0, 1.0)
+    assert r.centres_px[0] == pytest.approx(8.0)
+    assert recall_by_size([img(gt, pred)], 1, 0.25, (4, 16)).found == (1,)
+    assert recall_by_size([img(gt, pred)], 0, 0.05, (4, 16)).found == (2,)
+    empty = recall_by_size([img(gt, [])], 0, 0.25, (100, 200))
+    assert empty.n_gt == (0,) and np.isnan(empty.recall[0])
+    with pytest.raises(DetectorError, match="ascending"):
+        recall_by_size([], 0, 0.25, (16, 4))
 
 
 def test_average_precision_of_an_empty_curve() -> None:

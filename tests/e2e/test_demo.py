@@ -16,12 +16,15 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as ws_connect
 
 from api.demo import DemoContext, DemoOptions, run_demo
 from api.settings import Settings
+from detector.coverage import RecallCurve
+from shorewatch.geo import distance_m
 from tests.e2e.helpers import free_port, free_port_block
 
 pytestmark = pytest.mark.slow
@@ -65,6 +68,32 @@ class WsCollector:
         return [m["alert"] for m in self.messages if m.get("type") == "alert"]
 
 
+class CoveragePoller:
+    """GET /coverage every second over HTTP while the demo runs; keeps the last good answer."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, Any] | None = None
+        self.statuses: list[int] = []
+        self._stop = threading.Event()
+
+    def start(self, base: str, token: str) -> None:
+        def run() -> None:
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as c:
+                while not self._stop.wait(1.0):
+                    try:
+                        r = c.get("/coverage", timeout=5)
+                    except httpx.HTTPError:
+                        continue
+                    self.statuses.append(r.status_code)
+                    if r.status_code == 200:
+                        self.last = r.json()
+
+        threading.Thread(target=run, daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
 def _run(settings: Settings, opts: DemoOptions) -> Any:
     return asyncio.run(run_demo(settings, opts))
 
@@ -72,10 +101,12 @@ def _run(settings: Settings, opts: DemoOptions) -> Any:
 def test_dawn_launch_reaches_a_websocket_client_in_time_and_in_place(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
     ws = WsCollector()
+    cov = CoveragePoller()
 
     async def on_ready(ctx: DemoContext) -> None:
         token = ctx.app.state.demo_tokens["patrol"]
         ws.start(f"ws://127.0.0.1:{ctx.settings.port}/ws/alerts?token={token}")
+        cov.start(f"http://127.0.0.1:{ctx.settings.port}", ctx.app.state.demo_tokens["pilot"])
 
     report = _run(
         settings,
@@ -89,6 +120,7 @@ def test_dawn_launch_reaches_a_websocket_client_in_time_and_in_place(tmp_path: P
         ),
     )
     ws.stop()
+    cov.stop()
     s = report.summary()
     assert s["scenario_started"]
     assert s["launch_truth"] is not None, "the boat never entered the water"
@@ -102,6 +134,29 @@ def test_dawn_launch_reaches_a_websocket_client_in_time_and_in_place(tmp_path: P
     pushed = [a for a in ws.alerts() if a["kind"] == "launch"]
     assert pushed and pushed[0]["event_id"] == first["event_id"]
     assert s["frames"]["processed"] > 0 and s["frames"]["captured"] >= s["frames"]["processed"]
+    # the pilot's coverage map, read over HTTP while it flew: the stretch of waterline where the boat
+    # was launched was seen by drone-1, with a person's size and detection probability from the
+    # shipped recall curve, and a gap exactly when that probability is under the bar; far stretches
+    # were never seen
+    assert cov.last is not None and set(cov.statuses) == {200}, cov.statuses
+    feats = cov.last["features"]
+    summary = cov.last["summary"]
+    lt = s["launch_truth"]
+
+    def dist(f: dict[str, Any]) -> float:
+        return min(distance_m(lat, lon, lt["lat"], lt["lon"]) for lon, lat in f["geometry"]["coordinates"])
+
+    nearest = min(feats, key=dist)["properties"]
+    print(json.dumps({"coverage_at_launch": nearest, "summary": summary}))
+    assert nearest["source_id"] == "drone-1" and nearest["age_s"] is not None, nearest
+    assert nearest["gsd_m"] is not None and 0.01 < nearest["gsd_m"] < 0.5, nearest
+    p = RecallCurve.load().recall("person", nearest["person_px"])
+    assert nearest["p_person"] == pytest.approx(p, abs=0.01), nearest
+    assert nearest["gap"] is (nearest["p_person"] < summary["min_p_person"]), nearest
+    far = [f["properties"] for f in feats if dist(f) > 3000]
+    assert far and all(p["last_seen_s"] is None and p["gap"] for p in far)
+    assert 0 < summary["seen_m"] < summary["waterline_m"] and summary["frames_observed"] > 0
+    assert s["coverage"]["frames_observed"] >= summary["frames_observed"]
 
 
 def test_empty_beach_raises_no_alert(tmp_path: Path) -> None:
