@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import enum
 import logging
+import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
@@ -237,6 +238,26 @@ class Mission:
         }
 
 
+_ALONG = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*km\s*$")
+
+
+def _coast_position(site: Site, where: str) -> float:
+    """Metres along the waterline of a launch point or beach, or of ``"16.5 km"`` (a distance
+    along the waterline from its first point, as ``GET /coverage`` gives stretches and gaps)."""
+    from flight.planning import position_along_coast
+
+    m = _ALONG.match(where)
+    if m is None:
+        return position_along_coast(site, *_named_position(site, where))
+    along_m = float(m.group(1)) * 1000.0
+    length_m = float(site.waterline_local.length)
+    if along_m > length_m + 1.0:
+        raise PlanRejected(
+            f"{where!r} is past the end of the waterline; expected 0 to {length_m / 1000:.2f} km"
+        )
+    return min(along_m, length_m)
+
+
 def _named_position(site: Site, name: str) -> tuple[float, float]:
     for p in site.launch_points:
         if p.name == name:
@@ -246,7 +267,10 @@ def _named_position(site: Site, name: str) -> tuple[float, float]:
             c = b.geometry.centroid
             return c.y, c.x
     names = [p.name for p in site.launch_points] + [b.name for b in site.beaches]
-    raise PlanRejected(f"no launch point or beach named {name!r}; expected one of {names}")
+    raise PlanRejected(
+        f"no launch point or beach named {name!r}; expected one of {names}, or a distance along the "
+        "waterline such as '16.5 km'"
+    )
 
 
 class MissionManager:
@@ -435,15 +459,15 @@ class MissionManager:
     # ---- planning ----
     def plan(self, req: PlanRequest) -> PlannedPatrol:
         from flight.errors import PlanError
-        from flight.planning import GeoPoint, fleet_corridor, position_along_coast
+        from flight.planning import GeoPoint, fleet_corridor
         from flight.validation import validate_plan
 
         if not (1 <= req.drones <= len(self.drones)):
             raise PlanRejected(
                 f"drones must be between 1 and {len(self.drones)} (the site's drones), got {req.drones}"
             )
-        a = position_along_coast(self.site, *_named_position(self.site, req.start))
-        b = position_along_coast(self.site, *_named_position(self.site, req.end))
+        a = _coast_position(self.site, req.start)
+        b = _coast_position(self.site, req.end)
         if abs(b - a) < 200:
             raise PlanRejected(
                 f"{req.start!r} and {req.end!r} are {abs(b - a):.0f} m apart along the coast; need at least 200 m"

@@ -451,6 +451,9 @@ class CoverageSummary(_Model):
     gaps: int = Field(description="runs of adjacent gap stretches")
     gap_runs: list[CoverageGapRun] = Field(description="the longest runs of gaps (up to 20), longest first")
     frames_observed: int
+    person_px_needed: float | None = Field(
+        description="the smallest person, in pixels, the detector finds in min_p_person of frames"
+    )
     recall_source: str | None = Field(description="where the detection probabilities were measured")
 
 

@@ -99,6 +99,12 @@ class ClassRecall:
         if not all(0.0 <= v <= 1.0 for v in self.recall):
             raise CoverageError(f"recall curve: values must be in [0, 1], got {self.recall}")
 
+    def size_for(self, recall: float) -> float | None:
+        """The smallest size (pixels) at which the recall reaches ``recall``; None if it never does."""
+        grid = np.exp(np.linspace(math.log(0.5), math.log(self.sizes_px[-1]), 400))
+        ok = np.flatnonzero(np.array([self.at(float(g)) for g in grid]) >= recall)
+        return round(float(grid[ok[0]]), 1) if len(ok) else None
+
     def at(self, size_px: float) -> float:
         if not math.isfinite(size_px) or size_px <= 0:
             return 0.0
@@ -353,6 +359,9 @@ class CoverageMap:
                     for r in sorted(runs, key=lambda r: r["from_m"] - r["to_m"])[:20]
                 ],
                 "frames_observed": frames,
+                "person_px_needed": None
+                if self.recall is None
+                else self.recall.person.size_for(cfg.min_p_person),
                 "recall_source": None if self.recall is None else self.recall.source,
             },
         }

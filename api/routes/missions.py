@@ -60,9 +60,14 @@ def _error(exc: MissionError) -> JSONResponse:
 class PlanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     start: str = Field(
-        min_length=1, max_length=120, description="launch point or beach where the patrol starts"
+        min_length=1,
+        max_length=120,
+        description="launch point or beach where the patrol starts, or a distance along the "
+        "waterline such as '16.5 km' (as GET /coverage reports gaps)",
     )
-    end: str = Field(min_length=1, max_length=120, description="launch point or beach where it ends")
+    end: str = Field(
+        min_length=1, max_length=120, description="launch point or beach where it ends, or '<x> km'"
+    )
     alt_m: float = Field(
         60.0, ge=10, le=500, description="altitude above home, metres (the site ceiling is checked)"
     )

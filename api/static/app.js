@@ -336,6 +336,29 @@ async function loadCoverage() {
       (s.gap_runs.length ? `; longest ${km(s.gap_runs[0].from_m)}-${km(s.gap_runs[0].to_m)} km along the shore` : "")
     : `no camera frame with a drone position yet: all ${km(s.waterline_m)} km of shoreline unseen`;
   if (S.map) S.map.setCoverage($("show-coverage").checked ? fc : null);
+  // the longest gaps, each a button that fills the plan form with (the first 2 km of) that stretch
+  const runs = s.frames_observed ? s.gap_runs.slice(0, 3) : [];
+  $("gap-list").replaceChildren(...runs.map((r) => {
+    const a = r.from_m / 1000, b = Math.min(r.to_m, r.from_m + 2000) / 1000;
+    const li = document.createElement("li");
+    li.dataset.from = a.toFixed(2);
+    li.innerHTML = `<span class="title">${a.toFixed(2)}-${(r.to_m / 1000).toFixed(2)} km</span>
+      <span class="meta">${r.reason === "unseen" ? "not seen" : r.reason === "coarse" ? "seen too coarsely" : "not seen or too coarse"}, ${(r.length_m / 1000).toFixed(1)} km</span>
+      <button type="button" class="small">Plan over ${a.toFixed(1)}-${b.toFixed(1)} km</button>`;
+    li.querySelector("button").onclick = () => planOverStretch(a, b);
+    return li;
+  }));
+}
+
+function planOverStretch(a, b) {
+  for (const [sel, km] of [["plan-from", a], ["plan-to", b]]) {
+    const v = `${km.toFixed(2)} km`;
+    let o = [...$(sel).options].find((x) => x.value === v);
+    if (!o) { o = new Option(`shoreline ${v}`, v); $(sel).add(o, 0); }
+    $(sel).value = v;
+  }
+  $("plan-form").scrollIntoView({ block: "nearest" });
+  $("plan-form").requestSubmit();
 }
 
 function fillPlanForm() {

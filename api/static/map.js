@@ -256,6 +256,7 @@ export class SiteMap {
     this.coverageLayer.replaceChildren();
     if (!fc) return;
     const win = fc.summary ? Math.round(fc.summary.window_s / 60) : 10;
+    const need = fc.summary?.person_px_needed;
     for (const f of fc.features) {
       const p = f.properties;
       const state = p.gsd_m == null ? "unseen" : (p.gap ? "coarse" : "fine");
@@ -268,7 +269,8 @@ export class SiteMap {
       el("title", {}, path).textContent = state === "unseen"
         ? `${where}: not seen in the last ${win} min${p.age_s != null ? ` (last ${Math.round(p.age_s)} s ago)` : ""}`
         : `${where}: seen ${Math.round(p.age_s)} s ago by ${p.source_id}, ${(p.gsd_m * 100).toFixed(1)} cm/px; ` +
-          `a person ${p.person_px.toFixed(0)} px (found ${pct(p.p_person)} of frames), a boat ${p.boat_px.toFixed(0)} px (${pct(p.p_boat)})`;
+          `a person ${p.person_px.toFixed(0)} px (found ${pct(p.p_person)} of frames), a boat ${p.boat_px.toFixed(0)} px (${pct(p.p_boat)})` +
+          (state === "coarse" && need ? `; a person needs ${need} px: fly ${(need / Math.max(p.person_px, 0.1)).toFixed(1)}x closer or lower` : "");
     }
   }
 

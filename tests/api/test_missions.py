@@ -63,6 +63,13 @@ def test_drone_connects_and_streams_telemetry(server: LiveServer) -> None:
         ({"start": "Sangatte", "end": "Wissant", "drones": 2}, 422, "drones must be between 1 and 1"),
         ({"start": "Sangatte", "end": "Wissant", "alt_m": 5}, 422, "alt_m"),
         ({"start": "Sangatte"}, 422, "end"),
+        (
+            {"start": "16.4 km", "end": "99 km"},
+            422,
+            "'99 km' is past the end of the waterline; expected 0 to 36.38 km",
+        ),
+        ({"start": "16.4 km", "end": "16.5 km"}, 422, "need at least 200 m"),
+        ({"start": "-3 km", "end": "16.5 km"}, 422, "no launch point or beach named '-3 km'"),
     ],
 )
 def test_bad_plans_are_refused(server: LiveServer, body: dict, status: int, says: str) -> None:
@@ -70,6 +77,24 @@ def test_bad_plans_are_refused(server: LiveServer, body: dict, status: int, says
         r = c.post("/missions/plan", json=body)
     assert r.status_code == status, r.text
     assert says in r.text
+
+
+def test_a_stretch_given_in_km_along_the_waterline_is_planned_over_that_stretch(server: LiveServer) -> None:
+    """What the pilot's "plan a patrol over this gap" sends: the gap's ends as GET /coverage gives them."""
+    from flight.planning import position_along_coast
+
+    site = load_site()
+    lp = site.launch_points[0]  # the drone's home: a stretch near it, so the battery allows it
+    a0 = position_along_coast(site, lp.lat_deg, lp.lon_deg) + 300
+    start, end = f"{a0 / 1000:.2f} km", f"{(a0 + 1200) / 1000:.2f} km"
+    with server.client("pilot") as c:
+        r = c.post("/missions/plan", json={"start": start, "end": end, "alt_m": 40, "offset_m": 60})
+    assert r.status_code == 200, r.text
+    wps = [w for route in r.json()["routes"] for w in route["waypoints"][1:-1]]  # not take-off, RTL
+    along = [position_along_coast(site, w["lat_deg"], w["lon_deg"]) for w in wps]
+    # the route covers that stretch, end to end, and goes no further than from home to it
+    home = a0 - 300
+    assert home - 200 < min(along) <= a0 + 50 and a0 + 1150 <= max(along) < a0 + 1400, along
 
 
 @pytest.mark.parametrize(

@@ -43,6 +43,16 @@ def test_pilot_sees_seen_coarse_and_unseen_stretches_on_the_map(page: Any, tmp_p
             b = page.locator("#map .coverage path[data-index='20']").bounding_box()
             page.mouse.dblclick(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2)
         screenshots(page, "coverage")
+        # the longest gap is listed with a button that plans a patrol over its first 2 km
+        first = page.wait_for_selector("[data-testid=gap-list] li", timeout=10_000)
+        a = float(first.get_attribute("data-from"))
+        first.query_selector("button").click()
+        assert page.input_value("#plan-from") == f"{a:.2f} km"
+        assert page.input_value("#plan-to") == f"{a + 2:.2f} km"
+        page.wait_for_function(
+            "() => /waypoints/.test(document.getElementById('plan-info').textContent)", timeout=20_000
+        )
+        assert page.eval_on_selector_all("#map .routes polyline", "ls => ls.length") >= 1
         # the layer can be hidden, and it is not drawn over the patrol view
         page.uncheck("#show-coverage")
         assert page.eval_on_selector_all("#map .coverage path", "ps => ps.length") == 0

@@ -142,6 +142,7 @@ def test_adjacent_gaps_are_summed_up_as_runs_longest_first() -> None:
     fine = set(cov.observe(_over(cov, 10, alt_m=12, pitch_deg=-90)))
     coarse = set(cov.observe(_over(cov, n - 40, alt_m=300, pitch_deg=-90))) - fine
     s = cov.snapshot()["summary"]
+    assert s["person_px_needed"] == pytest.approx(CURVE.person.size_for(0.5), abs=0.05)
     assert s["gaps"] == 2  # before the fine stretches, and after them (the coarse ones included)
     first, second = sorted(s["gap_runs"], key=lambda r: r["from_m"])
     assert first["from_m"] == 0 and first["to_m"] == cov.stretches[min(fine)].from_m
@@ -206,6 +207,8 @@ def test_recall_curve_interpolates_and_refuses_bad_files(tmp_path: Path) -> None
     assert CURVE.recall("person", 1000.0) == pytest.approx(0.8)  # flat beyond the largest
     assert CURVE.recall("person", math.sqrt(8 * 16)) == pytest.approx(0.5)  # halfway in log size
     assert CURVE.recall("boat", 0.0) == 0.0
+    assert CURVE.person.size_for(0.5) == pytest.approx(math.sqrt(8 * 16), rel=0.02)
+    assert CURVE.person.size_for(0.95) is None  # it never gets there
     with pytest.raises(CoverageError, match="ascending"):
         ClassRecall((8.0, 4.0), (0.1, 0.2))
     with pytest.raises(CoverageError, match=r"in \[0, 1\]"):
