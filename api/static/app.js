@@ -117,7 +117,10 @@ function showView(v) {
   if (S.map) {
     S.map.alertLayer.style.display = v === "pilot" ? "none" : "";
     S.map.routeLayer.style.display = v === "pilot" ? "" : "none";
+    S.map.projectionLayer.style.display = v === "pilot" ? "none" : "";
     S.map.coverageLayer.style.display = v === "pilot" ? "" : "none";
+    const key = document.querySelector("#map-legend .cov-key");
+    if (key) key.style.display = v === "pilot" ? "" : "none";
     S.map._apply();
   }
   if (v === "pilot") loadCoverage();
@@ -219,12 +222,41 @@ function selectAlert(id) {
   if (a.lat != null) S.map.centerOn(a.lon, a.lat);
 }
 
+const PROJECT_MIN = [5, 10, 15]; // dead-reckoned positions of a boat under way, minutes ahead
+const COMPASS = ["N", "NE", "E", "SE", "S", "SW", "W", "NW"];
+
+/** The site's patrol units by straight-line distance from (lat, lon), nearest first. */
+function unitsByDistance(lat, lon) {
+  const units = (S.site?.features || []).filter((f) => f.properties.role === "patrol_unit" && f.geometry.type === "Point");
+  return units.map((f) => {
+    const [ulon, ulat] = f.geometry.coordinates;
+    const [x0, y0] = S.map.project(ulon, ulat), [x1, y1] = S.map.project(lon, lat);
+    const bearing = (Math.atan2(x1 - x0, -(y1 - y0)) * 180 / Math.PI + 360) % 360;
+    return { name: f.properties.name, distance_m: Math.hypot(x1 - x0, y1 - y0), bearing_deg: bearing };
+  }).sort((a, b) => a.distance_m - b.distance_m);
+}
+
+/** Where a boat under way will be if it holds course and speed (none below 0.5 m/s or without a
+ * heading); the uncertainty grows by 30 % of the distance run (speed and heading are estimates). */
+function deadReckoning(a) {
+  if (a.lat == null || a.heading_deg == null || a.speed_mps == null || a.speed_mps < 0.5 || a.status === "resolved") return [];
+  const [x, y] = S.map.project(a.lon, a.lat), h = (a.heading_deg * Math.PI) / 180;
+  return PROJECT_MIN.map((m) => {
+    const d = a.speed_mps * m * 60;
+    const [lon, lat] = S.map.unproject(x + d * Math.sin(h), y - d * Math.cos(h));
+    return { minutes: m, lat, lon, run_m: d, error_m: (a.position_error_m || 0) + 0.3 * d };
+  });
+}
+
 function renderDetail() {
   const a = S.alerts.get(S.selected);
   const box = $("alert-detail");
-  if (!a) { box.hidden = true; return; }
+  if (!a) { box.hidden = true; if (S.map) S.map.setProjection(null); return; }
   box.hidden = false;
-  const units = (S.site?.features || []).filter((f) => f.properties.role === "patrol_unit").map((f) => f.properties.name);
+  const near = a.lat != null ? unitsByDistance(a.lat, a.lon) : [];
+  const units = near.length ? near.map((u) => u.name) : (S.site?.features || []).filter((f) => f.properties.role === "patrol_unit").map((f) => f.properties.name);
+  const ahead = deadReckoning(a);
+  if (S.map) S.map.setProjection(ahead.length ? [[a.lon, a.lat], ...ahead.map((p) => [p.lon, p.lat])] : null);
   box.innerHTML = `
     <div class="row"><h3>${esc(KIND_LABEL[a.kind] || a.kind)} <span class="badge">#${esc(a.id)}</span></h3>
       <button class="small" id="detail-close" style="margin-left:auto">Close</button></div>
@@ -236,6 +268,8 @@ function renderDetail() {
       <dt>Where</dt><dd>${a.lat != null ? `${a.lat.toFixed(5)}, ${a.lon.toFixed(5)}` : "–"}${a.position_error_m != null ? ` ± ${Math.round(a.position_error_m)} m` : ""}</dd>
       <dt>People</dt><dd>${a.people_count ?? "–"}</dd>
       <dt>Heading</dt><dd>${a.heading_deg != null ? `${Math.round(a.heading_deg)}°` : "–"}${a.speed_mps != null ? ` at ${a.speed_mps.toFixed(1)} m/s` : ""}</dd>
+      ${ahead.length ? `<dt>Ahead</dt><dd data-testid="detail-ahead">${ahead.map((p) => `in ${p.minutes} min ${p.lat.toFixed(4)}, ${p.lon.toFixed(4)} ± ${Math.round(p.error_m)} m`).join("<br>")}<br><span class="muted">if it holds course and speed (dashed on the map)</span></dd>` : ""}
+      ${near.length ? `<dt>Nearest units</dt><dd data-testid="detail-units">${near.slice(0, 3).map((u) => `${esc(u.name)} ${(u.distance_m / 1000).toFixed(1)} km ${COMPASS[Math.round(u.bearing_deg / 45) % 8]}`).join("<br>")}<br><span class="muted">straight line, bearing from the unit</span></dd>` : ""}
       <dt>Confidence</dt><dd>${a.confidence != null ? Math.round(a.confidence * 100) + " %" : "–"}</dd>
       <dt>Source</dt><dd>${esc(a.source || "–")}</dd>
     </dl>

@@ -21,6 +21,7 @@ export class SiteMap {
     this.world = el("g", { class: "world" }, this.svg);
     this.coverageLayer = el("g", { class: "coverage" }, this.world);
     this.routeLayer = el("g", { class: "routes" }, this.world);
+    this.projectionLayer = el("g", { class: "projection" }, this.world);
     this.trailLayer = el("g", { class: "trails" }, this.world);
     this.screen = el("g", { class: "screen" }, this.svg);
     this.labelLayer = el("g", { class: "labels" }, this.screen);
@@ -272,6 +273,14 @@ export class SiteMap {
           `a person ${p.person_px.toFixed(0)} px (found ${pct(p.p_person)} of frames), a boat ${p.boat_px.toFixed(0)} px (${pct(p.p_boat)})` +
           (state === "coarse" && need ? `; a person needs ${need} px: fly ${(need / Math.max(p.person_px, 0.1)).toFixed(1)}x closer or lower` : "");
     }
+  }
+
+  /** The selected boat's dead-reckoned track: [[lon, lat], ...] from where it is now (null: none). */
+  setProjection(points) {
+    this.projectionLayer.replaceChildren();
+    if (!points || points.length < 2) return;
+    const pts = points.map(([lon, lat]) => this.project(lon, lat).map((v) => v.toFixed(1)).join(",")).join(" ");
+    el("polyline", { points: pts, class: "dead-reckoning", "vector-effect": "non-scaling-stroke" }, this.projectionLayer);
   }
 
   /** routes: [{drone_id, waypoints:[{lat_deg, lon_deg}]}] */

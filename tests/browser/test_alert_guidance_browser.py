@@ -1,0 +1,72 @@
+"""The patrol officer opening an alert sees which patrol units are nearest (and the assign list
+ordered so), and, for a boat under way, where it will be in 5, 10 and 15 minutes if it holds
+course and speed, dashed on the map."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from shorewatch.geo import bearing_deg, distance_m, offset
+from shorewatch.site import load_site
+from tests.browser.conftest import login, screenshots
+from tests.browser.live import LiveServer
+
+LAT, LON = 50.905, 1.640  # about 1.6 km off Wissant
+
+
+def _post(srv: LiveServer, **kw: Any) -> int:
+    body = {
+        "event_id": f"test:{time.time_ns()}",
+        "kind": "boat_at_sea",
+        "severity": "warning",
+        "timestamp_s": time.time(),
+        "position": {"lat": LAT, "lon": LON},
+        "position_error_m": 20.0,
+        "confidence": 0.8,
+        "source": "drone-1",
+        **kw,
+    }
+    with srv.client("detector") as c:
+        r = c.post("/alerts", json=body)
+    assert r.status_code in (200, 201), r.text
+    return int(r.json()["id"])
+
+
+def test_an_alert_shows_the_nearest_units_and_where_a_boat_under_way_will_be(
+    page: Any, tmp_path: Path
+) -> None:
+    units = sorted(load_site().patrol_units, key=lambda u: distance_m(LAT, LON, u.lat_deg, u.lon_deg))
+    with LiveServer(tmp_path / "state") as srv:
+        moving = _post(srv, heading_deg=300.0, speed_mps=3.0)
+        still = _post(srv, kind="launch", severity="critical", position={"lat": 50.8875, "lon": 1.6605})
+        login(page, srv.url, srv.tokens["patrol"])
+        page.click(f"#alert-list li[data-alert-id='{moving}']")
+        page.wait_for_selector("[data-testid=detail-units]")
+        text = page.inner_text("[data-testid=detail-units]")
+        names = [u.name for u in units]
+        shown = [n for n in re.findall(r"^(\w[\w' -]*?) [\d.]+ km", text, re.M)]
+        assert shown == names[:3], text
+        km = [float(x) for x in re.findall(r" ([\d.]+) km", text)]
+        assert km == [round(distance_m(LAT, LON, u.lat_deg, u.lon_deg) / 1000, 1) for u in units[:3]]
+        # the compass direction from the nearest unit to the boat
+        b = bearing_deg(units[0].lat_deg, units[0].lon_deg, LAT, LON)
+        assert f"km {['N', 'NE', 'E', 'SE', 'S', 'SW', 'W', 'NW'][round(b / 45) % 8]}" in text
+        assert page.input_value("#assign-unit") == names[0]  # assigning goes to the nearest by default
+        ahead = page.inner_text("[data-testid=detail-ahead]")
+        rows = re.findall(r"in (\d+) min ([\d.]+), ([\d.]+) ± (\d+) m", ahead)
+        assert [int(m) for m, *_ in rows] == [5, 10, 15]
+        for m, lat, lon, err in rows:
+            run = 3.0 * int(m) * 60
+            want = offset(LAT, LON, 300.0, run)
+            assert distance_m(float(lat), float(lon), *want) < 15, (m, lat, lon, want)
+            assert int(err) == round(20 + 0.3 * run)
+        assert page.eval_on_selector_all("#map .projection polyline.dead-reckoning", "ls => ls.length") == 1
+        screenshots(page, "alert-guidance")
+        # a launch on the beach (no speed): units, but nothing dead-reckoned
+        page.click(f"#alert-list li[data-alert-id='{still}']")
+        page.wait_for_selector("[data-testid=detail-units]")
+        assert page.query_selector("[data-testid=detail-ahead]") is None
+        assert page.eval_on_selector_all("#map .projection polyline", "ls => ls.length") == 0
