@@ -142,6 +142,39 @@ class AlertService:
             escalated.append(alert)
         return escalated
 
+    async def purge_snapshots(self, retention_s: float) -> list[Alert]:
+        """Delete the snapshots (pictures of people) of alerts older than ``retention_s``; each
+        purge is journalled and pushed as a change (``snapshot_purged``) so clients drop the
+        picture too. The alert itself (kind, time, position, lifecycle) is kept."""
+        now = self.clock()
+        days = retention_s / 86_400
+        async with self._lock:
+            purged = await self.store.purge_snapshots(
+                now - retention_s,
+                actor="retention",
+                now_s=now,
+                detail=f"snapshot deleted {days:g} days after the alert (SHOREWATCH_SNAPSHOT_RETENTION_DAYS)",
+            )
+            for a in purged:
+                if a.replay_id is None:  # replay alerts never reach the live feed
+                    self.bus.publish(
+                        BusMessage(a.seq, ALERTS_TOPIC, push_message_json(a, ChangeKind.SNAPSHOT_PURGED))
+                    )
+        if purged:
+            logger.info("retention: deleted the snapshots of %d alerts older than %g days", len(purged), days)
+        return purged
+
+    async def run_retention(self, retention_s: float, interval_s: float = 3600.0) -> None:
+        """Purge old snapshots now and every ``interval_s`` (cancel to stop)."""
+        while True:
+            try:
+                await self.purge_snapshots(retention_s)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # try again next round
+                logger.exception("retention round failed")
+            await asyncio.sleep(interval_s)
+
     async def run_escalation(self, interval_s: float | None = None) -> None:
         """Check for escalations forever (cancel to stop)."""
         interval = interval_s if interval_s is not None else min(5.0, max(0.05, self.escalate_after_s / 10))

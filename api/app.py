@@ -58,6 +58,7 @@ class ServiceOptions:
     webhook_timeout_s: float = 5.0
     webhook_update_interval_s: float = 10.0
     escalation_interval_s: float | None = None  # default: escalate_after_s / 10, within [0.05, 5] s
+    retention_interval_s: float = 3600.0  # how often old snapshots are purged (and once at start-up)
     sqlite_synchronous: str = "FULL"
     extra_notifiers: tuple[Notifier, ...] = field(default=())
 
@@ -119,13 +120,22 @@ def create_app(
         escalation = asyncio.get_running_loop().create_task(
             service.run_escalation(opts.escalation_interval_s)
         )
+        retention = (
+            asyncio.get_running_loop().create_task(
+                service.run_retention(settings.snapshot_retention_days * 86_400, opts.retention_interval_s)
+            )
+            if settings.snapshot_retention_days > 0
+            else None
+        )
         logger.info("alert service ready (store %s)", type(the_store).__name__)
         try:
             yield
         finally:
-            escalation.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await escalation
+            for task in (escalation, retention):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             if cot is not None:
                 await cot.stop()
             await webhooks.stop()

@@ -65,6 +65,7 @@ class ChangeKind(enum.StrEnum):
     ASSIGNED = "assigned"
     RESOLVED = "resolved"
     ESCALATED = "escalated"
+    SNAPSHOT_PURGED = "snapshot_purged"  # its picture deleted after the retention period
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     escalate_after_s: float = Field(
         120.0, gt=0, description="re-notify an alert left unacknowledged this long"
     )
+    snapshot_retention_days: float = Field(
+        7.0,
+        ge=0,
+        le=3650,
+        description="alert snapshots (pictures of people) are deleted this many days after the alert; "
+        "0 keeps them (the alert record itself is always kept)",
+    )
     max_upload_mb: int = Field(200, ge=1, le=10_000, description="largest replay clip accepted")
     cot_url: str | None = Field(
         None, description="Cursor-on-Target output, e.g. udp://127.0.0.1:6969 (off when unset)"

@@ -74,6 +74,13 @@ class Store(Protocol):
 
     async def due_for_escalation(self, created_before_s: float) -> list[Alert]: ...
 
+    async def purge_snapshots(
+        self, created_before_s: float, *, actor: str, now_s: float, detail: str
+    ) -> list[Alert]:
+        """Delete the snapshot of every alert created before ``created_before_s`` (journalled,
+        a new seq each); returns those alerts as they are now."""
+        ...
+
     async def get_alert(self, alert_id: int) -> Alert: ...
 
     async def list_alerts(self, query: AlertQuery) -> tuple[list[Alert], int]: ...
@@ -266,6 +273,8 @@ class SqliteStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
             self._conn.execute("PRAGMA foreign_keys=ON")
+            # deleted rows (purged snapshots, removed users) are overwritten, not left in free pages
+            self._conn.execute("PRAGMA secure_delete=ON")
             self._conn.execute("PRAGMA busy_timeout=10000")
             self._migrate()
         except sqlite3.DatabaseError as exc:
@@ -585,6 +594,35 @@ class SqliteStore:
             return [_row_to_alert(r) for r in rows]
 
         return await self._run(lambda: self._read(fn))
+
+    async def purge_snapshots(
+        self, created_before_s: float, *, actor: str, now_s: float, detail: str
+    ) -> list[Alert]:
+        def fn(c: sqlite3.Connection) -> list[Alert]:
+            rows = c.execute(
+                "SELECT id, status FROM alerts WHERE has_snapshot=1 AND created_at_s < ? ORDER BY id",
+                (created_before_s,),
+            ).fetchall()
+            out = []
+            for r in rows:
+                status = AlertStatus(r["status"])
+                seq = self._journal(
+                    c, r["id"], now_s, actor, ChangeKind.SNAPSHOT_PURGED, status, status, detail
+                )
+                c.execute("DELETE FROM snapshots WHERE alert_id=?", (r["id"],))
+                c.execute(
+                    "UPDATE alerts SET seq=?, has_snapshot=0, updated_at_s=?, last_change=? WHERE id=?",
+                    (seq, now_s, ChangeKind.SNAPSHOT_PURGED.value, r["id"]),
+                )
+                out.append(self._get(c, r["id"]))
+            return out
+
+        purged = await self._run(lambda: self._tx(fn))
+        if purged:  # the deleted pictures' pages leave the write-ahead log too
+            await self._run(
+                lambda: self._read(lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
+            )
+        return purged
 
     async def get_alert(self, alert_id: int) -> Alert:
         return await self._run(lambda: self._read(lambda c: self._get(c, alert_id)))

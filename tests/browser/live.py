@@ -50,15 +50,19 @@ class _Server(uvicorn.Server):
 
 class LiveServer:
     def __init__(
-        self, state_dir: Path, *, configure: Callable[[Any], None] | None = None, **settings: Any
+        self,
+        state_dir: Path,
+        *,
+        configure: Callable[[Any], None] | None = None,
+        options: dict[str, Any] | None = None,
+        **settings: Any,
     ) -> None:
         from api.app import ServiceOptions, create_app
 
         self.port = free_port()
         self.settings = Settings(state_dir=state_dir, port=self.port, demo_tokens=True, **settings)
-        self.app = create_app(
-            self.settings, options=ServiceOptions(heartbeat_s=1.0, sqlite_synchronous="NORMAL")
-        )
+        opts = {"heartbeat_s": 1.0, "sqlite_synchronous": "NORMAL", **(options or {})}
+        self.app = create_app(self.settings, options=ServiceOptions(**opts))
         if configure is not None:
             configure(self.app)
         self.url = f"http://127.0.0.1:{self.port}"
