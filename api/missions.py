@@ -88,6 +88,12 @@ class DroneLink(Protocol):
 
     async def rtl(self) -> Any: ...
 
+    async def orbit(
+        self, lat_deg: float, lon_deg: float, radius_m: float, alt_m: float, *, speed_mps: float, laps: float
+    ) -> Any: ...
+
+    async def clear_roi(self) -> Any: ...
+
     async def close(self) -> Any: ...
 
 
@@ -124,6 +130,7 @@ class DroneState:
     last_error: str | None = None
     last_seen_mono: float = 0.0
     link: Any = None
+    investigating: str | None = None  # what the drone is orbiting ("alert #12 at 50.88, 1.66")
 
     @property
     def link_ok(self) -> bool:
@@ -138,6 +145,7 @@ class DroneState:
             "link_ok": self.link_ok,
             "mission_id": self.mission_id,
             "last_error": self.last_error,
+            "investigating": self.investigating,
             "telemetry": None
             if t is None
             else {
@@ -593,6 +601,115 @@ class MissionManager:
         m.status, m.commanded = MissionStatus.FLYING, "resume"
         self._broadcast_mission(m)
         return m
+
+    # ---- a closer look: orbit a point, then go back to the patrol ----
+    def investigate(
+        self,
+        lat_deg: float,
+        lon_deg: float,
+        *,
+        radius_m: float = 60.0,
+        laps: float = 1.0,
+        speed_mps: float = 6.0,
+        drone_id: str | None = None,
+        label: str = "",
+    ) -> DroneState:
+        """Send a drone (``drone_id``, else the airborne one nearest the point) to circle the
+        point with its camera on it, then resume its patrol where it stopped (AUTO continues the
+        mission from its current waypoint) or, without one, hold there (LOITER). Refused, with the
+        reason, for a point outside the geofence or in a no-fly zone, or when no drone is airborne
+        and free. Returns the chosen drone; the orbit runs in the background, its progress in the
+        mission's notes and the drone's ``investigating``."""
+        from shapely.geometry import Point
+
+        from shorewatch.geo import distance_m
+
+        pt = Point(lon_deg, lat_deg)
+        if self.site.geofence is not None and not self.site.geofence.contains(pt):
+            raise PlanRejected(f"({lat_deg:.5f}, {lon_deg:.5f}) is outside the site's geofence")
+        for z in self.site.no_fly:
+            if z.geometry.buffer(radius_m / 111_000).contains(pt):
+                raise PlanRejected(
+                    f"an orbit of {radius_m:.0f} m round ({lat_deg:.5f}, {lon_deg:.5f}) enters no-fly zone {z.name!r}"
+                )
+
+        def airborne(d: DroneState) -> bool:
+            t = d.telemetry
+            return d.link is not None and d.link_ok and t is not None and t.armed and t.rel_alt_m > 5.0
+
+        if drone_id is not None:
+            d = self._drone(drone_id)
+            if not airborne(d):
+                raise DroneBusy(f"{drone_id} is not airborne with a working link; launch a patrol first")
+            if d.investigating:
+                raise DroneBusy(f"{drone_id} is already orbiting {d.investigating}")
+            chosen = d
+        else:
+            free = [d for d in self.drones.values() if airborne(d) and not d.investigating]
+            if not free:
+                raise DroneBusy("no drone is airborne and free; launch a patrol first")
+            chosen = min(
+                free,
+                key=lambda d: distance_m(d.telemetry.lat_deg, d.telemetry.lon_deg, lat_deg, lon_deg),  # type: ignore[union-attr]
+            )
+        tel = chosen.telemetry
+        assert tel is not None
+        alt = min(max(20.0, tel.rel_alt_m), self.site.ceiling_m)
+        what = f"{label + ' at ' if label else ''}{lat_deg:.5f}, {lon_deg:.5f}"
+        chosen.investigating = what
+        self._note(chosen, f"orbiting {what}: {radius_m:.0f} m radius, {laps:g} lap(s) at {alt:.0f} m")
+        self._broadcast_drone(chosen, force=True)
+        task = asyncio.create_task(
+            self._orbit_then_resume(chosen, lat_deg, lon_deg, radius_m, alt, speed_mps, laps),
+            name=f"{chosen.id}-investigate",
+        )
+        self._tasks.append(task)  # cancelled with the rest when the manager stops
+        return chosen
+
+    def _note(self, d: DroneState, text: str) -> None:
+        m = self.missions.get(d.mission_id or "")
+        line = f"{time.strftime('%H:%M:%S')} {d.id}: {text}"
+        logger.info("%s", line)
+        if m is not None:
+            m.notes.append(line)
+            self._broadcast_mission(m)
+
+    async def _orbit_then_resume(
+        self,
+        d: DroneState,
+        lat: float,
+        lon: float,
+        radius_m: float,
+        alt_m: float,
+        speed_mps: float,
+        laps: float,
+    ) -> None:
+        link = d.link
+        try:
+            await link.orbit(lat, lon, radius_m, alt_m, speed_mps=speed_mps, laps=laps)
+            self._note(d, "orbit done")
+        except Exception as exc:
+            self._note(d, f"orbit failed: {type(exc).__name__}: {exc}")
+        finally:
+            try:
+                await asyncio.wait_for(link.clear_roi(), self._command_timeout_s)
+                m = self.missions.get(d.mission_id or "")
+                if (
+                    m is not None
+                    and m.status in (MissionStatus.FLYING, MissionStatus.PAUSED)
+                    and m.commanded != "pause"
+                ):
+                    await asyncio.wait_for(link.resume(), self._command_timeout_s)
+                    m.status = MissionStatus.FLYING
+                    self._note(d, "patrol resumed where it stopped")
+                else:
+                    await asyncio.wait_for(link.pause(), self._command_timeout_s)
+                    self._note(d, "holding over the point (no patrol to resume)")
+            except Exception as exc:
+                self._note(d, f"could not go back to the patrol: {type(exc).__name__}: {exc}")
+            finally:
+                d.investigating = None
+                self._broadcast_drone(d, force=True)
 
     async def recall(self, mission_id: str) -> Mission:
         m = self.mission(mission_id)

@@ -964,6 +964,21 @@ class Drone:
 
         await self.wait_for(arrived, timeout_s, f"arrival at ({lat_deg:.6f}, {lon_deg:.6f}, {alt_m:.0f} m)")
 
+    async def clear_roi(self) -> None:
+        """Stop pointing the camera at a region of interest (DO_SET_ROI_NONE): the mission's own
+        gimbal settings apply again. A vehicle that refuses is left as it is."""
+        with contextlib.suppress(CommandRejected, CommandTimeout):
+            await self._run(
+                lambda: self._command_long(
+                    "DO_SET_ROI_NONE",
+                    mavlink.MAV_CMD_DO_SET_ROI_NONE,
+                    (0, 0, 0, 0, 0, 0, 0),
+                    self.command_timeout_s,
+                ),
+                self.command_timeout_s + 2,
+                "roi",
+            )
+
     async def orbit(
         self,
         lat_deg: float,

@@ -76,6 +76,19 @@ class PlanIn(BaseModel):
     offset_m: float = Field(150.0, ge=-500, le=3000, description="how far seaward of the waterline to fly")
 
 
+class InvestigateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lat_deg: float = Field(ge=-90, le=90, description="the point to look at")
+    lon_deg: float = Field(ge=-180, le=180)
+    radius_m: float = Field(60.0, ge=15, le=500, description="orbit radius")
+    laps: float = Field(1.0, gt=0, le=5, description="how many times round")
+    speed_mps: float = Field(6.0, ge=1, le=20, description="speed on the orbit")
+    drone_id: str | None = Field(
+        None, max_length=64, description="which drone; default: the airborne, free one nearest the point"
+    )
+    alert_id: int | None = Field(None, ge=1, description="the alert this is about (for the notes)")
+
+
 class LaunchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     plan_id: str = Field(min_length=1, max_length=64, description="from POST /missions/plan")
@@ -144,6 +157,27 @@ async def launch(body: LaunchIn, missions: MissionsDep, user: PilotUser) -> Any:
     except MissionError as exc:
         return _error(exc)
     return m.public()
+
+
+@router.post(
+    "/drones/investigate",
+    status_code=202,
+    summary="Send a drone to orbit a point (camera on it), then back to its patrol",
+)
+async def investigate(body: InvestigateIn, missions: MissionsDep, user: PilotUser) -> Any:
+    try:
+        d = missions.investigate(
+            body.lat_deg,
+            body.lon_deg,
+            radius_m=body.radius_m,
+            laps=body.laps,
+            speed_mps=body.speed_mps,
+            drone_id=body.drone_id,
+            label=f"alert #{body.alert_id}" if body.alert_id else "",
+        )
+    except MissionError as exc:
+        return _error(exc)
+    return JSONResponse(d.public(), status_code=202)
 
 
 @router.get("/missions", summary="Missions, newest first")

@@ -123,7 +123,7 @@ function showView(v) {
     if (key) key.style.display = v === "pilot" ? "" : "none";
     S.map._apply();
   }
-  if (v === "pilot") loadCoverage();
+  if (v === "pilot") { loadCoverage(); loadLookAlerts(); }
   renderMapAlerts();
 }
 
@@ -332,10 +332,41 @@ function renderDrones() {
       <span class="${d.link_ok ? "link-ok" : "link-lost"}">${d.link_ok ? "link ok" : esc(d.state || "no link")}</span>
       <span class="meta">${esc(t.mode || "–")} · ${t.armed ? "armed" : "disarmed"} · alt ${t.rel_alt_m != null ? t.rel_alt_m.toFixed(0) : "–"} m ·
         ${t.ground_speed_mps != null ? t.ground_speed_mps.toFixed(1) : "–"} m/s · <span class="battery">battery ${t.battery_pct != null ? Math.round(t.battery_pct) : "–"} %</span>
-        ${d.mission_id ? ` · mission ${esc(d.mission_id)}` : ""}</span>`;
+        ${d.mission_id ? ` · mission ${esc(d.mission_id)}` : ""}${d.investigating ? ` · <b class="investigating">orbiting ${esc(d.investigating)}</b>` : ""}</span>`;
     li.onclick = () => t.lat_deg != null && S.map.centerOn(t.lon_deg, t.lat_deg);
     return li;
   }));
+}
+
+// ---------- pilot: alerts to look at closer ----------
+const LOOK_KINDS = ["launch", "person_in_water", "boat_at_sea", "gathering"];
+
+async function loadLookAlerts() {
+  if (S.view !== "pilot" || !S.me) return;
+  let res;
+  try { res = await api("/alerts?limit=50"); } catch { return; }
+  const open = (res.data || []).map(normAlert)
+    .filter((a) => a.status !== "resolved" && a.lat != null && LOOK_KINDS.includes(a.kind))
+    .sort((a, b) => (b.time || 0) - (a.time || 0)).slice(0, 5);
+  const ul = $("look-list");
+  if (!open.length) { ul.innerHTML = `<li class="muted">no open alert</li>`; return; }
+  ul.replaceChildren(...open.map((a) => {
+    const li = document.createElement("li");
+    li.dataset.alertId = a.id;
+    li.innerHTML = `<span class="title">${esc(KIND_LABEL[a.kind] || a.kind)} #${esc(a.id)}</span>
+      <span class="meta">${fmtTime(a.time)} · ${a.lat.toFixed(5)}, ${a.lon.toFixed(5)} · ${esc(a.status)}</span>
+      <button type="button" class="small">Orbit it with a drone</button>`;
+    li.querySelector("button").onclick = () => investigate(a);
+    return li;
+  }));
+}
+
+async function investigate(a) {
+  try {
+    const d = await api("/drones/investigate", { method: "POST", body: { lat_deg: a.lat, lon_deg: a.lon, alert_id: Number(a.id) } });
+    updateDrone(d);
+    toast(`${d.id}: orbiting ${d.investigating}, then back to its patrol`);
+  } catch (e) { toast(`no orbit: ${e.message}`, 6000); }
 }
 
 async function loadStreams() {
@@ -633,6 +664,7 @@ function init() {
   setInterval(() => { if (S.view === "patrol" && S.alerts.size) renderAlertList(); }, 30000);
   setInterval(loadStreams, 2000);
   setInterval(loadCoverage, 5000);
+  setInterval(loadLookAlerts, 3000);
   const qsToken = new URLSearchParams(location.search).get("token");
   if (qsToken) { history.replaceState(null, "", location.pathname + location.hash); }
   const tok = qsToken || S.token;

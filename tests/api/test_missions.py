@@ -181,6 +181,73 @@ def test_plan_launch_pause_resume_recall(server: LiveServer, fleet: object) -> N
         assert c.post(f"/missions/{mid}/recall").status_code == 409  # nothing left to recall
 
 
+def test_a_pilot_sends_the_drone_to_orbit_a_point_then_it_resumes_its_patrol(
+    server: LiveServer, fleet: object
+) -> None:
+    from shorewatch.geo import bearing_deg, distance_m, offset
+
+    with server.client("pilot") as c:
+        wait_for(lambda: drone(c)["link_ok"] and drone(c)["telemetry"], 60, what="drone-1 to connect")
+        # refused with the reason: outside the geofence; nobody airborne yet
+        r = c.post("/drones/investigate", json={"lat_deg": 51.5, "lon_deg": 2.5})
+        assert r.status_code == 422 and "outside the site's geofence" in r.text, r.text
+        r = c.post("/drones/investigate", json={"lat_deg": 50.9300, "lon_deg": 1.7400})
+        assert r.status_code == 409 and "no drone is airborne" in r.text, r.text
+        assert c.post("/drones/investigate", json={"lat_deg": 50.93}).status_code == 422
+        plan = c.post(
+            "/missions/plan",
+            json={
+                "start": "Sangatte",
+                "end": "Escalles (Cap Blanc-Nez)",
+                "alt_m": 40,
+                "speed_mps": 12,
+                "offset_m": 100,
+            },
+        ).json()
+        mid = c.post("/missions", json={"plan_id": plan["plan_id"]}).json()["id"]
+        wait_for(
+            lambda: c.get(f"/missions/{mid}").json()["status"] == "flying", 90, what="the mission to fly"
+        )
+        wait_for(lambda: drone(c)["telemetry"]["rel_alt_m"] > 30, 90, what="the drone to climb")
+        t = drone(c)["telemetry"]
+        target = offset(t["lat_deg"], t["lon_deg"], 315.0, 150.0)  # 150 m out to sea (north-west)
+        r = c.post(
+            "/drones/investigate",
+            json={"lat_deg": target[0], "lon_deg": target[1], "radius_m": 50, "alert_id": 7},
+        )
+        assert r.status_code == 202, r.text
+        assert r.json()["id"] == "drone-1" and "alert #7" in r.json()["investigating"]
+        r = c.post(
+            "/drones/investigate", json={"lat_deg": target[0], "lon_deg": target[1], "drone_id": "drone-1"}
+        )
+        assert r.status_code == 409 and "already orbiting" in r.text, r.text
+        # it circles the point: GUIDED, 50 m from it, seen from several sides
+        bearings = set()
+
+        def circling() -> bool:
+            tt = drone(c)["telemetry"]
+            if tt["mode"] == "GUIDED" and abs(distance_m(tt["lat_deg"], tt["lon_deg"], *target) - 50) < 15:
+                bearings.add(round(bearing_deg(*target, tt["lat_deg"], tt["lon_deg"]) / 90) % 4)
+            return len(bearings) >= 3
+
+        wait_for(circling, 90, what="the drone to circle the point")
+        # then back to the patrol where it stopped
+        d = wait_for(
+            lambda: (x := drone(c))["investigating"] is None and x["telemetry"]["mode"] == "AUTO" and x,
+            120,
+            what="the drone to resume its patrol",
+        )
+        assert d["mission_id"] == mid
+        notes = c.get(f"/missions/{mid}").json()["notes"]
+        assert any("orbiting alert #7" in n for n in notes) and any("orbit done" in n for n in notes), notes
+        assert any("patrol resumed" in n for n in notes), notes
+        assert c.get(f"/missions/{mid}").json()["status"] == "flying"
+        c.post(f"/missions/{mid}/recall")
+        wait_for(
+            lambda: c.get(f"/missions/{mid}").json()["status"] == "completed", 120, what="the drone to land"
+        )
+
+
 def test_link_loss_is_shown_and_recovers(server: LiveServer, fleet: object) -> None:
     vehicle = fleet.vehicles[0]  # type: ignore[attr-defined]
     with server.client("patrol") as c:

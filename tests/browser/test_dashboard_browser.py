@@ -149,6 +149,58 @@ def test_pilot_plans_launches_and_sees_the_drone_move(page: Any, server: LiveSer
     page.wait_for_selector("#mission-list li[data-status='returning']")
 
 
+def test_pilot_orbits_an_alert_with_a_drone_then_it_goes_back_to_its_patrol(
+    page: Any, server: LiveServer
+) -> None:
+    from tests.browser.live import wait_for
+
+    def tel(c: Any) -> dict:
+        return {d["id"]: d for d in c.get("/drones").json()["data"]}["drone-1"]["telemetry"] or {}
+
+    with server.client("pilot") as c:
+        wait_for(lambda: tel(c) and not tel(c)["armed"], 180, what="drone-1 on the ground")
+    with server.client("detector") as c:
+        r = c.post(
+            "/alerts",
+            json={
+                "event_id": f"test:boat:{time.time_ns()}",
+                "kind": "boat_at_sea",
+                "severity": "warning",
+                "timestamp_s": time.time(),
+                "position": {"lat": 50.9350, "lon": 1.7450},
+                "position_error_m": 15.0,
+                "confidence": 0.8,
+                "source": "drone-1",
+            },
+        )
+        assert r.status_code in (200, 201), r.text
+        aid = r.json()["id"]
+    login(page, server.url, server.tokens["pilot"])
+    li = page.wait_for_selector(f"#look-list li[data-alert-id='{aid}']", timeout=20_000)
+    assert "Boat at sea" in li.inner_text()
+    li.query_selector("button").click()  # nobody flying: refused with the reason
+    page.wait_for_selector("#toast:has-text('no drone is airborne')")
+    with server.client("pilot") as c:
+        plan = c.post(
+            "/missions/plan", json={"start": "Sangatte", "end": "Escalles (Cap Blanc-Nez)", "alt_m": 40}
+        ).json()
+        mid = c.post("/missions", json={"plan_id": plan["plan_id"]}).json()["id"]
+        wait_for(lambda: tel(c).get("rel_alt_m", 0) > 30, 120, what="drone-1 airborne")
+    page.click(f"#look-list li[data-alert-id='{aid}'] button")
+    page.wait_for_selector(f"#drone-list li[data-drone-id='drone-1'] .investigating:has-text('alert #{aid}')")
+    page.wait_for_selector(f"#toast:has-text('orbiting alert #{aid}')")
+    with server.client("pilot") as c:
+        wait_for(lambda: tel(c)["mode"] == "GUIDED", 60, what="GUIDED for the orbit")
+    page.wait_for_selector(
+        "#drone-list li[data-drone-id='drone-1'] .investigating", state="detached", timeout=120_000
+    )
+    with server.client("pilot") as c:
+        wait_for(lambda: tel(c)["mode"] == "AUTO", 60, what="AUTO: back on the patrol")
+        notes = c.get(f"/missions/{mid}").json()["notes"]
+        assert any(f"orbiting alert #{aid}" in n for n in notes) and any("patrol resumed" in n for n in notes)
+        c.post(f"/missions/{mid}/recall")
+
+
 def test_trainer_replays_a_clip_and_sees_its_alerts_on_the_timeline(page: Any, server: LiveServer) -> None:
     login(page, server.url, server.tokens["trainer"])
     page.click("#clip-list li[data-clip-id='sample-boat_at_sea'] button[data-mode=replay]")
