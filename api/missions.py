@@ -627,8 +627,9 @@ class MissionManager:
         pt = Point(lon_deg, lat_deg)
         if self.site.geofence is not None and not self.site.geofence.contains(pt):
             raise PlanRejected(f"({lat_deg:.5f}, {lon_deg:.5f}) is outside the site's geofence")
+        local = self.site.to_local(pt)
         for z in self.site.no_fly:
-            if z.geometry.buffer(radius_m / 111_000).contains(pt):
+            if self.site.to_local(z.geometry).distance(local) <= radius_m:  # metres
                 raise PlanRejected(
                     f"an orbit of {radius_m:.0f} m round ({lat_deg:.5f}, {lon_deg:.5f}) enters no-fly zone {z.name!r}"
                 )

@@ -194,6 +194,17 @@ def test_a_pilot_sends_the_drone_to_orbit_a_point_then_it_resumes_its_patrol(
         r = c.post("/drones/investigate", json={"lat_deg": 50.9300, "lon_deg": 1.7400})
         assert r.status_code == 409 and "no drone is airborne" in r.text, r.text
         assert c.post("/drones/investigate", json={"lat_deg": 50.93}).status_code == 422
+        # 30 m outside the rescue centre's no-fly zone: a 60 m orbit would cross it
+        site = load_site()
+        zone = site.no_fly[0]
+        z = site.to_local(zone.geometry)  # a disc round the centre, in metres
+        from shapely.geometry import Point
+
+        p = Point(z.bounds[0] - 30, z.centroid.y)  # 30 m west of its westmost point
+        assert 20 < z.distance(p) < 40
+        lat, lon = site.frame.to_geo(p.x, p.y)
+        r = c.post("/drones/investigate", json={"lat_deg": lat, "lon_deg": lon, "radius_m": 60})
+        assert r.status_code == 422 and f"enters no-fly zone {zone.name!r}" in r.text, r.text
         plan = c.post(
             "/missions/plan",
             json={
