@@ -231,9 +231,10 @@ def _include_routers(app: FastAPI) -> None:
     from api.routes import streams  # issue 9: camera streams (after missions: it reads their telemetry)
 
     app.include_router(streams.router)
-    from api.routes import coverage  # shoreline coverage, fed by the live streams
+    from api.routes import audit, coverage  # shoreline coverage (fed by the live streams), journal check
 
     app.include_router(coverage.router)
+    app.include_router(audit.router)
     dashboard.mount_static(app)
 
 

@@ -134,6 +134,18 @@ class JournalEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class JournalVerdict:
+    """What re-checking the journal's hash chain found."""
+
+    entries: int
+    ok: bool
+    first_bad_seq: int | None = None
+    problem: str = ""
+    head_seq: int = 0
+    head_hash: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class AlertQuery:
     """Filters for listing alerts; ``None`` means "any". Live alerts unless ``replay_id`` is set."""
 

@@ -11,11 +11,19 @@ alert that a crash (even SIGKILL or power loss) could take back.
 Sequence numbers: every change to an alert appends one row to the ``journal`` table, whose
 ``AUTOINCREMENT`` key is the global, strictly increasing ``seq``; the alert row keeps the ``seq``
 of its latest change. The journal is append-only (triggers refuse UPDATE and DELETE).
+
+Tamper evidence (schema 2): each journal entry also gets a link in ``journal_chain``, the SHA-256
+of the previous link and the entry's content, written in the same transaction. Triggers stop an
+edit through SQLite; the chain catches one made around them (with the triggers dropped, or with
+a hex editor): ``verify_journal`` recomputes every link and names the first entry that no longer
+matches. Cutting entries off the end leaves a valid shorter chain, so keep the head hash
+elsewhere (``GET /journal/verify`` reports it) to notice that.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import sqlite3
@@ -33,6 +41,7 @@ from api.domain import (
     ChangeKind,
     Delivery,
     JournalEntry,
+    JournalVerdict,
     ResolutionReason,
     Role,
     User,
@@ -94,6 +103,8 @@ class Store(Protocol):
     async def get_snapshot(self, alert_id: int) -> bytes | None: ...
 
     async def journal(self, alert_id: int) -> list[JournalEntry]: ...
+
+    async def verify_journal(self) -> JournalVerdict: ...
 
     async def add_delivery(self, delivery: Delivery) -> None: ...
 
@@ -203,7 +214,41 @@ MIGRATIONS: tuple[str, ...] = (
         created_at_s REAL NOT NULL
     );
     """,
+    # 2: the journal's hash chain (existing entries are linked when the store opens)
+    """
+    CREATE TABLE journal_chain (
+        seq INTEGER PRIMARY KEY REFERENCES journal(seq),
+        hash TEXT NOT NULL
+    );
+    CREATE TRIGGER journal_chain_no_update BEFORE UPDATE ON journal_chain
+        BEGIN SELECT RAISE(ABORT, 'the audit journal is append-only'); END;
+    CREATE TRIGGER journal_chain_no_delete BEFORE DELETE ON journal_chain
+        BEGIN SELECT RAISE(ABORT, 'the audit journal is append-only'); END;
+    """,
 )
+GENESIS = "0" * 64  # the link before the first entry
+
+
+def chain_link(prev_hash: str, row: Any) -> str:
+    """The chain link of one journal row (``seq, alert_id, at_s, actor, action, from_status,
+    to_status, detail``) after the link ``prev_hash``."""
+    content = json.dumps(
+        [
+            row["seq"],
+            row["alert_id"],
+            float(row["at_s"]).hex(),
+            row["actor"],
+            row["action"],
+            row["from_status"],
+            row["to_status"],
+            row["detail"],
+        ],
+        ensure_ascii=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(f"{prev_hash}\n{content}".encode()).hexdigest()
+
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _ALERT_COLUMNS = (
@@ -277,6 +322,7 @@ class SqliteStore:
             self._conn.execute("PRAGMA secure_delete=ON")
             self._conn.execute("PRAGMA busy_timeout=10000")
             self._migrate()
+            self._link_unchained()
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             self._executor.shutdown(wait=False)
@@ -354,7 +400,37 @@ class SqliteStore:
             ),
         )
         assert cur.lastrowid is not None
+        SqliteStore._link(c, cur.lastrowid)
         return cur.lastrowid
+
+    @staticmethod
+    def _link(c: sqlite3.Connection, seq: int) -> None:
+        prev = c.execute(
+            "SELECT hash FROM journal_chain WHERE seq < ? ORDER BY seq DESC LIMIT 1", (seq,)
+        ).fetchone()
+        row = c.execute("SELECT * FROM journal WHERE seq=?", (seq,)).fetchone()
+        c.execute(
+            "INSERT INTO journal_chain(seq, hash) VALUES (?, ?)",
+            (seq, chain_link(prev["hash"] if prev else GENESIS, row)),
+        )
+
+    def _link_unchained(self) -> None:
+        """Link journal entries written before the chain existed (schema 1), oldest first."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                rows = self._conn.execute(
+                    "SELECT seq FROM journal WHERE seq > COALESCE((SELECT MAX(seq) FROM journal_chain), 0) "
+                    "ORDER BY seq"
+                ).fetchall()
+                for r in rows:
+                    self._link(self._conn, r["seq"])
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        if rows:
+            logger.info("journal: linked %d earlier entries into the hash chain", len(rows))
 
     @staticmethod
     def _get(c: sqlite3.Connection, alert_id: int) -> Alert:
@@ -705,6 +781,47 @@ class SqliteStore:
                 )
                 for r in c.execute("SELECT * FROM journal WHERE alert_id=? ORDER BY seq", (alert_id,))
             ]
+
+        return await self._run(lambda: self._read(fn))
+
+    async def verify_journal(self) -> JournalVerdict:
+        def fn(c: sqlite3.Connection) -> JournalVerdict:
+            rows = c.execute(
+                "SELECT j.*, ch.hash AS link FROM journal j LEFT JOIN journal_chain ch ON ch.seq = j.seq "
+                "ORDER BY j.seq"
+            ).fetchall()
+            orphans = [
+                r["seq"]
+                for r in c.execute(
+                    "SELECT seq FROM journal_chain WHERE seq NOT IN (SELECT seq FROM journal) ORDER BY seq"
+                )
+            ]
+            prev, bad, problem = GENESIS, None, ""
+            for r in rows:
+                if orphans and orphans[0] < r["seq"]:
+                    bad, problem = orphans[0], "this entry was deleted (its link remains)"
+                    break
+                if r["link"] is None:
+                    bad, problem = r["seq"], "this entry has no link in the chain"
+                    break
+                if chain_link(prev, r) != r["link"]:
+                    bad, problem = (
+                        r["seq"],
+                        "this entry does not match its link: it, or an entry before it, was changed or removed",
+                    )
+                    break
+                prev = r["link"]
+            if bad is None and orphans:
+                bad, problem = orphans[0], "this entry was deleted (its link remains)"
+            head = rows[-1] if rows else None
+            return JournalVerdict(
+                len(rows),
+                bad is None,
+                bad,
+                problem,
+                int(head["seq"]) if head else 0,
+                str(head["link"] or "") if head else GENESIS,
+            )
 
         return await self._run(lambda: self._read(fn))
 
