@@ -29,6 +29,7 @@ COMMANDS = (
     "eval",
     "replay",
     "users",
+    "journal",
     "doctor",
 )
 

@@ -785,45 +785,7 @@ class SqliteStore:
         return await self._run(lambda: self._read(fn))
 
     async def verify_journal(self) -> JournalVerdict:
-        def fn(c: sqlite3.Connection) -> JournalVerdict:
-            rows = c.execute(
-                "SELECT j.*, ch.hash AS link FROM journal j LEFT JOIN journal_chain ch ON ch.seq = j.seq "
-                "ORDER BY j.seq"
-            ).fetchall()
-            orphans = [
-                r["seq"]
-                for r in c.execute(
-                    "SELECT seq FROM journal_chain WHERE seq NOT IN (SELECT seq FROM journal) ORDER BY seq"
-                )
-            ]
-            prev, bad, problem = GENESIS, None, ""
-            for r in rows:
-                if orphans and orphans[0] < r["seq"]:
-                    bad, problem = orphans[0], "this entry was deleted (its link remains)"
-                    break
-                if r["link"] is None:
-                    bad, problem = r["seq"], "this entry has no link in the chain"
-                    break
-                if chain_link(prev, r) != r["link"]:
-                    bad, problem = (
-                        r["seq"],
-                        "this entry does not match its link: it, or an entry before it, was changed or removed",
-                    )
-                    break
-                prev = r["link"]
-            if bad is None and orphans:
-                bad, problem = orphans[0], "this entry was deleted (its link remains)"
-            head = rows[-1] if rows else None
-            return JournalVerdict(
-                len(rows),
-                bad is None,
-                bad,
-                problem,
-                int(head["seq"]) if head else 0,
-                str(head["link"] or "") if head else GENESIS,
-            )
-
-        return await self._run(lambda: self._read(fn))
+        return await self._run(lambda: self._read(verify_chain))
 
     async def add_delivery(self, delivery: Delivery) -> None:
         d = delivery
@@ -913,6 +875,46 @@ class SqliteStore:
         self._executor.shutdown(wait=True)
         with self._lock:
             self._conn.close()
+
+
+def verify_chain(c: sqlite3.Connection) -> JournalVerdict:
+    """Recompute every link of the journal's hash chain on an open connection (read only)."""
+    rows = c.execute(
+        "SELECT j.*, ch.hash AS link FROM journal j LEFT JOIN journal_chain ch ON ch.seq = j.seq "
+        "ORDER BY j.seq"
+    ).fetchall()
+    orphans = [
+        r["seq"]
+        for r in c.execute(
+            "SELECT seq FROM journal_chain WHERE seq NOT IN (SELECT seq FROM journal) ORDER BY seq"
+        )
+    ]
+    prev, bad, problem = GENESIS, None, ""
+    for r in rows:
+        if orphans and orphans[0] < r["seq"]:
+            bad, problem = orphans[0], "this entry was deleted (its link remains)"
+            break
+        if r["link"] is None:
+            bad, problem = r["seq"], "this entry has no link in the chain"
+            break
+        if chain_link(prev, r) != r["link"]:
+            bad, problem = (
+                r["seq"],
+                "this entry does not match its link: it, or an entry before it, was changed or removed",
+            )
+            break
+        prev = r["link"]
+    if bad is None and orphans:
+        bad, problem = orphans[0], "this entry was deleted (its link remains)"
+    head = rows[-1] if rows else None
+    return JournalVerdict(
+        len(rows),
+        bad is None,
+        bad,
+        problem,
+        int(head["seq"]) if head else 0,
+        str(head["link"] or "") if head else GENESIS,
+    )
 
 
 def _split_sql(script: str) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from api.domain import AlertStatus, ResolutionReason
 from api.store import GENESIS, SqliteStore
@@ -58,6 +59,26 @@ async def test_an_edited_entry_is_named(tmp_path: Path) -> None:
         assert not v.ok and v.first_bad_seq == target and "does not match its link" in v.problem
     finally:
         await store.close()
+
+
+async def test_the_cli_checks_a_file_read_only_and_exits_by_verdict(tmp_path: Path, capsys: Any) -> None:
+    from api.cli import main
+
+    db = tmp_path / "a.db"
+    store = SqliteStore(db)
+    seqs = sorted(await _history(store))
+    await store.close()
+    before = db.read_bytes()
+    assert main(["journal", "verify", "--db", str(db)]) == 0
+    assert "ok: 5 entries, chain intact" in capsys.readouterr().out
+    assert db.read_bytes() == before  # read only
+    _tamper(db, f"UPDATE journal SET detail='nothing happened' WHERE seq={seqs[3]}")
+    assert main(["journal", "verify", "--db", str(db)]) == 1
+    assert f"TAMPERED: entry seq {seqs[3]}" in capsys.readouterr().out
+    assert main(["journal", "verify", "--db", str(tmp_path / "none.db")]) == 2
+    (tmp_path / "junk.db").write_bytes(b"not a database at all" * 100)
+    assert main(["journal", "verify", "--db", str(tmp_path / "junk.db")]) == 2
+    assert "not a readable shorewatch database" in capsys.readouterr().err
 
 
 async def test_a_removed_entry_is_caught_with_or_without_its_link(tmp_path: Path) -> None:
