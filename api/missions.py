@@ -131,6 +131,8 @@ class DroneState:
     last_seen_mono: float = 0.0
     link: Any = None
     investigating: str | None = None  # what the drone is orbiting ("alert #12 at 50.88, 1.66")
+    # one mode-changing command at a time per drone (a pilot's recall never races an orbit's resume)
+    command_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     @property
     def link_ok(self) -> bool:
@@ -304,6 +306,7 @@ class MissionManager:
         self.missions: dict[str, Mission] = {}
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
         self._tasks: list[asyncio.Task[None]] = []
+        self._investigations: dict[str, asyncio.Task[None]] = {}  # drone id -> its orbit in progress
         self._last_sent: dict[str, float] = {}
         self._started = False
 
@@ -577,7 +580,8 @@ class MissionManager:
                 errors.append(f"{did}: no link")
                 continue
             try:
-                await asyncio.wait_for(getattr(d.link, command)(), self._command_timeout_s)
+                async with d.command_lock:
+                    await asyncio.wait_for(getattr(d.link, command)(), self._command_timeout_s)
             except Exception as exc:
                 errors.append(f"{did}: {type(exc).__name__}: {exc}")
         if errors and len(errors) == len(m.drone_ids):
@@ -588,6 +592,7 @@ class MissionManager:
 
     async def pause(self, mission_id: str) -> Mission:
         m = self.mission(mission_id)
+        self._cancel_investigations(m)
         await self._each(m, "pause")
         m.status, m.commanded = MissionStatus.PAUSED, "pause"
         self._broadcast_mission(m)
@@ -653,6 +658,11 @@ class MissionManager:
                 free,
                 key=lambda d: distance_m(d.telemetry.lat_deg, d.telemetry.lon_deg, lat_deg, lon_deg),  # type: ignore[union-attr]
             )
+        m = self.missions.get(chosen.mission_id or "")
+        if m is not None and m.status not in (MissionStatus.FLYING, MissionStatus.PAUSED):
+            raise DroneBusy(
+                f"{chosen.id}'s patrol is {m.status.value}; an orbit can start once it is flying or paused"
+            )
         tel = chosen.telemetry
         assert tel is not None
         alt = min(max(20.0, tel.rel_alt_m), self.site.ceiling_m)
@@ -665,6 +675,7 @@ class MissionManager:
             name=f"{chosen.id}-investigate",
         )
         self._tasks.append(task)  # cancelled with the rest when the manager stops
+        self._investigations[chosen.id] = task
         return chosen
 
     def _note(self, d: DroneState, text: str) -> None:
@@ -687,34 +698,47 @@ class MissionManager:
     ) -> None:
         link = d.link
         try:
-            await link.orbit(lat, lon, radius_m, alt_m, speed_mps=speed_mps, laps=laps)
-            self._note(d, "orbit done")
-        except Exception as exc:
-            self._note(d, f"orbit failed: {type(exc).__name__}: {exc}")
-        finally:
-            try:
-                await asyncio.wait_for(link.clear_roi(), self._command_timeout_s)
-                m = self.missions.get(d.mission_id or "")
-                if (
-                    m is not None
-                    and m.status in (MissionStatus.FLYING, MissionStatus.PAUSED)
-                    and m.commanded != "pause"
-                ):
-                    await asyncio.wait_for(link.resume(), self._command_timeout_s)
-                    m.status = MissionStatus.FLYING
-                    self._note(d, "patrol resumed where it stopped")
-                else:
-                    await asyncio.wait_for(link.pause(), self._command_timeout_s)
-                    self._note(d, "holding over the point (no patrol to resume)")
+            try:  # the orbit: a pilot's pause or recall cancels it (its GUIDED points are harmless after)
+                await link.orbit(lat, lon, radius_m, alt_m, speed_mps=speed_mps, laps=laps)
+                self._note(d, "orbit done")
+            except asyncio.CancelledError:
+                self._note(d, "orbit cancelled by the pilot")
+                raise
             except Exception as exc:
-                self._note(d, f"could not go back to the patrol: {type(exc).__name__}: {exc}")
-            finally:
-                d.investigating = None
-                self._broadcast_drone(d, force=True)
+                self._note(d, f"orbit failed: {type(exc).__name__}: {exc}")
+            self._investigations.pop(d.id, None)  # from here a pilot's command waits for the lock
+            async with d.command_lock:
+                try:
+                    await asyncio.wait_for(link.clear_roi(), self._command_timeout_s)
+                    m = self.missions.get(d.mission_id or "")
+                    if m is None:
+                        await asyncio.wait_for(link.pause(), self._command_timeout_s)
+                        self._note(d, "holding over the point (no patrol to resume)")
+                    elif m.status in (MissionStatus.FLYING, MissionStatus.PAUSED) and m.commanded not in (
+                        "pause",
+                        "recall",
+                    ):
+                        await asyncio.wait_for(link.resume(), self._command_timeout_s)
+                        m.status = MissionStatus.FLYING
+                        self._note(d, "patrol resumed where it stopped")
+                except Exception as exc:
+                    self._note(d, f"could not go back to the patrol: {type(exc).__name__}: {exc}")
+        finally:
+            d.investigating = None
+            self._investigations.pop(d.id, None)
+            self._broadcast_drone(d, force=True)
+
+    def _cancel_investigations(self, m: Mission) -> None:
+        """A pilot's pause or recall wins over an orbit in progress."""
+        for did in m.drone_ids:
+            t = self._investigations.pop(did, None)
+            if t is not None and not t.done():
+                t.cancel()
 
     async def recall(self, mission_id: str) -> Mission:
         m = self.mission(mission_id)
         m.commanded = "recall"
+        self._cancel_investigations(m)
         await self._each(m, "rtl")
         m.status = MissionStatus.RETURNING
         m.notes.append(f"{time.strftime('%H:%M:%S')} recalled by the pilot")

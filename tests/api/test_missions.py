@@ -217,9 +217,13 @@ def test_a_pilot_sends_the_drone_to_orbit_a_point_then_it_resumes_its_patrol(
         ).json()
         mid = c.post("/missions", json={"plan_id": plan["plan_id"]}).json()["id"]
         wait_for(
-            lambda: c.get(f"/missions/{mid}").json()["status"] == "flying", 90, what="the mission to fly"
+            lambda: (
+                c.get(f"/missions/{mid}").json()["status"] == "flying"
+                and drone(c)["telemetry"]["mode"] == "AUTO"
+            ),
+            90,
+            what="the patrol to fly in AUTO",
         )
-        wait_for(lambda: drone(c)["telemetry"]["rel_alt_m"] > 30, 90, what="the drone to climb")
         t = drone(c)["telemetry"]
         target = offset(t["lat_deg"], t["lon_deg"], 315.0, 150.0)  # 150 m out to sea (north-west)
         r = c.post(
@@ -257,6 +261,48 @@ def test_a_pilot_sends_the_drone_to_orbit_a_point_then_it_resumes_its_patrol(
         wait_for(
             lambda: c.get(f"/missions/{mid}").json()["status"] == "completed", 120, what="the drone to land"
         )
+
+
+def test_a_recall_during_an_orbit_wins(server: LiveServer, fleet: object) -> None:
+    from shorewatch.geo import offset
+
+    with server.client("pilot") as c:
+        wait_for(lambda: (t := drone(c)["telemetry"]) and not t["armed"], 120, what="drone-1 on the ground")
+        plan = c.post(
+            "/missions/plan",
+            json={
+                "start": "Sangatte",
+                "end": "Escalles (Cap Blanc-Nez)",
+                "alt_m": 40,
+                "speed_mps": 12,
+                "offset_m": 100,
+            },
+        ).json()
+        mid = c.post("/missions", json={"plan_id": plan["plan_id"]}).json()["id"]
+        wait_for(
+            lambda: (
+                c.get(f"/missions/{mid}").json()["status"] == "flying"
+                and drone(c)["telemetry"]["mode"] == "AUTO"
+            ),
+            90,
+            what="the patrol to fly in AUTO",
+        )
+        t = drone(c)["telemetry"]
+        target = offset(t["lat_deg"], t["lon_deg"], 315.0, 150.0)
+        r = c.post("/drones/investigate", json={"lat_deg": target[0], "lon_deg": target[1], "laps": 3})
+        assert r.status_code == 202, r.text
+        wait_for(lambda: drone(c)["telemetry"]["mode"] == "GUIDED", 30, what="GUIDED for the orbit")
+        r = c.post(f"/missions/{mid}/recall")
+        assert r.status_code == 200, r.text
+        wait_for(lambda: drone(c)["investigating"] is None, 30, what="the orbit to be cancelled")
+        wait_for(lambda: drone(c)["telemetry"]["mode"] == "RTL", 30, what="RTL after the recall")
+        m = wait_for(
+            lambda: (x := c.get(f"/missions/{mid}").json())["status"] == "completed" and x,
+            120,
+            what="the recalled drone to land",
+        )
+        assert any("orbit cancelled by the pilot" in n for n in m["notes"]), m["notes"]
+        assert not any("patrol resumed" in n or "holding over" in n for n in m["notes"]), m["notes"]
 
 
 def test_link_loss_is_shown_and_recovers(server: LiveServer, fleet: object) -> None:

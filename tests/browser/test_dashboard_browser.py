@@ -185,7 +185,11 @@ def test_pilot_orbits_an_alert_with_a_drone_then_it_goes_back_to_its_patrol(
             "/missions/plan", json={"start": "Sangatte", "end": "Escalles (Cap Blanc-Nez)", "alt_m": 40}
         ).json()
         mid = c.post("/missions", json={"plan_id": plan["plan_id"]}).json()["id"]
-        wait_for(lambda: tel(c).get("rel_alt_m", 0) > 30, 120, what="drone-1 airborne")
+        wait_for(
+            lambda: c.get(f"/missions/{mid}").json()["status"] == "flying" and tel(c).get("mode") == "AUTO",
+            120,
+            what="drone-1 on its patrol in AUTO",
+        )
     page.click(f"#look-list li[data-alert-id='{aid}'] button")
     page.wait_for_selector(f"#drone-list li[data-drone-id='drone-1'] .investigating:has-text('alert #{aid}')")
     page.wait_for_selector(f"#toast:has-text('orbiting alert #{aid}')")
