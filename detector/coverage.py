@@ -4,12 +4,15 @@ The site's waterline is cut into stretches of ``segment_m``. Every frame the det
 on (a live stream's processed frame, with a pose) is an *observation* of each stretch whose middle
 point on the waterline falls inside the picture, below the horizon and within ``max_range_m`` of
 the camera. An observation records when it was made (the wall clock when the frame was
-processed: live and simulated streams alike), which drone made it, and how well that frame could
-show a person and a boat there: the ground sampling distance at that pixel (metres per pixel) gives
-their size in pixels (``person_size_m`` and ``boat_size_m`` are the square root of the area of the
-box each makes), and the detector's **measured recall at that size** (``RecallCurve``, from
-``models/shorewatch-boats-recall.json``, written by ``bench/bench_recall_by_size.py`` from
-rendered validation pictures) turns the sizes into a per-frame probability of detection.
+processed: live and simulated streams alike), which drone made it, the ground sampling distance
+there (metres per pixel), and how well that frame could show a person and a boat there: a
+standing person (``person_box_m``, facing the camera) and a small boat (``boat_box_m``, at 45
+degrees to the line of sight) placed on the waterline there are projected through the camera;
+the square root of the area of the box each makes in the picture is its size in pixels (as the
+detector's metrics size objects), and the detector's **measured recall at that size**
+(``RecallCurve``, from ``models/shorewatch-boats-recall.json``, written by
+``bench/bench_recall_by_size.py`` from rendered validation pictures) is the per-frame probability
+of detection.
 
 ``CoverageMap.snapshot()`` gives each stretch its last sighting and the best sighting of the last
 ``window_s`` (the one with the finest ground sampling distance), and flags a **gap** where no
@@ -32,7 +35,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -51,6 +54,9 @@ class CoverageError(ValueError):
     """Bad coverage configuration or recall file."""
 
 
+_Metres = Annotated[float, Field(gt=0, le=500)]
+
+
 class CoverageConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     segment_m: float = Field(50.0, ge=5, le=2000, description="length of one stretch of waterline")
@@ -67,10 +73,10 @@ class CoverageConfig(BaseModel):
     max_range_m: float = Field(
         2500.0, gt=0, le=100_000, description="waterline further than this from the camera is not seen"
     )
-    person_box_m: tuple[float, float, float] = Field(
+    person_box_m: tuple[_Metres, _Metres, _Metres] = Field(
         (0.5, 0.3, 1.75), description="a standing person: width, depth, height (metres)"
     )
-    boat_box_m: tuple[float, float, float] = Field(
+    boat_box_m: tuple[_Metres, _Metres, _Metres] = Field(
         (8.0, 2.5, 1.2), description="a small boat: length, beam, height above the water (metres)"
     )
 

@@ -226,6 +226,14 @@ def test_recall_curve_interpolates_and_refuses_bad_files(tmp_path: Path) -> None
         RecallCurve.load(bad)
 
 
+def test_bad_configuration_is_refused_with_the_field() -> None:
+    from pydantic import ValidationError
+
+    for bad in ({"segment_m": 1}, {"person_box_m": (0.5, 0.0, 1.75)}, {"min_p_person": 1.5}, {"window": 3}):
+        with pytest.raises(ValidationError, match=next(iter(bad))):
+            CoverageConfig(**bad)
+
+
 def test_the_shipped_recall_file_loads_and_rises_with_size() -> None:
     rc = RecallCurve.load(RECALL_FILE)
     assert rc.source
