@@ -633,6 +633,12 @@ class MissionManager:
         if self.site.geofence is not None and not self.site.geofence.contains(pt):
             raise PlanRejected(f"({lat_deg:.5f}, {lon_deg:.5f}) is outside the site's geofence")
         local = self.site.to_local(pt)
+        if self.site.geofence is not None and not self.site.to_local(self.site.geofence).contains(
+            local.buffer(radius_m)
+        ):
+            raise PlanRejected(
+                f"an orbit of {radius_m:.0f} m round ({lat_deg:.5f}, {lon_deg:.5f}) crosses the site's geofence"
+            )
         for z in self.site.no_fly:
             if self.site.to_local(z.geometry).distance(local) <= radius_m:  # metres
                 raise PlanRejected(
@@ -721,6 +727,9 @@ class MissionManager:
                         await asyncio.wait_for(link.resume(), self._command_timeout_s)
                         m.status = MissionStatus.FLYING
                         self._note(d, "patrol resumed where it stopped")
+                    elif m.status == MissionStatus.PAUSED:  # the pilot had paused it: hold, as paused
+                        await asyncio.wait_for(link.pause(), self._command_timeout_s)
+                        self._note(d, "holding over the point (the patrol is paused)")
                 except Exception as exc:
                     self._note(d, f"could not go back to the patrol: {type(exc).__name__}: {exc}")
         finally:

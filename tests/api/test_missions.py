@@ -205,6 +205,15 @@ def test_a_pilot_sends_the_drone_to_orbit_a_point_then_it_resumes_its_patrol(
         lat, lon = site.frame.to_geo(p.x, p.y)
         r = c.post("/drones/investigate", json={"lat_deg": lat, "lon_deg": lon, "radius_m": 60})
         assert r.status_code == 422 and f"enters no-fly zone {zone.name!r}" in r.text, r.text
+        # inside the geofence, but 30 m from its edge: a 60 m orbit would cross it
+        fence = site.to_local(site.geofence)
+        v, ctr = Point(fence.exterior.coords[0]), fence.centroid
+        k = 30 / v.distance(ctr)
+        q = Point(v.x + (ctr.x - v.x) * k, v.y + (ctr.y - v.y) * k)
+        assert fence.contains(q) and fence.exterior.distance(q) < 60
+        lat, lon = site.frame.to_geo(q.x, q.y)
+        r = c.post("/drones/investigate", json={"lat_deg": lat, "lon_deg": lon, "radius_m": 60})
+        assert r.status_code == 422 and "crosses the site's geofence" in r.text, r.text
         plan = c.post(
             "/missions/plan",
             json={
