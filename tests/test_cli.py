@@ -37,6 +37,8 @@ def test_doctor_reports_state_dir_ports_and_network(state_dir: Path) -> None:
     )
     rep = json.loads(out.stdout)
     assert rep["state_dir"] == str(state_dir.resolve())
+    assert rep["snapshot_retention"] == "7 days"
+    assert rep["journal"] == "no database yet" or rep["journal"].startswith("ok: ")
     assert "api 127.0.0.1:8765" in rep["ports"]
     assert rep["network"] == ["nothing: loopback only, offline"]
     assert rep["versions"]["ultralytics"] != "not installed"

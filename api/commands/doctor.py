@@ -83,6 +83,14 @@ def check_model(settings: Settings) -> str:
     return f"loads: {path} ({det.describe()})"
 
 
+def _journal(settings: Settings) -> str:
+    from api.commands.journal import check
+
+    if not settings.db_path.is_file():
+        return "no database yet"
+    return check(settings.db_path)[1]
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     state = settings.ensure_state_dir()
     from detector.offline import configure
@@ -107,6 +115,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "model": "skipped" if args.skip_model else check_model(settings),
         "network": network_findings(settings) or ["nothing: loopback only, offline"],
         "site": settings.site,
+        "journal": _journal(settings),
+        "snapshot_retention": f"{settings.snapshot_retention_days:g} days"
+        if settings.snapshot_retention_days
+        else "off: snapshots are kept (not for operations)",
     }
     if args.json:
         print(json.dumps(report, indent=2))
@@ -128,5 +140,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     for line in report["network"]:
         t.add_row("network", line)
     t.add_row("site", report["site"])
+    t.add_row("audit journal", report["journal"])
+    t.add_row("snapshot retention", report["snapshot_retention"])
     con.print(t)
     return 0

@@ -23,31 +23,33 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def check(db: Path) -> tuple[int, str]:
+    """(exit code, one line) for the journal in ``db``, opened read only: 0 intact, 1 tampered,
+    2 missing, unreadable or not chained yet."""
     from api.store import verify_chain
 
-    db = args.db or settings.db_path
     if not db.is_file():
-        print(f"error: no database at {db}", file=sys.stderr)
-        return 2
+        return 2, f"error: no database at {db}"
     try:
         c = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         c.row_factory = sqlite3.Row
         try:
             if c.execute("SELECT 1 FROM sqlite_master WHERE name='journal_chain'").fetchone() is None:
-                print(
+                return (
+                    2,
                     f"error: {db} has no hash chain yet (schema 1); `shorewatch serve` links it when it opens it",
-                    file=sys.stderr,
                 )
-                return 2
             v = verify_chain(c)
         finally:
             c.close()
     except sqlite3.DatabaseError as exc:
-        print(f"error: {db}: not a readable shorewatch database: {exc}", file=sys.stderr)
-        return 2
+        return 2, f"error: {db}: not a readable shorewatch database: {exc}"
     if v.ok:
-        print(f"ok: {v.entries} entries, chain intact; head seq {v.head_seq} hash {v.head_hash}")
-        return 0
-    print(f"TAMPERED: entry seq {v.first_bad_seq}: {v.problem} ({v.entries} entries checked)")
-    return 1
+        return 0, f"ok: {v.entries} entries, chain intact; head seq {v.head_seq} hash {v.head_hash}"
+    return 1, f"TAMPERED: entry seq {v.first_bad_seq}: {v.problem} ({v.entries} entries checked)"
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    code, line = check(args.db or settings.db_path)
+    print(line, file=sys.stderr if code == 2 else sys.stdout)
+    return code
