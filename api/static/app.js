@@ -404,7 +404,12 @@ async function loadCoverage() {
   // the longest gaps, each a button that fills the plan form with (the first 2 km of) that stretch
   const runs = s.frames_observed ? s.gap_runs.slice(0, 3) : [];
   $("gap-list").replaceChildren(...runs.map((r) => {
-    const a = r.from_m / 1000, b = Math.min(r.to_m, r.from_m + 2000) / 1000;
+    // the planner wants at least 200 m: a short gap gets 400 m round its middle
+    let a = r.from_m / 1000, b = Math.min(r.to_m, r.from_m + 2000) / 1000;
+    if (b - a < 0.4) {
+      const mid = (a + b) / 2, end = s.waterline_m / 1000;
+      a = Math.max(0, Math.min(mid - 0.2, end - 0.4)); b = Math.min(end, a + 0.4);
+    }
     const li = document.createElement("li");
     li.dataset.from = a.toFixed(2);
     li.innerHTML = `<span class="title">${a.toFixed(2)}-${(r.to_m / 1000).toFixed(2)} km</span>
