@@ -55,7 +55,7 @@ async def test_old_snapshots_are_deleted_from_the_file_and_journalled(tmp_path: 
 
 
 def test_the_service_purges_on_schedule_and_tells_clients(tmp_path: Path) -> None:
-    retention_s = 1.5
+    retention_s = 3.0
     with LiveServer(
         tmp_path / "state",
         snapshot_retention_days=retention_s / 86_400,

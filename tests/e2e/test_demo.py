@@ -153,7 +153,7 @@ def test_dawn_launch_reaches_a_websocket_client_in_time_and_in_place(tmp_path: P
     p = RecallCurve.load().recall("person", nearest["person_px"])
     assert nearest["p_person"] == pytest.approx(p, abs=0.01), nearest
     assert nearest["gap"] is (nearest["p_person"] < summary["min_p_person"]), nearest
-    far = [f["properties"] for f in feats if dist(f) > 3000]
+    far = [f["properties"] for f in feats if dist(f) > 4000]  # beyond the 2.5 km camera range of the patrol
     assert far and all(p["last_seen_s"] is None and p["gap"] for p in far)
     assert 0 < summary["seen_m"] < summary["waterline_m"] and summary["frames_observed"] > 0
     assert s["coverage"]["frames_observed"] >= summary["frames_observed"]
