@@ -181,6 +181,31 @@ def test_plan_launch_pause_resume_recall(server: LiveServer, fleet: object) -> N
         assert c.post(f"/missions/{mid}/recall").status_code == 409  # nothing left to recall
 
 
+def _patrol_in_auto(c: object) -> tuple[str, dict]:
+    """Launch drone-1 on a patrol from Sangatte; return the mission id and its telemetry once the
+    patrol flies in AUTO (the take-off before it is GUIDED)."""
+    plan = c.post(  # type: ignore[attr-defined]
+        "/missions/plan",
+        json={
+            "start": "Sangatte",
+            "end": "Escalles (Cap Blanc-Nez)",
+            "alt_m": 40,
+            "speed_mps": 12,
+            "offset_m": 100,
+        },
+    ).json()
+    mid = c.post("/missions", json={"plan_id": plan["plan_id"]}).json()["id"]  # type: ignore[attr-defined]
+    wait_for(
+        lambda: (
+            c.get(f"/missions/{mid}").json()["status"] == "flying"  # type: ignore[attr-defined]
+            and drone(c)["telemetry"]["mode"] == "AUTO"
+        ),
+        90,
+        what="the patrol to fly in AUTO",
+    )
+    return mid, drone(c)["telemetry"]
+
+
 def test_a_pilot_sends_the_drone_to_orbit_a_point_then_it_resumes_its_patrol(
     server: LiveServer, fleet: object
 ) -> None:
@@ -214,26 +239,7 @@ def test_a_pilot_sends_the_drone_to_orbit_a_point_then_it_resumes_its_patrol(
         lat, lon = site.frame.to_geo(q.x, q.y)
         r = c.post("/drones/investigate", json={"lat_deg": lat, "lon_deg": lon, "radius_m": 60})
         assert r.status_code == 422 and "crosses the site's geofence" in r.text, r.text
-        plan = c.post(
-            "/missions/plan",
-            json={
-                "start": "Sangatte",
-                "end": "Escalles (Cap Blanc-Nez)",
-                "alt_m": 40,
-                "speed_mps": 12,
-                "offset_m": 100,
-            },
-        ).json()
-        mid = c.post("/missions", json={"plan_id": plan["plan_id"]}).json()["id"]
-        wait_for(
-            lambda: (
-                c.get(f"/missions/{mid}").json()["status"] == "flying"
-                and drone(c)["telemetry"]["mode"] == "AUTO"
-            ),
-            90,
-            what="the patrol to fly in AUTO",
-        )
-        t = drone(c)["telemetry"]
+        mid, t = _patrol_in_auto(c)
         target = offset(t["lat_deg"], t["lon_deg"], 315.0, 150.0)  # 150 m out to sea (north-west)
         r = c.post(
             "/drones/investigate",
@@ -277,26 +283,7 @@ def test_a_recall_during_an_orbit_wins(server: LiveServer, fleet: object) -> Non
 
     with server.client("pilot") as c:
         wait_for(lambda: (t := drone(c)["telemetry"]) and not t["armed"], 120, what="drone-1 on the ground")
-        plan = c.post(
-            "/missions/plan",
-            json={
-                "start": "Sangatte",
-                "end": "Escalles (Cap Blanc-Nez)",
-                "alt_m": 40,
-                "speed_mps": 12,
-                "offset_m": 100,
-            },
-        ).json()
-        mid = c.post("/missions", json={"plan_id": plan["plan_id"]}).json()["id"]
-        wait_for(
-            lambda: (
-                c.get(f"/missions/{mid}").json()["status"] == "flying"
-                and drone(c)["telemetry"]["mode"] == "AUTO"
-            ),
-            90,
-            what="the patrol to fly in AUTO",
-        )
-        t = drone(c)["telemetry"]
+        mid, t = _patrol_in_auto(c)
         target = offset(t["lat_deg"], t["lon_deg"], 315.0, 150.0)
         r = c.post("/drones/investigate", json={"lat_deg": target[0], "lon_deg": target[1], "laps": 3})
         assert r.status_code == 202, r.text
