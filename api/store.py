@@ -386,29 +386,32 @@ class SqliteStore:
         to_status: AlertStatus,
         detail: str = "",
     ) -> int:
+        entry = {
+            "alert_id": alert_id,
+            "at_s": at_s,
+            "actor": actor,
+            "action": action.value,
+            "from_status": from_status.value if from_status else None,
+            "to_status": to_status.value,
+            "detail": detail,
+        }
         cur = c.execute(
             "INSERT INTO journal(alert_id, at_s, actor, action, from_status, to_status, detail) "
-            "VALUES (?,?,?,?,?,?,?)",
-            (
-                alert_id,
-                at_s,
-                actor,
-                action.value,
-                from_status.value if from_status else None,
-                to_status.value,
-                detail,
-            ),
+            "VALUES (:alert_id, :at_s, :actor, :action, :from_status, :to_status, :detail)",
+            entry,
         )
         assert cur.lastrowid is not None
-        SqliteStore._link(c, cur.lastrowid)
+        SqliteStore._link(c, cur.lastrowid, {**entry, "seq": cur.lastrowid})
         return cur.lastrowid
 
     @staticmethod
-    def _link(c: sqlite3.Connection, seq: int) -> None:
+    def _link(c: sqlite3.Connection, seq: int, row: Any = None) -> None:
+        """Chain journal entry ``seq`` (``row``: its columns when the caller has them in hand)."""
         prev = c.execute(
             "SELECT hash FROM journal_chain WHERE seq < ? ORDER BY seq DESC LIMIT 1", (seq,)
         ).fetchone()
-        row = c.execute("SELECT * FROM journal WHERE seq=?", (seq,)).fetchone()
+        if row is None:
+            row = c.execute("SELECT * FROM journal WHERE seq=?", (seq,)).fetchone()
         c.execute(
             "INSERT INTO journal_chain(seq, hash) VALUES (?, ?)",
             (seq, chain_link(prev["hash"] if prev else GENESIS, row)),

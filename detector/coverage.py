@@ -268,19 +268,16 @@ class CoverageMap:
             & (px[:, 1] < intr.height_px)
             & (rng <= self.config.max_range_m)
         )
-        seen = [int(i) for i in np.flatnonzero(inside)]
         now = self._clock()
-        cfg = self.config
-        out = []
-        for i in seen:
+        cfg, rc = self.config, self.recall
+        sightings: dict[int, Sighting] = {}
+        for i in (int(j) for j in np.flatnonzero(inside)):
             gsd = ground_sample_distance_m(pose, intr, (float(px[i, 0]), float(px[i, 1])))
             if not math.isfinite(gsd) or gsd <= 0:
                 continue  # at or above the horizon (the sea-level plane is not there)
-            at = self._mid[i]
-            person_px = _box_px(pose, intr, at, cfg.person_box_m, 0.0)
-            boat_px = _box_px(pose, intr, at, cfg.boat_box_m, 45.0)
-            rc = self.recall
-            s = Sighting(
+            person_px = _box_px(pose, intr, self._mid[i], cfg.person_box_m, 0.0)
+            boat_px = _box_px(pose, intr, self._mid[i], cfg.boat_box_m, 45.0)
+            sightings[i] = Sighting(
                 now,
                 frame.source_id,
                 gsd,
@@ -290,15 +287,14 @@ class CoverageMap:
                 None if rc is None else rc.recall("person", person_px),
                 None if rc is None else rc.recall("boat", boat_px),
             )
-            out.append(i)
-            with self._lock:
+        with self._lock:
+            for i, s in sightings.items():
                 self._last[i] = s
                 b = self._best[i]
                 if b is None or now - b.seen_s > cfg.window_s or s.gsd_m <= b.gsd_m:
                     self._best[i] = s
-        with self._lock:
             self.frames_observed += 1
-        return out
+        return list(sightings)
 
     def snapshot(self) -> dict[str, Any]:
         """GeoJSON FeatureCollection, one LineString per stretch, and a summary."""
