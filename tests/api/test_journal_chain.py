@@ -122,21 +122,7 @@ async def test_a_journal_from_before_the_chain_is_linked_when_opened(tmp_path: P
 
 def test_admins_check_the_chain_over_http(tmp_path: Path) -> None:
     with LiveServer(tmp_path / "state") as srv:
-        with srv.client("detector") as c:
-            r = c.post(
-                "/alerts",
-                json={
-                    "event_id": "t:1",
-                    "kind": "launch",
-                    "severity": "critical",
-                    "timestamp_s": 1_795_934_400.0,
-                    "position": {"lat": 50.8875, "lon": 1.6605},
-                    "position_error_m": 10.0,
-                    "confidence": 0.9,
-                    "source": "drone-1",
-                },
-            )
-            assert r.status_code in (200, 201), r.text
+        srv.post_alert(event_id="t:1")
         with srv.client("admin") as c:
             v = c.get("/journal/verify").json()
         assert (

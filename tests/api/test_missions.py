@@ -14,6 +14,13 @@ from shorewatch.site import DroneConfig, load_site
 from tests.browser.live import LiveServer, free_port, wait_for
 
 SPEEDUP = 40.0
+PATROL = {
+    "start": "Sangatte",
+    "end": "Escalles (Cap Blanc-Nez)",
+    "alt_m": 40,
+    "speed_mps": 12,
+    "offset_m": 100,
+}
 
 
 @pytest.fixture(scope="module")
@@ -126,13 +133,7 @@ def test_plan_launch_pause_resume_recall(server: LiveServer, fleet: object) -> N
         wait_for(lambda: drone(c)["link_ok"] and drone(c)["telemetry"], 60, what="drone-1 to connect")
         r = c.post(
             "/missions/plan",
-            json={
-                "start": "Sangatte",
-                "end": "Escalles (Cap Blanc-Nez)",
-                "alt_m": 40,
-                "speed_mps": 12,
-                "offset_m": 100,
-            },
+            json=PATROL,
         )
         assert r.status_code == 200, r.text
         plan = r.json()
@@ -186,13 +187,7 @@ def _patrol_in_auto(c: object) -> tuple[str, dict]:
     patrol flies in AUTO (the take-off before it is GUIDED)."""
     plan = c.post(  # type: ignore[attr-defined]
         "/missions/plan",
-        json={
-            "start": "Sangatte",
-            "end": "Escalles (Cap Blanc-Nez)",
-            "alt_m": 40,
-            "speed_mps": 12,
-            "offset_m": 100,
-        },
+        json=PATROL,
     ).json()
     mid = c.post("/missions", json={"plan_id": plan["plan_id"]}).json()["id"]  # type: ignore[attr-defined]
     wait_for(

@@ -62,26 +62,9 @@ def test_the_service_purges_on_schedule_and_tells_clients(tmp_path: Path) -> Non
         options={"retention_interval_s": 0.2},
     ) as srv:
         url = srv.url.replace("http", "ws") + f"/ws/alerts?token={srv.tokens['patrol']}"
-        with (
-            ws_connect(url, open_timeout=10) as ws,
-            srv.client("detector") as det,
-            srv.client("patrol") as pat,
-        ):
-            body = {
-                "event_id": f"test:{time.time_ns()}",
-                "kind": "launch",
-                "severity": "critical",
-                "timestamp_s": time.time(),
-                "position": {"lat": 50.8875, "lon": 1.6605},
-                "position_error_m": 10.0,
-                "confidence": 0.9,
-                "source": "drone-1",
-                "snapshot_jpeg_b64": base64.b64encode(_jpeg(99)).decode(),
-            }
-            r = det.post("/alerts", json=body)
-            assert r.status_code in (200, 201), r.text
-            aid = r.json()["id"]
-            snap = r.json()["snapshot_url"]
+        with ws_connect(url, open_timeout=10) as ws, srv.client("patrol") as pat:
+            posted = srv.post_alert(snapshot_jpeg_b64=base64.b64encode(_jpeg(99)).decode())
+            aid, snap = posted["id"], posted["snapshot_url"]
             assert snap and pat.get(snap).status_code == 200
             t0 = time.monotonic()
             a = wait_for(

@@ -89,3 +89,22 @@ class LiveServer:
     def client(self, role: str | None, **kw: Any) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=30.0, **kw)
+
+    def post_alert(self, **fields: Any) -> dict[str, Any]:
+        """``POST /alerts`` as an external detector: a critical launch at Wissant, now, unless
+        ``fields`` say otherwise; returns the stored alert."""
+        body = {
+            "event_id": f"test:{time.time_ns()}",
+            "kind": "launch",
+            "severity": "critical",
+            "timestamp_s": time.time(),
+            "position": {"lat": 50.8875, "lon": 1.6605},
+            "position_error_m": 10.0,
+            "confidence": 0.9,
+            "source": "drone-1",
+            **fields,
+        }
+        with self.client("detector") as c:
+            r = c.post("/alerts", json=body)
+        assert r.status_code in (200, 201), r.text
+        return dict(r.json())

@@ -5,7 +5,6 @@ course and speed, dashed on the map."""
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,21 +17,8 @@ LAT, LON = 50.905, 1.640  # about 1.6 km off Wissant
 
 
 def _post(srv: LiveServer, **kw: Any) -> int:
-    body = {
-        "event_id": f"test:{time.time_ns()}",
-        "kind": "boat_at_sea",
-        "severity": "warning",
-        "timestamp_s": time.time(),
-        "position": {"lat": LAT, "lon": LON},
-        "position_error_m": 20.0,
-        "confidence": 0.8,
-        "source": "drone-1",
-        **kw,
-    }
-    with srv.client("detector") as c:
-        r = c.post("/alerts", json=body)
-    assert r.status_code in (200, 201), r.text
-    return int(r.json()["id"])
+    fields = {"kind": "boat_at_sea", "severity": "warning", "position": {"lat": LAT, "lon": LON}}
+    return int(srv.post_alert(**{**fields, "position_error_m": 20.0, "confidence": 0.8, **kw})["id"])
 
 
 def test_an_alert_shows_the_nearest_units_and_where_a_boat_under_way_will_be(

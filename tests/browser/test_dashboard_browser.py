@@ -84,22 +84,13 @@ def test_patrol_sees_a_live_alert_opens_snapshot_acknowledges_and_resolves(
     login(page, server.url, server.tokens["patrol"])
     page.wait_for_selector("#conn.up")  # the alert WebSocket is open
     page.wait_for_selector(".site-land")  # the map is drawn from the site GeoJSON
-    body = {
-        "event_id": f"test:launch:{time.time_ns()}",
-        "kind": "launch",
-        "severity": "critical",
-        "timestamp_s": time.time(),
-        "position": {"lat": 50.8735, "lon": 1.6055},
-        "position_error_m": 12.0,
-        "confidence": 0.88,
-        "source": "drone-1",
-        "people_count": 38,
-        "snapshot_jpeg_b64": snapshot_b64(),
-    }
-    with server.client("detector") as c:
-        r = c.post("/alerts", json=body)
-        assert r.status_code in (200, 201), r.text
-        alert_id = r.json()["id"]
+    alert_id = server.post_alert(
+        position={"lat": 50.8735, "lon": 1.6055},
+        position_error_m=12.0,
+        confidence=0.88,
+        people_count=38,
+        snapshot_jpeg_b64=snapshot_b64(),
+    )["id"]
     item = page.wait_for_selector(f"#alert-list li[data-alert-id='{alert_id}']")
     assert "Boat launch" in item.inner_text() and "38 people" in item.inner_text()
     page.wait_for_selector(f".alert-marker[data-alert-id='{alert_id}']")
@@ -159,22 +150,13 @@ def test_pilot_orbits_an_alert_with_a_drone_then_it_goes_back_to_its_patrol(
 
     with server.client("pilot") as c:
         wait_for(lambda: tel(c) and not tel(c)["armed"], 180, what="drone-1 on the ground")
-    with server.client("detector") as c:
-        r = c.post(
-            "/alerts",
-            json={
-                "event_id": f"test:boat:{time.time_ns()}",
-                "kind": "boat_at_sea",
-                "severity": "warning",
-                "timestamp_s": time.time(),
-                "position": {"lat": 50.9350, "lon": 1.7450},
-                "position_error_m": 15.0,
-                "confidence": 0.8,
-                "source": "drone-1",
-            },
-        )
-        assert r.status_code in (200, 201), r.text
-        aid = r.json()["id"]
+    aid = server.post_alert(
+        kind="boat_at_sea",
+        severity="warning",
+        position={"lat": 50.9350, "lon": 1.7450},
+        position_error_m=15.0,
+        confidence=0.8,
+    )["id"]
     login(page, server.url, server.tokens["pilot"])
     li = page.wait_for_selector(f"#look-list li[data-alert-id='{aid}']", timeout=20_000)
     assert "Boat at sea" in li.inner_text()
