@@ -10,6 +10,7 @@ outside the bucket. Precision and recall are reported at the confidence that max
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -199,33 +200,14 @@ def recall_by_size(
     images: Sequence[ImageResult], cls: int, conf: float, edges_px: Sequence[float], iou: float = 0.5
 ) -> SizeRecall:
     """How many objects of class ``cls`` in each size bin a detection of that class with
-    confidence >= ``conf`` found (IoU >= ``iou``; one detection finds one object, the most
-    confident first, as in AP's matching)."""
+    confidence >= ``conf`` found at IoU >= ``iou``, with the AP-by-size matching (``_match``: one
+    detection finds one object, the most confident first; objects outside the bin are ignored)."""
     edges = np.asarray(edges_px, dtype=np.float64)
     if len(edges) < 2 or bool((np.diff(edges) <= 0).any()):
         raise DetectorError(f"recall_by_size: edges must be ascending, at least 2, got {list(edges_px)}")
-    n_gt = np.zeros(len(edges) - 1, dtype=np.int64)
-    found = np.zeros(len(edges) - 1, dtype=np.int64)
-    for im in images:
-        g = im.gt_xyxy[im.gt_class == cls]
-        if not len(g):
-            continue
-        b = np.searchsorted(edges, size_px(g), side="right") - 1
-        ok = (b >= 0) & (b < len(n_gt))
-        np.add.at(n_gt, b[ok], 1)
-        keep = (im.pred_class == cls) & (im.pred_conf >= conf)
-        p = im.pred_xyxy[keep][np.argsort(-im.pred_conf[keep], kind="stable")]
-        if not len(p):
-            continue
-        ious = pairwise_iou(p, g)
-        taken = np.zeros(len(g), dtype=bool)
-        for row in ious:
-            row = np.where(taken, -1.0, row)
-            j = int(np.argmax(row))
-            if row[j] >= iou:
-                taken[j] = True
-        hit = taken & ok
-        np.add.at(found, b[hit], 1)
-    return SizeRecall(
-        tuple(float(e) for e in edges), tuple(int(x) for x in n_gt), tuple(int(x) for x in found)
-    )
+    n_gt, found = [], []
+    for lo, hi in itertools.pairwise(edges):
+        confs, tps, n = _match(images, cls, iou, (float(lo), float(hi)))
+        n_gt.append(n)
+        found.append(int((tps & (confs >= conf)).sum()))
+    return SizeRecall(tuple(float(e) for e in edges), tuple(n_gt), tuple(found))
