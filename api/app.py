@@ -231,10 +231,11 @@ def _include_routers(app: FastAPI) -> None:
     from api.routes import streams  # issue 9: camera streams (after missions: it reads their telemetry)
 
     app.include_router(streams.router)
-    from api.routes import audit, coverage  # shoreline coverage (fed by the live streams), journal check
+    from api.routes import audit, coverage, tide  # coverage (fed by the live streams), journal check, tide
 
     app.include_router(coverage.router)
     app.include_router(audit.router)
+    app.include_router(tide.router)
     dashboard.mount_static(app)
 
 

@@ -177,12 +177,13 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
     from flight.sim.sitl import Home, SimFleet
     from flight.sim.world import World
     from flight.validation import ProblemCode, validate_plan
-    from shorewatch.site import DroneConfig, load_site
+    from shorewatch.site import DroneConfig, load_site_and_tide_table
+    from shorewatch.tide import TideNow
     from shorewatch.types import DEFAULT_INTRINSICS
 
     t_wall0 = time.monotonic()
     state = settings.ensure_state_dir()
-    site = load_site(settings.site)
+    site, tide_problem = load_site_and_tide_table(settings.site, settings.tide_table)
     scenario = load_scenario(opts.scenario)
     anchor = site.launch_point(scenario.drone.anchor)
     report = DemoReport(scenario=scenario.name)
@@ -255,14 +256,19 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
     missions = app.state.missions
     vehicles = {f"drone-{i + 1}": v for i, v in enumerate(fleet.vehicles)}
 
+    # the simulated sea stays where the scenario put it (the mapped waterline): a tide reported
+    # with PUT /tide moves the edge the events use, not the rendered water
+    tide = TideNow(site.tide, problem=tide_problem)
+
     def processor_factory() -> DetectionPipeline:
-        return DetectionPipeline(detector, site)
+        return DetectionPipeline(detector, site, tide=tide.height_m)
 
     streams = StreamManager(
         alerts_service.ingest,
         site,
         processor_factory,
         coverage=default_coverage(site, settings.coverage_config()),
+        tide=tide,
     )
     app.state.streams = streams
 

@@ -461,3 +461,55 @@ class CoveragePublic(_Model):
     type: Literal["FeatureCollection"]
     features: list[CoverageFeature]
     summary: CoverageSummary
+
+
+class TideTurn(_Model):
+    time_s: float = Field(description="epoch s")
+    height_m: float
+    kind: Literal["high", "low"]
+
+
+class TideObserved(_Model):
+    height_m: float
+    at_s: float = Field(description="when it was reported (epoch s)")
+    until_s: float = Field(description="when it stops being used (epoch s)")
+    by: str = Field(description="who reported it")
+
+
+class TideEdgeGeometry(_Model):
+    type: Literal["LineString"]
+    coordinates: list[list[float]] = Field(description="lon, lat pairs: the water's edge now")
+
+
+class TidePublic(_Model):
+    known: bool = Field(
+        description="whether the tide height is known now (else the mapped waterline is the edge)"
+    )
+    height_m: float | None = Field(description="metres above the site's datum")
+    source: Literal["observed", "table", "unknown"]
+    datum: str | None
+    waterline_height_m: float | None = Field(description="the height of the site's mapped waterline")
+    low_water_height_m: float | None = Field(description="the low water the beaches' drying widths are for")
+    drying_fraction: float = Field(description="share of each beach's drying width uncovered now (0-1.5)")
+    max_shift_m: float = Field(
+        description="the furthest the water's edge now lies seaward of the mapped waterline"
+    )
+    rising: bool | None = Field(description="from the tide table; null without one")
+    next: list[TideTurn] = Field(description="the next high and low waters in the table")
+    observed: TideObserved | None
+    table: dict[str, Any] | None = Field(description="the loaded table: its file and the span it covers")
+    water_edge: TideEdgeGeometry | None = Field(
+        description="the water's edge now; null when it is the waterline"
+    )
+    problem: str | None = Field(
+        description="why the configured tide table is not in use (unreadable), if it is not"
+    )
+
+
+class TideObservationIn(_Model):
+    height_m: float = Field(
+        ge=-5, le=20, description="metres above the site's datum, from a gauge or a tide table"
+    )
+    valid_for_min: float = Field(
+        120, gt=0, le=720, description="how long to use it (a tide turns in about 6 hours: report again)"
+    )

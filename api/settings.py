@@ -27,6 +27,9 @@ class Settings(BaseSettings):
         5760, ge=1, le=65535, description="first simulator MAVLink TCP port (+10 per instance)"
     )
     site: str = Field("opal-coast", description="built-in site name or path to a site GeoJSON")
+    tide_table: Path | None = Field(
+        None, description="a CSV of time,height_m rows (tide predictions) for the site's tide settings"
+    )
     model: Path | None = Field(
         None, description="detector weights (.pt or .onnx); default: the shipped model"
     )

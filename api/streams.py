@@ -25,6 +25,7 @@ from typing import Any
 from api.pipeline import FrameProcessor, StreamRunner, StreamStats, TelemetryBuffer
 from detector.coverage import CoverageConfig, CoverageError, CoverageMap, RecallCurve
 from shorewatch.site import Site
+from shorewatch.tide import TideNow
 from shorewatch.types import Event, Frame
 
 logger = logging.getLogger(__name__)
@@ -76,11 +77,13 @@ class StreamManager:
         processor_factory: Callable[[], FrameProcessor],
         *,
         coverage: CoverageMap | None = None,
+        tide: TideNow | None = None,
     ) -> None:
         self._ingest = ingest
         self.site = site
         self._factory = processor_factory
         self.coverage = coverage if coverage is not None else default_coverage(site)
+        self.tide = tide if tide is not None else TideNow(site.tide)
         self.streams: dict[str, StreamHandle] = {}
         self._lock = threading.Lock()
 

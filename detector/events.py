@@ -2,7 +2,10 @@
 
 Zones are map geometry, not image regions, so they hold on a moving camera: every tracked
 object is placed on the sea-level plane (``detector.georef``) and measured against the site's
-coastline as a *signed distance to the waterline* (negative on land, positive at sea):
+coastline as a *signed distance to the water's edge* (negative on land, positive at sea). The
+edge is the site's mapped waterline (the land's edge near high water) moved seaward by the tide:
+with a ``tide`` source (height above the site's datum at a time) and beaches that carry a
+``drying_m``, the sand the falling tide uncovers counts as beach (``shorewatch.tide``):
 
 =========  ================================================================================
 zone       signed distance ``d``
@@ -79,6 +82,7 @@ from detector.errors import DetectorConfigError
 from detector.georef import GeorefConfig, Georeferencer
 from shorewatch.geo import heading_from_velocity
 from shorewatch.site import Site
+from shorewatch.tide import TideSource
 from shorewatch.types import Event, EventKind, Frame, Severity, TrackPoint
 
 logger = logging.getLogger(__name__)
@@ -316,9 +320,16 @@ class EventEngine:
     """``update(frame, tracked)`` -> the events (new or revised) this frame produced."""
 
     def __init__(
-        self, site: Site, config: EventConfig | None = None, georef: GeorefConfig | None = None
+        self,
+        site: Site,
+        config: EventConfig | None = None,
+        georef: GeorefConfig | None = None,
+        *,
+        tide: TideSource | None = None,
     ) -> None:
         self.site = site
+        self.tide = tide
+        self.tide_m: float | None = None  # the tide height of the step in progress (None: unknown)
         self.config = config or EventConfig()
         self.georef = Georeferencer(site.frame, georef)
         self._land = site.land_local
@@ -332,13 +343,27 @@ class EventEngine:
 
     # ----- geometry
     def signed_distance_m(self, east_m: npt.ArrayLike, north_m: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        """Distance to the waterline, negative on land."""
+        """Distance to the water's edge, negative on land: to the mapped waterline, less how far
+        seaward the tide (``tide_m``) has moved the edge on a beach with a ``drying_m``."""
         e = np.atleast_1d(np.asarray(east_m, dtype=np.float64))
         n = np.atleast_1d(np.asarray(north_m, dtype=np.float64))
         pts = shapely.points(e, n)
         d = shapely.distance(self._waterline, pts)
         on_land = shapely.contains_xy(self._land, e, n)
-        return np.where(on_land, -d, d)
+        sd = np.where(on_land, -d, d)
+        if self.tide_m is not None:
+            sd = sd - self.site.water_edge_shift_m(e, n, self.tide_m)
+        return sd
+
+    def _tide_at(self, t: float) -> float | None:
+        if self.tide is None:
+            return None
+        try:
+            h = self.tide(t)
+        except Exception:  # a broken tide source must not stop the events: use the mapped waterline
+            logger.exception("tide source failed; using the mapped waterline")
+            return None
+        return float(h) if h is not None and math.isfinite(h) else None
 
     def zone(self, sd_m: float) -> Zone:
         c = self.config
@@ -412,6 +437,7 @@ class EventEngine:
     def _step(self, t: float, obs: list[Observation], frame: Frame | None, source: str) -> list[Event]:
         c = self.config
         out: list[Event] = []
+        self.tide_m = self._tide_at(t)
         if obs:
             sd_now = self.signed_distance_m([o.east_m for o in obs], [o.north_m for o in obs])
         else:
@@ -702,6 +728,13 @@ class EventEngine:
         beach = self._beach_name(lat, lon)
         if beach:
             details = (*details, ("beach", beach))
+        if self.tide_m is not None:
+            shift = float(self.site.water_edge_shift_m(e, n, self.tide_m)[0])
+            details = (
+                *details,
+                ("tide_m", f"{self.tide_m:.1f}"),
+                ("water_edge_beyond_waterline_m", f"{shift:.0f}"),
+            )
         snap = (
             _snapshot(frame, boxes, ep.kind, self.config.snapshot_max_px)
             if (frame is not None and self.config.snapshot)

@@ -21,6 +21,7 @@ from detector.georef import GeorefConfig
 from detector.tracking import Tracker, TrackerConfig
 from shorewatch.protocols import Detector
 from shorewatch.site import Site
+from shorewatch.tide import TideSource
 from shorewatch.types import Event, Frame
 
 logger = logging.getLogger(__name__)
@@ -56,11 +57,12 @@ class DetectionPipeline:
         event_config: EventConfig | None = None,
         georef_config: GeorefConfig | None = None,
         tracker_config: TrackerConfig | None = None,
+        tide: TideSource | None = None,
     ) -> None:
         self.detector = detector
         self.site = site
         self.tracker = tracker or Tracker(tracker_config)
-        self.events = EventEngine(site, event_config, georef_config)
+        self.events = EventEngine(site, event_config, georef_config, tide=tide)
         self._lock = threading.Lock()
         self.frames_processed = 0
 

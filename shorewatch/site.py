@@ -15,7 +15,9 @@ patrol_unit     Point        a patrol unit's base (``name``, optional ``webhook_
 =============== ============ ===================================================================
 
 Top-level ``properties`` of the collection: ``name``, optional ``drones`` (list of
-``DroneConfig``) and ``ceiling_m``. Coordinates are GeoJSON order: [lon, lat].
+``DroneConfig``), ``ceiling_m`` and ``tide`` (``shorewatch.tide.TideSettings``: the datum, the
+mapped waterline's height, and a tide table); a ``beach`` may carry ``drying_m``, the width of
+sand its low water uncovers. Coordinates are GeoJSON order: [lon, lat].
 Errors are ``SiteError`` and name the feature and the problem.
 """
 
@@ -28,12 +30,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from pydantic import BaseModel, ConfigDict, Field
 from shapely import validation
 from shapely.geometry import LineString, Point, Polygon, shape
 
 from shorewatch.geo import LocalFrame
+from shorewatch.tide import Foreshore, TideError, TideSettings, TideTable
 
 BUILTIN_SITES = {"opal-coast": "opal_coast.geojson"}
 
@@ -63,6 +67,7 @@ class NamedArea(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
     name: str
     geometry: Polygon
+    drying_m: float = 0.0
 
 
 class NamedPoint(BaseModel):
@@ -87,6 +92,30 @@ class Site(BaseModel):
     patrol_units: tuple[NamedPoint, ...] = ()
     drones: tuple[DroneConfig, ...] = ()
     ceiling_m: float = 120.0
+    tide: TideSettings | None = None
+
+    @cached_property
+    def foreshore(self) -> Foreshore | None:
+        """The beaches' drying widths along the waterline (None when no beach has ``drying_m``)."""
+        fs = Foreshore(
+            self.waterline_local,
+            self.land_local,
+            [(self.to_local(b.geometry), b.drying_m) for b in self.beaches],
+        )
+        return fs if fs.any else None
+
+    def tide_fraction(self, height_m: float | None) -> float:
+        """How much of its drying width each beach shows at this tide height (0 without tide settings)."""
+        return self.tide.drying_fraction(height_m) if self.tide is not None else 0.0
+
+    def water_edge_shift_m(
+        self, east_m: npt.ArrayLike, north_m: npt.ArrayLike, height_m: float | None
+    ) -> npt.NDArray[np.float64]:
+        """How far seaward of the mapped waterline the water's edge lies near each local point."""
+        fs, f = self.foreshore, self.tide_fraction(height_m)
+        if fs is None or f <= 0:
+            return np.zeros(np.atleast_1d(np.asarray(east_m, dtype=np.float64)).shape)
+        return fs.shift_m(east_m, north_m, f)
 
     @cached_property
     def frame(self) -> LocalFrame:
@@ -165,7 +194,18 @@ def _coords(geom: Any) -> list[tuple[float, float]]:
     return [tuple(c)[:2] for c in geom.coords]  # type: ignore[misc]
 
 
-def parse_site(data: dict[str, Any], *, default_name: str = "site") -> Site:
+def _drying(props: dict[str, Any], idx: int) -> float:
+    v = props.get("drying_m", 0.0)
+    if isinstance(v, bool) or not isinstance(v, int | float) or not (0 <= v <= 5000):
+        raise SiteError(
+            f"feature #{idx}: drying_m must be a number of metres from 0 to 5000 (the width of sand "
+            f"uncovered at the tide settings' low water), got {v!r}"
+        )
+    return float(v)
+
+
+def parse_site(data: dict[str, Any], *, default_name: str = "site", base_dir: Path | None = None) -> Site:
+    """``base_dir``: where a tide table named by a relative path is looked for (the site file's folder)."""
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise SiteError("a site must be a GeoJSON FeatureCollection")
     feats = data.get("features")
@@ -194,7 +234,7 @@ def parse_site(data: dict[str, Any], *, default_name: str = "site") -> Site:
         elif role == "geofence":
             geofence = _polygon(f, i)
         elif role == "beach":
-            beaches.append(NamedArea(name=name, geometry=_polygon(f, i)))
+            beaches.append(NamedArea(name=name, geometry=_polygon(f, i), drying_m=_drying(fp, i)))
         elif role == "no_fly":
             no_fly.append(NamedArea(name=name, geometry=_polygon(f, i)))
         elif role in ("launch_point", "patrol_unit"):
@@ -218,6 +258,12 @@ def parse_site(data: dict[str, Any], *, default_name: str = "site") -> Site:
     ceiling = float(props.get("ceiling_m", 120.0))
     if not (0 < ceiling <= 500):
         raise SiteError(f"properties.ceiling_m must be in (0, 500], got {ceiling}")
+    tide = None
+    if props.get("tide") is not None:
+        try:
+            tide = TideSettings.parse(props["tide"], base_dir)
+        except TideError as exc:
+            raise SiteError(str(exc)) from exc
     return Site(
         name=str(props.get("name", default_name)),
         waterline=waterline,
@@ -229,11 +275,47 @@ def parse_site(data: dict[str, Any], *, default_name: str = "site") -> Site:
         patrol_units=tuple(units),
         drones=drones,
         ceiling_m=ceiling,
+        tide=tide,
     )
 
 
-def load_site(path_or_name: str | Path | None = None) -> Site:
-    """Load a site file, or a built-in site by name (default: the Opal Coast)."""
+def load_site(path_or_name: str | Path | None = None, *, tide_table: str | Path | None = None) -> Site:
+    """Load a site file, or a built-in site by name (default: the Opal Coast); ``tide_table``: a
+    CSV of tide heights that replaces the site's own table."""
+    site = _load_site(path_or_name)
+    if tide_table is None:
+        return site
+    if site.tide is None:
+        raise SiteError(
+            f"a tide table was given but the site {site.name!r} has no tide settings: add properties.tide "
+            "(datum, waterline_height_m, low_water_height_m) to the site file"
+        )
+    try:
+        table = TideTable.read(tide_table)
+    except TideError as exc:
+        raise SiteError(str(exc)) from exc
+    st = site.tide
+    return site.model_copy(
+        update={"tide": TideSettings(st.waterline_height_m, st.low_water_height_m, st.datum, table)}
+    )
+
+
+def load_site_and_tide_table(
+    path_or_name: str | Path | None, tide_table: str | Path | None
+) -> tuple[Site, str | None]:
+    """For the live service: the site with ``tide_table`` if it can be read, else the site without
+    it and the reason (a tide table with a typo must not stop the detection: the tide is then
+    unknown and the mapped waterline is the edge). A bad site file still raises ``SiteError``."""
+    site = load_site(path_or_name)
+    if tide_table is None:
+        return site, None
+    try:
+        return load_site(path_or_name, tide_table=tide_table), None
+    except SiteError as exc:
+        return site, str(exc)
+
+
+def _load_site(path_or_name: str | Path | None) -> Site:
     if path_or_name is None or str(path_or_name) in BUILTIN_SITES:
         fname = BUILTIN_SITES[str(path_or_name or "opal-coast")]
         text = resources.files("shorewatch.sites").joinpath(fname).read_text(encoding="utf-8")
@@ -245,4 +327,4 @@ def load_site(path_or_name: str | Path | None = None) -> Site:
         data = json.loads(p.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SiteError(f"site file {str(p)!r} is not valid JSON: {exc}") from exc
-    return parse_site(data, default_name=p.stem)
+    return parse_site(data, default_name=p.stem, base_dir=p.resolve().parent)

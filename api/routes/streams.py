@@ -61,10 +61,14 @@ def stream_manager(app: FastAPI) -> Any:
     if streams is not None:
         return streams
     from api.streams import StreamManager, default_coverage
-    from shorewatch.site import load_site
+    from shorewatch.site import load_site_and_tide_table
+    from shorewatch.tide import TideNow
 
     settings = app.state.settings
-    site = load_site(settings.site)
+    site, problem = load_site_and_tide_table(settings.site, settings.tide_table)
+    if problem:
+        logger.error("tide table not used (the tide is unknown until reported): %s", problem)
+    tide = TideNow(site.tide, problem=problem)
     model_holder: dict[str, Any] = {}
     lock = threading.Lock()
 
@@ -77,10 +81,14 @@ def stream_manager(app: FastAPI) -> Any:
                 model_holder["model"] = load_detector(
                     settings.model, settings.ensure_state_dir(), settings.detector_config()
                 )
-        return DetectionPipeline(model_holder["model"], site)
+        return DetectionPipeline(model_holder["model"], site, tide=tide.height_m)
 
     streams = StreamManager(
-        app.state.alerts.ingest, site, factory, coverage=default_coverage(site, settings.coverage_config())
+        app.state.alerts.ingest,
+        site,
+        factory,
+        coverage=default_coverage(site, settings.coverage_config()),
+        tide=tide,
     )
     app.state.streams = streams
     return streams

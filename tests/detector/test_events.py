@@ -450,3 +450,65 @@ def test_a_passenger_whose_box_touches_the_boat_is_aboard(
         )
     piw = [e for e in run(eng, frames) if e.kind is EventKind.PERSON_IN_WATER]
     assert bool(piw) is alerts
+
+
+# ----- the tide: at low water the beach at Wissant is hundreds of metres wider than the mapped line
+
+LOW_WATER = SITE.tide.low_water_height_m if SITE.tide else 1.0
+WISSANT_DRYING = float(SITE.water_edge_shift_m(*SHORE.at(0, 0), LOW_WATER)[0])
+
+
+def test_the_built_in_site_knows_how_far_the_sea_goes_out_at_wissant() -> None:
+    assert SITE.tide is not None
+    assert 300 <= WISSANT_DRYING <= 600  # several hundred metres of sand at low water
+    assert float(SITE.water_edge_shift_m(*SHORE.at(0, 0), SITE.tide.waterline_height_m)[0]) == 0.0
+    half = (SITE.tide.waterline_height_m + LOW_WATER) / 2
+    assert float(SITE.water_edge_shift_m(*SHORE.at(0, 0), half)[0]) == pytest.approx(WISSANT_DRYING / 2)
+
+
+@pytest.mark.parametrize(
+    ("tide_m", "launches", "at_sea", "in_water"),
+    [
+        # low water, the engine told: a launch from the low-tide sand, nobody "in the water"
+        (LOW_WATER, 1, 0, 0),
+        # the tide unknown: the sand counts as sea (what shorewatch did before the tide)
+        (None, 0, 1, 1),
+    ],
+)
+def test_a_launch_across_the_low_tide_sand_is_a_launch_only_when_the_tide_is_known(
+    tide_m: float | None, launches: int, at_sea: int, in_water: int
+) -> None:
+    edge = WISSANT_DRYING  # the water's edge at low water, metres beyond the mapped waterline
+    frames = []
+    for i in range(120 * 5):
+        t = i / 5
+        off = edge - 30 + t if t < 40 else edge + 10 + (t - 40) * 3  # dragged 40 m, then motoring out
+        o = [obs(1, 0, 0.0, off)]
+        if t < 40:
+            o += people(100, 6, 0.0, off - 3)
+        # a walker on the wet sand 80 m from the edge the whole time
+        o.append(obs(200, 1, 60.0, edge - 80.0 + 0.2 * t))
+        frames.append((t, o))
+    eng = EventEngine(SITE, CFG, tide=lambda _t: tide_m)
+    events = run(eng, frames)
+    kinds = [e.kind for e in events if e.revision == 0]
+    assert kinds.count(EventKind.LAUNCH) == launches
+    assert kinds.count(EventKind.BOAT_AT_SEA) == at_sea
+    assert kinds.count(EventKind.PERSON_IN_WATER) == in_water
+    if launches:
+        first = next(e for e in events if e.kind is EventKind.LAUNCH)
+        assert 30.0 <= first.timestamp_s <= 36.0  # when the boat reached the low-tide water's edge
+        details = dict(first.details)
+        assert float(details["tide_m"]) == pytest.approx(LOW_WATER, abs=0.05)
+        assert float(details["water_edge_beyond_waterline_m"]) == pytest.approx(edge, abs=2.0)
+        assert abs(float(details["distance_to_waterline_m"])) <= 15  # measured from the edge, not the map
+
+
+def test_a_failing_tide_source_leaves_the_mapped_waterline() -> None:
+    def broken(_t: float) -> float:
+        raise RuntimeError("gauge offline")
+
+    eng = EventEngine(SITE, CFG, tide=broken)
+    events = run(eng, launch_frames(crew=6))
+    assert [e for e in events if e.kind is EventKind.LAUNCH]
+    assert eng.tide_m is None
