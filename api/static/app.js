@@ -94,8 +94,10 @@ async function login(token) {
     S.site = await api("/site.geojson");
     S.map = new SiteMap($("map"), S.site);
     S.map.onAlertClick = (id) => { if (S.view === "patrol") selectAlert(id); };
-    $("map-legend").innerHTML = `<span><i style="background:var(--land)"></i>land</span><span><i style="background:var(--beach)"></i>beach</span><span><i style="background:rgba(215,38,61,.3)"></i>no-fly</span><span><i style="border:1.5px dashed #0a6cd6"></i>geofence</span><span class="cov-key"><i style="background:#1e8e3e"></i>seen<i style="background:#e8a317;margin-left:.4em"></i>too coarse<i style="background:#c0392b;margin-left:.4em"></i>not seen</span>`;
+    $("map-legend").innerHTML = `<span><i style="background:var(--land)"></i>land</span><span><i style="background:var(--beach)"></i>beach</span><span><i style="background:rgba(215,38,61,.3)"></i>no-fly</span><span><i style="border:1.5px dashed #0a6cd6"></i>geofence</span><span><i style="border-bottom:3px dotted #00acc1;border-radius:0"></i>water's edge (tide)</span><span class="cov-key"><i style="background:#1e8e3e"></i>seen<i style="background:#e8a317;margin-left:.4em"></i>too coarse<i style="background:#c0392b;margin-left:.4em"></i>not seen</span>`;
   }
+  $("tide-form").hidden = !views.includes("pilot");
+  loadTide();
   if (views.includes("patrol")) { await loadAlerts(); connectAlerts(); }
   if (views.includes("pilot") || views.includes("patrol")) { loadDrones(); connectTelemetry(); }
   if (views.includes("pilot")) { fillPlanForm(); loadMissions(); }
@@ -388,6 +390,43 @@ async function loadStreams() {
   }));
 }
 
+// ---------- tide: the water's edge the alerts are measured from ----------
+async function loadTide() {
+  if (!S.me) return;
+  let t;
+  try { t = await api("/tide"); } catch (e) { $("tide-badge").textContent = `Tide unavailable: ${e.message}`; return; }
+  S.tide = t;
+  const b = $("tide-badge");
+  b.classList.toggle("unknown", !t.known);
+  const hhmm = (s) => new Date(s * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (!t.known) {
+    b.textContent = t.datum == null
+      ? "Tide: this site has no tide settings; alerts measure from the mapped waterline"
+      : "Tide unknown: alerts measure from the mapped waterline (high water)" + (t.problem ? ` (tide table not used: ${t.problem})` : "");
+  } else {
+    const from = t.source === "observed" ? `reported by ${t.observed.by}, until ${hhmm(t.observed.until_s)}` : "tide table";
+    const trend = t.rising == null ? "" : t.rising ? ", rising" : ", falling";
+    const next = t.next.length ? `; ${t.next[0].kind} water ${hhmm(t.next[0].time_s)} (${t.next[0].height_m.toFixed(1)} m)` : "";
+    const edge = t.max_shift_m > 1 ? `; the water's edge is up to ${Math.round(t.max_shift_m)} m beyond the mapped waterline (dotted)` : "";
+    b.textContent = `Tide ${t.height_m.toFixed(1)} m${trend} (${from})${next}${edge}`;
+  }
+  b.title = t.datum ? `heights above ${t.datum}; mapped waterline at ${t.waterline_height_m} m` : "no tide settings";
+  if (S.map) S.map.setWaterEdge(t.water_edge, `water's edge at ${t.known ? t.height_m.toFixed(1) + " m" : "?"} tide`);
+}
+
+async function reportTide(ev) {
+  ev.preventDefault();
+  $("tide-error").textContent = "";
+  try {
+    await api("/tide", { method: "PUT", body: { height_m: Number($("tide-height").value), valid_for_min: Number($("tide-valid").value) } });
+    toast("tide reported"); loadTide();
+  } catch (e) { $("tide-error").textContent = e.message; }
+}
+
+async function clearTide() {
+  try { await api("/tide", { method: "DELETE" }); toast("tide report cleared"); loadTide(); } catch (e) { $("tide-error").textContent = e.message; }
+}
+
 async function loadCoverage() {
   if (S.view !== "pilot" || !S.me) return;
   let fc;
@@ -654,6 +693,8 @@ function init() {
   st.onclick = () => { S.sound = !S.sound; localStorage.setItem("shorewatch.sound", S.sound ? "on" : "off"); unlockAudio(); paintSound(); };
   document.addEventListener("pointerdown", unlockAudio, { once: true });
   $("plan-form").addEventListener("submit", previewPlan);
+  $("tide-form").addEventListener("submit", reportTide);
+  $("tide-clear").onclick = clearTide;
   $("plan-launch").onclick = launchPlan;
   $("upload-form").addEventListener("submit", uploadClip);
   $("exam-layer").addEventListener("click", examClick);
@@ -670,6 +711,7 @@ function init() {
   setInterval(loadStreams, 2000);
   setInterval(loadCoverage, 5000);
   setInterval(loadLookAlerts, 3000);
+  setInterval(loadTide, 60000);
   const qsToken = new URLSearchParams(location.search).get("token");
   if (qsToken) { history.replaceState(null, "", location.pathname + location.hash); }
   const tok = qsToken || S.token;

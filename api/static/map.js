@@ -1,5 +1,5 @@
 // The site map: SVG drawn from the site's GeoJSON (no tiles), with pan (drag), zoom (wheel,
-// pinch, buttons) and four live layers: shoreline coverage, routes, alerts, drones. Markers live in screen space
+// pinch, buttons) and five live layers: the tide's water's edge, shoreline coverage, routes, alerts, drones. Markers live in screen space
 // so they keep their size; the site geometry lives in a "world" group scaled by the view.
 const NS = "http://www.w3.org/2000/svg";
 const R_EARTH_M = 6371008.8;
@@ -19,6 +19,7 @@ export class SiteMap {
     this.geojson = geojson;
     this.svg = el("svg", { "aria-label": "site map" }, container);
     this.world = el("g", { class: "world" }, this.svg);
+    this.tideLayer = el("g", { class: "tide" }, this.world);
     this.coverageLayer = el("g", { class: "coverage" }, this.world);
     this.routeLayer = el("g", { class: "routes" }, this.world);
     this.projectionLayer = el("g", { class: "projection" }, this.world);
@@ -249,6 +250,15 @@ export class SiteMap {
       m.trail.setAttribute("points", m.pts.map((p) => p.map((v) => v.toFixed(1)).join(",")).join(" "));
     }
     this._place(m);
+  }
+
+  /** The water's edge the tide leaves (GET /tide's water_edge: a LineString; null: the mapped waterline). */
+  setWaterEdge(geometry, title) {
+    this.tideLayer.replaceChildren();
+    if (!geometry) return;
+    const d = "M" + geometry.coordinates.map(([lon, lat]) => this.project(lon, lat).map((v) => v.toFixed(1)).join(",")).join("L");
+    const path = el("path", { d, class: "tide-edge", "vector-effect": "non-scaling-stroke" }, this.tideLayer);
+    el("title", {}, path).textContent = title;
   }
 
   /** coverage: GET /coverage's FeatureCollection; each stretch of waterline coloured by state:
