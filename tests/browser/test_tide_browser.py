@@ -14,7 +14,8 @@ def test_a_reported_low_tide_draws_the_water_edge_for_pilots_and_patrols(page: A
     with LiveServer(tmp_path / "state") as srv:
         login(page, srv.url, srv.tokens["pilot"])
         page.wait_for_function(
-            "() => /Tide unknown/.test(document.querySelector('[data-testid=tide]').textContent)", timeout=20_000
+            "() => /Tide unknown/.test(document.querySelector('[data-testid=tide]').textContent)",
+            timeout=20_000,
         )
         assert page.eval_on_selector_all("#map .tide path", "ps => ps.length") == 0
         page.fill("#tide-height", "99")  # refused by the browser's own range check: nothing sent
@@ -39,5 +40,7 @@ def test_a_reported_low_tide_draws_the_water_edge_for_pilots_and_patrols(page: A
         login(page, srv.url, srv.tokens["pilot"])
         page.wait_for_selector("#map .tide path.tide-edge", timeout=20_000)
         page.click("#tide-clear")
-        page.wait_for_function("() => document.querySelectorAll('#map .tide path').length === 0", timeout=20_000)
+        page.wait_for_function(
+            "() => document.querySelectorAll('#map .tide path').length === 0", timeout=20_000
+        )
         assert "Tide unknown" in (page.text_content("[data-testid=tide]") or "")
