@@ -256,9 +256,12 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
     missions = app.state.missions
     vehicles = {f"drone-{i + 1}": v for i, v in enumerate(fleet.vehicles)}
 
-    # the simulated sea stays where the scenario put it (the mapped waterline): a tide reported
-    # with PUT /tide moves the edge the events use, not the rendered water
+    # the simulated sea stands where the scenario put it (its tide_m, else at the mapped
+    # waterline) and the events use that tide; a tide reported with PUT /tide moves the edge the
+    # events use, not the rendered water
     tide = TideNow(site.tide, problem=tide_problem)
+    if scenario.tide_m is not None and site.tide is not None:
+        tide.observe(scenario.tide_m, 24 * 3600.0, f"scenario {scenario.name}")
 
     def processor_factory() -> DetectionPipeline:
         return DetectionPipeline(detector, site, tide=tide.height_m)

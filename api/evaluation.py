@@ -92,7 +92,13 @@ def evaluate_scenario(
     flight = ScriptedFlight(world, sc.drone)
     ecfg = event_config or EventConfig()
     rate = fps or sc.drone.fps
-    pipe = DetectionPipeline(detector, site, event_config=ecfg, tracker_config=None)
+    pipe = DetectionPipeline(
+        detector,
+        site,
+        event_config=ecfg,
+        tracker_config=None,
+        tide=None if sc.tide_m is None else (lambda _t: sc.tide_m),
+    )
     pipe.tracker.config = pipe.tracker.config.model_copy(update={"frame_rate": rate})
     dur = sc.duration_s if seconds is None else min(seconds, sc.duration_s)
     n_frames = round(dur * rate)

@@ -84,6 +84,8 @@ class StreamManager:
         self._factory = processor_factory
         self.coverage = coverage if coverage is not None else default_coverage(site)
         self.tide = tide if tide is not None else TideNow(site.tide)
+        if self.coverage.tide is None:  # stretches are judged where the sea stands now
+            self.coverage.tide = self.tide.height_m
         self.streams: dict[str, StreamHandle] = {}
         self._lock = threading.Lock()
 

@@ -45,6 +45,7 @@ from shapely.geometry import LineString
 from detector.georef import pose_from_telemetry
 from shorewatch.camera import CameraPose, ground_sample_distance_m, project
 from shorewatch.site import Site
+from shorewatch.tide import TideSource
 from shorewatch.types import CameraIntrinsics, Frame
 
 RECALL_FILE = Path(__file__).resolve().parent.parent / "models" / "shorewatch-boats-recall.json"
@@ -215,8 +216,10 @@ class CoverageMap:
         recall: RecallCurve | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        tide: TideSource | None = None,
     ) -> None:
         self.site = site
+        self.tide = tide  # the tide height now: each stretch is judged at the water's edge it leaves
         self.config = config or CoverageConfig()
         self.recall = recall
         self._clock = clock
@@ -243,6 +246,14 @@ class CoverageMap:
             )
         self.stretches: tuple[Stretch, ...] = tuple(stretches)
         self._mid = np.array([[s.mid_east_m, s.mid_north_m, 0.0] for s in stretches])
+        fs = site.foreshore
+        self._width = np.zeros(n) if fs is None else fs.width_at(self._mid[:, 0], self._mid[:, 1])
+        along = np.array([(s.from_m + s.to_m) / 2 for s in stretches])
+        self._seaward = (
+            np.zeros((n, 2))
+            if fs is None
+            else np.stack([np.interp(along, fs.along_m, fs.seaward[:, k]) for k in (0, 1)], axis=1)
+        )
         self._last: list[Sighting | None] = [None] * n
         self._best: list[Sighting | None] = [None] * n
         self.frames_observed = 0
@@ -258,8 +269,9 @@ class CoverageMap:
         if tel is None or intr is None:
             return []
         pose = pose_from_telemetry(tel, self.site.frame)
-        px, front = project(self._mid, pose, intr)
-        rng = np.hypot(self._mid[:, 0] - pose.east_m, self._mid[:, 1] - pose.north_m)
+        where = self._at_the_water()
+        px, front = project(where, pose, intr)
+        rng = np.hypot(where[:, 0] - pose.east_m, where[:, 1] - pose.north_m)
         inside = (
             front
             & (px[:, 0] >= 0)
@@ -275,8 +287,8 @@ class CoverageMap:
             gsd = ground_sample_distance_m(pose, intr, (float(px[i, 0]), float(px[i, 1])))
             if not math.isfinite(gsd) or gsd <= 0:
                 continue  # at or above the horizon (the sea-level plane is not there)
-            person_px = _box_px(pose, intr, self._mid[i], cfg.person_box_m, 0.0)
-            boat_px = _box_px(pose, intr, self._mid[i], cfg.boat_box_m, 45.0)
+            person_px = _box_px(pose, intr, where[i], cfg.person_box_m, 0.0)
+            boat_px = _box_px(pose, intr, where[i], cfg.boat_box_m, 45.0)
             sightings[i] = Sighting(
                 now,
                 frame.source_id,
@@ -295,6 +307,22 @@ class CoverageMap:
                     self._best[i] = s
             self.frames_observed += 1
         return list(sightings)
+
+    def _at_the_water(self) -> npt.NDArray[np.float64]:
+        """Each stretch's middle, moved out to the water's edge the tide leaves (where boats are
+        launched and people would be looked for); the mapped waterline when the tide is unknown."""
+        h = None
+        if self.tide is not None:
+            try:
+                h = self.tide(self._clock())
+            except Exception:  # a broken tide source: judge the mapped waterline
+                h = None
+        f = self.site.tide_fraction(h)
+        if f <= 0 or not self._width.any():
+            return self._mid
+        out = self._mid.copy()
+        out[:, :2] += self._seaward * (self._width * f)[:, None]
+        return out
 
     def snapshot(self) -> dict[str, Any]:
         """GeoJSON FeatureCollection, one LineString per stretch, and a summary."""

@@ -881,6 +881,14 @@ class SimCamera:
         d = cv2.warpPerspective(
             ter.sdist, Mt, (w2, h2), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
+        if ter.base_sdist is not None:
+            # low tide: the beach above the mapped waterline dries, the sand the sea left is wet
+            # (a dark band at the water's edge, as at high water), the sea starts at the new edge
+            d0 = cv2.warpPerspective(
+                ter.base_sdist, Mt, (w2, h2), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+            )
+            dry = look.wet_width_m * 1.3
+            d = np.where(d0 >= 0, d0 + dry, np.where(d >= 0, np.minimum(d, dry * 0.9), d)).astype(np.float32)
         landuse = cv2.warpPerspective(
             ter.landuse, Mt, (w2, h2), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )

@@ -145,6 +145,16 @@ class Scenario(_Model):
     time_of_day_h: float = Field(12.0, ge=0, le=24, description="local solar time")
     weather: Literal["clear", "hazy", "overcast"] = Field("clear", description="sky and light")
     sea_state: int = Field(2, ge=0, le=6, description="Douglas sea state")
+    tide_m: float | None = Field(
+        None,
+        ge=-5,
+        le=20,
+        description=(
+            "tide height above the site's datum (properties.tide); on beaches with a drying_m the "
+            "sea stands that far out and actors' offshore_m count from that water's edge; "
+            "default: the water at the mapped waterline"
+        ),
+    )
     drone: DroneFlight = Field(
         default_factory=lambda: DroneFlight.model_validate({}),
         description="scripted drone flight for renders",

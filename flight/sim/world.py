@@ -110,6 +110,7 @@ class Terrain:
     sdist: npt.NDArray[np.float32]
     beach: npt.NDArray[np.float32]
     landuse: npt.NDArray[np.uint8]  # BGR colour of land beyond the dunes / sea floor tint
+    base_sdist: npt.NDArray[np.float32] | None = None  # at low tide: the distance to the mapped waterline
 
     def raster_from_world(self) -> FloatArray:
         """3x3 matrix mapping homogeneous (east, north, 1) to raster (col, row, 1)."""
@@ -152,6 +153,34 @@ def _terrain_for(site_key: str, site: Site, res_m: float = 10.0, margin_m: float
     if key not in _TERRAIN_CACHE:
         _TERRAIN_CACHE[key] = _build_terrain(site_key, site, res_m, margin_m)
     return _TERRAIN_CACHE[key]
+
+
+def _terrain_at_tide(site_key: str, site: Site, tide_m: float | None) -> Terrain:
+    """The site's terrain with the sand the tide leaves uncovered turned from sea into beach: the
+    signed distance grows by how far the water's edge lies beyond the mapped waterline
+    (``Site.water_edge_shift_m``), taken from the nearest waterline pixel."""
+    base = _terrain_for(site_key, site)
+    if site.foreshore is None or site.tide_fraction(tide_m) <= 0:
+        return base
+    key = (site_key + f"@tide{tide_m:.2f}", site.waterline.wkt[:200] + str(len(site.waterline.coords)))
+    if key in _TERRAIN_CACHE:
+        return _TERRAIN_CACHE[key]
+    h, w = base.sdist.shape
+    wl = np.asarray(site.waterline_local.coords, dtype=np.float64)
+    px = np.stack([(wl[:, 0] - base.x0_m) / base.res_m, (base.y0_m - wl[:, 1]) / base.res_m], axis=1)
+    line = np.full((h, w), 255, np.uint8)
+    cv2.polylines(line, [px.round().astype(np.int32)], False, 0, 1)
+    _, labels = cv2.distanceTransformWithLabels(line, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
+    rows, cols = np.nonzero(line == 0)  # label k is the k-th zero pixel in row-major order
+    e = base.x0_m + cols * base.res_m
+    n = base.y0_m - rows * base.res_m
+    shift_at_line = np.concatenate([[0.0], site.water_edge_shift_m(e, n, tide_m)]).astype(np.float32)
+    shift = shift_at_line[labels]
+    # only near the coast: the foreshore is a band along the waterline, not the whole sea
+    sdist = np.where(base.sdist > -3.0 * shift - 50.0, base.sdist + shift, base.sdist).astype(np.float32)
+    t = Terrain(base.x0_m, base.y0_m, base.res_m, sdist, base.beach, base.landuse, base.sdist)
+    _TERRAIN_CACHE[key] = t
+    return t
 
 
 def _build_terrain(site_key: str, site: Site, res_m: float, margin_m: float) -> Terrain:
@@ -202,7 +231,17 @@ class ShoreFrame:
     """Curvilinear coordinates along the waterline around an anchor point: ``along_m`` (to the
     right when looking out to sea), ``offshore_m`` (out to sea positive)."""
 
-    def __init__(self, site: Site, anchor_east_m: float, anchor_north_m: float, half_span_m: float = 8000.0):
+    def __init__(
+        self,
+        site: Site,
+        anchor_east_m: float,
+        anchor_north_m: float,
+        half_span_m: float = 8000.0,
+        *,
+        tide_m: float | None = None,
+    ):
+        """``tide_m``: the tide height (above the site's datum); ``offshore_m`` is then measured
+        from the water's edge it leaves, not from the mapped waterline."""
         from shapely.geometry import Point
 
         wl = site.waterline_local
@@ -245,6 +284,7 @@ class ShoreFrame:
         self.ds = self.ds[order]
         self.pts = pts[order]
         self.nrm = nrm[order]
+        self.edge_shift = site.water_edge_shift_m(self.pts[:, 0], self.pts[:, 1], tide_m)
         self.origin = pts[mid].copy()
         self.seaward = nrm[mid].copy()
         self.right = np.array([self.seaward[1], -self.seaward[0]])
@@ -260,6 +300,7 @@ class ShoreFrame:
         over = np.clip(np.abs(a) - self.ds[-1], 0, None) * np.sign(a)
         px = px + over * self.right[0]
         py = py + over * self.right[1]
+        o = o + np.interp(a, self.ds, self.edge_shift)
         return px + o * nx, py + o * ny
 
     def seaward_heading_deg(self, along_m: float = 0.0) -> float:
@@ -313,7 +354,7 @@ class World:
     objects: list[WorldObject] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.terrain = _terrain_for(self.site.name, self.site)
+        self.terrain = _terrain_at_tide(self.site.name, self.site, self.scenario.tide_m)
         self._frames: dict[str, ShoreFrame] = {}
         self._next_id = 1
         self._rng = np.random.default_rng(self.seed)
@@ -332,7 +373,7 @@ class World:
             except SiteError as exc:
                 raise WorldError(f"scenario {self.scenario.name!r}: {exc}") from exc
             e, n = self.site.frame.to_local(lp.lat_deg, lp.lon_deg)
-            self._frames[anchor] = ShoreFrame(self.site, e, n)
+            self._frames[anchor] = ShoreFrame(self.site, e, n, tide_m=self.scenario.tide_m)
         return self._frames[anchor]
 
     def _ids(self, n: int) -> list[int]:

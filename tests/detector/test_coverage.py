@@ -239,3 +239,19 @@ def test_the_shipped_recall_file_loads_and_rises_with_size() -> None:
     assert rc.source
     for cls in ("boat", "person"):
         assert rc.recall(cls, 64.0) > rc.recall(cls, 6.0)
+
+
+def test_at_low_tide_a_stretch_is_judged_at_the_water_edge_not_at_the_mapped_line() -> None:
+    cov = CoverageMap(SITE, CoverageConfig(segment_m=50), tide=lambda _t: 1.0)  # low water
+    lp = SITE.launch_point("Wissant")
+    e, n = SITE.frame.to_local(lp.lat_deg, lp.lon_deg)
+    k = int(np.argmin([math.hypot(s.mid_east_m - e, s.mid_north_m - n) for s in cov.stretches]))
+    drying = float(SITE.water_edge_shift_m(cov.stretches[k].mid_east_m, cov.stretches[k].mid_north_m, 1.0)[0])
+    assert drying > 300
+    # straight down over the mapped waterline: dry sand at low water, the water's edge is not in view
+    assert k not in cov.observe(_over(cov, k, alt_m=30, pitch_deg=-90))
+    # straight down over the low-tide edge (the drone "back_m" negative: seaward of the line)
+    assert k in cov.observe(_over(cov, k, alt_m=30, pitch_deg=-90, back_m=-drying))
+    # the tide unknown: the mapped waterline, as before
+    cov.tide = lambda _t: None
+    assert k in cov.observe(_over(cov, k, alt_m=30, pitch_deg=-90))

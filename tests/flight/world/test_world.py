@@ -100,6 +100,42 @@ def test_truth_launch_in_the_launch_scenario() -> None:
     assert World(SITE, load_scenario("empty_beach"), 0).truth_launch() is None
 
 
+def test_at_low_tide_the_sea_stands_out_beyond_the_sand_and_the_launch_is_at_its_edge() -> None:
+    sc = load_scenario("low_tide_launch_wissant")
+    assert sc.tide_m is not None
+    w = World(SITE, sc, seed=0)
+    high = World(SITE, load_scenario("dawn_launch_wissant"), seed=0)
+    t = w.planned_launch_time_s()
+    assert t is not None
+    w.step_to(t + 1.0)
+    high.step_to(t + 1.0)
+    tl, th = w.truth_launch(), high.truth_launch()
+    assert tl is not None and th is not None
+    drying = float(SITE.water_edge_shift_m(th.east_m, th.north_m, sc.tide_m)[0])
+    assert drying > 300  # Wissant at low water
+    # the launch is at the low-tide water's edge, that far out from the high-water launch
+    assert math.hypot(tl.east_m - th.east_m, tl.north_m - th.north_m) == pytest.approx(drying, abs=10)
+    assert abs(float(w.sdist(tl.east_m, tl.north_m))) < 15.0
+    # where the sea stands at high water is sand now, and beyond the edge it is still sea
+    mid_e, mid_n = (th.east_m + tl.east_m) / 2, (th.north_m + tl.north_m) / 2
+    assert float(high.sdist(mid_e, mid_n)) < -100 and float(w.sdist(mid_e, mid_n)) > 100
+    # walkers on the wet sand are not in the water; the launched boat is
+    people = [o for o in w.objects if o.kind == "walker"]
+    assert people and not any(o.in_water for o in people)
+    assert all(float(w.sdist(o.east_m, o.north_m)) > 0 for o in people)
+    boat = next(o for o in w.objects if o.class_name == "boat" and o.in_water)
+    assert abs(float(w.sdist(boat.east_m, boat.north_m))) < 15.0  # just afloat at the edge (10 m raster)
+    # the render shows sand, not sea, where the high tide's water is
+    cam = SimCamera(w, SMALL, seed=0, look=PLAIN)
+    cam_high = SimCamera(high, SMALL, seed=0, look=PLAIN)
+    lat, lon = SITE.frame.to_geo(mid_e, mid_n)
+    down = Telemetry(timestamp_s=0, lat_deg=lat, lon_deg=lon, alt_m=60, heading_deg=0, gimbal_pitch_deg=-90)
+    low_px = cam.render(down)[0].image[80:100, 150:170].reshape(-1, 3).mean(0)
+    high_px = cam_high.render(down)[0].image[80:100, 150:170].reshape(-1, 3).mean(0)
+    assert low_px[2] > low_px[0] + 15  # sand: red over blue (BGR)
+    assert high_px[0] > high_px[2]  # sea: blue over red
+
+
 def test_the_launch_is_in_view_of_the_scripted_drone() -> None:
     sc = load_scenario("dawn_launch_wissant")
     w = World(SITE, sc, seed=0)
