@@ -30,6 +30,7 @@ COMMANDS = (
     "replay",
     "users",
     "journal",
+    "tide",
     "doctor",
 )
 
