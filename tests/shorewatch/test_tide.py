@@ -12,25 +12,13 @@ import shapely
 
 from shorewatch.site import SiteError, load_site, parse_site
 from shorewatch.tide import TideError, TideNow, TideSettings, TideTable, parse_time
+from tests.shorewatch.test_site import LAND, LINE
 
 T0 = datetime(2026, 12, 1, 5, 0, tzinfo=UTC).timestamp()
 H = 6 * 3600 + 12 * 60  # high to low water
 TABLE = TideTable((T0, T0 + H, T0 + 2 * H, T0 + 3 * H), (7.0, 1.0, 7.2, 0.8))
 
-# a straight north-south coast: sea to the west of lon 1.6, land to the east, one flat beach
-LINE = {
-    "type": "Feature",
-    "properties": {"role": "waterline"},
-    "geometry": {"type": "LineString", "coordinates": [[1.6, 50.8], [1.6, 50.9]]},
-}
-LAND = {
-    "type": "Feature",
-    "properties": {"role": "land"},
-    "geometry": {
-        "type": "Polygon",
-        "coordinates": [[[1.6, 50.8], [1.7, 50.8], [1.7, 50.9], [1.6, 50.9], [1.6, 50.8]]],
-    },
-}
+# a straight north-south coast: sea to the west of lon 1.6, land to the east (test_site's), one flat beach
 
 
 def beach(drying: object, lat0: float = 50.83, lat1: float = 50.87) -> dict:
