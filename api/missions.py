@@ -468,7 +468,9 @@ class MissionManager:
             self._broadcast_mission(m)
 
     # ---- planning ----
-    def plan(self, req: PlanRequest) -> PlannedPatrol:
+    def plan(self, req: PlanRequest, *, tide_m: float | None = None) -> PlannedPatrol:
+        """``tide_m``: the tide height now; the offshore distance then counts from the water's edge
+        it leaves (hundreds of metres beyond the mapped waterline on a flat beach at low water)."""
         from flight.errors import PlanError
         from flight.planning import GeoPoint, fleet_corridor
         from flight.validation import validate_plan
@@ -499,6 +501,7 @@ class MissionManager:
                 standoff_m=req.offset_m,
                 altitude_m=req.alt_m,
                 speed_mps=req.speed_mps,
+                tide_m=tide_m,
             )
         except PlanError as exc:
             raise PlanRejected(str(exc)) from exc
@@ -506,6 +509,15 @@ class MissionManager:
         if problems:
             raise PlanRejected("the patrol breaks safety rules: " + "; ".join(problems))
         warnings = [f"{d.id} is not connected" for d in chosen if not d.link_ok]
+        fs, f = self.site.foreshore, self.site.tide_fraction(tide_m)
+        if fs is not None and f > 0 and tide_m is not None:
+            lo, hi = sorted((a, b))
+            out = fs.width_m[(fs.along_m >= lo) & (fs.along_m <= hi)] * f
+            if len(out) and out.max() >= 1:
+                warnings.append(
+                    f"tide {tide_m:.1f} m: offshore counted from the water's edge, up to "
+                    f"{out.max():.0f} m beyond the mapped waterline here"
+                )
         warnings += [f"{d.id} is on mission {d.mission_id}" for d in chosen if d.mission_id]
         patrol = PlannedPatrol("plan-" + secrets.token_hex(4), req, plans, warnings)
         self.plans[patrol.plan_id] = patrol

@@ -285,6 +285,20 @@ def coast_segment(site: Site, start_m: float = 0.0, end_m: float | None = None) 
     return seg
 
 
+def water_edge_segment(site: Site, seg: LineString, tide_m: float | None) -> LineString:
+    """``seg``, a piece of the waterline, moved out to the water's edge the tide leaves (on beaches
+    with a ``drying_m``; ``seg`` itself when the tide is unknown or high)."""
+    fs, f = site.foreshore, site.tide_fraction(tide_m)
+    if fs is None or f <= 0:
+        return seg
+    xy = np.asarray(seg.coords, dtype=np.float64)[:, :2]
+    along = shapely.line_locate_point(site.waterline_local, shapely.points(xy))
+    w = np.interp(along, fs.along_m, fs.width_m) * f
+    nrm = np.stack([np.interp(along, fs.along_m, fs.seaward[:, k]) for k in (0, 1)], axis=1)
+    nrm /= np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-9)
+    return LineString(xy + nrm * w[:, None])
+
+
 def position_along_coast(site: Site, lat_deg: float, lon_deg: float) -> float:
     """Metres along the waterline of the point nearest to (lat, lon)."""
     return float(site.waterline_local.project(site.to_local(Point(lon_deg, lat_deg))))
@@ -542,11 +556,13 @@ def corridor_patrol(
     name: str | None = None,
     drone_id: str | None = None,
     sector: int | None = None,
+    tide_m: float | None = None,
 ) -> MissionPlan:
     """A patrol along the waterline between ``start_m`` and ``end_m`` (metres along it),
     ``standoff_m`` seaward of it, ``laps`` times (each lap one way; turnarounds hold
     ``turn_hold_s`` and swing the camera to the other side), from ``home`` (default: the
-    launch point nearest to the segment) and back by RTL."""
+    launch point nearest to the segment) and back by RTL. With ``tide_m`` (the tide height now)
+    the line followed is the water's edge that tide leaves (``water_edge_segment``)."""
     _check_common(altitude_m, speed_mps)
     if laps < 1:
         raise PlanError(f"laps must be >= 1, got {laps}")
@@ -554,7 +570,7 @@ def corridor_patrol(
         raise PlanError(
             f"beach_width_m and surf_width_m must be >= 0 with a positive sum, got {beach_width_m}, {surf_width_m}"
         )
-    seg = coast_segment(site, start_m, end_m)
+    seg = water_edge_segment(site, coast_segment(site, start_m, end_m), tide_m)
     route = offset_route(site, seg, standoff_m, simplify_m)
     fs = _site_free_space(site)
     route = LineString(fs.reroute(list(route.coords)))  # around no-fly zones, inside the fence

@@ -137,12 +137,25 @@ async def ws_telemetry(ws: WebSocket) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def _tide_now(request: Request) -> float | None:
+    """The tide height the live events use (None: unknown, or no streams side to ask)."""
+    from api.routes.streams import stream_manager
+
+    try:
+        h: float | None = stream_manager(request.app).tide.height_m()
+    except Exception:  # the streams side could not start (a bad site file): plan from the map
+        return None
+    return h
+
+
 @router.post(
     "/missions/plan", summary="Plan a corridor patrol along the coast and preview it (nothing flies yet)"
 )
-async def plan(body: PlanIn, missions: MissionsDep, user: PilotUser) -> Any:
+async def plan(body: PlanIn, request: Request, missions: MissionsDep, user: PilotUser) -> Any:
     try:
-        p = await asyncio.to_thread(missions.plan, PlanRequest(**body.model_dump()))
+        p = await asyncio.to_thread(
+            missions.plan, PlanRequest(**body.model_dump()), tide_m=_tide_now(request)
+        )
     except MissionError as exc:
         return _error(exc)
     return p.public()

@@ -8,6 +8,7 @@ import math
 from collections.abc import Iterator
 
 import pytest
+from shapely.geometry import Point
 from websockets.sync.client import connect as ws_connect
 
 from shorewatch.site import DroneConfig, load_site
@@ -102,6 +103,44 @@ def test_a_stretch_given_in_km_along_the_waterline_is_planned_over_that_stretch(
     # the route covers that stretch, end to end, and goes no further than from home to it
     home = a0 - 300
     assert home - 200 < min(along) <= a0 + 50 and a0 + 1150 <= max(along) < a0 + 1400, along
+
+
+def test_at_low_tide_the_patrol_follows_the_water_edge(server: LiveServer) -> None:
+    from flight.planning import position_along_coast
+
+    site = load_site()
+    lp = site.launch_points[0]  # Sangatte, on a beach that dries 350 m at low water
+    a0 = position_along_coast(site, lp.lat_deg, lp.lon_deg) + 300
+    body = {
+        "start": f"{a0 / 1000:.2f} km",
+        "end": f"{(a0 + 1200) / 1000:.2f} km",
+        "alt_m": 40,
+        "offset_m": 60,
+    }
+    wl = site.waterline_local
+
+    def offshore(r: object) -> float:
+        wps = [w for route in r.json()["routes"] for w in route["waypoints"][1:-1]]  # type: ignore[attr-defined]
+        return sorted(wl.distance(site.to_local(Point(w["lon_deg"], w["lat_deg"]))) for w in wps)[
+            len(wps) // 2
+        ]
+
+    with server.client("pilot") as c:
+        high = c.post("/missions/plan", json=body)
+        assert high.status_code == 200, high.text
+        assert not any("tide" in w for w in high.json()["warnings"])
+        try:
+            assert c.put("/tide", json={"height_m": 1.0}).status_code == 200
+            low = c.post("/missions/plan", json=body)
+        finally:
+            c.delete("/tide")
+    assert low.status_code == 200, low.text
+    drying = float(site.water_edge_shift_m(*site.frame.to_local(lp.lat_deg, lp.lon_deg), 1.0)[0])
+    assert drying > 250
+    # the median waypoint: 60 m off the mapped waterline at high water, 60 m off the low-tide edge now
+    assert offshore(high) == pytest.approx(60, abs=20)
+    assert offshore(low) == pytest.approx(60 + drying, abs=60)
+    assert any("tide 1.0 m: offshore counted from the water's edge" in w for w in low.json()["warnings"])
 
 
 @pytest.mark.parametrize(
