@@ -10,8 +10,8 @@ with a ``tide`` source (height above the site's datum at a time) and beaches tha
 =========  ================================================================================
 zone       signed distance ``d``
 =========  ================================================================================
-inland     d < -beach_depth_m (ignored for gatherings)
-beach      -beach_depth_m <= d < 0 (beach and dunes)
+inland     d < -beach_depth_m (ignored for gatherings; at low tide, -beach_depth_m - the edge's shift)
+beach      -beach_depth_m <= d < 0 (beach and dunes, and the sand the tide uncovers)
 surf       0 <= d < surf_zone_m
 sea        d >= surf_zone_m
 =========  ================================================================================
@@ -330,6 +330,7 @@ class EventEngine:
         self.site = site
         self.tide = tide
         self.tide_m: float | None = None  # the tide height of the step in progress (None: unknown)
+        self._warned_tide = False
         self.config = config or EventConfig()
         self.georef = Georeferencer(site.frame, georef)
         self._land = site.land_local
@@ -352,8 +353,11 @@ class EventEngine:
         on_land = shapely.contains_xy(self._land, e, n)
         sd = np.where(on_land, -d, d)
         if self.tide_m is not None:
-            sd = sd - self.site.water_edge_shift_m(e, n, self.tide_m)
+            sd = sd - self._edge_shift_m(e, n)
         return sd
+
+    def _edge_shift_m(self, east_m: npt.ArrayLike, north_m: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        return self.site.water_edge_shift_m(east_m, north_m, self.tide_m)
 
     def _tide_at(self, t: float) -> float | None:
         if self.tide is None:
@@ -361,13 +365,17 @@ class EventEngine:
         try:
             h = self.tide(t)
         except Exception:  # a broken tide source must not stop the events: use the mapped waterline
-            logger.exception("tide source failed; using the mapped waterline")
+            if not self._warned_tide:
+                logger.exception("tide source failed; using the mapped waterline until it answers")
+                self._warned_tide = True
             return None
         return float(h) if h is not None and math.isfinite(h) else None
 
-    def zone(self, sd_m: float) -> Zone:
+    def zone(self, sd_m: float, edge_shift_m: float = 0.0) -> Zone:
+        """``edge_shift_m``: how far the tide has moved the water's edge out there; the beach and
+        dunes still end ``beach_depth_m`` behind the mapped waterline."""
         c = self.config
-        if sd_m < -c.beach_depth_m:
+        if sd_m < -(c.beach_depth_m + edge_shift_m):
             return Zone.INLAND
         if sd_m < 0:
             return Zone.BEACH
@@ -466,7 +474,7 @@ class EventEngine:
             e, n = self._smoothed(tr)
             boat_smoothed.append((e, n))
             sd = float(self.signed_distance_m(e, n)[0])
-            zone = self.zone(sd)
+            zone = self.zone(sd, float(self._edge_shift_m(e, n)[0]))
             near = (
                 int((np.hypot(ppl_xy[:, 0] - e, ppl_xy[:, 1] - n) <= c.people_radius_m).sum())
                 if len(ppl_xy)
@@ -785,7 +793,7 @@ class EventEngine:
             return []
         xy = np.array([[e, n] for _, e, n in cand])
         sd = self.signed_distance_m(xy[:, 0], xy[:, 1])
-        on_beach = (sd >= -c.beach_depth_m) & (sd < c.surf_zone_m)
+        on_beach = (sd >= -(c.beach_depth_m + self._edge_shift_m(xy[:, 0], xy[:, 1]))) & (sd < c.surf_zone_m)
         idx = np.flatnonzero(on_beach)
         out: list[Event] = []
         for cluster in _clusters(xy[idx], c.gathering_radius_m, c.gathering_min_people):

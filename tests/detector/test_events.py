@@ -512,3 +512,16 @@ def test_a_failing_tide_source_leaves_the_mapped_waterline() -> None:
     events = run(eng, launch_frames(crew=6))
     assert [e for e in events if e.kind is EventKind.LAUNCH]
     assert eng.tide_m is None
+
+
+def test_at_low_tide_people_at_the_top_of_the_beach_are_still_a_gathering() -> None:
+    # twelve people waiting in the dunes 60 m behind the mapped waterline: 60 + 450 m from the water
+    crowd = [(t, people(400, 12, 30.0, -60.0, spread=5.0)) for t in np.arange(0.0, 20.0, 0.5)]
+    for tide in (None, LOW_WATER):
+        eng = EventEngine(SITE, CFG, tide=lambda _t, h=tide: h)
+        kinds = [e.kind for e in run(eng, crowd)]
+        assert EventKind.GATHERING in kinds, tide
+        assert (
+            eng.zone(float(eng.signed_distance_m(*SHORE.at(30.0, -60.0))[0]), WISSANT_DRYING if tide else 0.0)
+            == "beach"
+        )
