@@ -204,8 +204,16 @@ def _drying(props: dict[str, Any], idx: int) -> float:
     return float(v)
 
 
-def parse_site(data: dict[str, Any], *, default_name: str = "site", base_dir: Path | None = None) -> Site:
-    """``base_dir``: where a tide table named by a relative path is looked for (the site file's folder)."""
+def parse_site(
+    data: dict[str, Any],
+    *,
+    default_name: str = "site",
+    base_dir: Path | None = None,
+    lenient_tide: bool = False,
+) -> Site:
+    """``base_dir``: where a tide table named by a relative path is looked for (the site file's
+    folder); ``lenient_tide``: an unreadable tide table is left out (``site.tide.problem`` says why)
+    instead of refusing the site."""
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise SiteError("a site must be a GeoJSON FeatureCollection")
     feats = data.get("features")
@@ -261,7 +269,7 @@ def parse_site(data: dict[str, Any], *, default_name: str = "site", base_dir: Pa
     tide = None
     if props.get("tide") is not None:
         try:
-            tide = TideSettings.parse(props["tide"], base_dir)
+            tide = TideSettings.parse(props["tide"], base_dir, lenient=lenient_tide)
         except TideError as exc:
             raise SiteError(str(exc)) from exc
     return Site(
@@ -279,10 +287,15 @@ def parse_site(data: dict[str, Any], *, default_name: str = "site", base_dir: Pa
     )
 
 
-def load_site(path_or_name: str | Path | None = None, *, tide_table: str | Path | None = None) -> Site:
+def load_site(
+    path_or_name: str | Path | None = None,
+    *,
+    tide_table: str | Path | None = None,
+    lenient_tide: bool = False,
+) -> Site:
     """Load a site file, or a built-in site by name (default: the Opal Coast); ``tide_table``: a
-    CSV of tide heights that replaces the site's own table."""
-    site = _load_site(path_or_name)
+    CSV of tide heights that replaces the site's own table (``lenient_tide``: see ``parse_site``)."""
+    site = _load_site(path_or_name, lenient_tide=lenient_tide or tide_table is not None)  # replaced anyway
     if tide_table is None:
         return site
     if site.tide is None:
@@ -306,20 +319,23 @@ def load_site_and_tide_table(
     """For the live service: the site with ``tide_table`` if it can be read, else the site without
     it and the reason (a tide table with a typo must not stop the detection: the tide is then
     unknown and the mapped waterline is the edge). A bad site file still raises ``SiteError``."""
-    site = load_site(path_or_name)
+    site = _load_site(path_or_name, lenient_tide=True)
+    own = site.tide.problem if site.tide is not None else None
     if tide_table is None:
-        return site, None
+        return site, own
     try:
-        return load_site(path_or_name, tide_table=tide_table), None
+        return load_site(path_or_name, tide_table=tide_table, lenient_tide=True), None
     except SiteError as exc:
         return site, str(exc)
 
 
-def _load_site(path_or_name: str | Path | None) -> Site:
+def _load_site(path_or_name: str | Path | None, *, lenient_tide: bool = False) -> Site:
     if path_or_name is None or str(path_or_name) in BUILTIN_SITES:
         fname = BUILTIN_SITES[str(path_or_name or "opal-coast")]
         text = resources.files("shorewatch.sites").joinpath(fname).read_text(encoding="utf-8")
-        return parse_site(json.loads(text), default_name=str(path_or_name or "opal-coast"))
+        return parse_site(
+            json.loads(text), default_name=str(path_or_name or "opal-coast"), lenient_tide=lenient_tide
+        )
     p = Path(path_or_name)
     if not p.is_file():
         raise SiteError(f"site file {str(p)!r} not found (or pass a built-in: {', '.join(BUILTIN_SITES)})")
@@ -327,4 +343,4 @@ def _load_site(path_or_name: str | Path | None) -> Site:
         data = json.loads(p.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SiteError(f"site file {str(p)!r} is not valid JSON: {exc}") from exc
-    return parse_site(data, default_name=p.stem, base_dir=p.resolve().parent)
+    return parse_site(data, default_name=p.stem, base_dir=p.resolve().parent, lenient_tide=lenient_tide)

@@ -192,9 +192,12 @@ class TideSettings:
         self.low_water_height_m = float(low_water_height_m)
         self.datum = datum
         self.table = table
+        self.problem: str | None = None  # why the site file's table is not in use (lenient parse)
 
     @classmethod
-    def parse(cls, raw: Any, base_dir: Path | None = None) -> TideSettings:
+    def parse(cls, raw: Any, base_dir: Path | None = None, *, lenient: bool = False) -> TideSettings:
+        """``lenient``: a ``table`` file that cannot be read leaves the settings without a table and
+        the reason in ``problem`` (the live service goes on, the tide unknown until reported)."""
         if not isinstance(raw, dict):
             raise TideError("properties.tide must be an object")
         unknown = set(raw) - {"waterline_height_m", "low_water_height_m", "datum", "table", "heights"}
@@ -207,19 +210,27 @@ class TideSettings:
             if not isinstance(raw.get(k), int | float) or isinstance(raw.get(k), bool):
                 raise TideError(f"properties.tide.{k} must be a number (metres above the datum)")
         table = None
+        problem = None
         if raw.get("table") is not None:
             p = Path(str(raw["table"]))
-            table = TideTable.read(p if p.is_absolute() or base_dir is None else base_dir / p)
+            try:
+                table = TideTable.read(p if p.is_absolute() or base_dir is None else base_dir / p)
+            except TideError as exc:
+                if not lenient:
+                    raise
+                problem = str(exc)
         elif raw.get("heights") is not None:
             if not isinstance(raw["heights"], list):
                 raise TideError("properties.tide.heights must be a list of [time, height_m]")
             table = TideTable.from_rows(raw["heights"], "properties.tide.heights")
-        return cls(
+        st = cls(
             float(raw["waterline_height_m"]),
             float(raw["low_water_height_m"]),
             str(raw.get("datum", "chart datum")),
             table,
         )
+        st.problem = problem
+        return st
 
     def drying_fraction(self, height_m: float | None) -> float:
         """0 at (or above) the mapped waterline's height, 1 at the low water of the drying widths."""

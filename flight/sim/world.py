@@ -175,9 +175,7 @@ def _terrain_at_tide(site_key: str, site: Site, tide_m: float | None) -> Terrain
     e = base.x0_m + cols * base.res_m
     n = base.y0_m - rows * base.res_m
     shift_at_line = np.concatenate([[0.0], site.water_edge_shift_m(e, n, tide_m)]).astype(np.float32)
-    shift = shift_at_line[labels]
-    # only near the coast: the foreshore is a band along the waterline, not the whole sea
-    sdist = np.where(base.sdist > -3.0 * shift - 50.0, base.sdist + shift, base.sdist).astype(np.float32)
+    sdist = (base.sdist + shift_at_line[labels]).astype(np.float32)
     t = Terrain(base.x0_m, base.y0_m, base.res_m, sdist, base.beach, base.landuse, base.sdist)
     _TERRAIN_CACHE[key] = t
     return t

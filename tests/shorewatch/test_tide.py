@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import shapely
 
-from shorewatch.site import SiteError, load_site, parse_site
+from shorewatch.site import SiteError, load_site, load_site_and_tide_table, parse_site
 from shorewatch.tide import TideError, TideNow, TideSettings, TideTable, parse_time
 from tests.shorewatch.test_site import LAND, LINE
 
@@ -142,6 +142,12 @@ def test_a_site_file_names_its_tide_table_relative_to_itself(tmp_path: Path) -> 
     (tmp_path / "s.geojson").write_text(json.dumps(data))
     with pytest.raises(SiteError, match="not found"):
         load_site(tmp_path / "s.geojson")
+    # the live service goes on without it, and says why
+    s, problem = load_site_and_tide_table(tmp_path / "s.geojson", None)
+    assert s.tide is not None and s.tide.table is None and problem is not None and "not found" in problem
+    # a table given on its own replaces the broken one
+    s, problem = load_site_and_tide_table(tmp_path / "s.geojson", tmp_path / "tides" / "dec.csv")
+    assert problem is None and s.tide is not None and s.tide.table is not None
 
 
 def test_a_tide_table_given_on_its_own_needs_a_site_with_tide_settings(tmp_path: Path) -> None:
