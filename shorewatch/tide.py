@@ -26,6 +26,8 @@ from __future__ import annotations
 import csv
 import io
 import math
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -327,9 +329,6 @@ class TideNow:
         *,
         problem: str | None = None,
     ) -> None:
-        import threading
-        import time
-
         self.settings = settings
         self.problem = problem  # why the configured tide table is not in use, if it is not
         self._clock = clock or time.time
