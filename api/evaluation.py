@@ -76,7 +76,9 @@ def evaluate_scenario(
     match_radius_m: float = 60.0,
     event_config: Any = None,
     progress: Callable[[int, int], None] | None = None,
+    use_tide: bool = True,
 ) -> ScenarioScore:
+    """``use_tide=False``: the events are not told the scenario's tide (the rendering keeps it)."""
     from detector.events import EventConfig
     from detector.pipeline import DetectionPipeline
     from flight.sim.camera import SimCamera
@@ -97,7 +99,7 @@ def evaluate_scenario(
         site,
         event_config=ecfg,
         tracker_config=None,
-        tide=None if sc.tide_m is None else (lambda _t: sc.tide_m),
+        tide=None if sc.tide_m is None or not use_tide else (lambda _t: sc.tide_m),
     )
     pipe.tracker.config = pipe.tracker.config.model_copy(update={"frame_rate": rate})
     dur = sc.duration_s if seconds is None else min(seconds, sc.duration_s)

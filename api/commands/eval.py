@@ -43,6 +43,11 @@ def register(sub: Any) -> None:
         "--model", type=Path, help="weights (.onnx or .pt); default: SHOREWATCH_MODEL or the shipped model"
     )
     p.add_argument("--no-coarse", action="store_true", help="skip the coarse whole-frame pass")
+    p.add_argument(
+        "--ignore-tide",
+        action="store_true",
+        help="--scenario: the events are not told the scenario's tide (what a service without the tide does)",
+    )
     add_tta_arguments(p, "--data: ")  # --scenario runs the service's setting, SHOREWATCH_FLIP_TTA
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON")
     p.set_defaults(func=run)
@@ -137,7 +142,13 @@ def run(args: argparse.Namespace, settings: Any) -> int:
                         status.update(f"{label}: frame {i}/{n}")
 
                     s = evaluate_scenario(
-                        sc, det, seed=seed, seconds=args.seconds, fps=args.fps, progress=progress
+                        sc,
+                        det,
+                        seed=seed,
+                        seconds=args.seconds,
+                        fps=args.fps,
+                        progress=progress,
+                        use_tide=not args.ignore_tide,
                     )
             except (DetectorError, ValueError) as exc:
                 err.print(f"[red]shorewatch eval: {sc}: {exc}[/]")
