@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from api.cli import COMMANDS, build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,24 +66,29 @@ def test_doctor_flags_a_non_loopback_bind(state_dir: Path) -> None:
     assert any("0.0.0.0" in n for n in net) and any("Cursor-on-Target" in n for n in net)
 
 
-def _tide(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", "tide", *args], capture_output=True, text=True, cwd=ROOT
-    )
+def _tide(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``shorewatch tide ARGS`` in this process (the command's own code path, without paying for a
+    new interpreter): (exit code, stdout, stderr)."""
+    from api.settings import Settings
+
+    ns = build_parser().parse_args(["tide", *args])
+    code = ns.func(ns, Settings())
+    out = capsys.readouterr()
+    return code, out.out, out.err
 
 
-def test_tide_checks_a_table_before_a_shift(tmp_path: Path) -> None:
+def test_tide_checks_a_table_before_a_shift(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     csv = tmp_path / "calais.csv"
     csv.write_text(
         "time,height_m\n2026-12-01T05:12+01:00,7.5\n2026-12-01T11:24+01:00,1.0\n2026-12-01T17:36+01:00,7.3\n"
     )
-    out = _tide("--table", str(csv), "--at", "2026-12-01T08:18+01:00")  # half-way down
-    assert out.returncode == 0, out.stderr
-    assert "4.25 m falling" in out.stdout
-    assert "next low water 2026-12-01 10:24 UTC: 1.00 m" in out.stdout
-    assert "Wissant bay: the water's edge 225 m beyond the mapped waterline" in out.stdout
-    late = _tide("--table", str(csv), "--at", "2026-12-02T08:00Z")
-    assert late.returncode == 1 and "unknown" in late.stdout
+    code, out, err = _tide(capsys, "--table", str(csv), "--at", "2026-12-01T08:18+01:00")  # half-way down
+    assert code == 0, err
+    assert "4.25 m falling" in out
+    assert "next low water 2026-12-01 10:24 UTC: 1.00 m" in out
+    assert "Wissant bay: the water's edge 225 m beyond the mapped waterline" in out
+    code, out, _ = _tide(capsys, "--table", str(csv), "--at", "2026-12-02T08:00Z")
+    assert code == 1 and "unknown" in out
     csv.write_text("2026-12-01 05:12,7.5\n2026-12-01 11:24,1.0\n")
-    bad = _tide("--table", str(csv))
-    assert bad.returncode == 2 and "no UTC offset" in bad.stderr
+    code, _, err = _tide(capsys, "--table", str(csv))
+    assert code == 2 and "no UTC offset" in err
