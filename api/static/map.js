@@ -75,7 +75,7 @@ export class SiteMap {
 
   _drawSite() {
     const base = el("g", { class: "site" });
-    this.world.insertBefore(base, this.coverageLayer);
+    this.world.insertBefore(base, this.tideLayer);
     const order = { land: 0, beach: 1, geofence: 2, no_fly: 3, waterline: 4 };
     const feats = [...this.geojson.features].sort((a, b) => (order[a.properties.role] ?? 9) - (order[b.properties.role] ?? 9));
     for (const f of feats) {
