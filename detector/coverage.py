@@ -247,12 +247,11 @@ class CoverageMap:
         self.stretches: tuple[Stretch, ...] = tuple(stretches)
         self._mid = np.array([[s.mid_east_m, s.mid_north_m, 0.0] for s in stretches])
         fs = site.foreshore
-        self._width = np.zeros(n) if fs is None else fs.width_at(self._mid[:, 0], self._mid[:, 1])
-        along = np.array([(s.from_m + s.to_m) / 2 for s in stretches])
-        self._seaward = (
+        # from each stretch's middle to the water's edge at low water (scaled by the tide's fraction)
+        self._to_low_edge = (
             np.zeros((n, 2))
             if fs is None
-            else np.stack([np.interp(along, fs.along_m, fs.seaward[:, k]) for k in (0, 1)], axis=1)
+            else fs.edge_offset_m(np.array([(s.from_m + s.to_m) / 2 for s in stretches]))
         )
         self._last: list[Sighting | None] = [None] * n
         self._best: list[Sighting | None] = [None] * n
@@ -318,10 +317,10 @@ class CoverageMap:
             except Exception:  # a broken tide source: judge the mapped waterline
                 h = None
         f = self.site.tide_fraction(h)
-        if f <= 0 or not self._width.any():
+        if f <= 0 or not self._to_low_edge.any():
             return self._mid
         out = self._mid.copy()
-        out[:, :2] += self._seaward * (self._width * f)[:, None]
+        out[:, :2] += self._to_low_edge * f
         return out
 
     def snapshot(self) -> dict[str, Any]:

@@ -291,12 +291,7 @@ def water_edge_segment(site: Site, seg: LineString, tide_m: float | None) -> Lin
     fs, f = site.foreshore, site.tide_fraction(tide_m)
     if fs is None or f <= 0:
         return seg
-    xy = np.asarray(seg.coords, dtype=np.float64)[:, :2]
-    along = shapely.line_locate_point(site.waterline_local, shapely.points(xy))
-    w = np.interp(along, fs.along_m, fs.width_m) * f
-    nrm = np.stack([np.interp(along, fs.along_m, fs.seaward[:, k]) for k in (0, 1)], axis=1)
-    nrm /= np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-9)
-    return LineString(xy + nrm * w[:, None])
+    return LineString(fs.to_edge(seg.coords, f))
 
 
 def position_along_coast(site: Site, lat_deg: float, lon_deg: float) -> float:

@@ -182,6 +182,7 @@ class TideSettings:
         low_water_height_m: float,
         datum: str = "chart datum",
         table: TideTable | None = None,
+        problem: str | None = None,
     ) -> None:
         if not (math.isfinite(waterline_height_m) and math.isfinite(low_water_height_m)):
             raise TideError("tide: waterline_height_m and low_water_height_m must be numbers (metres)")
@@ -194,7 +195,7 @@ class TideSettings:
         self.low_water_height_m = float(low_water_height_m)
         self.datum = datum
         self.table = table
-        self.problem: str | None = None  # why the site file's table is not in use (lenient parse)
+        self.problem = problem  # why the site file's table is not in use (lenient parse)
 
     @classmethod
     def parse(cls, raw: Any, base_dir: Path | None = None, *, lenient: bool = False) -> TideSettings:
@@ -225,14 +226,13 @@ class TideSettings:
             if not isinstance(raw["heights"], list):
                 raise TideError("properties.tide.heights must be a list of [time, height_m]")
             table = TideTable.from_rows(raw["heights"], "properties.tide.heights")
-        st = cls(
+        return cls(
             float(raw["waterline_height_m"]),
             float(raw["low_water_height_m"]),
             str(raw.get("datum", "chart datum")),
             table,
+            problem,
         )
-        st.problem = problem
-        return st
 
     def drying_fraction(self, height_m: float | None) -> float:
         """0 at (or above) the mapped waterline's height, 1 at the low water of the drying widths."""
@@ -298,9 +298,23 @@ class Foreshore:
             return np.zeros(np.atleast_1d(east_m).shape)
         return self.width_at(east_m, north_m) * fraction
 
+    def edge_offset_m(self, along_m: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """At these distances along the waterline: (N x 2) east/north from the mapped line to the
+        water's edge at low water (drying fraction 1: multiply by the fraction of the moment)."""
+        a = np.atleast_1d(np.asarray(along_m, dtype=np.float64))
+        nrm = np.stack([np.interp(a, self.along_m, self.seaward[:, k]) for k in (0, 1)], axis=1)
+        nrm /= np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-9)
+        return nrm * np.interp(a, self.along_m, self.width_m)[:, None]
+
+    def to_edge(self, xy: npt.ArrayLike, fraction: float) -> npt.NDArray[np.float64]:
+        """Points on (or near) the mapped waterline, moved out to the water's edge at ``fraction``."""
+        p = np.atleast_2d(np.asarray(xy, dtype=np.float64))[:, :2]
+        along = shapely.line_locate_point(self.waterline, shapely.points(p))
+        return p + self.edge_offset_m(along) * max(0.0, fraction)
+
     def water_edge(self, fraction: float) -> LineString:
         """The water's edge at this drying fraction: the waterline moved seaward, point by point."""
-        xy = self._xy + self.seaward * (self.width_m * max(0.0, fraction))[:, None]
+        xy = self._xy + self.edge_offset_m(self.along_m) * max(0.0, fraction)
         return shapely.simplify(LineString(xy), 2.0)
 
 
