@@ -490,6 +490,13 @@ class TidePublic(_Model):
     datum: str | None
     waterline_height_m: float | None = Field(description="the height of the site's mapped waterline")
     low_water_height_m: float | None = Field(description="the low water the beaches' drying widths are for")
+    mean_sea_level_m: float | None = Field(
+        description="mean sea level above the datum (the site's, or half way between the two waters)"
+    )
+    sea_surface_m: float = Field(
+        description="the sea's surface above mean sea level now, where detections are georeferenced "
+        "(0 when the tide is unknown)"
+    )
     drying_fraction: float = Field(description="share of each beach's drying width uncovered now (0-1.5)")
     max_shift_m: float = Field(
         description="the furthest the water's edge now lies seaward of the mapped waterline"

@@ -1,7 +1,7 @@
 """Tracks on the ground -> events: ``launch``, ``boat_at_sea``, ``gathering``, ``person_in_water``.
 
 Zones are map geometry, not image regions, so they hold on a moving camera: every tracked
-object is placed on the sea-level plane (``detector.georef``) and measured against the site's
+object is placed on the sea's surface at the tide's height (``detector.georef``) and measured against the site's
 coastline as a *signed distance to the water's edge* (negative on land, positive at sea). The
 edge is the site's mapped waterline (the land's edge near high water) moved seaward by the tide:
 with a ``tide`` source (height above the site's datum at a time) and beaches that carry a
@@ -79,7 +79,7 @@ import supervision as sv
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from detector.errors import DetectorConfigError
-from detector.georef import GeorefConfig, Georeferencer
+from detector.georef import GeorefConfig, Georeferencer, GroundPoints
 from shorewatch.geo import heading_from_velocity
 from shorewatch.site import Site
 from shorewatch.tide import TideSource
@@ -331,6 +331,7 @@ class EventEngine:
         self.tide = tide
         self.tide_m: float | None = None  # the tide height of the step in progress (None: unknown)
         self._warned_tide = False
+        self._tide_located: tuple[float, float | None] | None = None
         self.config = config or EventConfig()
         self.georef = Georeferencer(site.frame, georef)
         self._land = site.land_local
@@ -371,6 +372,13 @@ class EventEngine:
             return None
         return float(h) if h is not None and math.isfinite(h) else None
 
+    def locate(self, frame: Frame, tracked: sv.Detections) -> GroundPoints:
+        """Georeference ``tracked`` on the sea's surface at the tide of the frame's time."""
+        h = self._tide_at(frame.timestamp_s)
+        self._tide_located = (frame.timestamp_s, h)  # the events of this frame use the same height
+        surface = self.site.sea_surface_m(h)
+        return self.georef.locate(frame, tracked.xyxy, tracked.class_id, surface_m=surface)
+
     def zone(self, sd_m: float, edge_shift_m: float = 0.0) -> Zone:
         """``edge_shift_m``: how far the tide has moved the water's edge out there; the beach and
         dunes still end ``beach_depth_m`` behind the mapped waterline."""
@@ -395,7 +403,7 @@ class EventEngine:
                 east, north = tracked.data["east_m"], tracked.data["north_m"]
                 err, ok = tracked.data["error_m"], np.isfinite(tracked.data["east_m"])
             else:
-                g = self.georef.locate(frame, tracked.xyxy, tracked.class_id)
+                g = self.locate(frame, tracked)
                 east, north, err, ok = g.east_m, g.north_m, g.error_m, g.ok
             conf = tracked.confidence if tracked.confidence is not None else np.ones(len(tracked))
             for i in np.flatnonzero(ok):
@@ -445,7 +453,8 @@ class EventEngine:
     def _step(self, t: float, obs: list[Observation], frame: Frame | None, source: str) -> list[Event]:
         c = self.config
         out: list[Event] = []
-        self.tide_m = self._tide_at(t)
+        located, self._tide_located = self._tide_located, None
+        self.tide_m = located[1] if located is not None and located[0] == t else self._tide_at(t)
         if obs:
             sd_now = self.signed_distance_m([o.east_m for o in obs], [o.north_m for o in obs])
         else:

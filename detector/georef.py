@@ -1,6 +1,12 @@
 """Pixel -> lat/lon: the ray through a detection's ground-contact pixel, from the camera pose in
-the frame's telemetry, intersected with the sea-level plane (``shorewatch.camera``, the same
+the frame's telemetry, intersected with the sea's surface (``shorewatch.camera``, the same
 model the simulator renders with), with an uncertainty in metres.
+
+The surface is a horizontal plane at ``surface_m`` above mean sea level: 0 by default, the tide's
+height over mean sea level when the tide is known (``Site.sea_surface_m``; the Channel's sea
+stands up to 4 m above or below its mean, and a ray 22 deg below the horizon meets a plane 3 m
+lower about 7 m further out). Objects on the sand above the water's edge stand a little higher
+than the sea they are measured against and are placed slightly seaward (h / tan(depression)).
 
 The pose: the camera sits at the drone's position and altitude above mean sea level
 (``Telemetry.alt_m``), looks along ``camera_yaw_deg`` (heading + gimbal yaw) at
@@ -70,7 +76,7 @@ def anchor_pixels(xyxy: npt.ArrayLike, pitch_deg: float, flat: npt.ArrayLike | b
 @dataclass(frozen=True, slots=True)
 class GroundPoints:
     """Per detection: local east/north (m, in the georeferencer's frame), lat/lon, 1-sigma error,
-    and whether the ray hit the sea-level plane within range."""
+    and whether the ray hit the sea's surface within range."""
 
     east_m: FloatArray
     north_m: FloatArray
@@ -88,7 +94,8 @@ class Georeferencer:
     def pose(self, tel: Telemetry) -> CameraPose:
         return pose_from_telemetry(tel, self.frame)
 
-    def locate_pixels(self, frame: Frame, pixels: npt.ArrayLike) -> GroundPoints:
+    def locate_pixels(self, frame: Frame, pixels: npt.ArrayLike, surface_m: float = 0.0) -> GroundPoints:
+        """``surface_m``: the height of the sea's surface above mean sea level (see the module)."""
         if frame.telemetry is None or frame.intrinsics is None:
             raise GeorefError(
                 f"frame {frame.source_id}#{frame.index} has no telemetry/intrinsics; georeferencing needs the camera pose"
@@ -100,9 +107,9 @@ class Georeferencer:
             z = np.zeros(0)
             return GroundPoints(z, z, z, z, z, np.zeros(0, dtype=bool))
         pose = self.pose(tel)
-        ground, hit = pixels_to_ground(px, pose, intr)
+        ground, hit = pixels_to_ground(px, pose, intr, ground_z_m=surface_m)
         rays = pixel_rays(px, pose, intr)
-        h = max(pose.up_m, 0.1)
+        h = max(pose.up_m - surface_m, 0.1)
         sin_dep = np.clip(-rays[:, 2], 1e-6, 1.0)  # sine of the ray's depression below horizontal
         tan_dep = sin_dep / np.sqrt(np.clip(1 - sin_dep**2, 1e-12, 1.0))
         rng = h / tan_dep
@@ -126,10 +133,16 @@ class Georeferencer:
         return GroundPoints(east, north, lat, lon, np.where(ok, err, np.inf), ok)
 
     def locate(
-        self, frame: Frame, xyxy: npt.ArrayLike, class_id: npt.ArrayLike | None = None
+        self,
+        frame: Frame,
+        xyxy: npt.ArrayLike,
+        class_id: npt.ArrayLike | None = None,
+        surface_m: float = 0.0,
     ) -> GroundPoints:
-        """Each box's ground point (see ``anchor_pixels``; boats, class 0, are flat) on the sea-level plane."""
+        """Each box's ground point (see ``anchor_pixels``; boats, class 0, are flat) on the sea's surface."""
         if frame.telemetry is None:
             raise GeorefError(f"frame {frame.source_id}#{frame.index} has no telemetry")
         flat = False if class_id is None else np.asarray(class_id) == 0
-        return self.locate_pixels(frame, anchor_pixels(xyxy, frame.telemetry.gimbal_pitch_deg, flat))
+        return self.locate_pixels(
+            frame, anchor_pixels(xyxy, frame.telemetry.gimbal_pitch_deg, flat), surface_m
+        )

@@ -89,7 +89,7 @@ class DetectionPipeline:
                 "error_m": nan.copy(),
             }
             if n and frame.telemetry is not None and frame.intrinsics is not None:
-                g = self.events.georef.locate(frame, tracked.xyxy, tracked.class_id)
+                g = self.events.locate(frame, tracked)
                 cols = {
                     "lat_deg": g.lat_deg,
                     "lon_deg": g.lon_deg,

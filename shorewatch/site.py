@@ -108,6 +108,10 @@ class Site(BaseModel):
         """How much of its drying width each beach shows at this tide height (0 without tide settings)."""
         return self.tide.drying_fraction(height_m) if self.tide is not None else 0.0
 
+    def sea_surface_m(self, height_m: float | None) -> float:
+        """The sea's surface above mean sea level at this tide height (0: no tide settings, or unknown)."""
+        return self.tide.sea_surface_m(height_m) if self.tide is not None else 0.0
+
     def water_edge_shift_m(
         self, east_m: npt.ArrayLike, north_m: npt.ArrayLike, height_m: float | None
     ) -> npt.NDArray[np.float64]:
@@ -309,7 +313,15 @@ def load_site(
         raise SiteError(str(exc)) from exc
     st = site.tide
     return site.model_copy(
-        update={"tide": TideSettings(st.waterline_height_m, st.low_water_height_m, st.datum, table)}
+        update={
+            "tide": TideSettings(
+                st.waterline_height_m,
+                st.low_water_height_m,
+                st.datum,
+                table,
+                mean_sea_level_m=st.mean_sea_level_m if st.mean_sea_level_given else None,
+            )
+        }
     )
 
 

@@ -183,6 +183,7 @@ class TideSettings:
         datum: str = "chart datum",
         table: TideTable | None = None,
         problem: str | None = None,
+        mean_sea_level_m: float | None = None,
     ) -> None:
         if not (math.isfinite(waterline_height_m) and math.isfinite(low_water_height_m)):
             raise TideError("tide: waterline_height_m and low_water_height_m must be numbers (metres)")
@@ -193,6 +194,21 @@ class TideSettings:
             )
         self.waterline_height_m = float(waterline_height_m)
         self.low_water_height_m = float(low_water_height_m)
+        if mean_sea_level_m is not None and not (
+            math.isfinite(mean_sea_level_m) and low_water_height_m < mean_sea_level_m < waterline_height_m
+        ):
+            raise TideError(
+                f"tide: mean_sea_level_m ({mean_sea_level_m}) must lie between low_water_height_m "
+                f"({low_water_height_m}) and waterline_height_m ({waterline_height_m})"
+            )
+        # mean sea level above the datum; not given: half way between the two waters (a mean
+        # sea level is within a few decimetres of the mean of high and low water springs)
+        self.mean_sea_level_given = mean_sea_level_m is not None
+        self.mean_sea_level_m = (
+            float(mean_sea_level_m)
+            if mean_sea_level_m is not None
+            else (self.waterline_height_m + self.low_water_height_m) / 2
+        )
         self.datum = datum
         self.table = table
         self.problem = problem  # why the site file's table is not in use (lenient parse)
@@ -203,14 +219,19 @@ class TideSettings:
         the reason in ``problem`` (the live service goes on, the tide unknown until reported)."""
         if not isinstance(raw, dict):
             raise TideError("properties.tide must be an object")
-        unknown = set(raw) - {"waterline_height_m", "low_water_height_m", "datum", "table", "heights"}
+        keys = {"waterline_height_m", "low_water_height_m", "mean_sea_level_m", "datum", "table", "heights"}
+        unknown = set(raw) - keys
         if unknown:
             raise TideError(
                 f"properties.tide: unknown key(s) {sorted(unknown)}; expected waterline_height_m, "
-                "low_water_height_m, datum, table (a CSV path) or heights ([[time, height_m], ...])"
+                "low_water_height_m, mean_sea_level_m, datum, table (a CSV path) or heights "
+                "([[time, height_m], ...])"
             )
-        for k in ("waterline_height_m", "low_water_height_m"):
-            if not isinstance(raw.get(k), int | float) or isinstance(raw.get(k), bool):
+        for k in ("waterline_height_m", "low_water_height_m", "mean_sea_level_m"):
+            v = raw.get(k)
+            if (v is not None or k != "mean_sea_level_m") and (
+                not isinstance(v, int | float) or isinstance(v, bool)
+            ):
                 raise TideError(f"properties.tide.{k} must be a number (metres above the datum)")
         table = None
         problem = None
@@ -232,7 +253,15 @@ class TideSettings:
             str(raw.get("datum", "chart datum")),
             table,
             problem,
+            None if raw.get("mean_sea_level_m") is None else float(raw["mean_sea_level_m"]),
         )
+
+    def sea_surface_m(self, height_m: float | None) -> float:
+        """The sea's surface above mean sea level (the altitude datum of drone telemetry and of
+        georeferencing) at this tide height; 0 when the tide is unknown."""
+        if height_m is None or not math.isfinite(height_m):
+            return 0.0
+        return float(height_m) - self.mean_sea_level_m
 
     def drying_fraction(self, height_m: float | None) -> float:
         """0 at (or above) the mapped waterline's height, 1 at the low water of the drying widths."""
@@ -246,6 +275,8 @@ class TideSettings:
             "datum": self.datum,
             "waterline_height_m": self.waterline_height_m,
             "low_water_height_m": self.low_water_height_m,
+            "mean_sea_level_m": self.mean_sea_level_m,
+            "mean_sea_level_given": self.mean_sea_level_given,
             "table": None
             if self.table is None
             else {"source": self.table.source, "from_s": self.table.span_s[0], "to_s": self.table.span_s[1]},

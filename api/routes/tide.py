@@ -54,6 +54,8 @@ def tide_public(site: Any, tide: TideNow) -> TidePublic:
             "datum": st.datum if st else None,
             "waterline_height_m": st.waterline_height_m if st else None,
             "low_water_height_m": st.low_water_height_m if st else None,
+            "mean_sea_level_m": st.mean_sea_level_m if st else None,
+            "sea_surface_m": site.sea_surface_m(height),
             "drying_fraction": fraction,
             "max_shift_m": max_shift,
             "rising": tide.rising(),

@@ -861,10 +861,16 @@ class SimCamera:
         self.draw_structures = True
 
     def pose(self, tel: Telemetry) -> CameraPose:
-        if tel.alt_m <= 0.2:
-            raise RenderError(f"camera altitude must be above sea level (> 0.2 m), got {tel.alt_m}")
+        """The camera over the world's flat ground, which lies at the sea's surface: at a tide the
+        camera is ``alt_m - world.surface_m`` above it (telemetry altitudes are above mean sea level)."""
+        up = tel.alt_m - self.world.surface_m
+        if up <= 0.2:
+            raise RenderError(
+                f"camera altitude must be above the sea's surface (> 0.2 m), got {tel.alt_m} m "
+                f"above mean sea level with the sea at {self.world.surface_m:+.1f} m"
+            )
         e, n = self.world.site.frame.to_local(tel.lat_deg, tel.lon_deg)
-        return CameraPose(e, n, tel.alt_m, tel.camera_yaw_deg, tel.gimbal_pitch_deg, 0.0)
+        return CameraPose(e, n, up, tel.camera_yaw_deg, tel.gimbal_pitch_deg, 0.0)
 
     # -- ground ----------------------------------------------------------------------------------
     def _ground(self, pose: CameraPose, look: Look, t_s: float, horizon_v: float) -> tuple[U8, F32]:

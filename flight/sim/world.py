@@ -363,6 +363,13 @@ class World:
             self._plan(actor)
         self.step_to(0.0)
 
+    @property
+    def surface_m(self) -> float:
+        """The sea's surface above mean sea level at the scenario's tide (0 without a tide). The
+        world is flat: the beach and every actor stand at this height too, so the camera renders
+        from its altitude above mean sea level less this."""
+        return self.site.sea_surface_m(self.scenario.tide_m)
+
     # -- geometry helpers --------------------------------------------------------------------
     def shore_frame(self, anchor: str) -> ShoreFrame:
         if anchor not in self._frames:

@@ -27,6 +27,7 @@ async def test_the_tide_is_unknown_until_reported_then_moves_the_water_edge(
         body = r.json()
         assert body["known"] is False and body["source"] == "unknown" and body["water_edge"] is None
         assert body["waterline_height_m"] == 7.5 and body["low_water_height_m"] == 1.0
+        assert body["mean_sea_level_m"] == 4.4 and body["sea_surface_m"] == 0.0
 
         assert (await patrol.put("/tide", json={"height_m": 1.0})).status_code == 403
         assert (await pilot.put("/tide", json={"height_m": 99})).status_code == 422
@@ -40,6 +41,7 @@ async def test_the_tide_is_unknown_until_reported_then_moves_the_water_edge(
         assert body["observed"]["by"] == "test-pilot"
         assert body["observed"]["until_s"] - body["observed"]["at_s"] == pytest.approx(1800)
         assert body["drying_fraction"] == 1.0 and 400 <= body["max_shift_m"] <= 460
+        assert body["sea_surface_m"] == pytest.approx(-3.4)  # 1.0 m above the datum, 4.4 below the mean
 
         # the edge the patrols see lies hundreds of metres off Wissant's mapped waterline
         edge = SITE.to_local(shapely.LineString(body["water_edge"]["coordinates"]))

@@ -33,20 +33,22 @@ def _frame(tel: Telemetry) -> Frame:
     pitch=st.floats(-90, -15),
     u=st.floats(20, 1260),
     v=st.floats(300, 700),
+    surface=st.floats(-4.5, 4.5),
 )
 def test_georef_inverts_the_camera_model(
-    e: float, n: float, alt: float, heading: float, pitch: float, u: float, v: float
+    e: float, n: float, alt: float, heading: float, pitch: float, u: float, v: float, surface: float
 ) -> None:
+    """With the sea's surface anywhere a Channel tide puts it (``surface_m`` above mean sea level)."""
     lat, lon = FRAME.to_geo(e, n)
     tel = Telemetry(
         timestamp_s=0, lat_deg=lat, lon_deg=lon, alt_m=alt, heading_deg=heading, gimbal_pitch_deg=pitch
     )
     g = Georeferencer(FRAME)
-    pts = g.locate_pixels(_frame(tel), [[u, v]])
+    pts = g.locate_pixels(_frame(tel), [[u, v]], surface_m=surface)
     if not pts.ok[0]:
         return  # this pixel looks above the horizon or beyond range
     pose = pose_from_telemetry(tel, FRAME)
-    px, ok = project([[pts.east_m[0], pts.north_m[0], 0.0]], pose, DEFAULT_INTRINSICS)
+    px, ok = project([[pts.east_m[0], pts.north_m[0], surface]], pose, DEFAULT_INTRINSICS)
     assert ok[0]
     assert px[0] == pytest.approx([u, v], abs=1e-3)
     e2, n2 = FRAME.to_local(pts.lat_deg[0], pts.lon_deg[0])
@@ -106,3 +108,31 @@ def test_a_frame_without_telemetry_is_refused() -> None:
 def test_anchor_slides_from_box_bottom_to_centre(pitch: float, expected_v: float) -> None:
     a = anchor_pixels([[10, 100, 30, 120]], pitch)
     assert a[0] == pytest.approx([20.0, expected_v], abs=1e-6)
+
+
+def test_at_low_tide_objects_are_placed_on_the_lowered_sea() -> None:
+    """The rendered low-tide launch (tide 1.5 m above chart datum: the sea 2.9 m under its mean
+    level): the simulator's truth boxes, georeferenced on the sea's surface at that tide, land
+    where the objects are; on the mean-sea-level plane they would land several metres seaward
+    (the camera at -22 deg from 45 m)."""
+    from flight.sim.render import frames_of
+    from flight.sim.scenario import load_scenario
+    from shorewatch.site import load_site
+
+    sc = load_scenario("low_tide_launch_wissant")
+    site = load_site(sc.site)
+    surface = site.sea_surface_m(sc.tide_m)
+    assert surface == pytest.approx(1.5 - 4.4)
+    frame, truth = next(iter(frames_of(sc, seconds=0.1, start_s=100.0, seed=11)))
+    near = [o for o in truth if o.xyxy[3] > 250]  # not the fishing boat 1 km out (a speck)
+    assert {o.class_name for o in near} == {"boat", "person"}
+    xyxy = np.array([o.xyxy for o in near])
+    cls = np.array([o.class_id for o in near])
+    true_en = np.array([site.frame.to_local(o.lat_deg, o.lon_deg) for o in near])
+    g = Georeferencer(site.frame)
+    on_sea = g.locate(frame, xyxy, cls, surface_m=surface)
+    on_msl = g.locate(frame, xyxy, cls)
+    err_sea = np.hypot(on_sea.east_m - true_en[:, 0], on_sea.north_m - true_en[:, 1])
+    err_msl = np.hypot(on_msl.east_m - true_en[:, 0], on_msl.north_m - true_en[:, 1])
+    assert np.median(err_sea) < 1.0, err_sea
+    assert np.median(err_msl) > 5.0, err_msl

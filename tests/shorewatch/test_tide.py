@@ -120,11 +120,27 @@ def test_the_water_edge_moves_seaward_over_the_beach_only() -> None:
         (400, {"low_water_height_m": 1.0}, "waterline_height_m must be a number"),
         (400, {**TIDE, "heights": [["2026-12-01T05:00", 7.0], ["2026-12-01T11:00Z", 1.0]]}, "no UTC offset"),
         (400, "high", "must be an object"),
+        (400, {**TIDE, "mean_sea_level_m": 9.0}, "mean_sea_level_m .* must lie between"),
+        (400, {**TIDE, "mean_sea_level_m": "4"}, "mean_sea_level_m must be a number"),
     ],
 )
 def test_bad_tide_settings_are_refused_with_the_reason(drying: object, tide: object, message: str) -> None:
     with pytest.raises(SiteError, match=message):
         site(drying, tide)
+
+
+def test_the_sea_surface_is_the_tide_over_mean_sea_level() -> None:
+    """Drone altitudes are above mean sea level, tide heights above the chart datum: the sea's
+    surface (where detections are georeferenced) is the one less the datum's mean sea level."""
+    given = site(tide={**TIDE, "mean_sea_level_m": 4.4}).tide  # type: ignore[attr-defined]
+    assert given.sea_surface_m(1.5) == pytest.approx(-2.9) and given.sea_surface_m(7.0) == pytest.approx(2.6)
+    assert given.sea_surface_m(None) == 0.0 and given.as_dict()["mean_sea_level_given"] is True
+    # not given: half way between the mapped waterline and low water (7.0 and 1.0)
+    guessed = site().tide  # type: ignore[attr-defined]
+    assert guessed.mean_sea_level_m == 4.0 and guessed.as_dict()["mean_sea_level_given"] is False
+    assert site(tide=None).sea_surface_m(1.0) == 0.0  # type: ignore[attr-defined]
+    builtin = load_site("opal-coast")
+    assert builtin.sea_surface_m(4.4) == pytest.approx(0.0) and builtin.sea_surface_m(1.0) < -3
 
 
 def test_a_site_file_names_its_tide_table_relative_to_itself(tmp_path: Path) -> None:
@@ -155,6 +171,7 @@ def test_a_tide_table_given_on_its_own_needs_a_site_with_tide_settings(tmp_path:
     csv.write_text("2026-12-01T05:00Z,7.0\n2026-12-01T11:12Z,1.0\n")
     s = load_site("opal-coast", tide_table=csv)
     assert s.tide is not None and s.tide.table is not None and s.tide.waterline_height_m == 7.5
+    assert s.tide.mean_sea_level_m == 4.4 and s.tide.mean_sea_level_given  # kept from the site file
     bare = tmp_path / "bare.geojson"
     bare.write_text(json.dumps({"type": "FeatureCollection", "features": [LINE, LAND]}))
     with pytest.raises(SiteError, match="has no tide settings"):
