@@ -130,6 +130,10 @@ def test_at_low_tide_the_sea_stands_out_beyond_the_sand_and_the_launch_is_at_its
     cam_high = SimCamera(high, SMALL, seed=0, look=PLAIN)
     lat, lon = SITE.frame.to_geo(mid_e, mid_n)
     down = Telemetry(timestamp_s=0, lat_deg=lat, lon_deg=lon, alt_m=60, heading_deg=0, gimbal_pitch_deg=-90)
+    # the flat world stands at the sea's surface, 2.9 m under mean sea level at this tide: a drone
+    # at 60 m above mean sea level is 62.9 m above it
+    assert w.surface_m == pytest.approx(sc.tide_m - 4.4) and high.surface_m == 0.0
+    assert cam.pose(down).up_m == pytest.approx(60 - w.surface_m) and cam_high.pose(down).up_m == 60
     low_px = cam.render(down)[0].image[80:100, 150:170].reshape(-1, 3).mean(0)
     high_px = cam_high.render(down)[0].image[80:100, 150:170].reshape(-1, 3).mean(0)
     assert low_px[2] > low_px[0] + 15  # sand: red over blue (BGR)
