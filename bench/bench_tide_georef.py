@@ -81,7 +81,9 @@ def main() -> int:
             cells.append(
                 f"{np.median(e):.1f} / {np.percentile(e, 90):.1f} / {100 * float(np.mean(e > 5)):.0f} %"
             )
-        rows.append(f"| {label}: {tide} m ({surface:+.1f} m) | {len(errs['tide'])} | {cells[0]} | {cells[1]} |")
+        rows.append(
+            f"| {label}: {tide} m ({surface:+.1f} m) | {len(errs['tide'])} | {cells[0]} | {cells[1]} |"
+        )
         print(rows[-1], flush=True)
     text = "\n".join(
         [

@@ -25,7 +25,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -38,6 +41,8 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 from shapely.geometry import LineString, Polygon
+
+logger = logging.getLogger(__name__)
 
 MAX_GAP_S = 9 * 3600.0
 """Two table rows further apart than this leave the tide unknown between them (high and low
@@ -373,12 +378,74 @@ class TideNow:
         clock: Callable[[], float] | None = None,
         *,
         problem: str | None = None,
+        keep: Path | None = None,
+        site_name: str = "",
     ) -> None:
+        """``keep``: a file the reported height is written to and read back from at start-up, so
+        a restart of the service at dawn does not forget it while it is valid (``site_name``
+        guards against a report for another site)."""
         self.settings = settings
         self.problem = problem  # why the configured tide table is not in use, if it is not
         self._clock = clock or time.time
         self._observed: Observed | None = None
         self._lock = threading.Lock()
+        self._keep = keep
+        self._site_name = site_name
+        if keep is not None and settings is not None:
+            self._observed = self._read_kept(keep)
+
+    def _read_kept(self, path: Path) -> Observed | None:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            logger.warning(
+                "reported tide in %s not read (%s); the tide table or the waterline applies", path, exc
+            )
+            return None
+        try:
+            if raw.get("site") != self._site_name:
+                logger.info(
+                    "reported tide in %s is for site %r, not %r: not used",
+                    path,
+                    raw.get("site"),
+                    self._site_name,
+                )
+                return None
+            ob = Observed(float(raw["height_m"]), float(raw["at_s"]), float(raw["until_s"]), str(raw["by"]))
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            logger.warning("reported tide in %s not understood (%s): not used", path, exc)
+            return None
+        if ob.until_s <= self._clock():
+            return None
+        logger.info("reported tide %.2f m (by %s) restored from %s", ob.height_m, ob.by, path)
+        return ob
+
+    def _write_kept(self, ob: Observed | None) -> None:
+        """Best effort: a state dir that cannot be written loses the report on restart, nothing else."""
+        if self._keep is None:
+            return
+        try:
+            if ob is None:
+                self._keep.unlink(missing_ok=True)
+                return
+            tmp = self._keep.with_suffix(".tmp")
+            tmp.write_text(
+                json.dumps(
+                    {
+                        "site": self._site_name,
+                        "height_m": ob.height_m,
+                        "at_s": ob.at_s,
+                        "until_s": ob.until_s,
+                        "by": ob.by,
+                    }
+                ),
+                encoding="utf-8",
+            )
+            os.replace(tmp, self._keep)
+        except OSError as exc:
+            logger.warning("reported tide not kept in %s (%s): a restart will forget it", self._keep, exc)
 
     def observe(self, height_m: float, valid_s: float, by: str) -> Observed:
         if self.settings is None:
@@ -389,11 +456,13 @@ class TideNow:
         ob = Observed(float(height_m), now, now + float(valid_s), by)
         with self._lock:
             self._observed = ob
+            self._write_kept(ob)
         return ob
 
     def clear(self) -> None:
         with self._lock:
             self._observed = None
+            self._write_kept(None)
 
     def observed(self) -> Observed | None:
         with self._lock:

@@ -68,7 +68,9 @@ def stream_manager(app: FastAPI) -> Any:
     site, problem = load_site_and_tide_table(settings.site, settings.tide_table)
     if problem:
         logger.error("tide table not used (the tide is unknown until reported): %s", problem)
-    tide = TideNow(site.tide, problem=problem)
+    # a reported height outlives a restart while it is valid (the state dir's tide_report.json)
+    keep = settings.ensure_state_dir() / "tide_report.json"
+    tide = TideNow(site.tide, problem=problem, keep=keep, site_name=site.name)
     model_holder: dict[str, Any] = {}
     lock = threading.Lock()
 

@@ -12,7 +12,7 @@ import shapely
 
 from api.routes.streams import stream_manager
 from shorewatch.site import load_site
-from tests.api.conftest import StartServer
+from tests.api.conftest import Running, StartServer
 
 SITE = load_site()
 
@@ -94,3 +94,24 @@ async def test_a_bad_tide_table_is_reported_and_the_service_goes_on(
         assert body["known"] is False and "no UTC offset" in body["problem"]
         assert (await patrol.get("/coverage")).status_code == 200  # the streams' side is up
         assert (await pilot.put("/tide", json={"height_m": 3.0})).json()["source"] == "observed"
+
+
+async def test_a_reported_height_outlives_a_restart_while_it_is_valid(start_server: StartServer) -> None:
+    """The service restarted at dawn must not forget the height a pilot reported an hour ago:
+    low-tide walkers would be "in the water" again until someone noticed."""
+    srv = await start_server()
+    async with srv.client("pilot") as pilot:
+        assert (await pilot.put("/tide", json={"height_m": 1.4, "valid_for_min": 90})).status_code == 200
+    kept = srv.settings.state_dir / "tide_report.json"
+    assert kept.exists()
+    again = await start_server(state_dir=srv.settings.state_dir, users=False)
+    again = Running(again.app, again.url, srv.tokens, again.settings)  # the same users' database
+    async with again.client("patrol") as patrol, again.client("pilot") as pilot:
+        body = (await patrol.get("/tide")).json()
+        assert body["source"] == "observed" and body["height_m"] == 1.4
+        assert body["observed"]["by"] == "test-pilot"
+        assert stream_manager(again.app)._factory().events.tide(time.time()) == 1.4
+        assert (await pilot.delete("/tide")).status_code == 204
+    assert not kept.exists()
+    third = await start_server(state_dir=srv.settings.state_dir, users=False)
+    assert stream_manager(third.app).tide.now() == (None, "unknown")

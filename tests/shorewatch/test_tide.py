@@ -195,3 +195,33 @@ def test_a_reported_height_beats_the_table_until_it_expires() -> None:
         tide.observe(40.0, 60, "x")
     with pytest.raises(TideError, match="no tide settings"):
         TideNow(None).observe(2.0, 60, "x")
+
+
+def test_a_kept_report_is_read_back_only_while_valid_and_for_its_own_site(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    keep = tmp_path / "tide_report.json"
+    now = [T0]
+    st = TideSettings(7.0, 1.0, "d")
+
+    def tide(site_name: str = "flat") -> TideNow:
+        return TideNow(st, clock=lambda: now[0], keep=keep, site_name=site_name)
+
+    tide().observe(1.4, 3600, "pilot-1")
+    now[0] += 1800
+    assert tide().now() == (1.4, "observed") and tide().observed().by == "pilot-1"  # type: ignore[union-attr]
+    assert tide("other").now() == (None, "unknown")  # a report for another site is not used
+    now[0] += 1801
+    assert tide().now() == (None, "unknown")  # expired while the service was down
+    t = tide()
+    t.observe(2.0, 600, "pilot-2")
+    t.clear()
+    assert not keep.exists() and tide().now()[1] == "unknown"
+    keep.write_text("{not json")
+    assert tide().now() == (None, "unknown") and "not read" in caplog.text
+    keep.write_text('{"site": "flat", "height_m": "low"}')
+    assert tide().now() == (None, "unknown") and "not understood" in caplog.text
+    # a state dir that cannot be written keeps the report in memory and says so
+    blocked = TideNow(st, clock=lambda: now[0], keep=tmp_path / "missing" / "t.json", site_name="flat")
+    blocked.observe(3.0, 600, "pilot-3")
+    assert blocked.now() == (3.0, "observed") and "a restart will forget it" in caplog.text
