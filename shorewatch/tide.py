@@ -364,6 +364,11 @@ class Observed:
     by: str
 
 
+def _check_height(height_m: float) -> None:
+    if not (math.isfinite(height_m) and -5.0 <= height_m <= 20.0):
+        raise TideError(f"height {height_m} m is not a tide height (-5 to 20 m above the datum)")
+
+
 class TideNow:
     """The tide height the live service uses, thread-safe: a reported observation while it is
     valid, else the site's tide table, else unknown (the mapped waterline is then the edge).
@@ -414,7 +419,8 @@ class TideNow:
                 )
                 return None
             ob = Observed(float(raw["height_m"]), float(raw["at_s"]), float(raw["until_s"]), str(raw["by"]))
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            _check_height(ob.height_m)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:  # TideError is a ValueError
             logger.warning("reported tide in %s not understood (%s): not used", path, exc)
             return None
         if ob.until_s <= self._clock():
@@ -450,8 +456,7 @@ class TideNow:
     def observe(self, height_m: float, valid_s: float, by: str) -> Observed:
         if self.settings is None:
             raise TideError("this site has no tide settings (properties.tide in the site file)")
-        if not (math.isfinite(height_m) and -5.0 <= height_m <= 20.0):
-            raise TideError(f"height {height_m} m is not a tide height (-5 to 20 m above the datum)")
+        _check_height(height_m)
         now = self._clock()
         ob = Observed(float(height_m), now, now + float(valid_s), by)
         with self._lock:

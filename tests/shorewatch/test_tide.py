@@ -221,6 +221,10 @@ def test_a_kept_report_is_read_back_only_while_valid_and_for_its_own_site(
     assert tide().now() == (None, "unknown") and "not read" in caplog.text
     keep.write_text('{"site": "flat", "height_m": "low"}')
     assert tide().now() == (None, "unknown") and "not understood" in caplog.text
+    keep.write_text(
+        json.dumps({"site": "flat", "height_m": 99, "at_s": T0, "until_s": now[0] + 60, "by": "x"})
+    )
+    assert tide().now() == (None, "unknown") and "not a tide height" in caplog.text
     # a state dir that cannot be written keeps the report in memory and says so
     blocked = TideNow(st, clock=lambda: now[0], keep=tmp_path / "missing" / "t.json", site_name="flat")
     blocked.observe(3.0, 600, "pilot-3")
