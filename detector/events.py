@@ -347,18 +347,20 @@ class EventEngine:
     def signed_distance_m(self, east_m: npt.ArrayLike, north_m: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Distance to the water's edge, negative on land: to the mapped waterline, less how far
         seaward the tide (``tide_m``) has moved the edge on a beach with a ``drying_m``."""
+        return self._distance_and_shift(east_m, north_m)[0]
+
+    def _distance_and_shift(
+        self, east_m: npt.ArrayLike, north_m: npt.ArrayLike
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """(signed distance to the water's edge, how far the tide has moved the edge out there)."""
         e = np.atleast_1d(np.asarray(east_m, dtype=np.float64))
         n = np.atleast_1d(np.asarray(north_m, dtype=np.float64))
         pts = shapely.points(e, n)
         d = shapely.distance(self._waterline, pts)
         on_land = shapely.contains_xy(self._land, e, n)
         sd = np.where(on_land, -d, d)
-        if self.tide_m is not None:
-            sd = sd - self._edge_shift_m(e, n)
-        return sd
-
-    def _edge_shift_m(self, east_m: npt.ArrayLike, north_m: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        return self.site.water_edge_shift_m(east_m, north_m, self.tide_m)
+        shift = self.site.water_edge_shift_m(e, n, self.tide_m)  # zeros while the tide is unknown
+        return sd - shift, shift
 
     def _tide_at(self, t: float) -> float | None:
         if self.tide is None:
@@ -482,8 +484,9 @@ class EventEngine:
             tr = self._tracks[o.track_id]
             e, n = self._smoothed(tr)
             boat_smoothed.append((e, n))
-            sd = float(self.signed_distance_m(e, n)[0])
-            zone = self.zone(sd, float(self._edge_shift_m(e, n)[0]))
+            sds, shifts = self._distance_and_shift(e, n)
+            sd = float(sds[0])
+            zone = self.zone(sd, float(shifts[0]))
             near = (
                 int((np.hypot(ppl_xy[:, 0] - e, ppl_xy[:, 1] - n) <= c.people_radius_m).sum())
                 if len(ppl_xy)
@@ -801,8 +804,8 @@ class EventEngine:
         if len(cand) < c.gathering_min_people:
             return []
         xy = np.array([[e, n] for _, e, n in cand])
-        sd = self.signed_distance_m(xy[:, 0], xy[:, 1])
-        on_beach = (sd >= -(c.beach_depth_m + self._edge_shift_m(xy[:, 0], xy[:, 1]))) & (sd < c.surf_zone_m)
+        sd, shift = self._distance_and_shift(xy[:, 0], xy[:, 1])
+        on_beach = (sd >= -(c.beach_depth_m + shift)) & (sd < c.surf_zone_m)
         idx = np.flatnonzero(on_beach)
         out: list[Event] = []
         for cluster in _clusters(xy[idx], c.gathering_radius_m, c.gathering_min_people):
