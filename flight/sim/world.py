@@ -165,11 +165,7 @@ def _terrain_at_tide(site_key: str, site: Site, tide_m: float | None) -> Terrain
     key = (site_key + f"@tide{tide_m:.2f}", site.waterline.wkt[:200] + str(len(site.waterline.coords)))
     if key in _TERRAIN_CACHE:
         return _TERRAIN_CACHE[key]
-    h, w = base.sdist.shape
-    wl = np.asarray(site.waterline_local.coords, dtype=np.float64)
-    px = np.stack([(wl[:, 0] - base.x0_m) / base.res_m, (base.y0_m - wl[:, 1]) / base.res_m], axis=1)
-    line = np.full((h, w), 255, np.uint8)
-    cv2.polylines(line, [px.round().astype(np.int32)], False, 0, 1)
+    line = _waterline_image(site, base.x0_m, base.y0_m, base.res_m, base.sdist.shape)
     _, labels = cv2.distanceTransformWithLabels(line, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
     rows, cols = np.nonzero(line == 0)  # label k is the k-th zero pixel in row-major order
     e = base.x0_m + cols * base.res_m
@@ -179,6 +175,21 @@ def _terrain_at_tide(site_key: str, site: Site, tide_m: float | None) -> Terrain
     t = Terrain(base.x0_m, base.y0_m, base.res_m, sdist, base.beach, base.landuse, base.sdist)
     _TERRAIN_CACHE[key] = t
     return t
+
+
+def _raster_px(coords: object, x0: float, y0: float, res_m: float) -> npt.NDArray[np.int32]:
+    """Local east/north coordinates -> pixel columns/rows of a terrain raster whose top-left is (x0, y0)."""
+    a = np.asarray(coords, dtype=np.float64)[:, :2]
+    return np.stack([(a[:, 0] - x0) / res_m, (y0 - a[:, 1]) / res_m], axis=1).round().astype(np.int32)
+
+
+def _waterline_image(
+    site: Site, x0: float, y0: float, res_m: float, shape: tuple[int, ...]
+) -> npt.NDArray[np.uint8]:
+    """255 everywhere but the mapped waterline's pixels (0): the input of OpenCV's distance transforms."""
+    line = np.full(shape[:2], 255, np.uint8)
+    cv2.polylines(line, [_raster_px(site.waterline_local.coords, x0, y0, res_m)], False, 0, 1)
+    return line
 
 
 def _build_terrain(site_key: str, site: Site, res_m: float, margin_m: float) -> Terrain:
@@ -191,15 +202,13 @@ def _build_terrain(site_key: str, site: Site, res_m: float, margin_m: float) -> 
     m = np.zeros((h, w), np.uint8)
 
     def to_px(coords: object) -> npt.NDArray[np.int32]:
-        a = np.asarray(coords, dtype=np.float64)[:, :2]
-        return np.stack([(a[:, 0] - x0) / res_m, (y0 - a[:, 1]) / res_m], axis=1).round().astype(np.int32)
+        return _raster_px(coords, x0, y0, res_m)
 
     cv2.fillPoly(m, [to_px(land.exterior.coords)], 255)
     for hole in land.interiors:
         cv2.fillPoly(m, [to_px(hole.coords)], 0)
     # distance from the waterline itself (the land polygon's other edges are far inland)
-    line = np.full((h, w), 255, np.uint8)
-    cv2.polylines(line, [to_px(wl.coords)], False, 0, 1)
+    line = _waterline_image(site, x0, y0, res_m, (h, w))
     d = cv2.distanceTransform(line, cv2.DIST_L2, 5).astype(np.float32) * res_m
     sdist = np.where(m > 0, d, -d).astype(np.float32)
     beach = np.zeros((h, w), np.uint8)
