@@ -98,7 +98,8 @@ async function login(token) {
   }
   $("tide-form").hidden = !views.includes("pilot");
   loadTide();
-  if (views.includes("patrol")) { await loadAlerts(); connectAlerts(); }
+  // the live alert feed: the patrol's list, and the pilot's "open alerts to look at"
+  if (views.includes("patrol") || views.includes("pilot")) { await loadAlerts(); connectAlerts(); }
   if (views.includes("pilot") || views.includes("patrol")) { loadDrones(); connectTelemetry(); }
   if (views.includes("pilot")) { fillPlanForm(); loadMissions(); }
   if (views.includes("trainer")) loadClips();
@@ -157,7 +158,8 @@ function connectAlerts() {
       const isNew = !S.alerts.has(a.id);
       upsertAlert(a, isNew);
       renderAlertList();
-      if (isNew && a.severity === "critical") beep();
+      if (S.view === "pilot") lookAlertsSoon();
+      if (isNew && a.severity === "critical" && S.view === "patrol") beep();
       if (S.selected === a.id) renderDetail();
     };
     ws.onclose = () => {
@@ -342,6 +344,12 @@ function renderDrones() {
 
 // ---------- pilot: alerts to look at closer ----------
 const LOOK_KINDS = ["launch", "person_in_water", "boat_at_sea", "gathering"];
+
+// pushed alerts refresh the pilot's list at once (several revisions in a burst: one fetch)
+function lookAlertsSoon() {
+  clearTimeout(S.lookTimer);
+  S.lookTimer = setTimeout(loadLookAlerts, 250);
+}
 
 async function loadLookAlerts() {
   if (S.view !== "pilot" || !S.me) return;
@@ -710,7 +718,7 @@ function init() {
   setInterval(() => { if (S.view === "patrol" && S.alerts.size) renderAlertList(); }, 30000);
   setInterval(loadStreams, 2000);
   setInterval(loadCoverage, 5000);
-  setInterval(loadLookAlerts, 3000);
+  setInterval(loadLookAlerts, 15000); // a fallback: the alert feed refreshes it as alerts come
   setInterval(loadTide, 60000);
   const qsToken = new URLSearchParams(location.search).get("token");
   if (qsToken) { history.replaceState(null, "", location.pathname + location.hash); }

@@ -160,7 +160,16 @@ def test_pilot_orbits_an_alert_with_a_drone_then_it_goes_back_to_its_patrol(
     login(page, server.url, server.tokens["pilot"])
     li = page.wait_for_selector(f"#look-list li[data-alert-id='{aid}']", timeout=20_000)
     assert "Boat at sea" in li.inner_text()
-    li.query_selector("button").click()  # nobody flying: refused with the reason
+    # a new alert reaches the pilot's list through the live feed (the list polls only every 15 s)
+    aid2 = server.post_alert(
+        kind="person_in_water",
+        severity="critical",
+        position={"lat": 50.9310, "lon": 1.7400},
+        position_error_m=10.0,
+        confidence=0.7,
+    )["id"]
+    page.wait_for_selector(f"#look-list li[data-alert-id='{aid2}']", timeout=5_000)
+    page.click(f"#look-list li[data-alert-id='{aid}'] button")  # nobody flying: refused with the reason
     page.wait_for_selector("#toast:has-text('no drone is airborne')")
     with server.client("pilot") as c:
         plan = c.post(
