@@ -87,6 +87,7 @@ def test_tide_checks_a_table_before_a_shift(tmp_path: Path, capsys: pytest.Captu
     assert "4.25 m falling" in out
     assert "next low water 2026-12-01 10:24 UTC: 1.00 m" in out
     assert "Wissant bay: the water's edge 225 m beyond the mapped waterline" in out
+    assert "the sea's surface -0.15 m against mean sea level (4.40 m above the datum)" in out
     code, out, _ = _tide(capsys, "--table", str(csv), "--at", "2026-12-02T08:00Z")
     assert code == 1 and "unknown" in out
     csv.write_text("2026-12-01 05:12,7.5\n2026-12-01 11:24,1.0\n")

@@ -76,6 +76,14 @@ def register(sub: Any) -> None:
         metavar="M",
         help="height of the take-off point above sea level (the photo's RelativeAltitude is above it; default 0)",
     )
+    p.add_argument(
+        "--sea-level",
+        type=float,
+        default=0.0,
+        metavar="M",
+        help="the sea's surface above mean sea level when the photos were taken, where positions are "
+        "computed (the tide: `shorewatch tide --at TIME` prints it; default 0)",
+    )
     p.add_argument("--no-pose", action="store_true", help="ignore the photos' pose metadata (no positions)")
     p.add_argument("--max-frames", type=int, default=0, help="videos: stop after this many frames (0: all)")
     p.set_defaults(func=run)
@@ -173,7 +181,9 @@ def photo_positions(
     # read_photo_pose refuses pictures stored turned, so the pixels are the size EXIF gives
     tel = pose.telemetry
     frame = Frame(image, 0.0, "photo", 0, telemetry=tel, intrinsics=pose.intrinsics)
-    pts = Georeferencer(LocalFrame(tel.lat_deg, tel.lon_deg)).locate(frame, dets.xyxy, dets.class_id)
+    pts = Georeferencer(LocalFrame(tel.lat_deg, tel.lon_deg)).locate(
+        frame, dets.xyxy, dets.class_id, surface_m=args.sea_level
+    )
     features: list[dict[str, Any]] = []
     for k in np.flatnonzero(pts.ok):
         features.append(
@@ -193,7 +203,8 @@ def photo_positions(
             }
         )
     off = int(len(dets) - len(features))
-    note = pose.describe() + (f"; {off} detection(s) above the horizon or out of range" if off else "")
+    note = pose.describe() + (f"; sea at {args.sea_level:+.1f} m" if args.sea_level else "")
+    note += f"; {off} detection(s) above the horizon or out of range" if off else ""
     return features, note
 
 

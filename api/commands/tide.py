@@ -53,6 +53,10 @@ def report(site: Any, at_s: float) -> tuple[int, list[str]]:
         return 1, [*lines, f"at {_utc(at_s)}: unknown (outside the table or across a gap of over 9 h)"]
     trend = {True: "rising", False: "falling", None: ""}[st.table.rising(at_s)]
     lines.append(f"at {_utc(at_s)}: {h:.2f} m {trend}")
+    lines.append(
+        f"  the sea's surface {st.sea_surface_m(h):+.2f} m against mean sea level ({st.mean_sea_level_m:.2f} m "
+        f"above the datum{'' if st.mean_sea_level_given else ', estimated'}): positions are computed on it"
+    )
     for t, hh, kind in st.table.next_turns(at_s):
         lines.append(f"  next {kind} water {_utc(t)}: {hh:.2f} m")
     f = st.drying_fraction(h)

@@ -4,6 +4,7 @@ real command line entry point."""
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -248,6 +249,17 @@ def test_detect_puts_a_drone_photos_boats_on_the_map(
     assert min(misses) <= 15.0, (misses, boats)
     assert best["image"] == str(photo) and 0 < best["error_m"] < 50
     assert f"at {boats[0]['geometry']['coordinates'][1]:.6f}" in printed
+    # at low water (the sea 3 m under its mean) the same boat lies about 3 / tan 22 deg = 7.4 m
+    # nearer the camera than on mean sea level
+    low = tmp_path / "low.geojson"
+    assert main([*argv, "--hfov", "84", "--sea-level", "-3", "--geojson", str(low)]) == 0
+    assert "sea at -3.0 m" in capsys.readouterr().out
+    moved = next(
+        f for f in json.loads(low.read_text())["features"] if f["properties"]["xyxy"] == best["xyxy"]
+    )
+    lon0, lat0 = boats[int(np.argmin(misses))]["geometry"]["coordinates"]
+    lon1, lat1 = moved["geometry"]["coordinates"]
+    assert distance_m(lat0, lon0, lat1, lon1) == pytest.approx(3 / math.tan(math.radians(22)), rel=0.25)
 
     # without a lens in EXIF or --hfov there are no positions, and the reason is said
     assert main([*argv, "--geojson", str(out)]) == 0
