@@ -754,6 +754,7 @@ class EventEngine:
                 *details,
                 ("tide_m", f"{self.tide_m:.1f}"),
                 ("water_edge_beyond_waterline_m", f"{shift:.0f}"),
+                ("sea_surface_m", f"{self.site.sea_surface_m(self.tide_m):+.1f}"),
             )
         snap = (
             _snapshot(frame, boxes, ep.kind, self.config.snapshot_max_px)

@@ -501,6 +501,9 @@ def test_a_launch_across_the_low_tide_sand_is_a_launch_only_when_the_tide_is_kno
         details = dict(first.details)
         assert float(details["tide_m"]) == pytest.approx(LOW_WATER, abs=0.05)
         assert float(details["water_edge_beyond_waterline_m"]) == pytest.approx(edge, abs=2.0)
+        assert float(details["sea_surface_m"]) == pytest.approx(
+            LOW_WATER - 4.4, abs=0.05
+        )  # where it was placed
         assert abs(float(details["distance_to_waterline_m"])) <= 15  # measured from the edge, not the map
 
 
