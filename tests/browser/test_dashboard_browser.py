@@ -150,24 +150,17 @@ def test_pilot_orbits_an_alert_with_a_drone_then_it_goes_back_to_its_patrol(
 
     with server.client("pilot") as c:
         wait_for(lambda: tel(c) and not tel(c)["armed"], 180, what="drone-1 on the ground")
-    aid = server.post_alert(
-        kind="boat_at_sea",
-        severity="warning",
-        position={"lat": 50.9350, "lon": 1.7450},
-        position_error_m=15.0,
-        confidence=0.8,
-    )["id"]
+
+    def alert(kind: str, severity: str, lat: float, lon: float) -> int:
+        position = {"lat": lat, "lon": lon}
+        return int(server.post_alert(kind=kind, severity=severity, position=position, confidence=0.8)["id"])
+
+    aid = alert("boat_at_sea", "warning", 50.9350, 1.7450)
     login(page, server.url, server.tokens["pilot"])
     li = page.wait_for_selector(f"#look-list li[data-alert-id='{aid}']", timeout=20_000)
     assert "Boat at sea" in li.inner_text()
     # a new alert reaches the pilot's list through the live feed (the list polls only every 15 s)
-    aid2 = server.post_alert(
-        kind="person_in_water",
-        severity="critical",
-        position={"lat": 50.9310, "lon": 1.7400},
-        position_error_m=10.0,
-        confidence=0.7,
-    )["id"]
+    aid2 = alert("person_in_water", "critical", 50.9310, 1.7400)
     page.wait_for_selector(f"#look-list li[data-alert-id='{aid2}']", timeout=5_000)
     page.click(f"#look-list li[data-alert-id='{aid}'] button")  # nobody flying: refused with the reason
     page.wait_for_selector("#toast:has-text('no drone is airborne')")
