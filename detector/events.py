@@ -263,6 +263,7 @@ class Observation:
     error_m: float
     confidence: float
     xyxy: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    bias_m: float = 0.0  # the error the sea's height shares across the frame (``GroundPoints.bias_m``)
 
 
 @dataclass(slots=True)
@@ -273,6 +274,7 @@ class _Track:
     positions: deque[tuple[float, float, float, float]] = field(default_factory=lambda: deque(maxlen=200))
     confs: deque[float] = field(default_factory=lambda: deque(maxlen=20))
     errors: deque[float] = field(default_factory=lambda: deque(maxlen=20))
+    biases: deque[float] = field(default_factory=lambda: deque(maxlen=20))
     n_obs: int = 0
     last_seen_s: float = 0.0
     min_sd_m: float = math.inf
@@ -378,8 +380,24 @@ class EventEngine:
         """Georeference ``tracked`` on the sea's surface at the tide of the frame's time."""
         h = self._tide_at(frame.timestamp_s)
         self._tide_located = (frame.timestamp_s, h)  # the events of this frame use the same height
-        surface = self.site.sea_surface_m(h)
-        return self.georef.locate(frame, tracked.xyxy, tracked.class_id, surface_m=surface)
+        return self.georef.locate(
+            frame,
+            tracked.xyxy,
+            tracked.class_id,
+            surface_m=self.site.sea_surface_m(h),
+            surface_sigma_m=self.surface_sigma_m(h),
+        )
+
+    def surface_sigma_m(self, height_m: float | None) -> float:
+        """How uncertain the sea's height is (one sigma): a known tide's ``tide_sigma_m``; an
+        unknown one on a tidal site, the spread of a sine tide over the site's range (range / 2
+        / sqrt 2: 2.3 m on the Opal Coast); 0 on a site without tide settings (nothing known)."""
+        st = self.site.tide
+        if st is None:
+            return 0.0
+        if height_m is not None:
+            return self.georef.config.tide_sigma_m
+        return (st.waterline_height_m - st.low_water_height_m) / (2 * math.sqrt(2))
 
     def zone(self, sd_m: float, edge_shift_m: float = 0.0) -> Zone:
         """``edge_shift_m``: how far the tide has moved the water's edge out there; the beach and
@@ -404,9 +422,10 @@ class EventEngine:
             if "east_m" in tracked.data:
                 east, north = tracked.data["east_m"], tracked.data["north_m"]
                 err, ok = tracked.data["error_m"], np.isfinite(tracked.data["east_m"])
+                bias = tracked.data.get("bias_m", np.zeros(len(tracked)))
             else:
                 g = self.locate(frame, tracked)
-                east, north, err, ok = g.east_m, g.north_m, g.error_m, g.ok
+                east, north, err, ok, bias = g.east_m, g.north_m, g.error_m, g.ok, g.bias_m
             conf = tracked.confidence if tracked.confidence is not None else np.ones(len(tracked))
             for i in np.flatnonzero(ok):
                 obs.append(
@@ -418,6 +437,7 @@ class EventEngine:
                         float(err[i]),
                         float(conf[i]),
                         tuple(float(v) for v in tracked.xyxy[i]),  # type: ignore[arg-type]
+                        float(bias[i]) if np.isfinite(bias[i]) else 0.0,
                     )
                 )
         return self.update_observations(frame.timestamp_s, obs, frame=frame)
@@ -475,6 +495,7 @@ class EventEngine:
             tr.positions.append((t, o.east_m, o.north_m, o.error_m))
             tr.confs.append(o.confidence)
             tr.errors.append(o.error_m)
+            tr.biases.append(o.bias_m)
             tr.n_obs += 1
             tr.last_seen_s = t
             tr.xyxy = o.xyxy
@@ -718,7 +739,7 @@ class EventEngine:
             e,
             n,
             people,
-            float(np.median(tr.errors)),
+            math.hypot(float(np.median(tr.errors)), float(np.median(tr.biases))),
             float(np.mean(tr.confs)),
             heading,
             speed,
@@ -847,7 +868,10 @@ class EventEngine:
             if not ep.points or t - ep.points[-1].timestamp_s >= 1.0:
                 lat, lon = self.site.frame.to_geo(ce, cn)
                 ep.points.append(TrackPoint(t, lat, lon))
-            err = float(np.median([cand[m][0].error_m for m in members]))
+            err = math.hypot(
+                float(np.median([cand[m][0].error_m for m in members])),
+                float(np.median([cand[m][0].bias_m for m in members])),
+            )
             conf = float(np.mean([cand[m][0].confidence for m in members]))
             boxes = [cand[m][0].xyxy for m in members]
             out.append(

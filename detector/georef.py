@@ -44,6 +44,13 @@ class GeorefConfig(BaseModel):
     attitude_sigma_deg: float = Field(1.0, ge=0, le=20, description="gimbal pitch/yaw error, one sigma")
     pixel_sigma_px: float = Field(2.0, ge=0, le=50, description="box position jitter, one sigma")
     max_range_m: float = Field(5000.0, gt=0, le=50_000, description="points further than this are rejected")
+    tide_sigma_m: float = Field(
+        0.3,
+        ge=0,
+        le=5,
+        description="error of a known tide height (table interpolation, storm surge), one sigma; "
+        "while the tide is unknown the spread of the site's tidal range is used",
+    )
 
 
 def pose_from_telemetry(tel: Telemetry, frame: LocalFrame) -> CameraPose:
@@ -76,7 +83,9 @@ def anchor_pixels(xyxy: npt.ArrayLike, pitch_deg: float, flat: npt.ArrayLike | b
 @dataclass(frozen=True, slots=True)
 class GroundPoints:
     """Per detection: local east/north (m, in the georeferencer's frame), lat/lon, 1-sigma error,
-    and whether the ray hit the sea's surface within range."""
+    whether the ray hit the sea's surface within range, and ``bias_m``: the part of the error that
+    the sea's height shares across a frame (one sigma; it moves every object alike and does not
+    make a track move, so the event rules keep it apart from ``error_m``)."""
 
     east_m: FloatArray
     north_m: FloatArray
@@ -84,6 +93,7 @@ class GroundPoints:
     lon_deg: FloatArray
     error_m: FloatArray
     ok: npt.NDArray[np.bool_]
+    bias_m: FloatArray
 
 
 class Georeferencer:
@@ -94,8 +104,11 @@ class Georeferencer:
     def pose(self, tel: Telemetry) -> CameraPose:
         return pose_from_telemetry(tel, self.frame)
 
-    def locate_pixels(self, frame: Frame, pixels: npt.ArrayLike, surface_m: float = 0.0) -> GroundPoints:
-        """``surface_m``: the height of the sea's surface above mean sea level (see the module)."""
+    def locate_pixels(
+        self, frame: Frame, pixels: npt.ArrayLike, surface_m: float = 0.0, surface_sigma_m: float = 0.0
+    ) -> GroundPoints:
+        """``surface_m``: the height of the sea's surface above mean sea level (see the module);
+        ``surface_sigma_m``: how uncertain that height is (one sigma), reported as ``bias_m``."""
         if frame.telemetry is None or frame.intrinsics is None:
             raise GeorefError(
                 f"frame {frame.source_id}#{frame.index} has no telemetry/intrinsics; georeferencing needs the camera pose"
@@ -105,7 +118,7 @@ class Georeferencer:
         n = len(px)
         if n == 0:
             z = np.zeros(0)
-            return GroundPoints(z, z, z, z, z, np.zeros(0, dtype=bool))
+            return GroundPoints(z, z, z, z, z, np.zeros(0, dtype=bool), z)
         pose = self.pose(tel)
         ground, hit = pixels_to_ground(px, pose, intr, ground_z_m=surface_m)
         rays = pixel_rays(px, pose, intr)
@@ -130,7 +143,8 @@ class Georeferencer:
         if ok.any():
             la, lo = self.frame.to_geo_many(east[ok], north[ok])
             lat[ok], lon[ok] = la, lo
-        return GroundPoints(east, north, lat, lon, np.where(ok, err, np.inf), ok)
+        bias = np.where(ok, rng / h * surface_sigma_m, 0.0)  # as an altitude error: range / h per metre
+        return GroundPoints(east, north, lat, lon, np.where(ok, err, np.inf), ok, bias)
 
     def locate(
         self,
@@ -138,11 +152,12 @@ class Georeferencer:
         xyxy: npt.ArrayLike,
         class_id: npt.ArrayLike | None = None,
         surface_m: float = 0.0,
+        surface_sigma_m: float = 0.0,
     ) -> GroundPoints:
         """Each box's ground point (see ``anchor_pixels``; boats, class 0, are flat) on the sea's surface."""
         if frame.telemetry is None:
             raise GeorefError(f"frame {frame.source_id}#{frame.index} has no telemetry")
         flat = False if class_id is None else np.asarray(class_id) == 0
         return self.locate_pixels(
-            frame, anchor_pixels(xyxy, frame.telemetry.gimbal_pitch_deg, flat), surface_m
+            frame, anchor_pixels(xyxy, frame.telemetry.gimbal_pitch_deg, flat), surface_m, surface_sigma_m
         )

@@ -2,7 +2,7 @@
 
 ``DetectionPipeline(detector, site).process(frame)`` returns a ``PipelineResult``: the tracked
 detections of that frame (``tracker_id`` set; ``data`` carries ``lat_deg``, ``lon_deg``,
-``east_m``, ``north_m``, ``error_m`` when the frame has a pose, NaN otherwise) and the events
+``east_m``, ``north_m``, ``error_m``, ``bias_m`` when the frame has a pose, NaN otherwise) and the events
 (new or revised) it produced. Synchronous; one instance per stream; ``process`` is serialised
 by a lock, so sharing an instance between threads is safe (frames are then taken in turn)."""
 
@@ -87,6 +87,7 @@ class DetectionPipeline:
                 "east_m": nan.copy(),
                 "north_m": nan.copy(),
                 "error_m": nan.copy(),
+                "bias_m": nan.copy(),
             }
             if n and frame.telemetry is not None and frame.intrinsics is not None:
                 g = self.events.locate(frame, tracked)
@@ -96,6 +97,7 @@ class DetectionPipeline:
                     "east_m": g.east_m,
                     "north_m": g.north_m,
                     "error_m": g.error_m,
+                    "bias_m": g.bias_m,
                 }
             for k, v in cols.items():
                 tracked.data[k] = v

@@ -3,6 +3,7 @@ shoreline at Wissant (``along`` the shore, ``off`` = metres out to sea, negative
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -572,3 +573,35 @@ def test_the_engine_places_objects_on_the_sea_at_the_frames_tide() -> None:
     assert eng.tide_m == LOW_WATER and asked == [7.0]
     unknown = EventEngine(SITE, CFG, tide=lambda _t: None).locate(frame, dets)
     assert (unknown.east_m[0], unknown.north_m[0]) == pytest.approx((msl.east_m[0], msl.north_m[0]))
+    # the sea's height is uncertain: 0.3 m with a known tide, the tidal range's spread without one
+    # (6.5 m range: 2.3 m), as a bias in metres on the ground (h / tan 22 deg)
+    cot = 1 / math.tan(math.radians(22.0))
+    assert g.bias_m[0] == pytest.approx(0.3 * cot, rel=0.05)
+    assert unknown.bias_m[0] == pytest.approx(6.5 / (2 * math.sqrt(2)) * cot, rel=0.05)
+    bare = SITE.model_copy(update={"tide": None})
+    assert EventEngine(bare, CFG).locate(frame, dets).bias_m[0] == 0.0
+
+
+def test_the_sea_heights_uncertainty_widens_the_alert_but_not_the_drag_rule() -> None:
+    """A bias shared by the whole frame moves a track without making it travel: the launch is
+    raised all the same (the drag rule compares the drag with ``error_m`` only), and the alert's
+    ``position_error_m`` adds the bias in quadrature."""
+
+    def biased(
+        frames: list[tuple[float, list[Observation]]], bias: float
+    ) -> list[tuple[float, list[Observation]]]:
+        return [(t, [dataclasses.replace(o, bias_m=bias) for o in obs_]) for t, obs_ in frames]
+
+    plain = [e for e in run(EventEngine(SITE, CFG), launch_frames(crew=6)) if e.kind is EventKind.LAUNCH]
+    wide = [
+        e
+        for e in run(EventEngine(SITE, CFG), biased(launch_frames(crew=6), 12.0))
+        if e.kind is EventKind.LAUNCH
+    ]
+    assert plain and wide and wide[0].timestamp_s == plain[0].timestamp_s
+    assert plain[0].position_error_m == pytest.approx(5.0)
+    assert wide[0].position_error_m == pytest.approx(math.hypot(5.0, 12.0))
+    crowd = [(i / 5, people(10, 10, 0.0, -40.0, spread=8.0)) for i in range(50)]
+    cfg = EventConfig(snapshot=False, gathering_min_people=8)
+    gathering = [e for e in run(EventEngine(SITE, cfg), biased(crowd, 12.0)) if e.kind is EventKind.GATHERING]
+    assert gathering and gathering[0].position_error_m == pytest.approx(math.hypot(5.0, 12.0))
