@@ -43,6 +43,7 @@ def test_doctor_reports_state_dir_ports_and_network(state_dir: Path) -> None:
     assert rep["journal"] == "no database yet" or rep["journal"].startswith("ok: ")
     assert "api 127.0.0.1:8765" in rep["ports"]
     assert rep["network"] == ["nothing: loopback only, offline"]
+    assert rep["tide"].startswith("unknown: positions on mean sea level (the sea's height +- 2.3 m)")
     assert rep["versions"]["ultralytics"] != "not installed"
     assert (state_dir / "ultralytics" / "Ultralytics" / "Arial.ttf").is_file()
 
@@ -64,6 +65,29 @@ def test_doctor_flags_a_non_loopback_bind(state_dir: Path) -> None:
     )
     net = json.loads(out.stdout)["network"]
     assert any("0.0.0.0" in n for n in net) and any("Cursor-on-Target" in n for n in net)
+
+
+def test_doctor_says_where_the_tide_comes_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.commands.doctor import tide_finding
+    from api.settings import Settings
+    from shorewatch.site import load_site
+    from shorewatch.tide import TideNow
+
+    monkeypatch.setenv("SHOREWATCH_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("SHOREWATCH_TIDE_TABLE", str(tmp_path / "missing.csv"))
+    assert "table not used" in tide_finding(Settings())
+    csv = tmp_path / "t.csv"
+    csv.write_text("2026-12-01T05:00Z,7.0\n2026-12-01T11:12Z,1.0\n")  # long past: unknown now
+    monkeypatch.setenv("SHOREWATCH_TIDE_TABLE", str(csv))
+    assert tide_finding(Settings()).startswith("unknown: positions on mean sea level")
+    # a height a pilot reported to the service, still valid, is what the service would use
+    site = load_site("opal-coast")
+    TideNow(site.tide, keep=tmp_path / "tide_report.json", site_name=site.name).observe(1.5, 600, "pilot")
+    found = tide_finding(Settings())
+    assert found.startswith("1.50 m above chart datum (zero hydrographique) near Wissant (observed)"), found
+    assert (
+        "the sea's surface -2.90 m against mean sea level" in found and "up to 415 m" in found
+    )  # 450 m x (7.5 - 1.5) / 6.5
 
 
 def _tide(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -91,6 +91,38 @@ def _journal(settings: Settings) -> str:
     return check(settings.db_path)[1]
 
 
+def tide_finding(settings: Settings) -> str:
+    """Where the live service would take the tide from now, and what positions rest on."""
+    from detector.georef import GeorefConfig
+    from shorewatch.site import load_site_and_tide_table
+    from shorewatch.tide import TideNow
+
+    try:
+        site, problem = load_site_and_tide_table(settings.site, settings.tide_table)
+    except Exception as exc:  # a bad site file: say so, as the service would
+        return f"site not loaded: {exc}"
+    st = site.tide
+    if st is None:
+        return (
+            "no tide settings in the site: positions on mean sea level, water's edge at the mapped waterline"
+        )
+    keep = settings.state_dir / "tide_report.json"
+    h, source = TideNow(st, problem=problem, keep=keep, site_name=site.name).now()
+    if h is None:
+        spread = (st.waterline_height_m - st.low_water_height_m) / (2 * 2**0.5)
+        why = f" (table not used: {problem})" if problem else ""
+        return (
+            f"unknown{why}: positions on mean sea level (the sea's height +- {spread:.1f} m) and the "
+            "water's edge at the mapped waterline; set SHOREWATCH_TIDE_TABLE or report it (PUT /tide)"
+        )
+    return (
+        f"{h:.2f} m above {st.datum.split(';')[0]} ({source}): the sea's surface "
+        f"{st.sea_surface_m(h):+.2f} m against mean sea level (+- {GeorefConfig().tide_sigma_m:g} m), "
+        f"the water's edge up to {max((b.drying_m for b in site.beaches), default=0) * st.drying_fraction(h):.0f} m "
+        "beyond the mapped waterline"
+    )
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     state = settings.ensure_state_dir()
     from detector.offline import configure
@@ -115,6 +147,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "model": "skipped" if args.skip_model else check_model(settings),
         "network": network_findings(settings) or ["nothing: loopback only, offline"],
         "site": settings.site,
+        "tide": tide_finding(settings),
         "journal": _journal(settings),
         "snapshot_retention": f"{settings.snapshot_retention_days:g} days"
         if settings.snapshot_retention_days
@@ -140,6 +173,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     for line in report["network"]:
         t.add_row("network", line)
     t.add_row("site", report["site"])
+    t.add_row("tide", report["tide"])
     t.add_row("audit journal", report["journal"])
     t.add_row("snapshot retention", report["snapshot_retention"])
     con.print(t)
