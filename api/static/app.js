@@ -410,7 +410,7 @@ async function loadTide() {
   if (!t.known) {
     b.textContent = t.datum == null
       ? "Tide: this site has no tide settings; alerts measure from the mapped waterline"
-      : "Tide unknown: alerts measure from the mapped waterline (high water)" + (t.problem ? ` (tide table not used: ${t.problem})` : "");
+      : "Tide unknown: alerts measure from the mapped waterline (high water), positions from mean sea level" + (t.problem ? ` (tide table not used: ${t.problem})` : "");
   } else {
     const from = t.source === "observed" ? `reported by ${t.observed.by}, until ${hhmm(t.observed.until_s)}` : "tide table";
     const trend = t.rising == null ? "" : t.rising ? ", rising" : ", falling";
@@ -418,7 +418,10 @@ async function loadTide() {
     const edge = t.max_shift_m > 1 ? `; the water's edge is up to ${Math.round(t.max_shift_m)} m beyond the mapped waterline (dotted)` : "";
     b.textContent = `Tide ${t.height_m.toFixed(1)} m${trend} (${from})${next}${edge}`;
   }
-  b.title = t.datum ? `heights above ${t.datum}; mapped waterline at ${t.waterline_height_m} m` : "no tide settings";
+  b.title = t.datum
+    ? `heights above ${t.datum}; mapped waterline at ${t.waterline_height_m} m, mean sea level at ${t.mean_sea_level_m} m; ` +
+      `positions are computed on the sea's surface, now ${t.sea_surface_m >= 0 ? "+" : ""}${t.sea_surface_m.toFixed(1)} m against mean sea level`
+    : "no tide settings";
   if (S.map) S.map.setWaterEdge(t.water_edge, `water's edge at ${t.known ? t.height_m.toFixed(1) + " m" : "?"} tide`);
 }
 
