@@ -390,14 +390,13 @@ class EventEngine:
 
     def surface_sigma_m(self, height_m: float | None) -> float:
         """How uncertain the sea's height is (one sigma): a known tide's ``tide_sigma_m``; an
-        unknown one on a tidal site, the spread of a sine tide over the site's range (range / 2
-        / sqrt 2: 2.3 m on the Opal Coast); 0 on a site without tide settings (nothing known)."""
+        unknown one on a tidal site, the spread of a sine tide over the site's range
+        (``TideSettings.unknown_sigma_m``: 2.3 m on the Opal Coast); 0 on a site without tide
+        settings (nothing known)."""
         st = self.site.tide
         if st is None:
             return 0.0
-        if height_m is not None:
-            return self.georef.config.tide_sigma_m
-        return (st.waterline_height_m - st.low_water_height_m) / (2 * math.sqrt(2))
+        return self.georef.config.tide_sigma_m if height_m is not None else st.unknown_sigma_m
 
     def zone(self, sd_m: float, edge_shift_m: float = 0.0) -> Zone:
         """``edge_shift_m``: how far the tide has moved the water's edge out there; the beach and

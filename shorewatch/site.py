@@ -108,6 +108,11 @@ class Site(BaseModel):
         """How much of its drying width each beach shows at this tide height (0 without tide settings)."""
         return self.tide.drying_fraction(height_m) if self.tide is not None else 0.0
 
+    def max_water_edge_shift_m(self, height_m: float | None) -> float:
+        """The furthest the water's edge lies seaward of the mapped waterline at this tide height."""
+        fs, f = self.foreshore, self.tide_fraction(height_m)
+        return float(fs.width_m.max() * f) if fs is not None and f > 0 else 0.0
+
     def sea_surface_m(self, height_m: float | None) -> float:
         """The sea's surface above mean sea level at this tide height (0: no tide settings, or unknown)."""
         return self.tide.sea_surface_m(height_m) if self.tide is not None else 0.0

@@ -268,6 +268,12 @@ class TideSettings:
             return 0.0
         return float(height_m) - self.mean_sea_level_m
 
+    @property
+    def unknown_sigma_m(self) -> float:
+        """How far the sea's height may be from mean sea level when nothing says where it is: the
+        spread (one sigma) of a sine tide between the two waters, range / 2 / sqrt 2."""
+        return (self.waterline_height_m - self.low_water_height_m) / (2 * math.sqrt(2))
+
     def drying_fraction(self, height_m: float | None) -> float:
         """0 at (or above) the mapped waterline's height, 1 at the low water of the drying widths."""
         if height_m is None or not math.isfinite(height_m):

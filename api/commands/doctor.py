@@ -109,17 +109,15 @@ def tide_finding(settings: Settings) -> str:
     keep = settings.state_dir / "tide_report.json"
     h, source = TideNow(st, problem=problem, keep=keep, site_name=site.name).now()
     if h is None:
-        spread = (st.waterline_height_m - st.low_water_height_m) / (2 * 2**0.5)
         why = f" (table not used: {problem})" if problem else ""
         return (
-            f"unknown{why}: positions on mean sea level (the sea's height +- {spread:.1f} m) and the "
+            f"unknown{why}: positions on mean sea level (the sea's height +- {st.unknown_sigma_m:.1f} m) and the "
             "water's edge at the mapped waterline; set SHOREWATCH_TIDE_TABLE or report it (PUT /tide)"
         )
     return (
         f"{h:.2f} m above {st.datum.split(';')[0]} ({source}): the sea's surface "
         f"{st.sea_surface_m(h):+.2f} m against mean sea level (+- {GeorefConfig().tide_sigma_m:g} m), "
-        f"the water's edge up to {max((b.drying_m for b in site.beaches), default=0) * st.drying_fraction(h):.0f} m "
-        "beyond the mapped waterline"
+        f"the water's edge up to {site.max_water_edge_shift_m(h):.0f} m beyond the mapped waterline"
     )
 
 

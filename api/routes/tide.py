@@ -40,9 +40,7 @@ def tide_public(site: Any, tide: TideNow) -> TidePublic:
     fraction = site.tide_fraction(height)
     fs = site.foreshore
     edge = None
-    max_shift = 0.0
     if fs is not None and fraction > 0:
-        max_shift = float(fs.width_m.max() * fraction)
         geo = site.to_geo(fs.water_edge(fraction))
         edge = {"type": "LineString", "coordinates": [[round(x, 6), round(y, 6)] for x, y in geo.coords]}
     ob = tide.observed()
@@ -57,7 +55,7 @@ def tide_public(site: Any, tide: TideNow) -> TidePublic:
             "mean_sea_level_m": st.mean_sea_level_m if st else None,
             "sea_surface_m": site.sea_surface_m(height),
             "drying_fraction": fraction,
-            "max_shift_m": max_shift,
+            "max_shift_m": site.max_water_edge_shift_m(height),
             "rising": tide.rising(),
             "next": [{"time_s": t, "height_m": h, "kind": k} for t, h, k in tide.next_turns()],
             "observed": None

@@ -29,7 +29,9 @@ def test_a_reported_low_tide_draws_the_water_edge_for_pilots_and_patrols(page: A
         assert "Tide 1.0 m" in badge and "reported by demo-pilot" in badge, badge
         assert "m beyond the mapped waterline" in badge
         title = page.get_attribute("[data-testid=tide]", "title") or ""
-        assert "now -3.4 m against mean sea level" in title, title  # 1.0 m above the datum, 4.4 below the mean
+        assert "now -3.4 m against mean sea level" in title, (
+            title
+        )  # 1.0 m above the datum, 4.4 below the mean
         screenshots(page, "tide")
         # a patrol officer sees the same edge, and no form to change it
         page.click("#logout")
