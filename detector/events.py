@@ -264,6 +264,7 @@ class Observation:
     confidence: float
     xyxy: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     bias_m: float = 0.0  # the error the sea's height shares across the frame (``GroundPoints.bias_m``)
+    ellipse: tuple[float, float, float] | None = None  # along, across the line of sight (m), its bearing
 
 
 @dataclass(slots=True)
@@ -275,6 +276,7 @@ class _Track:
     confs: deque[float] = field(default_factory=lambda: deque(maxlen=20))
     errors: deque[float] = field(default_factory=lambda: deque(maxlen=20))
     biases: deque[float] = field(default_factory=lambda: deque(maxlen=20))
+    ellipses: deque[tuple[float, float, float]] = field(default_factory=lambda: deque(maxlen=20))
     n_obs: int = 0
     last_seen_s: float = 0.0
     min_sd_m: float = math.inf
@@ -422,9 +424,12 @@ class EventEngine:
                 east, north = tracked.data["east_m"], tracked.data["north_m"]
                 err, ok = tracked.data["error_m"], np.isfinite(tracked.data["east_m"])
                 bias = tracked.data.get("bias_m", np.zeros(len(tracked)))
+                nan = np.full(len(tracked), np.nan)
+                ell = [tracked.data.get(k, nan) for k in ("along_m", "across_m", "bearing_deg")]
             else:
                 g = self.locate(frame, tracked)
                 east, north, err, ok, bias = g.east_m, g.north_m, g.error_m, g.ok, g.bias_m
+                ell = [g.along_m, g.across_m, g.bearing_deg]
             conf = tracked.confidence if tracked.confidence is not None else np.ones(len(tracked))
             for i in np.flatnonzero(ok):
                 obs.append(
@@ -437,6 +442,9 @@ class EventEngine:
                         float(conf[i]),
                         tuple(float(v) for v in tracked.xyxy[i]),  # type: ignore[arg-type]
                         float(bias[i]) if np.isfinite(bias[i]) else 0.0,
+                        (float(ell[0][i]), float(ell[1][i]), float(ell[2][i]))
+                        if all(np.isfinite(v[i]) for v in ell)
+                        else None,
                     )
                 )
         return self.update_observations(frame.timestamp_s, obs, frame=frame)
@@ -495,6 +503,8 @@ class EventEngine:
             tr.confs.append(o.confidence)
             tr.errors.append(o.error_m)
             tr.biases.append(o.bias_m)
+            if o.ellipse is not None:
+                tr.ellipses.append(o.ellipse)
             tr.n_obs += 1
             tr.last_seen_s = t
             tr.xyxy = o.xyxy
@@ -745,7 +755,26 @@ class EventEngine:
             source,
             frame,
             [tr.xyxy],
-            (("zone", str(zone)), ("distance_to_waterline_m", f"{sd:.0f}"), ("track_id", str(tr.track_id))),
+            (
+                ("zone", str(zone)),
+                ("distance_to_waterline_m", f"{sd:.0f}"),
+                ("track_id", str(tr.track_id)),
+                *self._ellipse_details(tr),
+            ),
+        )
+
+    @staticmethod
+    def _ellipse_details(tr: _Track) -> tuple[tuple[str, str], ...]:
+        """The position's error ellipse (one sigma): long along the drone's line of sight, narrow
+        across it (medians of the track's last observations; the latest line of sight)."""
+        if not tr.ellipses:
+            return ()
+        along = float(np.median([e[0] for e in tr.ellipses]))
+        across = float(np.median([e[1] for e in tr.ellipses]))
+        return (
+            ("error_along_m", f"{along:.0f}"),
+            ("error_across_m", f"{across:.0f}"),
+            ("line_of_sight_deg", f"{tr.ellipses[-1][2]:.0f}"),
         )
 
     def _event(

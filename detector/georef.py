@@ -94,6 +94,9 @@ class GroundPoints:
     error_m: FloatArray
     ok: npt.NDArray[np.bool_]
     bias_m: FloatArray
+    along_m: FloatArray  # the error ellipse (one sigma): along the line of sight, bias included
+    across_m: FloatArray  # across it
+    bearing_deg: FloatArray  # the line of sight's bearing from the drone, clockwise from north
 
 
 class Georeferencer:
@@ -118,7 +121,7 @@ class Georeferencer:
         n = len(px)
         if n == 0:
             z = np.zeros(0)
-            return GroundPoints(z, z, z, z, z, np.zeros(0, dtype=bool), z)
+            return GroundPoints(z, z, z, z, z, np.zeros(0, dtype=bool), z, z, z, z)
         pose = self.pose(tel)
         ground, hit = pixels_to_ground(px, pose, intr, ground_z_m=surface_m)
         rays = pixel_rays(px, pose, intr)
@@ -144,7 +147,25 @@ class Georeferencer:
             la, lo = self.frame.to_geo_many(east[ok], north[ok])
             lat[ok], lon[ok] = la, lo
         bias = np.where(ok, rng / h * surface_sigma_m, 0.0)  # as an altitude error: range / h per metre
-        return GroundPoints(east, north, lat, lon, np.where(ok, err, np.inf), ok, bias)
+        # the ellipse: attitude (pitch), altitude, the sea's height and box jitter along rows all
+        # move a point along the line of sight; yaw and jitter along columns move it across
+        pix_across = (h / sin_dep) / intr.fx_px * c.pixel_sigma_px
+        along_e = np.sqrt(c.position_sigma_m**2 + along**2 + alt**2 + pix**2 + bias**2)
+        across_e = np.sqrt(c.position_sigma_m**2 + across**2 + pix_across**2)
+        bearing = np.degrees(np.arctan2(rays[:, 0], rays[:, 1])) % 360.0
+        inf = np.full(n, np.inf)
+        return GroundPoints(
+            east,
+            north,
+            lat,
+            lon,
+            np.where(ok, err, np.inf),
+            ok,
+            bias,
+            np.where(ok, along_e, inf),
+            np.where(ok, across_e, inf),
+            np.where(ok, bearing, np.nan),
+        )
 
     def locate(
         self,

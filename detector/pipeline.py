@@ -88,6 +88,9 @@ class DetectionPipeline:
                 "north_m": nan.copy(),
                 "error_m": nan.copy(),
                 "bias_m": nan.copy(),
+                "along_m": nan.copy(),
+                "across_m": nan.copy(),
+                "bearing_deg": nan.copy(),
             }
             if n and frame.telemetry is not None and frame.intrinsics is not None:
                 g = self.events.locate(frame, tracked)
@@ -98,6 +101,9 @@ class DetectionPipeline:
                     "north_m": g.north_m,
                     "error_m": g.error_m,
                     "bias_m": g.bias_m,
+                    "along_m": g.along_m,
+                    "across_m": g.across_m,
+                    "bearing_deg": g.bearing_deg,
                 }
             for k, v in cols.items():
                 tracked.data[k] = v

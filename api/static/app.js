@@ -121,6 +121,7 @@ function showView(v) {
     S.map.alertLayer.style.display = v === "pilot" ? "none" : "";
     S.map.routeLayer.style.display = v === "pilot" ? "" : "none";
     S.map.projectionLayer.style.display = v === "pilot" ? "none" : "";
+    S.map.uncertaintyLayer.style.display = v === "pilot" ? "none" : "";
     S.map.coverageLayer.style.display = v === "pilot" ? "" : "none";
     const key = document.querySelector("#map-legend .cov-key");
     if (key) key.style.display = v === "pilot" ? "" : "none";
@@ -252,15 +253,25 @@ function deadReckoning(a) {
   });
 }
 
+/** The position's error ellipse from the alert's details (one sigma), or null when not given. */
+function errorEllipse(a) {
+  const d = a.details || {};
+  const along = Number(d.error_along_m), across = Number(d.error_across_m), bearing = Number(d.line_of_sight_deg);
+  if (!(along > 0 && across > 0 && Number.isFinite(bearing))) return null;
+  return { along_m: along, across_m: across, bearing_deg: bearing };
+}
+
 function renderDetail() {
   const a = S.alerts.get(S.selected);
   const box = $("alert-detail");
-  if (!a) { box.hidden = true; if (S.map) S.map.setProjection(null); return; }
+  if (!a) { box.hidden = true; if (S.map) { S.map.setProjection(null); S.map.setUncertainty(null); } return; }
   box.hidden = false;
   const near = a.lat != null ? unitsByDistance(a.lat, a.lon) : [];
   const units = near.length ? near.map((u) => u.name) : (S.site?.features || []).filter((f) => f.properties.role === "patrol_unit").map((f) => f.properties.name);
   const ahead = deadReckoning(a);
   if (S.map) S.map.setProjection(ahead.length ? [[a.lon, a.lat], ...ahead.map((p) => [p.lon, p.lat])] : null);
+  const ell = errorEllipse(a);
+  if (S.map) S.map.setUncertainty(ell && a.lat != null ? { lon: a.lon, lat: a.lat, ...ell } : null);
   box.innerHTML = `
     <div class="row"><h3>${esc(KIND_LABEL[a.kind] || a.kind)} <span class="badge">#${esc(a.id)}</span></h3>
       <button class="small" id="detail-close" style="margin-left:auto">Close</button></div>
@@ -269,7 +280,7 @@ function renderDetail() {
       <dt>Status</dt><dd data-testid="detail-status">${esc(a.status)}${a.resolution ? ` (${esc(a.resolution)})` : ""}${a.assigned_to ? ` → ${esc(a.assigned_to)}` : ""}</dd>
       <dt>Severity</dt><dd>${esc(a.severity)}${a.escalated ? " · escalated" : ""}</dd>
       <dt>When</dt><dd>${fmtTime(a.time)} (${ago(a.time)})</dd>
-      <dt>Where</dt><dd>${a.lat != null ? `${a.lat.toFixed(5)}, ${a.lon.toFixed(5)}` : "–"}${a.position_error_m != null ? ` ± ${Math.round(a.position_error_m)} m` : ""}</dd>
+      <dt>Where</dt><dd>${a.lat != null ? `${a.lat.toFixed(5)}, ${a.lon.toFixed(5)}` : "–"}${a.position_error_m != null ? ` ± ${Math.round(a.position_error_m)} m` : ""}${ell ? `<br><span class="muted" data-testid="detail-ellipse">± ${Math.round(ell.along_m)} m along the drone's line of sight (${Math.round(ell.bearing_deg)}°), ± ${Math.round(ell.across_m)} m across (the ellipse on the map)</span>` : ""}</dd>
       <dt>People</dt><dd>${a.people_count ?? "–"}</dd>
       <dt>Heading</dt><dd>${a.heading_deg != null ? `${Math.round(a.heading_deg)}°` : "–"}${a.speed_mps != null ? ` at ${a.speed_mps.toFixed(1)} m/s` : ""}</dd>
       ${ahead.length ? `<dt>Ahead</dt><dd data-testid="detail-ahead">${ahead.map((p) => `in ${p.minutes} min ${p.lat.toFixed(4)}, ${p.lon.toFixed(4)} ± ${Math.round(p.error_m)} m`).join("<br>")}<br><span class="muted">if it holds course and speed (dashed on the map)</span></dd>` : ""}

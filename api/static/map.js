@@ -23,6 +23,7 @@ export class SiteMap {
     this.coverageLayer = el("g", { class: "coverage" }, this.world);
     this.routeLayer = el("g", { class: "routes" }, this.world);
     this.projectionLayer = el("g", { class: "projection" }, this.world);
+    this.uncertaintyLayer = el("g", { class: "uncertainty-layer" }, this.world);
     this.trailLayer = el("g", { class: "trails" }, this.world);
     this.screen = el("g", { class: "screen" }, this.svg);
     this.labelLayer = el("g", { class: "labels" }, this.screen);
@@ -291,6 +292,23 @@ export class SiteMap {
     if (!points || points.length < 2) return;
     const pts = points.map(([lon, lat]) => this.project(lon, lat).map((v) => v.toFixed(1)).join(",")).join(" ");
     el("polyline", { points: pts, class: "dead-reckoning", "vector-effect": "non-scaling-stroke" }, this.projectionLayer);
+  }
+
+  /** The selected alert's error ellipse: {lon, lat, along_m, across_m, bearing_deg} (one sigma,
+   * long along the drone's line of sight), or null. Map units are metres, y pointing south. */
+  setUncertainty(u) {
+    this.uncertaintyLayer.replaceChildren();
+    if (!u) return;
+    const [cx, cy] = this.project(u.lon, u.lat), b = (u.bearing_deg * Math.PI) / 180;
+    const pts = [];
+    for (let k = 0; k < 48; k++) {
+      const t = (2 * Math.PI * k) / 48, a = u.along_m * Math.cos(t), c = u.across_m * Math.sin(t);
+      // along the bearing (east sin b, north cos b) and across it (east cos b, north -sin b)
+      const east = a * Math.sin(b) + c * Math.cos(b), north = a * Math.cos(b) - c * Math.sin(b);
+      pts.push(`${(cx + east).toFixed(1)},${(cy - north).toFixed(1)}`);
+    }
+    const poly = el("polygon", { points: pts.join(" "), class: "uncertainty", "vector-effect": "non-scaling-stroke" }, this.uncertaintyLayer);
+    el("title", {}, poly).textContent = `± ${Math.round(u.along_m)} m along the line of sight, ± ${Math.round(u.across_m)} m across`;
   }
 
   /** routes: [{drone_id, waypoints:[{lat_deg, lon_deg}]}] */

@@ -4,9 +4,12 @@ course and speed, dashed on the map."""
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from shorewatch.geo import bearing_deg, distance_m, offset
 from shorewatch.site import load_site
@@ -26,7 +29,8 @@ def test_an_alert_shows_the_nearest_units_and_where_a_boat_under_way_will_be(
 ) -> None:
     units = sorted(load_site().patrol_units, key=lambda u: distance_m(LAT, LON, u.lat_deg, u.lon_deg))
     with LiveServer(tmp_path / "state") as srv:
-        moving = _post(srv, heading_deg=300.0, speed_mps=3.0)
+        ellipse = {"error_along_m": "40", "error_across_m": "6", "line_of_sight_deg": "300"}
+        moving = _post(srv, heading_deg=300.0, speed_mps=3.0, details=ellipse)
         still = _post(srv, kind="launch", severity="critical", position={"lat": 50.8875, "lon": 1.6605})
         login(page, srv.url, srv.tokens["patrol"])
         page.click(f"#alert-list li[data-alert-id='{moving}']")
@@ -50,9 +54,22 @@ def test_an_alert_shows_the_nearest_units_and_where_a_boat_under_way_will_be(
             assert distance_m(float(lat), float(lon), *want) < 15, (m, lat, lon, want)
             assert int(err) == round(20 + 0.3 * run)
         assert page.eval_on_selector_all("#map .projection polyline.dead-reckoning", "ls => ls.length") == 1
+        # the error ellipse: 40 m along the drone's line of sight (bearing 300 deg), 6 m across
+        said = page.inner_text("[data-testid=detail-ellipse]")
+        assert "± 40 m along the drone's line of sight (300°), ± 6 m across" in said, said
+        pts = page.get_attribute("#map polygon.uncertainty", "points") or ""
+        xy = [tuple(float(v) for v in p.split(",")) for p in pts.split()]
+        cx, cy = sum(x for x, _ in xy) / len(xy), sum(y for _, y in xy) / len(xy)
+        far = max(xy, key=lambda p: math.hypot(p[0] - cx, p[1] - cy))
+        near = min(xy, key=lambda p: math.hypot(p[0] - cx, p[1] - cy))
+        assert math.hypot(far[0] - cx, far[1] - cy) == pytest.approx(40, rel=0.02)  # map units are metres
+        assert math.hypot(near[0] - cx, near[1] - cy) == pytest.approx(6, rel=0.05)
+        axis = math.degrees(math.atan2(far[0] - cx, cy - far[1])) % 180  # y points south
+        assert axis == pytest.approx(120, abs=2)  # 300 deg, the same axis
         screenshots(page, "alert-guidance")
         # a launch on the beach (no speed): units, but nothing dead-reckoned
         page.click(f"#alert-list li[data-alert-id='{still}']")
         page.wait_for_selector("[data-testid=detail-units]")
         assert page.query_selector("[data-testid=detail-ahead]") is None
         assert page.eval_on_selector_all("#map .projection polyline", "ls => ls.length") == 0
+        assert page.query_selector("#map polygon.uncertainty") is None  # no ellipse given: none drawn

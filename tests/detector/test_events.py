@@ -571,6 +571,10 @@ def test_the_engine_places_objects_on_the_sea_at_the_frames_tide() -> None:
     asked.clear()
     eng.update(frame, dets)
     assert eng.tide_m == LOW_WATER and asked == [7.0]
+    # the track keeps the observation's error ellipse (the drone looks north: line of sight 0 deg)
+    along, across, bearing = eng._tracks[1].ellipses[-1]
+    assert (along, across) == pytest.approx((g.along_m[0], g.across_m[0]), rel=1e-6)
+    assert along > across and min(bearing, 360 - bearing) < 1
     unknown = EventEngine(SITE, CFG, tide=lambda _t: None).locate(frame, dets)
     assert (unknown.east_m[0], unknown.north_m[0]) == pytest.approx((msl.east_m[0], msl.north_m[0]))
     # the sea's height is uncertain: 0.3 m with a known tide, the tidal range's spread without one
@@ -601,6 +605,15 @@ def test_the_sea_heights_uncertainty_widens_the_alert_but_not_the_drag_rule() ->
     assert plain and wide and wide[0].timestamp_s == plain[0].timestamp_s
     assert plain[0].position_error_m == pytest.approx(5.0)
     assert wide[0].position_error_m == pytest.approx(math.hypot(5.0, 12.0))
+    # with the observations' error ellipses, the alert carries it: long along the line of sight
+    with_ellipse = [
+        (t, [dataclasses.replace(o, ellipse=(14.0 + t / 100, 4.0, 75.0)) for o in obs_])
+        for t, obs_ in launch_frames(crew=6)
+    ]
+    first = next(e for e in run(EventEngine(SITE, CFG), with_ellipse) if e.kind is EventKind.LAUNCH)
+    d = dict(first.details)
+    assert (d["error_along_m"], d["error_across_m"], d["line_of_sight_deg"]) == ("14", "4", "75")
+    assert "error_along_m" not in dict(plain[0].details)  # none known: none said
     crowd = [(i / 5, people(10, 10, 0.0, -40.0, spread=8.0)) for i in range(50)]
     cfg = EventConfig(snapshot=False, gathering_min_people=8)
     gathering = [e for e in run(EventEngine(SITE, cfg), biased(crowd, 12.0)) if e.kind is EventKind.GATHERING]

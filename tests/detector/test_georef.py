@@ -3,6 +3,7 @@ an uncertainty that behaves like the geometry says it should."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -136,3 +137,26 @@ def test_at_low_tide_objects_are_placed_on_the_lowered_sea() -> None:
     err_msl = np.hypot(on_msl.east_m - true_en[:, 0], on_msl.north_m - true_en[:, 1])
     assert np.median(err_sea) < 1.0, err_sea
     assert np.median(err_msl) > 5.0, err_msl
+
+
+def test_the_error_ellipse_is_long_along_the_line_of_sight_and_round_straight_down() -> None:
+    """Seen obliquely, pitch and altitude errors move a point along the drone's line of sight and
+    only yaw moves it across: the ellipse is elongated along the bearing the camera looks at; seen
+    straight down it is nearly round. The sea's height uncertainty lengthens it along only."""
+    lat, lon = FRAME.to_geo(0.0, 0.0)
+    centre = [[DEFAULT_INTRINSICS.cx_px, DEFAULT_INTRINSICS.cy_px]]
+    tel = Telemetry(timestamp_s=0, lat_deg=lat, lon_deg=lon, alt_m=45, heading_deg=90, gimbal_pitch_deg=-22)
+    g = Georeferencer(FRAME)
+    p = g.locate_pixels(_frame(tel), centre)
+    assert p.bearing_deg[0] == pytest.approx(90.0, abs=0.01)
+    assert p.along_m[0] > 2 * p.across_m[0] > 0
+    assert p.across_m[0] >= 2.5  # never below the GNSS error
+    assert p.along_m[0] < p.error_m[0] and p.across_m[0] < p.error_m[0]
+    wide = g.locate_pixels(_frame(tel), centre, surface_sigma_m=2.3)
+    assert wide.across_m[0] == pytest.approx(p.across_m[0])
+    assert wide.along_m[0] == pytest.approx(math.hypot(p.along_m[0], wide.bias_m[0]))
+    down = dataclasses.replace(tel, gimbal_pitch_deg=-90.0)
+    q = g.locate_pixels(_frame(down), centre)
+    assert q.along_m[0] == pytest.approx(q.across_m[0], rel=0.15)
+    left = g.locate_pixels(_frame(tel), [[10.0, DEFAULT_INTRINSICS.cy_px]])
+    assert 40 < left.bearing_deg[0] < 60  # 42 deg left of the camera's axis (an 84 deg lens)
