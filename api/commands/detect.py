@@ -198,6 +198,10 @@ def photo_positions(
                     "class": str(dets.data["class_name"][k]),
                     "confidence": round(float(dets.confidence[k]), 4),
                     "error_m": round(float(pts.error_m[k]), 1),
+                    # the error ellipse: long along the camera's line of sight, narrow across it
+                    "error_along_m": round(float(pts.along_m[k]), 1),
+                    "error_across_m": round(float(pts.across_m[k]), 1),
+                    "line_of_sight_deg": round(float(pts.bearing_deg[k]), 1),
                     "xyxy": [round(float(v), 1) for v in dets.xyxy[k]],
                 },
             }

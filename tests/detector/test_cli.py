@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import cv2
@@ -14,7 +15,7 @@ import pytest
 
 from api.cli import main
 from detector.model import DetectorConfig, default_model_path, load_detector, tta_settings
-from shorewatch.geo import distance_m
+from shorewatch.geo import bearing_deg, distance_m
 from shorewatch.types import GroundTruthObject
 from tests.shorewatch.photo_files import write_drone_jpeg
 
@@ -248,6 +249,11 @@ def test_detect_puts_a_drone_photos_boats_on_the_map(
     best = boats[int(np.argmin(misses))]["properties"]
     assert min(misses) <= 15.0, (misses, boats)
     assert best["image"] == str(photo) and 0 < best["error_m"] < 50
+    assert best["error_across_m"] < best["error_along_m"] <= best["error_m"]  # seen at -22 deg
+    cam = re.search(r"camera at ([\d.]+), ([\d.]+),", printed)
+    assert cam is not None
+    sight = bearing_deg(float(cam[1]), float(cam[2]), launch.lat_deg, launch.lon_deg)
+    assert abs((best["line_of_sight_deg"] - sight + 180) % 360 - 180) < 3  # from the camera to the boat
     assert f"at {boats[0]['geometry']['coordinates'][1]:.6f}" in printed
     # at low water (the sea 3 m under its mean) the same boat lies about 3 / tan 22 deg = 7.4 m
     # nearer the camera than on mean sea level
