@@ -75,17 +75,25 @@ def alert_to_cot(alert: Alert, *, now_s: float | None = None, stale_after_s: flo
         f"{alert.kind.value} ({alert.severity.value}), {alert.people_count} people, status {alert.status.value}"
         f"{', ESCALATED' if alert.escalated else ''}; source {alert.source}; confidence {alert.confidence:.2f}"
     )
+    d = dict(alert.details)
+    ellipse: dict[str, str] = {
+        k: d[k] for k in ("error_along_m", "error_across_m", "line_of_sight_deg") if k in d
+    }
+    if len(ellipse) == 3:  # ce is a circle: say how much longer the error is along the line of sight
+        remarks.text += (
+            f"; position +- {ellipse['error_along_m']} m along the drone's line of sight "
+            f"({ellipse['line_of_sight_deg']} deg), +- {ellipse['error_across_m']} m across"
+        )
     if alert.heading_deg is not None and alert.speed_mps is not None:
         ET.SubElement(detail, "track", course=f"{alert.heading_deg:.1f}", speed=f"{alert.speed_mps:.2f}")
-    ET.SubElement(
-        detail,
-        "shorewatch",
-        alert_id=str(alert.id),
-        seq=str(alert.seq),
-        status=alert.status.value,
-        people_count=str(alert.people_count),
-        severity=alert.severity.value,
-    )
+    own = {
+        "alert_id": str(alert.id),
+        "seq": str(alert.seq),
+        "status": alert.status.value,
+        "people_count": str(alert.people_count),
+        "severity": alert.severity.value,
+    }
+    ET.SubElement(detail, "shorewatch", own | (ellipse if len(ellipse) == 3 else {}))
     return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' + ET.tostring(ev)
 
 
