@@ -24,3 +24,17 @@ def write_section(section: str, text: str) -> None:
     else:
         cur = "# Benchmarks\n\nEach section is written by its script in `bench/`.\n\n" + block
     path.write_text(cur, encoding="utf-8")
+
+
+def method_of(doc: str | None) -> str:
+    """A benchmark module docstring's second paragraph (its method), on one line."""
+    paras = (doc or "").split("\n\n")
+    return " ".join(paras[1].split()).split(" Writes its own")[0] if len(paras) > 1 else ""
+
+
+def publish(section: str, lines: list[str], write: bool) -> None:
+    """Print a benchmark's section and, unless told not to, write it into BENCHMARKS.md."""
+    text = "\n".join(lines)
+    if write:
+        write_section(section, text)
+    print(text)

@@ -25,7 +25,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench._common import write_section  # noqa: E402
+from bench._common import method_of, publish  # noqa: E402
 
 SECTION = "georef-error"
 
@@ -107,11 +107,12 @@ def main() -> int:
         ]
         rows.append(f"| {scenario} | {len(d)} | " + " | ".join(f"{v:.0f} %" for v in share) + " |")
         print(rows[-1], flush=True)
-    text = "\n".join(
+    publish(
+        SECTION,
         [
             "## Stated position uncertainty (`bench/bench_georef_error.py`)",
             "",
-            " ".join((__doc__ or "").split("\n\n")[1].split()),
+            method_of(__doc__),
             "",
             f"Machine: {platform.processor() or platform.machine()}; seed {args.seed}, {args.draws} draws per "
             f"object, one frame every {args.step_s:g} s.",
@@ -120,11 +121,9 @@ def main() -> int:
             "| across within 1 sigma (68 %) | within `error_m` |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
             *rows,
-        ]
+        ],
+        not args.no_write,
     )
-    if not args.no_write:
-        write_section(SECTION, text)
-    print(text)
     return 0
 
 

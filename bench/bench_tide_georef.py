@@ -23,7 +23,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench._common import write_section  # noqa: E402
+from bench._common import method_of, publish  # noqa: E402
 
 SECTION = "tide-georef"
 SCENARIO = "low_tide_launch_wissant"
@@ -85,11 +85,12 @@ def main() -> int:
             f"| {label}: {tide} m ({surface:+.1f} m) | {len(errs['tide'])} | {cells[0]} | {cells[1]} |"
         )
         print(rows[-1], flush=True)
-    text = "\n".join(
+    publish(
+        SECTION,
         [
             "## Georeferencing at the tide (`bench/bench_tide_georef.py`)",
             "",
-            (__doc__ or "").split("\n\n")[1].replace("\n", " ").split(" Writes its own")[0].strip(),
+            method_of(__doc__),
             "",
             f"Machine: {platform.processor() or platform.machine()}; seeds {args.seeds}, one frame every "
             f"{args.step_s:g} s. Cells: median / 90th percentile error (m) / share more than 5 m off.",
@@ -97,11 +98,9 @@ def main() -> int:
             "| tide above chart datum (sea vs mean) | objects | on the sea at the tide | on mean sea level |",
             "| --- | ---: | ---: | ---: |",
             *rows,
-        ]
+        ],
+        not args.no_write,
     )
-    if not args.no_write:
-        write_section(SECTION, text)
-    print(text)
     return 0
 
 
