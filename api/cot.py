@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from api.domain import Alert, AlertStatus, ChangeKind
 from api.metrics import Metrics
-from shorewatch.types import EventKind
+from shorewatch.types import ERROR_ELLIPSE_DETAILS, EventKind
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +76,7 @@ def alert_to_cot(alert: Alert, *, now_s: float | None = None, stale_after_s: flo
         f"{', ESCALATED' if alert.escalated else ''}; source {alert.source}; confidence {alert.confidence:.2f}"
     )
     d = dict(alert.details)
-    ellipse: dict[str, str] = {
-        k: d[k] for k in ("error_along_m", "error_across_m", "line_of_sight_deg") if k in d
-    }
+    ellipse: dict[str, str] = {k: d[k] for k in ERROR_ELLIPSE_DETAILS if k in d}
     if len(ellipse) == 3:  # ce is a circle: say how much longer the error is along the line of sight
         remarks.text += (
             f"; position +- {ellipse['error_along_m']} m along the drone's line of sight "

@@ -20,6 +20,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from api.pipeline import FrameProcessor, StreamRunner, StreamStats, TelemetryBuffer
@@ -39,6 +40,19 @@ def default_coverage(site: Site, config: CoverageConfig | None = None) -> Covera
         logger.warning("coverage: no detection probabilities: %s", exc)
         recall = None
     return CoverageMap(site, config, recall=recall)
+
+
+def live_tide(
+    site_path: str | None, tide_table: Path | None, state_dir: Path
+) -> tuple[Site, TideNow, str | None]:
+    """The live service's site and tide: the site with its tide table if it can be read (else the
+    reason, third), and a reported height kept in ``state_dir`` (``tide_report.json``) so that it
+    outlives a restart while it is valid."""
+    from shorewatch.site import load_site_and_tide_table
+
+    site, problem = load_site_and_tide_table(site_path, tide_table)
+    keep = state_dir / "tide_report.json"
+    return site, TideNow(site.tide, problem=problem, keep=keep, site_name=site.name), problem
 
 
 class StreamError(Exception):

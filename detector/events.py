@@ -83,7 +83,7 @@ from detector.georef import GeorefConfig, Georeferencer, GroundPoints
 from shorewatch.geo import heading_from_velocity
 from shorewatch.site import Site
 from shorewatch.tide import TideSource
-from shorewatch.types import Event, EventKind, Frame, Severity, TrackPoint
+from shorewatch.types import ERROR_ELLIPSE_DETAILS, Event, EventKind, Frame, Severity, TrackPoint
 
 logger = logging.getLogger(__name__)
 
@@ -771,11 +771,8 @@ class EventEngine:
             return ()
         along = float(np.median([e[0] for e in tr.ellipses]))
         across = float(np.median([e[1] for e in tr.ellipses]))
-        return (
-            ("error_along_m", f"{along:.0f}"),
-            ("error_across_m", f"{across:.0f}"),
-            ("line_of_sight_deg", f"{tr.ellipses[-1][2]:.0f}"),
-        )
+        values = (f"{along:.0f}", f"{across:.0f}", f"{tr.ellipses[-1][2]:.0f}")
+        return tuple(zip(ERROR_ELLIPSE_DETAILS, values, strict=True))
 
     def _event(
         self,

@@ -26,6 +26,19 @@ from shorewatch.types import Event, Frame
 
 logger = logging.getLogger(__name__)
 
+GROUND_COLUMNS = (
+    "lat_deg",
+    "lon_deg",
+    "east_m",
+    "north_m",
+    "error_m",
+    "bias_m",
+    "along_m",
+    "across_m",
+    "bearing_deg",
+)
+"""The ``GroundPoints`` fields each tracked detection carries in ``data`` (NaN without a pose)."""
+
 
 @dataclass(frozen=True, slots=True)
 class StageTimes:
@@ -80,33 +93,10 @@ class DetectionPipeline:
             tracked = self.tracker.update(dets, timestamp_s=frame.timestamp_s)
             t2 = time.perf_counter()
             n = len(tracked)
-            nan = np.full(n, np.nan)
-            cols = {
-                "lat_deg": nan,
-                "lon_deg": nan.copy(),
-                "east_m": nan.copy(),
-                "north_m": nan.copy(),
-                "error_m": nan.copy(),
-                "bias_m": nan.copy(),
-                "along_m": nan.copy(),
-                "across_m": nan.copy(),
-                "bearing_deg": nan.copy(),
-            }
-            if n and frame.telemetry is not None and frame.intrinsics is not None:
-                g = self.events.locate(frame, tracked)
-                cols = {
-                    "lat_deg": g.lat_deg,
-                    "lon_deg": g.lon_deg,
-                    "east_m": g.east_m,
-                    "north_m": g.north_m,
-                    "error_m": g.error_m,
-                    "bias_m": g.bias_m,
-                    "along_m": g.along_m,
-                    "across_m": g.across_m,
-                    "bearing_deg": g.bearing_deg,
-                }
-            for k, v in cols.items():
-                tracked.data[k] = v
+            located = n and frame.telemetry is not None and frame.intrinsics is not None
+            g = self.events.locate(frame, tracked) if located else None
+            for k in GROUND_COLUMNS:
+                tracked.data[k] = getattr(g, k) if g is not None else np.full(n, np.nan)
             events = self.events.update(frame, tracked)
             t3 = time.perf_counter()
             self.frames_processed += 1

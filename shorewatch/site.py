@@ -316,18 +316,7 @@ def load_site(
         table = TideTable.read(tide_table)
     except TideError as exc:
         raise SiteError(str(exc)) from exc
-    st = site.tide
-    return site.model_copy(
-        update={
-            "tide": TideSettings(
-                st.waterline_height_m,
-                st.low_water_height_m,
-                st.datum,
-                table,
-                mean_sea_level_m=st.mean_sea_level_m if st.mean_sea_level_given else None,
-            )
-        }
-    )
+    return site.model_copy(update={"tide": site.tide.with_table(table)})
 
 
 def load_site_and_tide_table(

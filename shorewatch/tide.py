@@ -261,6 +261,16 @@ class TideSettings:
             None if raw.get("mean_sea_level_m") is None else float(raw["mean_sea_level_m"]),
         )
 
+    def with_table(self, table: TideTable) -> TideSettings:
+        """The same settings with another tide table (the one a deployment loads for its days)."""
+        return TideSettings(
+            self.waterline_height_m,
+            self.low_water_height_m,
+            self.datum,
+            table,
+            mean_sea_level_m=self.mean_sea_level_m if self.mean_sea_level_given else None,
+        )
+
     def sea_surface_m(self, height_m: float | None) -> float:
         """The sea's surface above mean sea level (the altitude datum of drone telemetry and of
         georeferencing) at this tide height; 0 when the tide is unknown."""

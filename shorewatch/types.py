@@ -172,6 +172,11 @@ class Severity(enum.StrEnum):
     CRITICAL = "critical"  # safety of life: person in water, launch
 
 
+ERROR_ELLIPSE_DETAILS = ("error_along_m", "error_across_m", "line_of_sight_deg")
+"""The ``Event.details`` keys of a position's error ellipse (one sigma, metres along and across the
+drone's line of sight, and that line's bearing in degrees), when the producer knows it."""
+
+
 @dataclass(frozen=True, slots=True)
 class TrackPoint:
     timestamp_s: float

@@ -93,12 +93,11 @@ def _journal(settings: Settings) -> str:
 
 def tide_finding(settings: Settings) -> str:
     """Where the live service would take the tide from now, and what positions rest on."""
+    from api.streams import live_tide
     from detector.georef import GeorefConfig
-    from shorewatch.site import load_site_and_tide_table
-    from shorewatch.tide import TideNow
 
     try:
-        site, problem = load_site_and_tide_table(settings.site, settings.tide_table)
+        site, tide, problem = live_tide(settings.site, settings.tide_table, settings.state_dir)
     except Exception as exc:  # a bad site file: say so, as the service would
         return f"site not loaded: {exc}"
     st = site.tide
@@ -106,8 +105,7 @@ def tide_finding(settings: Settings) -> str:
         return (
             "no tide settings in the site: positions on mean sea level, water's edge at the mapped waterline"
         )
-    keep = settings.state_dir / "tide_report.json"
-    h, source = TideNow(st, problem=problem, keep=keep, site_name=site.name).now()
+    h, source = tide.now()
     if h is None:
         why = f" (table not used: {problem})" if problem else ""
         return (

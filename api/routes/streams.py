@@ -60,17 +60,12 @@ def stream_manager(app: FastAPI) -> Any:
     streams = getattr(app.state, "streams", None)
     if streams is not None:
         return streams
-    from api.streams import StreamManager, default_coverage
-    from shorewatch.site import load_site_and_tide_table
-    from shorewatch.tide import TideNow
+    from api.streams import StreamManager, default_coverage, live_tide
 
     settings = app.state.settings
-    site, problem = load_site_and_tide_table(settings.site, settings.tide_table)
+    site, tide, problem = live_tide(settings.site, settings.tide_table, settings.ensure_state_dir())
     if problem:
         logger.error("tide table not used (the tide is unknown until reported): %s", problem)
-    # a reported height outlives a restart while it is valid (the state dir's tide_report.json)
-    keep = settings.ensure_state_dir() / "tide_report.json"
-    tide = TideNow(site.tide, problem=problem, keep=keep, site_name=site.name)
     model_holder: dict[str, Any] = {}
     lock = threading.Lock()
 
