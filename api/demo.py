@@ -320,6 +320,7 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
             src = SimCameraSource(
                 source_id=drone_id,
                 telemetry=v.telemetry,
+                true_telemetry=v.true_telemetry,
                 sim_time=lambda: v.sim_time_s,
                 speedup=opts.speedup,
                 world=_ScenarioClockWorld(world, scenario_t0),

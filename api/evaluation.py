@@ -9,10 +9,12 @@ Metrics per run (one scenario, one seed):
 * ``latency_s``: its first emission time minus the time the boat entered the water (negative:
   raised while boarding in the surf, before the boat floated);
 * ``position_error_m``: distance from that first emission's position to where the boat entered the
-  water;
+  water; ``stated_error_m`` the one-sigma error that emission stated;
 * ``false_events`` and ``false_events_per_hour``: events (first emissions) with no true object of
-  their kind within ``match_radius_m`` when raised (a boat for launch / boat_at_sea, a person in
-  the water for person_in_water, ``gathering_min_people`` people for gathering).
+  their kind within ``match_radius_m`` (plus twice the event's stated error, at most 500 m) when raised (a boat for
+  launch / boat_at_sea, a person in the water for person_in_water, ``gathering_min_people`` people
+  for gathering); ``false_event_details``: kind, time, place, stated error and how far the
+  nearest true object of that kind was.
 """
 
 from __future__ import annotations
@@ -40,30 +42,42 @@ class ScenarioScore:
     launch_detected: bool
     latency_s: float | None
     position_error_m: float | None
+    stated_error_m: float | None
     launch_event_id: str | None
     false_events: int
     false_events_per_hour: float
     events: dict[str, int] = field(default_factory=dict)
+    false_event_details: list[dict[str, Any]] = field(default_factory=list)
     pipeline_fps: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _is_true(ev: Event, objects: list[Any], site: Any, radius_m: float, min_people: int) -> bool:
+def _truth_check(
+    ev: Event, objects: list[Any], site: Any, radius_m: float, min_people: int
+) -> tuple[bool, float | None]:
+    """Whether a true object of the event's kind is within ``radius_m`` plus twice the event's
+    stated one-sigma error (at most 500 m: a boat a kilometre out, seen two degrees below the
+    horizon, is honestly placed to within hundreds of metres) of it, and how far the nearest one is (for a gathering: the
+    ``min_people``-th nearest person); None when there is no such object at all."""
     e, n = site.frame.to_local(ev.lat_deg, ev.lon_deg)
-    r = radius_m + min(ev.position_error_m, 100.0)
+    r = radius_m + min(2.0 * ev.position_error_m, 500.0)
 
-    def near(pred: Callable[[Any], bool]) -> list[Any]:
-        return [o for o in objects if pred(o) and math.hypot(o.east_m - e, o.north_m - n) <= r]
+    def dists(pred: Callable[[Any], bool]) -> list[float]:
+        return sorted(math.hypot(o.east_m - e, o.north_m - n) for o in objects if pred(o))
 
+    need = 1
     if ev.kind in (EventKind.LAUNCH, EventKind.BOAT_AT_SEA):
-        return bool(near(lambda o: o.class_name == "boat" or o.kind == "bundle"))
-    if ev.kind is EventKind.PERSON_IN_WATER:
-        return bool(near(lambda o: o.class_name == "person" and o.in_water and not o.in_boat))
-    if ev.kind is EventKind.GATHERING:
-        return len(near(lambda o: o.class_name == "person")) >= min_people
-    return False
+        d = dists(lambda o: o.class_name == "boat" or o.kind == "bundle")
+    elif ev.kind is EventKind.PERSON_IN_WATER:
+        d = dists(lambda o: o.class_name == "person" and o.in_water and not o.in_boat)
+    elif ev.kind is EventKind.GATHERING:
+        d, need = dists(lambda o: o.class_name == "person"), min_people
+    else:
+        return False, None
+    nearest = d[need - 1] if len(d) >= need else None
+    return nearest is not None and nearest <= r, nearest
 
 
 def evaluate_scenario(
@@ -77,13 +91,19 @@ def evaluate_scenario(
     event_config: Any = None,
     progress: Callable[[int, int], None] | None = None,
     use_tide: bool = True,
+    telemetry_error: Any = None,
 ) -> ScenarioScore:
-    """``use_tide=False``: the events are not told the scenario's tide (the rendering keeps it)."""
+    """``detector=None``: the simulator's ground truth as detections (``OracleDetector``).
+    ``use_tide=False``: the events are not told the scenario's tide (the rendering keeps it).
+    Frames are rendered from the drone's true pose and carry the pose it reports, with the
+    scenario's ``drone.telemetry_error`` or ``telemetry_error`` (a ``TelemetryError`` or a preset
+    name: ``none``, ``typical``, ``poor``)."""
+    from api.sim_source import OracleDetector
     from detector.events import EventConfig
     from detector.pipeline import DetectionPipeline
     from flight.sim.camera import SimCamera
     from flight.sim.render import ScriptedFlight
-    from flight.sim.scenario import load_scenario
+    from flight.sim.scenario import TelemetryError, load_scenario
     from flight.sim.world import World
     from shorewatch.site import load_site
 
@@ -91,9 +111,14 @@ def evaluate_scenario(
     site = load_site(sc.site)
     world = World(site, sc, seed)
     cam = SimCamera(world, seed=seed)
-    flight = ScriptedFlight(world, sc.drone)
+    if isinstance(telemetry_error, str):
+        telemetry_error = TelemetryError.preset(telemetry_error)
+    flight = ScriptedFlight(world, sc.drone, telemetry_error)
     ecfg = event_config or EventConfig()
     rate = fps or sc.drone.fps
+    truth_now: list[Any] = []
+    if detector is None:  # perfect detections: the events and the geometry apart from the model
+        detector = OracleDetector(lambda _frame: truth_now)
     pipe = DetectionPipeline(
         detector,
         site,
@@ -104,13 +129,14 @@ def evaluate_scenario(
     pipe.tracker.config = pipe.tracker.config.model_copy(update={"frame_rate": rate})
     dur = sc.duration_s if seconds is None else min(seconds, sc.duration_s)
     n_frames = round(dur * rate)
-    first: dict[str, tuple[Event, bool]] = {}
+    first: dict[str, tuple[Event, tuple[bool, float | None]]] = {}
     counts: dict[str, int] = {}
     busy = 0.0
     for i in range(n_frames):
         t = i / rate
         objects = world.step_to(t)
-        frame, _gts = cam.render(flight.telemetry(t))
+        frame, seen = flight.frame_at(cam, t)
+        truth_now[:] = seen
         t0 = time.perf_counter()
         res = pipe.process(frame)
         busy += time.perf_counter() - t0
@@ -118,7 +144,7 @@ def evaluate_scenario(
             if ev.event_id not in first:
                 first[ev.event_id] = (
                     ev,
-                    _is_true(ev, objects, site, match_radius_m, ecfg.gathering_min_people),
+                    _truth_check(ev, objects, site, match_radius_m, ecfg.gathering_min_people),
                 )
                 counts[str(ev.kind)] = counts.get(str(ev.kind), 0) + 1
         if progress:
@@ -126,11 +152,11 @@ def evaluate_scenario(
     truth = world.truth_launch()
     expected = truth is not None  # the boat entered the water within the evaluated window
     detected = False
-    latency = pos_err = None
+    latency = pos_err = stated = None
     launch_id = None
     if truth is not None:
         best: tuple[float, Event] | None = None
-        for ev, _ok in first.values():
+        for ev, _check in first.values():
             if ev.kind is not EventKind.LAUNCH:
                 continue
             d = distance_m(ev.lat_deg, ev.lon_deg, truth.lat_deg, truth.lon_deg)
@@ -140,8 +166,20 @@ def evaluate_scenario(
             detected = True
             pos_err, ev = best
             latency = ev.timestamp_s - truth.timestamp_s
+            stated = ev.position_error_m
             launch_id = ev.event_id
-    false = sum(1 for eid, (ev, ok) in first.items() if not ok and eid != launch_id)
+    false = [
+        {
+            "kind": str(ev.kind),
+            "time_s": round(ev.timestamp_s, 2),
+            "lat": round(ev.lat_deg, 7),
+            "lon": round(ev.lon_deg, 7),
+            "stated_error_m": round(ev.position_error_m, 1),
+            "nearest_true_m": None if nearest is None else round(nearest, 1),
+        }
+        for eid, (ev, (ok, nearest)) in first.items()
+        if not ok and eid != launch_id
+    ]
     hours = max(dur, 1e-9) / 3600.0
     return ScenarioScore(
         scenario=sc.name,
@@ -152,9 +190,11 @@ def evaluate_scenario(
         launch_detected=detected,
         latency_s=latency,
         position_error_m=pos_err,
+        stated_error_m=stated,
         launch_event_id=launch_id,
-        false_events=false,
-        false_events_per_hour=false / hours,
+        false_events=len(false),
+        false_events_per_hour=len(false) / hours,
+        false_event_details=false,
         events=counts,
         pipeline_fps=n_frames / busy if busy > 0 else 0.0,
     )

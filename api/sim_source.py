@@ -19,7 +19,9 @@ logger = logging.getLogger(__name__)
 
 
 class SimCameraSource:
-    """Frames from ``camera.render(vehicle.telemetry())`` every ``1 / fps`` sim seconds.
+    """Frames from ``camera.render(vehicle.true_telemetry())`` every ``1 / fps`` sim seconds, each
+    carrying ``vehicle.telemetry()``: the camera sees from where the vehicle is, the pipeline knows
+    only what it reports (its EKF position). ``true_telemetry`` defaults to ``telemetry``.
 
     ``sim_time`` returns the vehicle's current sim time; ``scenario_t0_s`` is the sim time at which
     the scenario's clock reads 0. ``last_truth`` holds the ground truth of the last frame."""
@@ -29,6 +31,7 @@ class SimCameraSource:
         *,
         source_id: str,
         telemetry: Callable[[], Any],
+        true_telemetry: Callable[[], Any] | None = None,
         sim_time: Callable[[], float],
         speedup: Callable[[], float] | float,
         world: Any,
@@ -44,6 +47,7 @@ class SimCameraSource:
             raise ValueError(f"fps must be > 0, got {fps}")
         self.source_id = source_id
         self._telemetry = telemetry
+        self._true_telemetry = true_telemetry or telemetry
         self._sim_time = sim_time
         self._speedup = speedup if callable(speedup) else (lambda: float(speedup))
         self._world = world
@@ -75,7 +79,7 @@ class SimCameraSource:
                 continue
             with self._lock:
                 self._world.step_to(max(0.0, now - self._t0))
-                frame, truth = self._camera.render(tel)
+                frame, truth = self._camera.render(self._true_telemetry())
             self.last_truth = truth
             self.truth_by_index[self.index] = truth
             self.truth_by_index.pop(self.index - 256, None)

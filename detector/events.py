@@ -22,9 +22,10 @@ been seen ``min_track_frames`` times:
 * ``launch`` (critical): a boat that was seen ashore (d < 0) with at least
   ``launch_min_people`` people within ``people_radius_m`` and then moves seaward across the
   waterline (d > ``launch_enter_m``); or a boat seen moving at least ``launch_drag_m`` seaward
-  across the sand that then enters the water (it was dragged: boats do not cross a beach by
-  themselves, and the people packed round an inflatable at dawn are often too small and too
-  crowded to be detected one by one); or a boat first seen in the surf zone with that many
+  across the sand that then reaches the water's edge (d > -``launch_edge_m``: where the sea
+  stands, and where a drone places the boat, are known to a few metres only; it was dragged:
+  boats do not cross a beach by themselves, and the people packed round an inflatable at dawn are
+  often too small and too crowded to be detected one by one); or a boat first seen in the surf zone with that many
   people around it (boarding), if its detections are confident (median of its recent scores >=
   ``surf_launch_min_conf``: a rock or post in the surf, boxed as a boat now and then while people
   walk past at the water's edge, is not a boat being boarded).
@@ -122,6 +123,17 @@ class EventConfig(BaseModel):
     )
     launch_enter_m: float = Field(
         1.0, ge=0, le=200, description="how far past the waterline a boat must be to be 'in the water'"
+    )
+    launch_edge_m: float = Field(
+        5.0,
+        ge=0,
+        le=100,
+        description=(
+            "a boat dragged launch_drag_m seaward across the sand is in the water once it is this "
+            "close to the water's edge: where the sea stands is known to a few metres at best (the "
+            "swash on a flat beach, the tide's edge, and a drone's pitch and altitude bias, which "
+            "move a boat 3-6 m along the line of sight)"
+        ),
     )
     relink_s: float = Field(
         20.0,
@@ -536,7 +548,7 @@ class EventEngine:
             if (
                 (tr.episode is not None and tr.episode.kind is EventKind.LAUNCH)
                 or (tr.ashore_with_people and sd > c.launch_enter_m)
-                or (sd > c.launch_enter_m and self._dragged_across_the_beach(tr))
+                or (sd > -c.launch_edge_m and self._dragged_across_the_beach(tr))
                 or (
                     tr.first_zone is Zone.SURF
                     and zone is Zone.SURF

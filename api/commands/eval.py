@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from api.commands.detect import add_tta_arguments, tta_mode
+from flight.sim.scenario import TELEMETRY_ERROR_PRESETS
 
 
 def register(sub: Any) -> None:
@@ -48,6 +49,19 @@ def register(sub: Any) -> None:
         action="store_true",
         help="--scenario: the events are not told the scenario's tide (what a service without the tide does)",
     )
+    p.add_argument(
+        "--oracle",
+        action="store_true",
+        help="--scenario: the simulator's ground truth as detections (tracking, georeferencing and "
+        "events measured apart from the model)",
+    )
+    p.add_argument(
+        "--telemetry-error",
+        choices=TELEMETRY_ERROR_PRESETS,
+        default=None,
+        help="--scenario: what the drone's reported pose gets wrong (default: the scenario's "
+        "drone.telemetry_error, typical unless it says otherwise; none: the true pose)",
+    )
     add_tta_arguments(p, "--data: ")  # --scenario runs the service's setting, SHOREWATCH_FLIP_TTA
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON")
     p.set_defaults(func=run)
@@ -71,6 +85,9 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     err = Console(stderr=True)
     state = settings.ensure_state_dir()
     tiling = TilingConfig(coarse_pass=not args.no_coarse)
+    if args.oracle and args.data is not None:
+        err.print("[red]shorewatch eval: --oracle needs --scenario (a YOLO folder has no simulator truth)[/]")
+        return 2
     try:
         if args.data is not None:
             cfg = DetectorConfig(
@@ -83,7 +100,9 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             )
         else:  # the thresholds the service would use (SHOREWATCH_CONF_BOAT / _PERSON)
             cfg = settings.detector_config().model_copy(update={"tiling": tiling})
-        det = load_detector(args.model or settings.model, state_dir=state, config=cfg)
+        det = (
+            None if args.oracle else load_detector(args.model or settings.model, state_dir=state, config=cfg)
+        )
     except (DetectorError, ValidationError) as exc:
         err.print(f"[red]shorewatch eval: {exc}[/]")
         return 2
@@ -149,6 +168,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
                         fps=args.fps,
                         progress=progress,
                         use_tide=not args.ignore_tide,
+                        telemetry_error=args.telemetry_error,
                     )
             except (DetectorError, ValueError) as exc:
                 err.print(f"[red]shorewatch eval: {sc}: {exc}[/]")
@@ -163,6 +183,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         "detected",
         "latency s",
         "pos. error m",
+        "stated m",
         "false events",
         "events",
         "fps",
@@ -177,6 +198,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             "yes" if s.launch_detected else ("no" if s.launch_expected else "-"),
             _fmt(s.latency_s, 1),
             _fmt(s.position_error_m, 1),
+            _fmt(s.stated_error_m, 1),
             str(s.false_events),
             ", ".join(f"{k}:{v}" for k, v in sorted(s.events.items())) or "-",
             _fmt(s.pipeline_fps, 1),

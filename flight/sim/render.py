@@ -4,7 +4,9 @@
 
 * ``clip.gt.json``        one entry per frame: index, time, objects (class, box, id, lat/lon, occlusion)
 * ``clip.mot.txt``        MOT-style tracks: ``frame,id,x,y,w,h,1,class_id,visibility`` (frames from 1)
-* ``clip.telemetry.jsonl`` the drone's ``Telemetry`` for each frame, in order
+* ``clip.telemetry.jsonl`` the drone's ``Telemetry`` for each frame, in order: the pose it
+  *reports*, with the scenario's telemetry errors (``drone.telemetry_error``), while the pictures
+  and ``gt.json`` come from the true pose
 
 Errors::
 
@@ -24,7 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from flight.sim.camera import SimCamera
-from flight.sim.scenario import DroneFlight, Scenario
+from flight.sim.scenario import DroneFlight, Scenario, TelemetryError
+from flight.sim.telemetry_error import TelemetryErrorProcess
 from flight.sim.world import World
 from shorewatch.site import load_site
 from shorewatch.types import DEFAULT_INTRINSICS, CameraIntrinsics, Frame, GroundTruthObject, Telemetry
@@ -38,11 +41,19 @@ class RecordError(RuntimeError):
 
 class ScriptedFlight:
     """The drone of a scenario's ``drone:`` block: constant speed along the waypoints (back and
-    forth), constant altitude, camera looking at ``look_at`` or sea-facing + ``camera_yaw_rel_deg``."""
+    forth), constant altitude, camera looking at ``look_at`` or sea-facing + ``camera_yaw_rel_deg``.
+    ``telemetry(t)`` is the true pose, what the camera renders from; ``reported(t)`` what the drone
+    says it was for the frame at ``t`` (``telemetry_error``: the flight's ``telemetry_error``
+    unless given; drawn from the world's seed)."""
 
-    def __init__(self, world: World, flight: DroneFlight) -> None:
+    def __init__(
+        self, world: World, flight: DroneFlight, telemetry_error: TelemetryError | None = None
+    ) -> None:
         self.world = world
         self.flight = flight
+        self.errors = TelemetryErrorProcess(
+            telemetry_error or flight.telemetry_error, world.seed, world.site.frame
+        )
         fr = world.shore_frame(flight.anchor)
         self.fr = fr
         a = np.array([w.along_m for w in flight.waypoints])
@@ -96,6 +107,18 @@ class ScriptedFlight:
             battery_pct=max(0.0, 100.0 - t_s / 18.0),
         )
 
+    def reported(self, t_s: float, vehicle_id: str = "drone-1") -> Telemetry:
+        """The telemetry paired with the frame taken at ``t_s``: the pose ``latency_s`` earlier,
+        with the GNSS, altitude and attitude errors. Call with non-decreasing times."""
+        lag = self.errors.model.latency_s
+        return self.errors.apply(self.telemetry(max(0.0, t_s - lag), vehicle_id), t_s)
+
+    def frame_at(self, camera: SimCamera, t_s: float) -> tuple[Frame, list[GroundTruthObject]]:
+        """The camera's picture at ``t_s`` (rendered from the true pose, the world already stepped
+        to ``t_s``) carrying the reported telemetry, and the ground truth."""
+        frame, truth = camera.render(self.telemetry(t_s))
+        return dataclasses.replace(frame, telemetry=self.reported(t_s)), truth
+
 
 @dataclass(frozen=True, slots=True)
 class ClipInfo:
@@ -115,20 +138,22 @@ def frames_of(
     seed: int = 0,
     intrinsics: CameraIntrinsics | None = None,
     start_s: float = 0.0,
+    telemetry_error: TelemetryError | None = None,
 ) -> Iterator[tuple[Frame, list[GroundTruthObject]]]:
     """Render a scenario's scripted flight frame by frame, from scenario time ``start_s``
-    (timestamps stay scenario time)."""
+    (timestamps stay scenario time). Frames carry the reported pose (``telemetry_error``, default
+    the scenario's ``drone.telemetry_error``; ``TelemetryError.none()``: the true pose)."""
     site = load_site(scenario.site)
     world = World(site, scenario, seed)
     cam = SimCamera(world, intrinsics or DEFAULT_INTRINSICS, seed=seed)
-    flight = ScriptedFlight(world, scenario.drone)
+    flight = ScriptedFlight(world, scenario.drone, telemetry_error)
     fps = scenario.drone.fps
     dur = max(0.0, scenario.duration_s - start_s)
     dur = dur if seconds is None else min(seconds, dur)
     for i in range(round(dur * fps)):
         t = start_s + i / fps
         world.step_to(t)
-        yield cam.render(flight.telemetry(t))
+        yield flight.frame_at(cam, t)
 
 
 def open_writer(path: Path, fps: float, size: tuple[int, int]) -> tuple[object, str]:

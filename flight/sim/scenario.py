@@ -115,6 +115,57 @@ Actor = Annotated[
 ]
 
 
+class TelemetryError(_Model):
+    """How far the pose a drone reports for a frame is from the pose its camera had (one sigma;
+    ``flight.sim.telemetry_error``). The defaults are a typical small drone with a standalone GNSS
+    receiver, a calibrated compass and a stabilised gimbal (assumptions, not measured on a drone);
+    ``TelemetryError.none()`` reports the truth."""
+
+    gnss_sigma_m: float = Field(1.5, ge=0, le=50, description="GNSS horizontal error per axis")
+    gnss_tau_s: float = Field(60.0, gt=0, le=3600, description="how long the GNSS error takes to wander")
+    altitude_sigma_m: float = Field(1.5, ge=0, le=50, description="bias of the altitude above sea level")
+    heading_sigma_deg: float = Field(1.0, ge=0, le=20, description="bias of the camera's heading")
+    pitch_sigma_deg: float = Field(0.5, ge=0, le=20, description="bias of the gimbal's pitch")
+    attitude_jitter_deg: float = Field(0.1, ge=0, le=5, description="frame-to-frame heading and pitch noise")
+    latency_s: float = Field(0.1, ge=0, le=5, description="how much older the telemetry is than the picture")
+
+    @classmethod
+    def none(cls) -> TelemetryError:
+        return cls(
+            gnss_sigma_m=0,
+            altitude_sigma_m=0,
+            heading_sigma_deg=0,
+            pitch_sigma_deg=0,
+            attitude_jitter_deg=0,
+            latency_s=0,
+        )
+
+    @classmethod
+    def preset(cls, name: str) -> TelemetryError:
+        """``none``, ``typical`` (the defaults) or ``poor`` (twice every typical error: an
+        uncalibrated compass, a drifting barometer, a weak fix)."""
+        if name == "none":
+            return cls.none()
+        if name == "typical":
+            return cls()
+        if name == "poor":
+            t = cls()
+            return cls(
+                gnss_sigma_m=2 * t.gnss_sigma_m,
+                altitude_sigma_m=2 * t.altitude_sigma_m,
+                heading_sigma_deg=2 * t.heading_sigma_deg,
+                pitch_sigma_deg=2 * t.pitch_sigma_deg,
+                attitude_jitter_deg=2 * t.attitude_jitter_deg,
+                latency_s=2 * t.latency_s,
+            )
+        raise ScenarioError(
+            f"telemetry error preset must be one of {', '.join(TELEMETRY_ERROR_PRESETS)}, got {name!r}"
+        )
+
+
+TELEMETRY_ERROR_PRESETS = ("none", "typical", "poor")
+
+
 class DroneFlight(_Model):
     """A scripted flight (no MAVLink): straight legs between shore-frame waypoints at constant
     speed and altitude; the camera either looks at ``look_at`` or at ``camera_yaw_rel_deg`` from
@@ -135,6 +186,10 @@ class DroneFlight(_Model):
     look_at: ShorePoint | None = Field(None, description="point the camera keeps looking at")
     camera_yaw_rel_deg: float = Field(0.0, ge=-180, le=180, description="camera yaw from sea-facing")
     fps: float = Field(10.0, gt=0, le=60, description="frame rate of rendered clips")
+    telemetry_error: TelemetryError = Field(
+        default_factory=TelemetryError,
+        description="what the drone's reported pose gets wrong (the camera renders the true pose)",
+    )
 
 
 class Scenario(_Model):

@@ -103,7 +103,8 @@ def test_a_launch_raises_one_critical_event_when_the_boat_enters_the_water_then_
     assert launches, "no launch event"
     first = launches[0]
     assert first.severity is Severity.CRITICAL and first.revision == 0
-    assert 30.0 <= first.timestamp_s <= 35.0  # within 5 s of entering the water
+    # from the water's edge (launch_edge_m, 5 m short of it at 1 m/s) to 5 s after entering it
+    assert 30.0 - CFG.launch_edge_m - 1.0 <= first.timestamp_s <= 35.0
     assert first.people_count >= 2
     e0, n0 = SHORE.at(0, 0)
     e1, n1 = SITE.frame.to_local(first.lat_deg, first.lon_deg)
@@ -167,7 +168,33 @@ def test_a_boat_dragged_into_the_water_with_nobody_detected(
     assert len({e.event_id for e in events}) == 1
     if launch:
         first = next(e for e in events if e.kind is EventKind.LAUNCH)
-        assert -start_off <= first.timestamp_s <= -start_off + 5.0  # within 5 s of entering the water
+        # from the water's edge (launch_edge_m short of it) to 5 s after entering it
+        assert -start_off - CFG.launch_edge_m - 1.0 <= first.timestamp_s <= -start_off + 5.0
+
+
+@pytest.mark.parametrize(
+    ("bias_m", "raised_by_s"),
+    [
+        (0.0, 30.0 + 5.0),  # placed where it is: within 5 s of entering the water
+        (6.0, 47.0),  # placed 6 m up the beach (a drone's pitch 1 degree off): still while boarding
+        (15.0, 47.0 + 15.0),  # 15 m up the beach: once it motors off through the surf
+    ],
+)
+def test_a_dragged_boat_placed_up_the_beach_is_launched_while_boarding(
+    bias_m: float, raised_by_s: float
+) -> None:
+    """A drone's pitch or altitude bias places every object a few metres along the line of sight:
+    a boat dragged 3 m into the water and boarded there for 20 s can look as if it were still on
+    the sand. A boat seen dragged across the beach is a launch once it is within
+    ``launch_edge_m`` of the water's edge."""
+    frames = []
+    for i in range(90 * 5):
+        t = i / 5
+        off = -30.0 + t if t < 33 else (3.0 if t < 53 else 3.0 + (t - 53) * 3)  # drag, board, motor out
+        frames.append((t, [obs(1, 0, 0.0, off - bias_m)]))
+    launches = [e for e in run(EventEngine(SITE, CFG), frames) if e.kind is EventKind.LAUNCH]
+    assert launches, "no launch"
+    assert launches[0].timestamp_s <= raised_by_s
 
 
 def test_a_boat_appearing_in_the_surf_with_people_boarding_is_a_launch() -> None:
@@ -409,7 +436,8 @@ def test_a_boat_lost_at_the_waterline_and_found_again_is_still_launched(
     t0 = 30.0 + gap_s
     for i in range(20):  # afloat, under another track id
         frames.append((t0 + i / 2, [obs(2, 0, 0.0, new_off + i * 0.5)]))
-    events = run(EventEngine(SITE, CFG), frames)
+    # the water's edge taken as exact: half a metre short of it is still on the sand
+    events = run(EventEngine(SITE, EventConfig(snapshot=False, launch_edge_m=0.0)), frames)
     launches = [e for e in events if e.kind is EventKind.LAUNCH]
     assert bool(launches) is launch, [e.kind for e in events]
     if launch:
@@ -498,7 +526,8 @@ def test_a_launch_across_the_low_tide_sand_is_a_launch_only_when_the_tide_is_kno
     assert kinds.count(EventKind.PERSON_IN_WATER) == in_water
     if launches:
         first = next(e for e in events if e.kind is EventKind.LAUNCH)
-        assert 30.0 <= first.timestamp_s <= 36.0  # when the boat reached the low-tide water's edge
+        # when the boat reached the low-tide water's edge (within launch_edge_m of it)
+        assert 30.0 - CFG.launch_edge_m - 1.0 <= first.timestamp_s <= 36.0
         details = dict(first.details)
         assert float(details["tide_m"]) == pytest.approx(LOW_WATER, abs=0.05)
         assert float(details["water_edge_beyond_waterline_m"]) == pytest.approx(edge, abs=2.0)

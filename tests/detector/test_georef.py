@@ -117,14 +117,15 @@ def test_at_low_tide_objects_are_placed_on_the_lowered_sea() -> None:
     where the objects are; on the mean-sea-level plane they would land several metres seaward
     (the camera at -22 deg from 45 m)."""
     from flight.sim.render import frames_of
-    from flight.sim.scenario import load_scenario
+    from flight.sim.scenario import TelemetryError, load_scenario
     from shorewatch.site import load_site
 
     sc = load_scenario("low_tide_launch_wissant")
     site = load_site(sc.site)
     surface = site.sea_surface_m(sc.tide_m)
     assert surface == pytest.approx(1.5 - 4.4)
-    frame, truth = next(iter(frames_of(sc, seconds=0.1, start_s=100.0, seed=11)))
+    exact = TelemetryError.none()  # the geometry alone: the drone reports its true pose
+    frame, truth = next(iter(frames_of(sc, seconds=0.1, start_s=100.0, seed=11, telemetry_error=exact)))
     near = [o for o in truth if o.xyxy[3] > 250]  # not the fishing boat 1 km out (a speck)
     assert {o.class_name for o in near} == {"boat", "person"}
     xyxy = np.array([o.xyxy for o in near])
