@@ -170,6 +170,17 @@ class EventConfig(BaseModel):
     person_in_water_m: float = Field(
         10.0, ge=0, le=2000, description="distance past the waterline for person_in_water"
     )
+    person_max_size_m: float | None = Field(
+        4.0,
+        gt=0,
+        le=100,
+        description=(
+            "a person box larger than this at its range (its longer side in metres, from the "
+            "drone's height and the box's distance) is not a person (a buoy, a post, a hull far "
+            "off, placed hundreds of metres out by a fraction of a degree of pitch): left out of "
+            "every rule; None: keep every person box"
+        ),
+    )
     aboard_radius_m: float = Field(
         10.0, ge=0, le=200, description="a person this close to a boat is aboard it"
     )
@@ -443,6 +454,7 @@ class EventEngine:
                 east, north, err, ok, bias = g.east_m, g.north_m, g.error_m, g.ok, g.bias_m
                 ell = [g.along_m, g.across_m, g.bearing_deg]
             conf = tracked.confidence if tracked.confidence is not None else np.ones(len(tracked))
+            ok = ok & ~self._too_big_for_a_person(frame, tracked, east, north)
             for i in np.flatnonzero(ok):
                 obs.append(
                     Observation(
@@ -460,6 +472,36 @@ class EventEngine:
                     )
                 )
         return self.update_observations(frame.timestamp_s, obs, frame=frame)
+
+    def _too_big_for_a_person(
+        self,
+        frame: Frame,
+        tracked: sv.Detections,
+        east: npt.ArrayLike,
+        north: npt.ArrayLike,
+    ) -> npt.NDArray[np.bool_]:
+        """Person boxes whose longer side, at the slant range of their ground point, exceeds
+        ``person_max_size_m`` (people are 1.5-2 m; the simulator's boxes at most 2.2 m)."""
+        limit = self.config.person_max_size_m
+        out = np.zeros(len(tracked), dtype=bool)
+        tel, intr = frame.telemetry, frame.intrinsics
+        if limit is None or tel is None or intr is None or tracked.class_id is None:
+            return out
+        person = np.asarray(tracked.class_id) == PERSON
+        if not person.any():
+            return out
+        located = self._tide_located
+        h = (
+            located[1]
+            if located is not None and located[0] == frame.timestamp_s
+            else self._tide_at(frame.timestamp_s)
+        )
+        up = max(tel.alt_m - self.site.sea_surface_m(h), 0.1)
+        de, dn = self.georef.frame.to_local(tel.lat_deg, tel.lon_deg)
+        slant = np.hypot(np.hypot(np.asarray(east) - de, np.asarray(north) - dn), up)
+        b = np.asarray(tracked.xyxy, dtype=np.float64)
+        size = np.maximum((b[:, 2] - b[:, 0]) / intr.fx_px, (b[:, 3] - b[:, 1]) / intr.fy_px) * slant
+        return person & np.isfinite(size) & (size > limit)
 
     def update_observations(
         self,

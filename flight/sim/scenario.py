@@ -130,34 +130,22 @@ class TelemetryError(_Model):
     latency_s: float = Field(0.1, ge=0, le=5, description="how much older the telemetry is than the picture")
 
     @classmethod
+    def scaled(cls, k: float) -> TelemetryError:
+        """Every typical error times ``k`` (the GNSS error's wander time kept)."""
+        typical = cls().model_dump()
+        return cls(**{f: v if f == "gnss_tau_s" else k * v for f, v in typical.items()})
+
+    @classmethod
     def none(cls) -> TelemetryError:
-        return cls(
-            gnss_sigma_m=0,
-            altitude_sigma_m=0,
-            heading_sigma_deg=0,
-            pitch_sigma_deg=0,
-            attitude_jitter_deg=0,
-            latency_s=0,
-        )
+        return cls.scaled(0.0)
 
     @classmethod
     def preset(cls, name: str) -> TelemetryError:
         """``none``, ``typical`` (the defaults) or ``poor`` (twice every typical error: an
         uncalibrated compass, a drifting barometer, a weak fix)."""
-        if name == "none":
-            return cls.none()
-        if name == "typical":
-            return cls()
-        if name == "poor":
-            t = cls()
-            return cls(
-                gnss_sigma_m=2 * t.gnss_sigma_m,
-                altitude_sigma_m=2 * t.altitude_sigma_m,
-                heading_sigma_deg=2 * t.heading_sigma_deg,
-                pitch_sigma_deg=2 * t.pitch_sigma_deg,
-                attitude_jitter_deg=2 * t.attitude_jitter_deg,
-                latency_s=2 * t.latency_s,
-            )
+        scale = {"none": 0.0, "typical": 1.0, "poor": 2.0}.get(name)
+        if scale is not None:
+            return cls.scaled(scale)
         raise ScenarioError(
             f"telemetry error preset must be one of {', '.join(TELEMETRY_ERROR_PRESETS)}, got {name!r}"
         )

@@ -405,6 +405,43 @@ def test_events_carry_a_snapshot_when_asked() -> None:
 
 
 @pytest.mark.parametrize(
+    ("box_px", "max_size_m", "alerts"),
+    [
+        ((8, 14), 4.0, True),  # 1.4 m at 69 m: a swimmer
+        ((60, 90), 4.0, False),  # 8.7 m at 69 m: a buoy or a hull, not a person
+        ((60, 90), None, True),  # the check off: every person box counts
+    ],
+)
+def test_a_person_box_too_big_for_its_range_is_not_a_person(
+    box_px: tuple[int, int], max_size_m: float | None, alerts: bool
+) -> None:
+    """A tenth of a degree of pitch moves a speck near the horizon by hundreds of metres, where it
+    no longer sits next to the boat it is part of: a person box must have a person's size at the
+    range it is placed at (``person_max_size_m``)."""
+    import supervision as sv
+
+    from shorewatch.types import DEFAULT_INTRINSICS, Frame, Telemetry
+
+    eng = EventEngine(SITE, EventConfig(snapshot=False, person_max_size_m=max_size_m))
+    lat, lon = SITE.frame.to_geo(*SHORE.at(0, 300))  # 300 m out at sea, 60 m up, camera at -60 deg
+    w, h = box_px
+    cx, cy = DEFAULT_INTRINSICS.cx_px, DEFAULT_INTRINSICS.cy_px
+    box = [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]
+    events = []
+    for i in range(30):
+        tel = Telemetry(i / 5, lat, lon, alt_m=60, heading_deg=0, gimbal_pitch_deg=-60)
+        frame = Frame(np.zeros((720, 1280, 3), np.uint8), i / 5, "cam", i, tel, DEFAULT_INTRINSICS)
+        dets = sv.Detections(
+            xyxy=np.array([box], float),
+            confidence=np.array([0.8]),
+            class_id=np.array([1]),
+            tracker_id=np.array([4]),
+        )
+        events += eng.update(frame, dets)
+    assert any(e.kind is EventKind.PERSON_IN_WATER for e in events) is alerts, [e.kind for e in events]
+
+
+@pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         ({"offshore_m": 10, "surf_zone_m": 40}, "offshore_m"),
