@@ -7,13 +7,13 @@ Metrics per run (one scenario, one seed):
 * ``launch_detected``: a ``launch`` event whose position is within ``match_radius_m`` of the
   true launch point (or of the launched boat) was raised;
 * ``latency_s``: its first emission time minus the time the boat entered the water (negative:
-  raised while boarding in the surf, before the boat floated);
+  raised while the boat was dragged to the water's edge, ``launch_edge_m``, before it floated);
 * ``position_error_m``: distance from that first emission's position to where the boat entered the
   water; ``stated_error_m`` the one-sigma error that emission stated;
 * ``false_events`` and ``false_events_per_hour``: events (first emissions) with no true object of
-  their kind within ``match_radius_m`` (plus twice the event's stated error, at most 500 m) when raised (a boat for
-  launch / boat_at_sea, a person in the water for person_in_water, ``gathering_min_people`` people
-  for gathering); ``false_event_details``: kind, time, place, stated error and how far the
+  their kind within ``match_radius_m`` (plus twice the event's stated error, at most 500 m) when
+  raised (a boat for launch / boat_at_sea, a person in the water for person_in_water,
+  ``gathering_min_people`` people for gathering); ``false_event_details``: kind, time, place, stated error and how far the
   nearest true object of that kind was.
 """
 
@@ -59,8 +59,8 @@ def _truth_check(
 ) -> tuple[bool, float | None]:
     """Whether a true object of the event's kind is within ``radius_m`` plus twice the event's
     stated one-sigma error (at most 500 m: a boat a kilometre out, seen two degrees below the
-    horizon, is honestly placed to within hundreds of metres) of it, and how far the nearest one is (for a gathering: the
-    ``min_people``-th nearest person); None when there is no such object at all."""
+    horizon, is honestly placed to within hundreds of metres) of it, and how far the nearest one
+    is (for a gathering: the ``min_people``-th nearest person); None when there is none at all."""
     e, n = site.frame.to_local(ev.lat_deg, ev.lon_deg)
     r = radius_m + min(2.0 * ev.position_error_m, 500.0)
 
