@@ -25,8 +25,8 @@ been seen ``min_track_frames`` times:
   across the sand that then reaches the water's edge (d > -``launch_edge_m``: where the sea
   stands, and where a drone places the boat, are known to a few metres only; it was dragged:
   boats do not cross a beach by themselves, and the people packed round an inflatable at dawn are
-  often too small and too crowded to be detected one by one); or a boat first seen in the surf zone with that many
-  people around it (boarding), if its detections are confident (median of its recent scores >=
+  often too small and too crowded to be detected one by one); or a boat first seen in the surf
+  zone with that many people around it (boarding), if its detections are confident (median of its recent scores >=
   ``surf_launch_min_conf``: a rock or post in the surf, boxed as a boat now and then while people
   walk past at the water's edge, is not a boat being boarded).
 * ``boat_at_sea`` (warning): a boat at d >= ``offshore_m`` that is not a launch (optionally only
@@ -43,6 +43,10 @@ been seen ``min_track_frames`` times:
   frame or two is not a person overboard). A
   boat lost from view less than ``aboard_memory_s`` ago still counts, carried on at its last
   velocity (an inflatable lost in glare or spray while its passengers are still detected).
+
+A person box larger than ``person_max_size_m`` at the range it is placed at is not a person and
+takes no part in any rule (a hull or buoy far off, placed hundreds of metres out by a fraction of
+a degree of pitch error).
 
 Boats are re-linked: a new boat track that appears within ``relink_radius_m`` of where another
 boat was lost less than ``relink_s`` earlier continues that boat's history (the tracker loses an
