@@ -37,7 +37,7 @@ def test_rendered_launch_raises_a_launch_event_near_the_truth(state_dir: Path) -
     t = t_water - 10.0
     while t < t_water + 14.0:
         world.step_to(t)
-        frame, _ = cam.render(flight.telemetry(t))
+        frame, _ = flight.frame_at(cam, t)  # the pose the drone reports, with typical errors
         events.extend(pipe.process(frame).events)
         t += 1 / fps
     truth = world.truth_launch()
