@@ -25,17 +25,14 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench._common import method_of, publish  # noqa: E402
+from bench._common import method_of, publish, rendered_truth  # noqa: E402
 
 SECTION = "georef-error"
 
 
 def misses(scenario: str, draws: int, seed: int, step_s: float) -> dict[str, list[float]]:
     from detector.georef import GeorefConfig, Georeferencer, anchor_pixels
-    from flight.sim.camera import SimCamera
-    from flight.sim.render import ScriptedFlight
     from flight.sim.scenario import load_scenario
-    from flight.sim.world import World
     from shorewatch.site import load_site
 
     sc = load_scenario(scenario)
@@ -44,20 +41,13 @@ def misses(scenario: str, draws: int, seed: int, step_s: float) -> dict[str, lis
     geo = Georeferencer(site.frame, cfg)
     surface = site.sea_surface_m(sc.tide_m)
     sigma_surface = cfg.tide_sigma_m if sc.tide_m is not None else 0.0
-    world = World(site, sc, seed)
-    cam = SimCamera(world, seed=seed)
-    flight = ScriptedFlight(world, sc.drone)
     rng = np.random.default_rng(seed)
     out: dict[str, list[float]] = {"d": [], "along": [], "across": [], "radial": []}
-    for t in np.arange(5.0, sc.duration_s, step_s):
-        world.step_to(float(t))
-        frame, truth = cam.render(flight.telemetry(float(t)))
-        objs = [o for o in truth if o.xyxy[3] - o.xyxy[1] >= 6]
-        if not objs or frame.telemetry is None:
+    for v in rendered_truth(sc, [seed], step_s, start_s=5.0):
+        frame, tel = v.frame, v.frame.telemetry
+        if tel is None:
             continue
-        tel = frame.telemetry
-        xyxy = np.array([o.xyxy for o in objs])
-        px = anchor_pixels(xyxy, tel.gimbal_pitch_deg, np.array([o.class_id == 0 for o in objs]))
+        px = anchor_pixels(v.xyxy, tel.gimbal_pitch_deg, v.class_id == 0)
         ref = geo.locate_pixels(frame, px, surface, sigma_surface)
         for _ in range(draws):
             de, dn = rng.normal(0, cfg.position_sigma_m, 2)

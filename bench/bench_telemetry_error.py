@@ -28,7 +28,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench._common import method_of, publish  # noqa: E402
+from bench._common import method_of, publish, rendered_truth  # noqa: E402
 
 SECTION = "telemetry-error"
 SCENARIO = "dawn_launch_wissant"
@@ -38,10 +38,8 @@ PRESETS = ("none", "typical", "poor")
 def geometry(seeds: list[int], step_s: float) -> dict[str, tuple[list[float], list[float]]]:
     """Per preset: (errors m, stated one-sigma m) of every visible true object."""
     from detector.georef import Georeferencer
-    from flight.sim.camera import SimCamera
     from flight.sim.render import ScriptedFlight
     from flight.sim.scenario import TelemetryError, load_scenario
-    from flight.sim.world import World
     from shorewatch.site import load_site
 
     sc = load_scenario(SCENARIO)
@@ -49,27 +47,17 @@ def geometry(seeds: list[int], step_s: float) -> dict[str, tuple[list[float], li
     surface = site.sea_surface_m(sc.tide_m)
     geo = Georeferencer(site.frame)
     out: dict[str, tuple[list[float], list[float]]] = {p: ([], []) for p in PRESETS}
-    for seed in seeds:
-        world = World(site, sc, seed)
-        cam = SimCamera(world, seed=seed)
-        flights = {p: ScriptedFlight(world, sc.drone, TelemetryError.preset(p)) for p in PRESETS}
-        truth_flight = flights["none"]
-        for t in np.arange(0.0, sc.duration_s, step_s):
-            world.step_to(float(t))
-            frame, truth = cam.render(truth_flight.telemetry(float(t)))
-            objs = [o for o in truth if o.class_name in ("boat", "person") and o.xyxy[3] - o.xyxy[1] >= 6]
-            if not objs:
-                continue
-            xyxy = np.array([o.xyxy for o in objs])
-            cls = np.array([o.class_id for o in objs])
-            true_en = np.array([site.frame.to_local(o.lat_deg, o.lon_deg) for o in objs])
-            for p, fl in flights.items():
-                reported = dataclasses.replace(frame, telemetry=fl.reported(float(t)))
-                g = geo.locate(reported, xyxy, cls, surface_m=surface)
-                err = np.hypot(g.east_m - true_en[:, 0], g.north_m - true_en[:, 1])
-                ok = np.isfinite(err)
-                out[p][0].extend(err[ok].tolist())
-                out[p][1].extend(np.hypot(g.error_m, g.bias_m)[ok].tolist())
+    flights: dict[str, ScriptedFlight] = {}
+    for v in rendered_truth(sc, seeds, step_s):
+        if not flights or flights["none"].world is not v.world:  # a new seed: one drone per preset
+            flights = {p: ScriptedFlight(v.world, sc.drone, TelemetryError.preset(p)) for p in PRESETS}
+        for p, fl in flights.items():
+            reported = dataclasses.replace(v.frame, telemetry=fl.reported(v.t_s))
+            g = geo.locate(reported, v.xyxy, v.class_id, surface_m=surface)
+            err = np.hypot(g.east_m - v.true_en[:, 0], g.north_m - v.true_en[:, 1])
+            ok = np.isfinite(err)
+            out[p][0].extend(err[ok].tolist())
+            out[p][1].extend(np.hypot(g.error_m, g.bias_m)[ok].tolist())
     return out
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench._common import method_of, publish  # noqa: E402
+from bench._common import method_of, publish, rendered_truth  # noqa: E402
 
 SECTION = "tide-georef"
 SCENARIO = "low_tide_launch_wissant"
@@ -31,10 +31,7 @@ SCENARIO = "low_tide_launch_wissant"
 
 def measure(tide_m: float, seeds: list[int], step_s: float) -> dict[str, list[float]]:
     from detector.georef import Georeferencer
-    from flight.sim.camera import SimCamera
-    from flight.sim.render import ScriptedFlight
     from flight.sim.scenario import load_scenario
-    from flight.sim.world import World
     from shorewatch.site import load_site
 
     sc = load_scenario(SCENARIO).model_copy(update={"tide_m": tide_m})
@@ -42,23 +39,11 @@ def measure(tide_m: float, seeds: list[int], step_s: float) -> dict[str, list[fl
     geo = Georeferencer(site.frame)
     surface = site.sea_surface_m(tide_m)
     errs: dict[str, list[float]] = {"tide": [], "msl": []}
-    for seed in seeds:
-        world = World(site, sc, seed)
-        cam = SimCamera(world, seed=seed)
-        flight = ScriptedFlight(world, sc.drone)
-        for t in np.arange(0.0, sc.duration_s, step_s):
-            world.step_to(float(t))
-            frame, truth = cam.render(flight.telemetry(float(t)))
-            objs = [o for o in truth if o.xyxy[3] - o.xyxy[1] >= 6]
-            if not objs:
-                continue
-            xyxy = np.array([o.xyxy for o in objs])
-            cls = np.array([o.class_id for o in objs])
-            true_en = np.array([site.frame.to_local(o.lat_deg, o.lon_deg) for o in objs])
-            for key, s in (("tide", surface), ("msl", 0.0)):
-                g = geo.locate(frame, xyxy, cls, surface_m=s)
-                e = np.hypot(g.east_m - true_en[:, 0], g.north_m - true_en[:, 1])
-                errs[key] += [float(v) for v in e[np.isfinite(e)]]
+    for v in rendered_truth(sc, seeds, step_s):
+        for key, s in (("tide", surface), ("msl", 0.0)):
+            g = geo.locate(v.frame, v.xyxy, v.class_id, surface_m=s)
+            e = np.hypot(g.east_m - v.true_en[:, 0], g.north_m - v.true_en[:, 1])
+            errs[key] += [float(x) for x in e[np.isfinite(e)]]
     return errs
 
 
