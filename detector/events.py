@@ -405,6 +405,13 @@ class EventEngine:
             return None
         return float(h) if h is not None and math.isfinite(h) else None
 
+    def _frame_tide(self, t: float) -> float | None:
+        """The tide height of the frame at ``t``: the one ``locate`` used for it, else asked once
+        and kept for the rest of that frame."""
+        if self._tide_located is None or self._tide_located[0] != t:
+            self._tide_located = (t, self._tide_at(t))
+        return self._tide_located[1]
+
     def locate(self, frame: Frame, tracked: sv.Detections) -> GroundPoints:
         """Georeference ``tracked`` on the sea's surface at the tide of the frame's time."""
         h = self._tide_at(frame.timestamp_s)
@@ -494,13 +501,7 @@ class EventEngine:
         person = np.asarray(tracked.class_id) == PERSON
         if not person.any():
             return out
-        located = self._tide_located
-        h = (
-            located[1]
-            if located is not None and located[0] == frame.timestamp_s
-            else self._tide_at(frame.timestamp_s)
-        )
-        up = max(tel.alt_m - self.site.sea_surface_m(h), 0.1)
+        up = max(tel.alt_m - self.site.sea_surface_m(self._frame_tide(frame.timestamp_s)), 0.1)
         de, dn = self.georef.frame.to_local(tel.lat_deg, tel.lon_deg)
         slant = np.hypot(np.hypot(np.asarray(east) - de, np.asarray(north) - dn), up)
         b = np.asarray(tracked.xyxy, dtype=np.float64)
@@ -540,8 +541,8 @@ class EventEngine:
     def _step(self, t: float, obs: list[Observation], frame: Frame | None, source: str) -> list[Event]:
         c = self.config
         out: list[Event] = []
-        located, self._tide_located = self._tide_located, None
-        self.tide_m = located[1] if located is not None and located[0] == t else self._tide_at(t)
+        self.tide_m = self._frame_tide(t)
+        self._tide_located = None
         if obs:
             sd_now = self.signed_distance_m([o.east_m for o in obs], [o.north_m for o in obs])
         else:
