@@ -57,6 +57,9 @@ class DemoOptions:
     wall_timeout_s: float = 900.0
     on_ready: Callable[[DemoContext], Awaitable[None]] | None = None  # runs once the patrol is launched
     oracle: bool = False  # detect with the simulator's ground truth instead of the model
+    # what the drones report wrong about their pose: a preset name (flight.sim.scenario
+    # TELEMETRY_ERROR_PRESETS); None: the scenario's drone.telemetry_error
+    telemetry_error: str | None = None
 
 
 @dataclass
@@ -173,8 +176,9 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
     from detector.pipeline import DetectionPipeline
     from flight.planning import GeoPoint, fleet_corridor, position_along_coast
     from flight.sim.camera import SimCamera
-    from flight.sim.scenario import load_scenario
+    from flight.sim.scenario import TelemetryError, load_scenario
     from flight.sim.sitl import Home, SimFleet
+    from flight.sim.vehicle import VehicleConfig
     from flight.sim.world import World
     from flight.validation import ProblemCode, validate_plan
     from shorewatch.site import DroneConfig, load_site_and_tide_table
@@ -207,12 +211,19 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
             raise DemoError(f"cannot load the detector: {exc}") from exc
     logger.info("detector: %s", detector.describe())
 
+    # the camera renders from where each drone truly is; frames and MAVLink carry what it reports
+    pose_error = (
+        scenario.drone.telemetry_error
+        if opts.telemetry_error is None
+        else TelemetryError.preset(opts.telemetry_error)
+    )
     fleet = SimFleet(
         instances=opts.drones,
         speedup=opts.speedup,
         base_port=settings.sitl_base_port,
         home=Home(anchor.lat_deg, anchor.lon_deg, 0.0, 0.0),
         site=site,
+        config=VehicleConfig(seed=opts.seed, telemetry_error=pose_error),
     )
     try:
         fleet.start()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from flight.sim.scenario import TELEMETRY_ERROR_PRESETS
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -31,6 +33,14 @@ def register(sub: Any) -> None:
         action="store_true",
         help="detect with the simulator's ground truth instead of the model (the pipeline with a perfect detector)",
     )
+    p.add_argument(
+        "--telemetry-error",
+        choices=TELEMETRY_ERROR_PRESETS,
+        default=None,
+        help="what the simulated drones report wrong about their pose (GNSS, altitude, compass, "
+        "gimbal pitch; default: the scenario's drone.telemetry_error, typical unless it says "
+        "otherwise; none: the true pose)",
+    )
     p.set_defaults(func=run)
 
 
@@ -49,6 +59,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         camera_fps=args.fps,
         serve=not args.no_serve,
         oracle=args.oracle,
+        telemetry_error=args.telemetry_error,
     )
     try:
         return main_demo(settings, opts)

@@ -32,9 +32,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shorewatch.types import Telemetry
+
+if TYPE_CHECKING:
+    from flight.sim.scenario import TelemetryError
+    from flight.sim.telemetry_error import TelemetryErrorProcess
 
 logger = logging.getLogger(__name__)
 
@@ -298,6 +302,11 @@ class VehicleConfig:
     idle_current_a: float = 0.6
     cells: int = 4
     seed: int = 0
+    # how far what the vehicle believes and reports is from where its camera really is (GNSS
+    # wander, altitude-above-sea-level bias, compass and gimbal pitch biases; None: no error
+    # beyond the EKF's own ~0.1 m). The autopilot flies its *estimate* to every target, as
+    # ArduCopter does, so the reports converge on the targets and the truth is off instead.
+    telemetry_error: TelemetryError | None = None
 
     def __post_init__(self) -> None:
         if not (0.001 <= self.dt_s <= 0.2):
@@ -420,10 +429,11 @@ class SimVehicle:
         self.ever_flew_since_arm = False
         self._landed_since_s = 0.0
         self._armed_at_s = 0.0
+        self._pose_error = self._new_pose_error()  # a reboot re-initialises the estimator
         self.home_set = False
         self.home_e = 0.0
         self.home_n = 0.0
-        self.home_alt_amsl = self.home0.alt_m
+        self.home_alt_amsl = self.origin_alt_m
         self.gps_enabled = self.params.get("SIM_GPS_DISABLE", 0.0) == 0.0
         self._gps_noise = [0.0, 0.0, 0.0]
         self._ekf_drift = [0.0, 0.0]
@@ -475,7 +485,10 @@ class SimVehicle:
 
     @property
     def origin_alt_m(self) -> float:
-        return self.home0.alt_m
+        """The EKF origin's altitude above mean sea level as the vehicle believes it (every
+        altitude it reports or takes above sea level is relative to this): the true one plus
+        ``alt_bias_m``."""
+        return self.home0.alt_m + self.alt_bias_m
 
     @property
     def rel_alt_m(self) -> float:
@@ -545,6 +558,33 @@ class SimVehicle:
             self.pos[2] + self._gps_noise[2] * 0.2,
         )
 
+    def _new_pose_error(self) -> TelemetryErrorProcess | None:
+        if self.cfg.telemetry_error is None:
+            return None
+        from flight.sim.telemetry_error import TelemetryErrorProcess
+        from shorewatch.geo import LocalFrame
+
+        return TelemetryErrorProcess(
+            self.cfg.telemetry_error,
+            self.cfg.seed * 1000 + self.sysid,
+            LocalFrame(self.home0.lat_deg, self.home0.lon_deg),
+        )
+
+    @property
+    def alt_bias_m(self) -> float:
+        """What every altitude above mean sea level the vehicle reports adds to the truth (its
+        EKF origin's altitude came from GNSS); heights above home are unaffected."""
+        return self._pose_error.altitude_bias_m if self._pose_error is not None else 0.0
+
+    def _true_pose_offsets(self) -> tuple[float, float, float, float]:
+        """(east m, north m, heading deg, gimbal pitch deg) to add to the vehicle's own estimate
+        to get its true pose: minus its GNSS error and compass and gimbal biases."""
+        pe = self._pose_error
+        if pe is None:
+            return 0.0, 0.0, 0.0, 0.0
+        de, dn = pe.gnss_error_m(self.sim_time_s)
+        return -de, -dn, -pe.heading_bias_deg, -pe.pitch_bias_deg
+
     def gps_local(self) -> tuple[float, float, float]:
         return (
             self.pos[0] + self._gps_noise[0],
@@ -554,18 +594,22 @@ class SimVehicle:
 
     # ------------------------------------------------------------------ telemetry
     def _telemetry(self, truth: bool) -> Telemetry:
+        # the vehicle's state is its own estimate of itself (what it flies and reports); the
+        # truth, what its camera sees from, is off by the pose error
         e, n, u = (self.pos[0], self.pos[1], self.pos[2]) if truth else self.estimated_local()
-        lat, lon = self.local_to_geo(e, n)
-        alt_amsl = u + self.origin_alt_m
+        de, dn, dyaw, dpitch = self._true_pose_offsets() if truth else (0.0, 0.0, 0.0, 0.0)
+        lat, lon = self.local_to_geo(e + de, n + dn)
+        rel_alt = u + self.origin_alt_m - self.home_alt_amsl
         return Telemetry(
             timestamp_s=self.sim_time_s,
             lat_deg=lat,
             lon_deg=lon,
-            alt_m=alt_amsl,
-            heading_deg=self.yaw_deg % 360.0,
-            gimbal_pitch_deg=self.gimbal_pitch_deg,
+            alt_m=u + self.origin_alt_m - (self.alt_bias_m if truth else 0.0),
+            heading_deg=(self.yaw_deg + dyaw) % 360.0,
+            # the gimbal's mechanical range ends at nadir: a biased -90 report is still nadir
+            gimbal_pitch_deg=max(-90.0, self.gimbal_pitch_deg + dpitch) if dpitch else self.gimbal_pitch_deg,
             gimbal_yaw_deg=self.gimbal_yaw_deg,
-            rel_alt_m=alt_amsl - self.home_alt_amsl,
+            rel_alt_m=rel_alt,
             roll_deg=self.roll_deg,
             pitch_deg=self.pitch_deg,
             ground_speed_mps=math.hypot(self.vel[0], self.vel[1]),

@@ -402,3 +402,27 @@ def test_request_data_stream_rates_are_in_sim_time(make_fleet, mav) -> None:
         assert 15 <= len(seen.get(name, [])) <= 23, name
     c.m.mav.request_data_stream_send(c.sysid, 1, ml.MAV_DATA_STREAM_ALL, 0, 0)
     assert fleet.error is None
+
+
+def test_altitudes_above_sea_level_carry_the_origin_bias_on_the_wire(make_fleet, mav) -> None:
+    """With a pose error, every altitude above sea level the vehicle sends (GLOBAL_POSITION_INT,
+    GPS_RAW_INT, HOME_POSITION) is the truth plus one bias (its EKF origin's altitude came from
+    GNSS), while the height above home stays true: what shorewatch must georeference from."""
+    from flight.sim.scenario import TelemetryError
+
+    error = TelemetryError(altitude_sigma_m=5.0, attitude_jitter_deg=0.0)
+    _fleet, sim, c = _ready(make_fleet, mav, config=VehicleConfig(seed=2, telemetry_error=error))
+    wait_for(lambda: sim.ekf_position_ok, 10, "EKF ready")
+    bias = sim.alt_bias_m
+    assert abs(bias) > 0.5  # this seed's draw; 0 would make the test vacuous
+    truth = sim.true_telemetry()
+    assert truth.alt_m == pytest.approx(0.0, abs=0.05)  # on the sand at sea level
+    pos = c.recv("GLOBAL_POSITION_INT", lambda m: m.alt != 0)
+    assert pos.alt / 1000 == pytest.approx(truth.alt_m + bias, abs=0.3)
+    assert pos.relative_alt / 1000 == pytest.approx(0.0, abs=0.3)
+    gps = c.recv("GPS_RAW_INT", lambda m: m.fix_type >= 3)
+    assert gps.alt / 1000 == pytest.approx(truth.alt_m + bias, abs=1.0)
+    assert c.command(ml.MAV_CMD_DO_SET_MODE, ml.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, 4).result == ACCEPTED
+    assert c.command(ml.MAV_CMD_COMPONENT_ARM_DISARM, 1).result == ACCEPTED  # home = here
+    home = c.recv("HOME_POSITION")
+    assert home.altitude / 1000 == pytest.approx(truth.alt_m + bias, abs=0.3)

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flight.sim.clock import SimClock
+from flight.sim.scenario import TelemetryError
 from flight.sim.sitl import SimFleet
 from flight.sim.vehicle import (
     CMD_DO_CHANGE_SPEED,
@@ -23,8 +24,9 @@ from flight.sim.vehicle import (
     Mode,
     SimConfigError,
     SimVehicle,
+    VehicleConfig,
 )
-from shorewatch.geo import distance_m
+from shorewatch.geo import bearing_deg, distance_m
 
 
 def run_until(
@@ -40,8 +42,8 @@ def run_until(
     return v.sim_time_s - t0
 
 
-def airborne(alt: float = 20.0, home: Home | None = None) -> SimVehicle:
-    v = SimVehicle(home)
+def airborne(alt: float = 20.0, home: Home | None = None, config: VehicleConfig | None = None) -> SimVehicle:
+    v = SimVehicle(home, config=config)
     v.advance_to(5.0)
     assert v.set_mode(Mode.GUIDED)[0]
     assert v.arm()[0]
@@ -152,6 +154,65 @@ def test_telemetry_is_amsl_and_carries_the_gimbal() -> None:
     assert t.mode == "GUIDED" and t.armed and t.gps_fix == 3
     truth = v.true_telemetry()
     assert distance_m(t.lat_deg, t.lon_deg, truth.lat_deg, truth.lon_deg) < 3.0  # GPS/EKF error is small
+
+
+# a drone with a poor fix, altimeter origin, compass and gimbal (no per-frame jitter: constant biases)
+POOR_POSE = TelemetryError(
+    gnss_sigma_m=4.0,
+    altitude_sigma_m=3.0,
+    heading_sigma_deg=3.0,
+    pitch_sigma_deg=2.0,
+    attitude_jitter_deg=0.0,
+)
+
+
+def test_a_pose_error_moves_the_truth_and_the_reports_reach_the_target() -> None:
+    """ArduCopter flies its *estimate* to a target: what it reports converges on the target
+    (so a GCS's arrival check still passes) and where it truly is, what its camera sees from, is
+    off by the GNSS error; altitudes above sea level carry the origin's bias, heights above home
+    do not; heading and gimbal pitch carry the compass and gimbal biases."""
+    home = Home(50.87, 1.66, 0.0, 0.0)
+    v = airborne(40, home, VehicleConfig(seed=3, telemetry_error=POOR_POSE))
+    v.set_gimbal(-35, 0)
+    lat, lon = v.local_to_geo(120.0, 80.0)
+    assert v.guided_goto(lat, lon, 40.0)
+    run_until(v, lambda: math.hypot(v.vel[0], v.vel[1]) < 0.05 and v.sim_time_s > 40, 120)
+    said, truth = v.telemetry(), v.true_telemetry()
+    assert distance_m(said.lat_deg, said.lon_deg, lat, lon) < 0.5
+    pe = v._pose_error
+    assert pe is not None
+    de, dn = pe.gnss_error_m(v.sim_time_s)
+    off = distance_m(said.lat_deg, said.lon_deg, truth.lat_deg, truth.lon_deg)
+    assert off == pytest.approx(math.hypot(de, dn), abs=0.3) and off > 0.5
+    # the truth lies opposite the error: the drone believes it is at truth + error
+    err_bearing = math.degrees(math.atan2(de, dn)) % 360
+    assert (
+        abs(
+            (bearing_deg(truth.lat_deg, truth.lon_deg, said.lat_deg, said.lon_deg) - err_bearing + 180) % 360
+            - 180
+        )
+        < 10
+    )
+    assert said.alt_m - truth.alt_m == pytest.approx(
+        pe.altitude_bias_m, abs=0.2
+    )  # + the EKF noise and abs(pe.altitude_bias_m) > 0.1
+    assert said.rel_alt_m == pytest.approx(truth.rel_alt_m, abs=0.2) and truth.rel_alt_m == pytest.approx(
+        40.0, abs=0.5
+    )
+    assert (said.camera_yaw_deg - truth.camera_yaw_deg) % 360 == pytest.approx(
+        pe.heading_bias_deg % 360, abs=1e-6
+    )
+    assert said.gimbal_pitch_deg == pytest.approx(-35.0, abs=0.01)
+    assert said.gimbal_pitch_deg - truth.gimbal_pitch_deg == pytest.approx(pe.pitch_bias_deg, abs=1e-6)
+
+
+def test_without_a_pose_error_the_truth_is_the_estimate() -> None:
+    v = airborne(30, config=VehicleConfig(telemetry_error=TelemetryError.none()))
+    said, truth = v.telemetry(), v.true_telemetry()
+    assert distance_m(said.lat_deg, said.lon_deg, truth.lat_deg, truth.lon_deg) < 0.5  # the EKF's own noise
+    assert (said.alt_m, said.camera_yaw_deg, said.gimbal_pitch_deg) == pytest.approx(
+        (truth.alt_m, truth.camera_yaw_deg, truth.gimbal_pitch_deg), abs=0.5
+    )
 
 
 def test_same_seed_same_flight() -> None:
