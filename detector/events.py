@@ -57,7 +57,10 @@ same episode are revisions (``revision`` + 1), sent only when the event develope
 ``update_distance_m``, people count or zone changed) and at most every ``update_min_interval_s``:
 never one per frame. An episode ends ``end_after_s`` after its object was last seen; for
 ``cooldown_s`` after that, the same kind of event within ``cooldown_radius_m`` continues the old
-episode (a track lost and found again is not a new alert). A launched boat that later sails
+episode (a track lost and found again is not a new alert). A ``boat_at_sea`` that stayed put (within
+``stationary_radius_m``, or twice its stated error, for ``stationary_min_s``) is remembered for
+``stationary_memory_s``: a moored boat or a buoy found again where it stood on a later pass of a
+patrol continues its alert, and if it then leaves that place it is a new one. A launched boat that later sails
 offshore stays a launch (it never turns into a second, ``boat_at_sea`` alert). A launch within
 ``launch_join_radius_m`` of a launch under way joins it even while the first boat is still
 tracked: the tracker sometimes follows one inflatable, crowded with people, as two boats.
@@ -241,6 +244,24 @@ class EventConfig(BaseModel):
             "launch (a boat tracked twice, or boats launched together: one alert)"
         ),
     )
+    stationary_memory_s: float = Field(
+        3600.0,
+        ge=0,
+        le=86_400,
+        description=(
+            "a boat_at_sea that stayed put (within stationary_radius_m, or twice its stated error) "
+            "for stationary_min_s or more is remembered this long after it was last seen: the same "
+            "object found there again on a later pass of the patrol continues its alert instead of "
+            "raising a new one each lap (a moored boat, a buoy or a rock taken for a boat); if it "
+            "then leaves that place it is a new alert (0: only the cooldown)"
+        ),
+    )
+    stationary_radius_m: float = Field(
+        30.0, gt=0, le=1000, description="how far a boat may wander and still count as staying put"
+    )
+    stationary_min_s: float = Field(
+        10.0, ge=0, le=3600, description="how long a boat must be watched staying put to be remembered"
+    )
     snapshot: bool = Field(True, description="attach a JPEG snapshot to each emission")
     snapshot_max_px: int = Field(960, ge=64, le=4096, description="long side of the snapshot")
 
@@ -336,6 +357,10 @@ class _Episode:
     last_people: int = -1
     last_zone: str = ""
     points: list[TrackPoint] = field(default_factory=list)
+    anchor: tuple[float, float] | None = None  # where it was first placed (site-local metres)
+    max_offset_m: float = 0.0  # the furthest it was placed from there
+    error_m: float = 0.0  # the position error it last stated
+    found_again: bool = False  # a remembered still object picked up by a new track: watched for leaving
 
 
 def _in_hours(timestamp_s: float, hours: tuple[float, float] | None) -> bool:
@@ -723,9 +748,13 @@ class EventEngine:
         )[0]
         return bool(b - a > 2.0)
 
-    def _find_episode(self, kinds: tuple[EventKind, ...], e: float, n: float, t: float) -> _Episode | None:
+    def _find_episode(
+        self, kinds: tuple[EventKind, ...], e: float, n: float, t: float, left: _Episode | None = None
+    ) -> _Episode | None:
         """An active or cooling-down episode of one of ``kinds`` near (e, n) with no live track, or
-        a launch under way within ``launch_join_radius_m`` whether its boat is tracked or not."""
+        a launch under way within ``launch_join_radius_m`` whether its boat is tracked or not, or
+        a boat remembered staying put (``stationary_memory_s``) where it stood; never ``left``,
+        the one the asking track has just left."""
         c = self.config
         best, best_d = None, math.inf
         attached = {
@@ -734,16 +763,41 @@ class EventEngine:
             if tr.episode is not None and t - tr.last_seen_s < 1.0
         }
         for ep in self._episodes:
-            if ep.kind not in kinds:
-                continue
-            if t - ep.last_seen_s > c.end_after_s + c.cooldown_s:
+            if ep.kind not in kinds or ep is left:
                 continue
             d = math.hypot(ep.east_m - e, ep.north_m - n)
+            if t - ep.last_seen_s > c.end_after_s + c.cooldown_s:
+                if not (
+                    t - ep.last_seen_s <= c.end_after_s + c.stationary_memory_s
+                    and self._stayed_put(ep)
+                    and ep.anchor is not None
+                    and math.hypot(ep.anchor[0] - e, ep.anchor[1] - n) <= self._still_radius(ep)
+                ):
+                    continue
+                d = -1.0  # where a still object stood: itself, found again
             if id(ep) in attached and not (ep.kind is EventKind.LAUNCH and d <= c.launch_join_radius_m):
                 continue
             if d <= c.cooldown_radius_m and d < best_d:
                 best, best_d = ep, d
+        if best is not None and best_d < 0:
+            best.found_again = True
         return best
+
+    def _still_radius(self, ep: _Episode) -> float:
+        """How far a still object may seem to wander: its position jumps by its stated error
+        from one pass to the next (at most ``cooldown_radius_m``)."""
+        c = self.config
+        return min(c.cooldown_radius_m, max(c.stationary_radius_m, 2.0 * ep.error_m))
+
+    def _stayed_put(self, ep: _Episode) -> bool:
+        """A boat at sea watched for ``stationary_min_s`` or more without leaving its place."""
+        c = self.config
+        return (
+            ep.kind is EventKind.BOAT_AT_SEA
+            and c.stationary_memory_s > 0
+            and ep.last_seen_s - ep.first_seen_s >= c.stationary_min_s
+            and ep.max_offset_m <= self._still_radius(ep)
+        )
 
     def _touch(
         self,
@@ -759,9 +813,20 @@ class EventEngine:
         source: str,
     ) -> Event | None:
         ep = tr.episode
+        left = None
+        if (
+            ep is not None
+            and ep.found_again
+            and ep.anchor is not None
+            and math.hypot(ep.anchor[0] - e, ep.anchor[1] - n) > self._still_radius(ep)
+        ):
+            # a remembered still object's place, left: this one is moving, a new alert (the
+            # remembered one stays where it stood)
+            ep.found_again = False
+            left, ep = ep, None
         if ep is None or ep.kind is not kind:
             family = (EventKind.LAUNCH, EventKind.BOAT_AT_SEA) if kind is EventKind.BOAT_AT_SEA else (kind,)
-            found = self._find_episode(family, e, n, t)
+            found = self._find_episode(family, e, n, t, left)
             if found is not None and found.kind is EventKind.LAUNCH:
                 kind = EventKind.LAUNCH  # the launched boat, found again offshore
             if found is None or (found.kind is not kind):
@@ -778,6 +843,10 @@ class EventEngine:
         ep.state = EpisodeState.ACTIVE
         ep.last_seen_s = t
         ep.east_m, ep.north_m = e, n
+        ep.error_m = math.hypot(float(np.median(tr.errors)), float(np.median(tr.biases)))
+        if ep.anchor is None:
+            ep.anchor = (e, n)
+        ep.max_offset_m = max(ep.max_offset_m, math.hypot(e - ep.anchor[0], n - ep.anchor[1]))
         if not ep.points or t - ep.points[-1].timestamp_s >= 1.0:
             lat, lon = self.site.frame.to_geo(e, n)
             ep.points.append(TrackPoint(t, lat, lon))
@@ -807,7 +876,7 @@ class EventEngine:
             e,
             n,
             people,
-            math.hypot(float(np.median(tr.errors)), float(np.median(tr.biases))),
+            ep.error_m,
             float(np.mean(tr.confs)),
             heading,
             speed,
@@ -973,7 +1042,12 @@ class EventEngine:
             if ep.state is EpisodeState.ACTIVE and t - ep.last_seen_s > c.end_after_s:
                 ep.state = EpisodeState.ENDED
         horizon = c.end_after_s + c.cooldown_s
-        self._episodes = [e for e in self._episodes if t - e.last_seen_s <= horizon]
+        still = c.end_after_s + c.stationary_memory_s
+        self._episodes = [
+            e
+            for e in self._episodes
+            if t - e.last_seen_s <= horizon or (t - e.last_seen_s <= still and self._stayed_put(e))
+        ]
         self._gatherings = [e for e in self._gatherings if t - e.last_seen_s <= horizon]
 
 

@@ -382,6 +382,53 @@ def test_no_re_alerting_across_track_loss(gap_s: float, same_episode: bool) -> N
         assert len(second) == 1 and second[0].event_id != first[0].event_id and second[0].revision == 0
 
 
+@pytest.mark.parametrize(
+    ("watched_s", "speed_mps", "gap_s", "moved_m", "memory_s", "same_alert"),
+    [
+        (15.0, 0.0, 600.0, 5.0, 3600.0, True),  # a moored boat on the next lap: its alert, nothing new
+        (15.0, 0.0, 3000.0, 12.0, 3600.0, True),  # ... within the hour, where it stood
+        (15.0, 0.0, 600.0, 200.0, 3600.0, False),  # a boat elsewhere: its own alert
+        (15.0, 0.0, 4000.0, 5.0, 3600.0, False),  # remembered for an hour, no longer
+        (15.0, 0.0, 600.0, 5.0, 0.0, False),  # memory off: the cooldown alone
+        (4.0, 0.0, 600.0, 5.0, 3600.0, False),  # glimpsed for 4 s: not known to stay put
+        (15.0, 3.0, 600.0, 5.0, 3600.0, False),  # it was moving (45 m in 15 s): not a moored boat
+    ],
+)
+def test_a_boat_that_stays_put_is_not_alerted_again_on_every_pass(
+    watched_s: float, speed_mps: float, gap_s: float, moved_m: float, memory_s: float, same_alert: bool
+) -> None:
+    """A patrol passes a moored boat (or a buoy taken for one) every few minutes, each time with a
+    new track: one alert for it, not one per lap (``stationary_memory_s``)."""
+    eng = EventEngine(SITE, EventConfig(snapshot=False, stationary_memory_s=memory_s))
+    n1 = int(watched_s * 5)
+    first = run(eng, [(i / 5, [obs(1, 0, speed_mps * i / 5, 300.0)]) for i in range(n1 + 1)])
+    t1 = watched_s + gap_s
+    end = speed_mps * watched_s
+    second = run(eng, [(t1 + i / 5, [obs(2, 0, end + moved_m, 300.0)]) for i in range(75)])
+    assert {e.event_id for e in first} == {first[0].event_id} and first[0].kind is EventKind.BOAT_AT_SEA
+    if same_alert:
+        assert all(e.event_id == first[0].event_id and e.revision >= 1 for e in second)
+    else:
+        assert second and second[0].event_id != first[0].event_id and second[0].revision == 0
+
+
+def test_a_remembered_boat_that_sails_off_is_a_new_alert() -> None:
+    """Found again where it was moored, then leaving: the leaving boat is a new alert (a boat
+    slipping its mooring is news), and the remembered one stays where it stood."""
+    eng = EventEngine(SITE, EventConfig(snapshot=False))
+    first = run(eng, [(i / 5, [obs(1, 0, 0.0, 300.0)]) for i in range(80)])
+    again = run(eng, [(600 + i / 5, [obs(2, 0, 0.0, 302.0)]) for i in range(50)])
+    leaving = run(eng, [(610 + i / 5, [obs(2, 0, 0.0, 302.0 + 4.0 * i / 5)]) for i in range(100)])
+    moored = first[0].event_id
+    assert again == [] or all(e.event_id == moored for e in again)
+    new = [e for e in leaving if e.event_id != moored]
+    assert new and new[0].kind is EventKind.BOAT_AT_SEA and new[0].revision == 0
+    assert all(e.event_id != moored for e in leaving[leaving.index(new[0]) :])
+    # the moored boat's place is still remembered: another track there is that boat
+    later = run(eng, [(1200 + i / 5, [obs(3, 0, 0.0, 301.0)]) for i in range(50)])
+    assert all(e.event_id == moored for e in later)
+
+
 def test_a_second_boat_far_away_is_its_own_event() -> None:
     frames = [(i / 5, [obs(1, 0, 0.0, 300.0), obs(2, 0, 600.0, 300.0)]) for i in range(20)]
     events = run(EventEngine(SITE, CFG), frames)

@@ -48,3 +48,28 @@ def test_rendered_launch_raises_a_launch_event_near_the_truth(state_dir: Path) -
     assert distance_m(first.lat_deg, first.lon_deg, truth.lat_deg, truth.lon_deg) <= 30.0
     assert first.timestamp_s - truth.timestamp_s <= 10.0
     assert len({e.event_id for e in launches}) == 1
+
+
+def test_a_patrol_passing_a_moored_boat_again_raises_no_second_alert() -> None:
+    """Rendered patrol laps past boats at anchor (simulator truth as detections, so that this
+    tests tracking, georeferencing and the event memory, not the model): the fishing boat moored
+    200 m out, passed at about 4 and 12 minutes with a new track each time, raises one alert with
+    ``stationary_memory_s`` and two with the cooldown alone."""
+    from api.evaluation import evaluate_scenario
+    from detector.events import EventConfig
+
+    def alerts(memory_s: float) -> int:
+        score = evaluate_scenario(
+            "moored_boats",
+            None,
+            seed=1,
+            fps=0.5,
+            seconds=760,
+            event_config=EventConfig(stationary_memory_s=memory_s, snapshot=False),
+        )
+        assert score.false_events == 0, score.false_event_details
+        return score.events.get("boat_at_sea", 0)
+
+    remembered, forgotten = alerts(3600.0), alerts(0.0)
+    assert remembered >= 3  # the two moored boats and the sailing boat crossing far out
+    assert remembered == forgotten - 1

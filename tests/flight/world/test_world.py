@@ -40,7 +40,9 @@ def empty_world() -> World:
 
 def test_builtin_scenarios_load() -> None:
     names = builtin_scenarios()
-    assert {"dawn_launch_wissant", "boat_at_sea", "empty_beach", "person_in_water"} <= set(names)
+    assert {"dawn_launch_wissant", "boat_at_sea", "empty_beach", "person_in_water", "moored_boats"} <= set(
+        names
+    )
     for n in names:
         assert load_scenario(n).name == n
 
