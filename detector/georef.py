@@ -12,7 +12,10 @@ The pose: the camera sits at the drone's position and altitude above mean sea le
 (``Telemetry.alt_m``), looks along ``camera_yaw_deg`` (heading + gimbal yaw) at
 ``gimbal_pitch_deg``, roll 0 (a stabilised gimbal).
 
-The uncertainty (one sigma, metres) adds in quadrature: GNSS position error; attitude error
+The uncertainty (one sigma, metres) adds in quadrature: GNSS position error (the receiver's own
+estimate where the telemetry carries one, ``Telemetry.gnss_accuracy_m``, else
+``position_sigma_m``: a fix that degrades under a cliff or in a jammed area widens every alert's
+stated error with it); attitude error
 ``attitude_sigma_deg`` along the ray (d(ground range)/d(depression) = h / sin^2) and across it
 (ground range x yaw error); altitude error (ground range / h per metre); and the ground size of
 ``pixel_sigma_px`` pixels of box jitter. It grows fast as the ray flattens towards the horizon.
@@ -37,7 +40,22 @@ FloatArray = npt.NDArray[np.float64]
 
 class GeorefConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    position_sigma_m: float = Field(2.5, ge=0, le=100, description="GNSS horizontal error, one sigma")
+    position_sigma_m: float = Field(
+        2.5,
+        ge=0,
+        le=100,
+        description="GNSS horizontal error, one sigma, where the telemetry does not report the receiver's own",
+    )
+    min_position_sigma_m: float = Field(
+        0.5,
+        ge=0,
+        le=100,
+        description=(
+            "the least GNSS error believed from a receiver's own estimate (the autopilot's "
+            "position blends it with the IMU and lags it; an RTK fix's centimetres are not the "
+            "drone's camera position to centimetres)"
+        ),
+    )
     altitude_sigma_m: float = Field(
         2.0, ge=0, le=100, description="altitude (above sea level) error, one sigma"
     )
@@ -107,6 +125,14 @@ class Georeferencer:
     def pose(self, tel: Telemetry) -> CameraPose:
         return pose_from_telemetry(tel, self.frame)
 
+    def position_sigma_for(self, tel: Telemetry) -> float:
+        """The GNSS error to state for a frame: the receiver's own estimate when the telemetry
+        carries one (at least ``min_position_sigma_m``), else ``position_sigma_m``."""
+        c = self.config
+        if tel.gnss_accuracy_m is None:
+            return c.position_sigma_m
+        return max(tel.gnss_accuracy_m, c.min_position_sigma_m)
+
     def locate_pixels(
         self, frame: Frame, pixels: npt.ArrayLike, surface_m: float = 0.0, surface_sigma_m: float = 0.0
     ) -> GroundPoints:
@@ -130,13 +156,14 @@ class Georeferencer:
         tan_dep = sin_dep / np.sqrt(np.clip(1 - sin_dep**2, 1e-12, 1.0))
         rng = h / tan_dep
         c = self.config
+        gnss = self.position_sigma_for(tel)
         sig = math.radians(c.attitude_sigma_deg)
         along = h / sin_dep**2 * sig
         across = rng * sig
         alt = rng / h * c.altitude_sigma_m
         gsd = (h / sin_dep) / intr.fy_px / sin_dep  # ground metres per image row at that ray
         pix = gsd * c.pixel_sigma_px
-        err = np.sqrt(c.position_sigma_m**2 + along**2 + across**2 + alt**2 + pix**2)
+        err = np.sqrt(gnss**2 + along**2 + across**2 + alt**2 + pix**2)
         dist = np.hypot(ground[:, 0] - pose.east_m, ground[:, 1] - pose.north_m)
         ok = hit & np.isfinite(dist) & (dist <= c.max_range_m)
         east = np.where(ok, ground[:, 0], np.nan)
@@ -150,8 +177,8 @@ class Georeferencer:
         # the ellipse: attitude (pitch), altitude, the sea's height and box jitter along rows all
         # move a point along the line of sight; yaw and jitter along columns move it across
         pix_across = (h / sin_dep) / intr.fx_px * c.pixel_sigma_px
-        along_e = np.sqrt(c.position_sigma_m**2 + along**2 + alt**2 + pix**2 + bias**2)
-        across_e = np.sqrt(c.position_sigma_m**2 + across**2 + pix_across**2)
+        along_e = np.sqrt(gnss**2 + along**2 + alt**2 + pix**2 + bias**2)
+        across_e = np.sqrt(gnss**2 + across**2 + pix_across**2)
         bearing = np.degrees(np.arctan2(rays[:, 0], rays[:, 1])) % 360.0
         inf = np.full(n, np.inf)
         return GroundPoints(

@@ -189,6 +189,7 @@ class Drone:
         self._last_request_at: dict[int, float] = {}
         self._texts: deque[tuple[float, int, str]] = deque(maxlen=100)
         self._gimbal = (-90.0, 0.0)
+        self._gnss_accuracy_m: float | None = None  # GPS_RAW_INT h_acc, when the receiver gives it
         self._last_tel: Telemetry | None = None
         self._last_tel_emit = 0.0
         self._tel_subs: set[asyncio.Queue[Telemetry]] = set()
@@ -306,6 +307,7 @@ class Drone:
         v.add_message_listener("GLOBAL_POSITION_INT", self._on_position)
         v.add_message_listener("MOUNT_STATUS", self._on_mount_status)
         v.add_message_listener("GIMBAL_DEVICE_ATTITUDE_STATUS", self._on_gimbal_attitude)
+        v.add_message_listener("GPS_RAW_INT", self._on_gps_raw)
         was_lost = self._link == LinkState.LOST
         self._link = LinkState.CONNECTED
         self._mode = str(v.mode.name) if v.mode else "UNKNOWN"
@@ -472,6 +474,12 @@ class Drone:
             yaw = (yaw - hdg + 180.0) % 360.0 - 180.0
         self._gimbal = (pitch, yaw)
 
+    def _on_gps_raw(self, _v: Any, _name: str, m: Any) -> None:
+        # h_acc (mm) is a MAVLink 2 extension: absent over MAVLink 1, 0 when the receiver does
+        # not estimate it; without a 3D fix the position is not used anyway
+        h_acc = getattr(m, "h_acc", 0) or 0
+        self._gnss_accuracy_m = h_acc / 1000.0 if 0 < h_acc < 10_000_000 and m.fix_type >= 3 else None
+
     def _on_position(self, v: Any, _name: str, m: Any) -> None:
         now = time.monotonic()
         try:
@@ -500,6 +508,7 @@ class Drone:
                 vehicle_id=self.drone_id,
                 gps_fix=int(gps.fix_type or 0),
                 satellites=int(gps.satellites_visible or 0),
+                gnss_accuracy_m=self._gnss_accuracy_m,
             )
         except Exception:  # a malformed sample must not kill the reader thread
             logger.debug("%s: bad GLOBAL_POSITION_INT", self.drone_id, exc_info=True)

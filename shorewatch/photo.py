@@ -21,7 +21,10 @@ What is read, in order of preference:
 * camera pitch: XMP ``GimbalPitchDegree`` (0 = horizon, -90 = straight down: the detector's own
   convention); roll is taken as 0 (a stabilised gimbal);
 * lens: EXIF ``FocalLengthIn35mmFilm`` (the 35 mm film diagonal, 43.27 mm, spans the picture's
-  diagonal), or a horizontal field of view given by the caller.
+  diagonal), or a horizontal field of view given by the caller;
+* position accuracy (optional): XMP ``RtkStdLat`` and ``RtkStdLon``, the standard deviations an
+  RTK drone writes, metres, as ``Telemetry.gnss_accuracy_m`` (their quadrature sum); without them
+  georeferencing states its configured GNSS error.
 
 Anything missing or out of range is refused with the field's name and what was expected
 (``PhotoPoseError``), so a photo is never placed with a made-up pose.
@@ -199,6 +202,13 @@ def read_photo_pose(
         )
     yaw = _finite(f"{p.name}: {yaw_key}", xmp[yaw_key], -360, 360, "degrees from north") % 360.0
     sources["attitude"] = f"XMP GimbalPitchDegree, {yaw_key}"
+    accuracy = None
+    if "RtkStdLat" in xmp and "RtkStdLon" in xmp:
+        accuracy = math.hypot(
+            _finite(f"{p.name}: RtkStdLat", xmp["RtkStdLat"], 0, 10_000, "metres"),
+            _finite(f"{p.name}: RtkStdLon", xmp["RtkStdLon"], 0, 10_000, "metres"),
+        )
+        sources["position accuracy"] = "XMP RtkStdLat, RtkStdLon"
 
     try:
         if hfov_deg is not None:
@@ -223,6 +233,7 @@ def read_photo_pose(
             gimbal_pitch_deg=pitch,
             rel_alt_m=xmp.get("RelativeAltitude", 0.0),
             vehicle_id="photo",
+            gnss_accuracy_m=accuracy,
         )
     except TypeValidationError as exc:
         raise PhotoPoseError(f"{p.name}: {exc}") from exc

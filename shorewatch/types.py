@@ -60,11 +60,16 @@ class Telemetry:
     vehicle_id: str = "drone-1"
     gps_fix: int = 3
     satellites: int = 10
+    # the GNSS receiver's own estimate of its horizontal error, metres (MAVLink GPS_RAW_INT
+    # ``h_acc``); None where it reports none
+    gnss_accuracy_m: float | None = None
 
     def __post_init__(self) -> None:
         _check_range("lat_deg", self.lat_deg, -90.0, 90.0)
         _check_range("lon_deg", self.lon_deg, -180.0, 180.0)
         _check_range("gimbal_pitch_deg", self.gimbal_pitch_deg, -180.0, 180.0)
+        if self.gnss_accuracy_m is not None:
+            _check_range("gnss_accuracy_m", self.gnss_accuracy_m, 0.0, 10_000.0)
 
     @property
     def camera_yaw_deg(self) -> float:

@@ -527,7 +527,7 @@ class MavlinkServer:
                 cog,
                 v.satellites,
                 0,
-                300,
+                round(v.gnss_accuracy_m * 1000),
                 500,
                 200,
                 0,

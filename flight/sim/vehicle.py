@@ -576,6 +576,14 @@ class SimVehicle:
         EKF origin's altitude came from GNSS); heights above home are unaffected."""
         return self._pose_error.altitude_bias_m if self._pose_error is not None else 0.0
 
+    @property
+    def gnss_accuracy_m(self) -> float:
+        """The receiver's estimate of its horizontal error (one sigma, radial) that the vehicle
+        reports (GPS_RAW_INT ``h_acc``): its pose error's GNSS wander, else ``SIM_GPS_NOISE``."""
+        if self._pose_error is not None:
+            return math.sqrt(2.0) * max(self._pose_error.model.gnss_sigma_m, self.p("SIM_GPS_NOISE"))
+        return max(self.p("SIM_GPS_NOISE"), 0.01)
+
     def _true_pose_offsets(self) -> tuple[float, float, float, float]:
         """(east m, north m, heading deg, gimbal pitch deg) to add to the vehicle's own estimate
         to get its true pose: minus its GNSS error and compass and gimbal biases."""
@@ -621,6 +629,7 @@ class SimVehicle:
             vehicle_id=self.vehicle_id,
             gps_fix=self.gps_fix_type,
             satellites=self.satellites,
+            gnss_accuracy_m=None if truth or self.gps_fix_type < 3 else self.gnss_accuracy_m,
         )
 
     def telemetry(self) -> Telemetry:

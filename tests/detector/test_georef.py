@@ -93,6 +93,35 @@ def test_uncertainty_grows_towards_the_horizon_and_with_altitude_error() -> None
     assert g.locate_pixels(_frame(nadir), [[640, 360]]).error_m[0] < 5.0
 
 
+@pytest.mark.parametrize(("reported_m", "used_m"), [(None, 2.5), (8.0, 8.0), (0.02, 0.5)])
+def test_the_receivers_own_accuracy_sets_the_gnss_part_of_the_error(
+    reported_m: float | None, used_m: float
+) -> None:
+    """A fix that degrades (the drone reports it in GPS_RAW_INT h_acc) widens every stated error
+    by exactly that much, in quadrature; none reported: ``position_sigma_m``; an RTK fix's
+    centimetres: at least ``min_position_sigma_m``."""
+    kw = dict(timestamp_s=0, lat_deg=50.88, lon_deg=1.66, alt_m=60, heading_deg=0, gimbal_pitch_deg=-30)
+    g = Georeferencer(FRAME)
+    rows = [[640, 700], [640, 400], [200, 300]]
+    base = g.locate_pixels(_frame(Telemetry(**kw)), rows)
+    pts = g.locate_pixels(_frame(Telemetry(**kw, gnss_accuracy_m=reported_m)), rows)
+    extra = used_m**2 - g.config.position_sigma_m**2
+    assert pts.error_m**2 - base.error_m**2 == pytest.approx([extra] * 3, abs=1e-6)
+    assert pts.along_m**2 - base.along_m**2 == pytest.approx([extra] * 3, abs=1e-6)
+    assert pts.across_m**2 - base.across_m**2 == pytest.approx([extra] * 3, abs=1e-6)
+    assert list(pts.east_m) == list(base.east_m)  # where it is placed does not change
+
+
+def test_a_negative_or_nan_gnss_accuracy_is_refused() -> None:
+    from shorewatch.types import TypeValidationError
+
+    for bad in (-1.0, math.nan):
+        with pytest.raises(TypeValidationError, match="gnss_accuracy_m"):
+            Telemetry(
+                timestamp_s=0, lat_deg=50.88, lon_deg=1.66, alt_m=60, heading_deg=0, gnss_accuracy_m=bad
+            )
+
+
 def test_sky_pixels_are_not_placed() -> None:
     tel = Telemetry(timestamp_s=0, lat_deg=50.88, lon_deg=1.66, alt_m=60, heading_deg=0, gimbal_pitch_deg=-5)
     pts = Georeferencer(FRAME).locate_pixels(_frame(tel), [[640, 10], [640, 710]])

@@ -88,6 +88,29 @@ async def test_one_drone_flies_a_patrol_with_telemetry_and_progress(sim) -> None
         await d.close()
 
 
+async def test_telemetry_carries_the_receivers_own_accuracy() -> None:
+    """GPS_RAW_INT ``h_acc`` reaches every Telemetry sample: what georeferencing states as the
+    GNSS part of an alert's error (a simulated drone with a poor fix: 4 m per axis)."""
+    from flight.sim.scenario import TelemetryError
+    from flight.sim.vehicle import VehicleConfig
+
+    poor = VehicleConfig(telemetry_error=TelemetryError(gnss_sigma_m=4.0))
+    fleet = SimFleet(1, speedup=SPEEDUP, base_port=_free_base_port(1), site=SITE, config=poor)
+    fleet.start()
+    try:
+        d = await _connected(fleet.connection_strings[0])
+        try:
+            async for t in d.telemetry():
+                if t.gnss_accuracy_m is not None:
+                    break
+            assert t.gnss_accuracy_m == pytest.approx(4.0 * 2**0.5, abs=0.01)
+            assert fleet.vehicles[0].telemetry().gnss_accuracy_m == pytest.approx(t.gnss_accuracy_m, abs=0.01)
+        finally:
+            await d.close()
+    finally:
+        fleet.stop()
+
+
 async def test_invalid_plans_are_rejected_before_upload(sim) -> None:
     d = await _connected(sim.connection_strings[0])
     try:

@@ -44,6 +44,23 @@ def test_dji_xmp_and_exif_lens_give_the_pose(tmp_path: Path) -> None:
     assert "-22.0 deg" in pose.describe()
 
 
+def test_an_rtk_drones_position_accuracy_is_read(tmp_path: Path) -> None:
+    rtk = write_drone_jpeg(
+        tmp_path / "rtk.jpg",
+        IMG,
+        {**DJI, "RtkFlag": "50", "RtkStdLat": "0.030", "RtkStdLon": "0.040"},
+        focal_35mm=24,
+    )
+    assert read_photo_pose(rtk).telemetry.gnss_accuracy_m == pytest.approx(0.05)
+    plain = write_drone_jpeg(tmp_path / "plain.jpg", IMG, DJI, focal_35mm=24)
+    assert read_photo_pose(plain).telemetry.gnss_accuracy_m is None
+    bad = write_drone_jpeg(
+        tmp_path / "bad.jpg", IMG, {**DJI, "RtkStdLat": "-1", "RtkStdLon": "0.04"}, focal_35mm=24
+    )
+    with pytest.raises(PhotoPoseError, match="RtkStdLat"):
+        read_photo_pose(bad)
+
+
 def test_element_layout_misspelt_longitude_and_absolute_altitude(tmp_path: Path) -> None:
     fields = {
         k: v for k, v in DJI.items() if k not in ("GpsLongitude", "RelativeAltitude", "GimbalYawDegree")
