@@ -578,11 +578,11 @@ class SimVehicle:
 
     @property
     def gnss_accuracy_m(self) -> float:
-        """The receiver's estimate of its horizontal error (one sigma, radial) that the vehicle
-        reports (GPS_RAW_INT ``h_acc``): its pose error's GNSS wander, else ``SIM_GPS_NOISE``."""
-        if self._pose_error is not None:
-            return math.sqrt(2.0) * max(self._pose_error.model.gnss_sigma_m, self.p("SIM_GPS_NOISE"))
-        return max(self.p("SIM_GPS_NOISE"), 0.01)
+        """The receiver's estimate of its horizontal error that the vehicle reports (GPS_RAW_INT
+        ``h_acc``; radial, root mean square: the per-axis sigma x sqrt(2)) of its pose error's
+        GNSS wander, or of ``SIM_GPS_NOISE`` where that is larger or there is none."""
+        sigma = self._pose_error.model.gnss_sigma_m if self._pose_error is not None else 0.0
+        return math.sqrt(2.0) * max(sigma, self.p("SIM_GPS_NOISE"), 0.01)
 
     def _true_pose_offsets(self) -> tuple[float, float, float, float]:
         """(east m, north m, heading deg, gimbal pitch deg) to add to the vehicle's own estimate
