@@ -363,11 +363,13 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
     homes = [GeoPoint(v.telemetry().lat_deg, v.telemetry().lon_deg, 0.0) for v in fleet.vehicles]
 
     def corridor(laps: int) -> list[Any]:
+        # one sector per drone, each as long as the lone drone's, drone-1's centred on the
+        # scenario: split in two, the sectors met at the launch spot and neither drone watched it
         return fleet_corridor(
             site,
             opts.drones,
             start_m=centre - opts.half_span_m,
-            end_m=centre + opts.half_span_m,
+            end_m=centre - opts.half_span_m + 2 * opts.half_span_m * opts.drones,
             drone_ids=list(vehicles),
             homes=homes,
             standoff_m=opts.standoff_m,

@@ -172,6 +172,33 @@ def test_empty_beach_raises_no_alert(tmp_path: Path) -> None:
     assert s["alerts"] == [], s["alerts"]
 
 
+def test_with_two_drones_the_one_whose_sector_holds_the_launch_raises_it(tmp_path: Path) -> None:
+    """``--drones 2``: each drone its own sector, drone-1's centred on the launch (the two sectors
+    once met at the launch spot, neither drone watched it and no launch was raised)."""
+    settings = settings_for(tmp_path)
+    report = _run(
+        settings,
+        DemoOptions(
+            scenario="dawn_launch_wissant",
+            drones=2,
+            headless=True,
+            duration_s=120,
+            speedup=8.0,
+            serve=False,
+            oracle=True,
+        ),
+    )
+    s = report.summary()
+    assert s["scenario_started"] and {x["drone_id"] for x in s["streams"]} == {"drone-1", "drone-2"}
+    launches = [a for a in s["alerts"] if a["kind"] == "launch"]
+    assert launches, f"no launch alert; alerts: {s['alerts']}; frames {s['frames']}"
+    assert launches[0]["drone_id"] == "drone-1", launches
+    assert launches[0]["seconds_after_boat_entered_water"] <= LAUNCH_DEADLINE_S, launches
+    assert launches[0]["position_error_m"] <= POSITION_TOLERANCE_M, launches
+    notes = " ".join(s["mission"]["notes"])
+    assert "drone-1 sector 1/2" in notes and "drone-2 sector 2/2" in notes
+
+
 def test_link_cut_mid_mission_service_survives_vehicle_returns_link_recovers(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
     seen: dict[str, Any] = {}
