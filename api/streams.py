@@ -8,6 +8,9 @@ feed ``/metrics`` and the dashboard.
 Live streams drop stale frames (latency never grows); replay streams process every frame and
 tag their alerts with the replay id, so they never reach the live feed.
 
+Events of live streams pass through one ``detector.fusion.CameraFusion`` on their way to the
+store: two drones watching the same launch or gathering raise one alert, updated by both.
+
 Every frame a live stream's detector ran on is also an observation for the shoreline coverage
 map (``StreamManager.coverage``, a ``detector.coverage.CoverageMap``: which stretches of the
 waterline were seen, how recently and how finely), served at ``GET /coverage``.
@@ -25,6 +28,7 @@ from typing import Any
 
 from api.pipeline import FrameProcessor, StreamRunner, StreamStats, TelemetryBuffer
 from detector.coverage import CoverageConfig, CoverageError, CoverageMap, RecallCurve
+from detector.fusion import CameraFusion
 from shorewatch.site import Site
 from shorewatch.tide import TideNow
 from shorewatch.types import Event, Frame
@@ -92,8 +96,10 @@ class StreamManager:
         *,
         coverage: CoverageMap | None = None,
         tide: TideNow | None = None,
+        fusion: CameraFusion | None = None,
     ) -> None:
         self._ingest = ingest
+        self.fusion = fusion if fusion is not None else CameraFusion()
         self.site = site
         self._factory = processor_factory
         self.coverage = coverage if coverage is not None else default_coverage(site)
@@ -125,8 +131,12 @@ class StreamManager:
             return self._failed(stream_id, kind, drone_id, replay_id, f"detector unavailable: {exc}")
         handle_ref: list[StreamHandle] = []
 
+        fuse = self.fusion.fuse if kind == "live" else None
+
         async def sink(event: Event, frame: Frame) -> None:
             try:
+                if fuse is not None:  # one alert per object across the live cameras
+                    event = fuse(stream_id, event)
                 alert = await self._ingest(event, replay_id=replay_id)
             except Exception:  # the store failing must not kill the stream; it is logged
                 logger.exception("stream %s: could not store event %s", stream_id, event.event_id)

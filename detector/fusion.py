@@ -1,0 +1,137 @@
+"""One alert per object across cameras.
+
+Each live camera stream runs its own tracker and event engine (``detector.events``), so two
+drones watching the same stretch of beach (where their sectors meet, or one transiting past the
+other's) raise two alerts for one launch or one gathering. ``CameraFusion`` sits between the
+streams and the alert store: a *new* event from one stream that lies near a live event of the
+same kind from another stream continues that event (its ``event_id``, the next ``revision``)
+instead of opening a second alert, and every later revision of it follows.
+
+Rules (``FusionConfig``):
+
+* only live events of the same kind fuse, and a ``boat_at_sea`` joins a ``launch`` (the launched
+  boat seen by the other drone out at sea; the alert stays a launch). A ``launch`` never joins a
+  ``boat_at_sea``: a launch is critical and gets its own alert;
+* "near": within ``radius_m``, or twice the two events' stated errors in quadrature, at most
+  ``max_radius_m``; "live": the fused event was updated less than ``window_s`` before;
+* a stream never fuses with itself: where its own engine kept two events apart (two boats side
+  by side), they stay apart;
+* revisions of a fused event are numbered by the fusion, so the store sees one event whose
+  revision only grows, whichever camera sent it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shorewatch.geo import distance_m
+from shorewatch.types import Event, EventKind, Severity
+
+
+class FusionConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    radius_m: float = Field(50.0, ge=0, le=5000, description="events of one kind this near are one object")
+    max_radius_m: float = Field(
+        150.0, ge=0, le=5000, description="the most that twice the stated errors may widen radius_m to"
+    )
+    window_s: float = Field(
+        60.0, ge=0, le=3600, description="how recently the other camera's event must have been updated"
+    )
+    keep_s: float = Field(
+        3 * 3600.0,
+        gt=0,
+        le=7 * 86_400,
+        description="how long a quiet event's mapping is kept (longer than any episode continues)",
+    )
+
+
+@dataclass(slots=True)
+class _Fused:
+    event_id: str
+    kind: EventKind
+    severity: Severity
+    lat_deg: float
+    lon_deg: float
+    error_m: float
+    last_s: float
+    revision: int
+    sources: set[str] = field(default_factory=set)
+
+
+def _joins(existing: EventKind, new: EventKind) -> bool:
+    return existing is new or (existing is EventKind.LAUNCH and new is EventKind.BOAT_AT_SEA)
+
+
+class CameraFusion:
+    """``fuse(stream_id, event)`` -> the event as the alert store should see it. Thread-safe."""
+
+    def __init__(self, config: FusionConfig | None = None) -> None:
+        self.config = config or FusionConfig()
+        self._fused: list[_Fused] = []
+        self._by_source: dict[tuple[str, str], _Fused] = {}
+        self._lock = threading.Lock()
+
+    def fuse(self, stream_id: str, event: Event) -> Event:
+        with self._lock:
+            self._forget(event.timestamp_s)
+            key = (stream_id, event.event_id)
+            f = self._by_source.get(key)
+            if f is None:
+                f = self._match(stream_id, event)
+                if f is None:
+                    f = _Fused(
+                        event.event_id,
+                        event.kind,
+                        event.severity,
+                        event.lat_deg,
+                        event.lon_deg,
+                        event.position_error_m,
+                        event.timestamp_s,
+                        -1,
+                    )
+                    self._fused.append(f)
+                f.sources.add(stream_id)
+                self._by_source[key] = f
+            own = event.event_id == f.event_id
+            f.revision = max(f.revision + 1, event.revision if own else 0)
+            f.lat_deg, f.lon_deg, f.error_m = event.lat_deg, event.lon_deg, event.position_error_m
+            f.last_s = max(f.last_s, event.timestamp_s)
+            if own and len(f.sources) == 1 and f.revision == event.revision:
+                return event  # one camera's event, as its engine numbered it
+            return dataclasses.replace(
+                event,
+                event_id=f.event_id,
+                kind=f.kind,
+                severity=f.severity,
+                revision=f.revision,
+                details=(*event.details, ("cameras", str(len(f.sources)))),
+            )
+
+    def _match(self, stream_id: str, event: Event) -> _Fused | None:
+        c = self.config
+        best: _Fused | None = None
+        best_d = math.inf
+        for f in self._fused:
+            if stream_id in f.sources or not _joins(f.kind, event.kind):
+                continue
+            if abs(event.timestamp_s - f.last_s) > c.window_s:
+                continue
+            d = distance_m(event.lat_deg, event.lon_deg, f.lat_deg, f.lon_deg)
+            radius = min(c.max_radius_m, max(c.radius_m, 2.0 * math.hypot(f.error_m, event.position_error_m)))
+            if d <= radius and d < best_d:
+                best, best_d = f, d
+        return best
+
+    def _forget(self, now_s: float) -> None:
+        keep = self.config.keep_s
+        if not any(now_s - f.last_s > keep for f in self._fused):
+            return
+        self._fused = [f for f in self._fused if now_s - f.last_s <= keep]
+        alive = {id(f) for f in self._fused}
+        self._by_source = {k: f for k, f in self._by_source.items() if id(f) in alive}
