@@ -300,6 +300,13 @@ SEVERITY = {
 }
 
 
+def continues(existing: EventKind, new: EventKind) -> bool:
+    """Whether an event of kind ``new`` about an object may continue an earlier event of kind
+    ``existing`` about it: its own kind, and a boat at sea continues a launch (the launched boat,
+    found again out at sea, stays a launch); a launch never continues a ``boat_at_sea``."""
+    return existing is new or (existing is EventKind.LAUNCH and new is EventKind.BOAT_AT_SEA)
+
+
 @dataclass(frozen=True, slots=True)
 class Observation:
     """One tracked object in one frame, on the ground (site-local metres)."""
@@ -361,6 +368,12 @@ class _Episode:
     max_offset_m: float = 0.0  # the furthest it was placed from there
     error_m: float = 0.0  # the position error it last stated
     found_again: bool = False  # a remembered still object picked up by a new track: watched for leaving
+
+
+def _from_anchor(ep: _Episode, e: float, n: float) -> float:
+    """How far (e, n) is from where the episode's object was first placed (every episode of
+    boats is placed on the touch that creates it; 0 before that)."""
+    return 0.0 if ep.anchor is None else math.hypot(e - ep.anchor[0], n - ep.anchor[1])
 
 
 def _in_hours(timestamp_s: float, hours: tuple[float, float] | None) -> bool:
@@ -770,8 +783,7 @@ class EventEngine:
                 if not (
                     t - ep.last_seen_s <= c.end_after_s + c.stationary_memory_s
                     and self._stayed_put(ep)
-                    and ep.anchor is not None
-                    and math.hypot(ep.anchor[0] - e, ep.anchor[1] - n) <= self._still_radius(ep)
+                    and _from_anchor(ep, e, n) <= self._still_radius(ep)
                 ):
                     continue
                 d = -1.0  # where a still object stood: itself, found again
@@ -779,8 +791,6 @@ class EventEngine:
                 continue
             if d <= c.cooldown_radius_m and d < best_d:
                 best, best_d = ep, d
-        if best is not None and best_d < 0:
-            best.found_again = True
         return best
 
     def _still_radius(self, ep: _Episode) -> float:
@@ -812,21 +822,19 @@ class EventEngine:
         frame: Frame | None,
         source: str,
     ) -> Event | None:
+        c = self.config
         ep = tr.episode
         left = None
-        if (
-            ep is not None
-            and ep.found_again
-            and ep.anchor is not None
-            and math.hypot(ep.anchor[0] - e, ep.anchor[1] - n) > self._still_radius(ep)
-        ):
+        if ep is not None and ep.found_again and _from_anchor(ep, e, n) > self._still_radius(ep):
             # a remembered still object's place, left: this one is moving, a new alert (the
             # remembered one stays where it stood)
             ep.found_again = False
             left, ep = ep, None
         if ep is None or ep.kind is not kind:
-            family = (EventKind.LAUNCH, EventKind.BOAT_AT_SEA) if kind is EventKind.BOAT_AT_SEA else (kind,)
+            family = tuple(k for k in EventKind if continues(k, kind))
             found = self._find_episode(family, e, n, t, left)
+            if found is not None and t - found.last_seen_s > c.end_after_s + c.cooldown_s:
+                found.found_again = True  # only a still object is remembered that long
             if found is not None and found.kind is EventKind.LAUNCH:
                 kind = EventKind.LAUNCH  # the launched boat, found again offshore
             if found is None or (found.kind is not kind):
@@ -846,11 +854,10 @@ class EventEngine:
         ep.error_m = math.hypot(float(np.median(tr.errors)), float(np.median(tr.biases)))
         if ep.anchor is None:
             ep.anchor = (e, n)
-        ep.max_offset_m = max(ep.max_offset_m, math.hypot(e - ep.anchor[0], n - ep.anchor[1]))
+        ep.max_offset_m = max(ep.max_offset_m, _from_anchor(ep, e, n))
         if not ep.points or t - ep.points[-1].timestamp_s >= 1.0:
             lat, lon = self.site.frame.to_geo(e, n)
             ep.points.append(TrackPoint(t, lat, lon))
-        c = self.config
         moved = math.hypot(e - ep.last_emit_pos[0], n - ep.last_emit_pos[1]) if ep.revision >= 0 else math.inf
         changed = (
             ep.revision < 0

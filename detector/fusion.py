@@ -9,9 +9,10 @@ instead of opening a second alert, and every later revision of it follows.
 
 Rules (``FusionConfig``):
 
-* only live events of the same kind fuse, and a ``boat_at_sea`` joins a ``launch`` (the launched
-  boat seen by the other drone out at sea; the alert stays a launch). A ``launch`` never joins a
-  ``boat_at_sea``: a launch is critical and gets its own alert;
+* only live events fuse, and only where the event engine would continue one with the other
+  (``detector.events.continues``): the same kind, or a ``boat_at_sea`` joining a ``launch`` (the
+  launched boat seen by the other drone out at sea; the alert stays a launch). A ``launch`` never
+  joins a ``boat_at_sea``: a launch is critical and gets its own alert;
 * "near": within ``radius_m``, or twice the two events' stated errors in quadrature, at most
   ``max_radius_m``; "live": the fused event was updated less than ``window_s`` before;
 * a stream never fuses with itself: where its own engine kept two events apart (two boats side
@@ -29,8 +30,9 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from detector.events import SEVERITY, continues
 from shorewatch.geo import distance_m
-from shorewatch.types import Event, EventKind, Severity
+from shorewatch.types import Event, EventKind
 
 
 class FusionConfig(BaseModel):
@@ -55,17 +57,12 @@ class FusionConfig(BaseModel):
 class _Fused:
     event_id: str
     kind: EventKind
-    severity: Severity
     lat_deg: float
     lon_deg: float
     error_m: float
     last_s: float
     revision: int
     sources: set[str] = field(default_factory=set)
-
-
-def _joins(existing: EventKind, new: EventKind) -> bool:
-    return existing is new or (existing is EventKind.LAUNCH and new is EventKind.BOAT_AT_SEA)
 
 
 class CameraFusion:
@@ -88,7 +85,6 @@ class CameraFusion:
                     f = _Fused(
                         event.event_id,
                         event.kind,
-                        event.severity,
                         event.lat_deg,
                         event.lon_deg,
                         event.position_error_m,
@@ -108,7 +104,7 @@ class CameraFusion:
                 event,
                 event_id=f.event_id,
                 kind=f.kind,
-                severity=f.severity,
+                severity=SEVERITY[f.kind],
                 revision=f.revision,
                 details=(*event.details, ("cameras", str(len(f.sources)))),
             )
@@ -118,7 +114,7 @@ class CameraFusion:
         best: _Fused | None = None
         best_d = math.inf
         for f in self._fused:
-            if stream_id in f.sources or not _joins(f.kind, event.kind):
+            if stream_id in f.sources or not continues(f.kind, event.kind):
                 continue
             if abs(event.timestamp_s - f.last_s) > c.window_s:
                 continue
