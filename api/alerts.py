@@ -14,7 +14,9 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from typing import Literal, Protocol
 
 from api.bus import Bus, BusClosed, BusMessage, SubscriberOverflow
+from api.dismissals import Dismissal, Dismissals, held_ref
 from api.domain import Alert, AlertStatus, ChangeKind, ResolutionReason
+from api.errors import NotFoundError
 from api.metrics import Metrics
 from api.schemas import AlertPublic, PushMessage
 from api.store import Store
@@ -51,6 +53,7 @@ class AlertService:
         metrics: Metrics | None = None,
         notifiers: Sequence[Notifier] = (),
         clock: Callable[[], float] = time.time,
+        dismissals: Dismissals | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
@@ -58,6 +61,8 @@ class AlertService:
         self.metrics = metrics or Metrics()
         self.notifiers = list(notifiers)
         self.clock = clock
+        self.dismissals = dismissals
+        self._dismissals_restored = False
         self._lock = asyncio.Lock()
 
     # -- producers ----------------------------------------------------------------------------
@@ -71,13 +76,39 @@ class AlertService:
     async def ingest_change(
         self, event: Event, *, replay_id: str | None = None, actor: str = "pipeline"
     ) -> tuple[Alert, ChangeKind | None]:
-        """``ingest``, also saying what changed (``None``: duplicate or stale revision)."""
+        """``ingest``, also saying what changed (``None``: duplicate or stale revision). A live
+        event that repeats a recent false alarm is held (``api.dismissals``): stored, then
+        resolved as a false alarm by the pipeline, and pushed only as such."""
         t0 = time.perf_counter()
+        held = False
         async with self._lock:
+            hold: Dismissal | None = None
+            if self.dismissals is not None and replay_id is None and self.dismissals.config.enabled:
+                await self._restore_dismissals()
+                routing = self.dismissals.route(event, self.clock())
+                event, hold = routing.event, routing.hold
             alert, change = await self.store.upsert_event(event, replay_id=replay_id, actor=actor)
+            if hold is not None and self.dismissals is not None:
+                held = True
+                if change is ChangeKind.CREATED:
+                    alert = await self.store.transition(
+                        alert.id,
+                        AlertStatus.RESOLVED,
+                        actor="pipeline",
+                        resolution=ResolutionReason.FALSE_ALARM,
+                        detail=f"held: repeats false alarm #{hold.alert_id} "
+                        f"({routing.distance_m:.0f} m from it, within {self.dismissals.radius_m(hold, event):.0f} m)",
+                    )
+                    self.dismissals.held_as(event.event_id, alert.id, hold)
+                    logger.info(
+                        "alert %d (%s) held: repeats false alarm #%d", alert.id, event.kind, hold.alert_id
+                    )
             if change is not None and replay_id is None:
-                self._announce(alert, change)
-        outcome = change.value if change is not None else "duplicate"
+                # a held alert reaches the live feed (resolved, quiet) but not the patrols' channels
+                self._announce(alert, alert.last_change if held else change, notify=not held)
+        outcome = (
+            "held" if held and change is not None else change.value if change is not None else "duplicate"
+        )
         self.metrics.alerts_ingested.labels(outcome, event.kind.value).inc()
         self.metrics.ingest_seconds.observe(time.perf_counter() - t0)
         return alert, change
@@ -116,9 +147,34 @@ class AlertService:
         )
 
     async def resolve(self, alert_id: int, reason: ResolutionReason, *, actor: str, note: str = "") -> Alert:
-        return await self._transition(
+        """Resolve with a reason; a live alert resolved as ``false_alarm`` holds back repeats of
+        itself at its place for a while (``api.dismissals``)."""
+        alert = await self._transition(
             alert_id, AlertStatus.RESOLVED, actor=actor, resolution=reason, note=note
         )
+        if reason is ResolutionReason.FALSE_ALARM and alert.replay_id is None and self.dismissals is not None:
+            async with self._lock:
+                await self._restore_dismissals()
+                self.dismissals.dismiss(Dismissal.of(alert, self.clock()))
+        return alert
+
+    async def _restore_dismissals(self) -> None:
+        """Once, under the lock: the false alarms still remembered, from the store (a restart
+        keeps holding repeats back)."""
+        if self._dismissals_restored or self.dismissals is None:
+            return
+        self._dismissals_restored = True
+        since = self.clock() - self.dismissals.config.memory_h * 3600.0
+        alerts = await self.store.resolved_since(ResolutionReason.FALSE_ALARM, since)
+        known = {a.id for a in alerts}
+        for ref in {r for a in alerts if (r := held_ref(a)) is not None} - known:
+            try:
+                alerts.append(await self.store.get_alert(ref))
+            except NotFoundError:
+                continue
+        self.dismissals.restore(alerts)
+        if self.dismissals.spots:
+            logger.info("%d false alarms hold back their repeats", len(self.dismissals.spots))
 
     # -- escalation ---------------------------------------------------------------------------
 
@@ -243,10 +299,12 @@ class AlertService:
 
     # -- announce -----------------------------------------------------------------------------
 
-    def _announce(self, alert: Alert, change: ChangeKind) -> None:
+    def _announce(self, alert: Alert, change: ChangeKind, *, notify: bool = True) -> None:
         payload = push_message_json(alert, change)
         self.bus.publish(BusMessage(alert.seq, ALERTS_TOPIC, payload))
         self.metrics.push_messages.inc()
+        if not notify:
+            return
         for n in self.notifiers:
             try:
                 n.notify(alert, change, payload)

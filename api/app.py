@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.alerts import AlertService, Notifier
 from api.auth import Authenticator, FailedAuthLimiter, create_user
 from api.bus import Bus, InProcessBus
+from api.dismissals import Dismissals
 from api.domain import Role
 from api.errors import ApiError, AuthError, NotFoundError, RateLimited
 from api.metrics import Metrics
@@ -103,6 +104,7 @@ def create_app(
             escalate_after_s=settings.escalate_after_s,
             metrics=metrics,
             notifiers=notifiers,
+            dismissals=Dismissals(settings.dismissal_config()),
         )
         app.state.store = the_store
         app.state.bus = the_bus

@@ -7,10 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
+    from api.dismissals import DismissalConfig
     from detector.coverage import CoverageConfig
     from detector.model import DetectorConfig
 
@@ -82,6 +83,29 @@ class Settings(BaseSettings):
     demo_tokens: bool = Field(
         False, description="create one demo user per role at start-up and print their tokens"
     )
+    false_alarm_memory_h: float = Field(
+        12.0,
+        ge=0,
+        le=720,
+        description="an alert resolved as false_alarm holds back new alerts of its kind at its place "
+        "this long after the object was last seen (0: off)",
+    )
+    false_alarm_kinds: str = Field(
+        "boat_at_sea,gathering",
+        description="comma-separated kinds whose repeats are held back (launch, boat_at_sea, gathering; "
+        "never person_in_water)",
+    )
+    false_alarm_radius_m: float = Field(
+        30.0, ge=0, le=5000, description="how near a repeat must be (widened to twice the stated errors)"
+    )
+
+    @field_validator("false_alarm_kinds")
+    @classmethod
+    def _known_kinds(cls, v: str) -> str:
+        from api.dismissals import DismissalConfig
+
+        DismissalConfig(kinds=_kinds(v))  # the same checks, the same messages
+        return v
 
     @property
     def db_path(self) -> Path:
@@ -90,6 +114,15 @@ class Settings(BaseSettings):
     def ensure_state_dir(self) -> Path:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         return self.state_dir.resolve()
+
+    def dismissal_config(self) -> DismissalConfig:
+        from api.dismissals import DismissalConfig
+
+        return DismissalConfig(
+            memory_h=self.false_alarm_memory_h,
+            kinds=_kinds(self.false_alarm_kinds),
+            radius_m=self.false_alarm_radius_m,
+        )
 
     def coverage_config(self) -> CoverageConfig:
         from detector.coverage import CoverageConfig
@@ -107,3 +140,7 @@ class Settings(BaseSettings):
             if v is not None
         }
         return cfg.model_copy(update=upd) if upd else cfg
+
+
+def _kinds(csv: str) -> tuple[str, ...]:
+    return tuple(k.strip() for k in csv.split(",") if k.strip())

@@ -92,6 +92,10 @@ class Store(Protocol):
 
     async def get_alert(self, alert_id: int) -> Alert: ...
 
+    async def resolved_since(self, resolution: ResolutionReason, updated_after_s: float) -> list[Alert]:
+        """Live alerts resolved with ``resolution`` and changed at or after ``updated_after_s``."""
+        ...
+
     async def list_alerts(self, query: AlertQuery) -> tuple[list[Alert], int]: ...
 
     async def changes_after(self, seq: int, *, limit: int = 1000) -> list[Alert]:
@@ -705,6 +709,17 @@ class SqliteStore:
 
     async def get_alert(self, alert_id: int) -> Alert:
         return await self._run(lambda: self._read(lambda c: self._get(c, alert_id)))
+
+    async def resolved_since(self, resolution: ResolutionReason, updated_after_s: float) -> list[Alert]:
+        def fn(c: sqlite3.Connection) -> list[Alert]:
+            rows = c.execute(
+                f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE replay_key='' AND status=? AND resolution=? "
+                "AND updated_at_s >= ? ORDER BY id",
+                (AlertStatus.RESOLVED.value, resolution.value, updated_after_s),
+            ).fetchall()
+            return [_row_to_alert(r) for r in rows]
+
+        return await self._run(lambda: self._read(fn))
 
     async def list_alerts(self, query: AlertQuery) -> tuple[list[Alert], int]:
         where = ["replay_key = ?"]

@@ -211,7 +211,7 @@ function renderAlertList() {
     li.dataset.alertId = a.id;
     li.dataset.status = a.status;
     li.innerHTML = `<span class="title">${esc(KIND_LABEL[a.kind] || a.kind)}${a.people_count ? ` · ${a.people_count} people` : ""}</span>
-      <span class="badge">${esc(a.status)}${a.escalated ? " · escalated" : ""}</span>
+      <span class="badge">${esc(a.status)}${a.escalated ? " · escalated" : ""}${a.details?.held_as_repeat_of ? " · held" : ""}</span>
       <span class="meta">${fmtTime(a.time)} · ${a.lat != null ? `${a.lat.toFixed(5)}, ${a.lon.toFixed(5)}` : "no position"} · ${esc(a.source || "")}</span>`;
     li.onclick = () => selectAlert(a.id);
     return li;
@@ -279,6 +279,7 @@ function renderDetail() {
     <dl>
       <dt>Status</dt><dd data-testid="detail-status">${esc(a.status)}${a.resolution ? ` (${esc(a.resolution)})` : ""}${a.assigned_to ? ` → ${esc(a.assigned_to)}` : ""}</dd>
       <dt>Severity</dt><dd>${esc(a.severity)}${a.escalated ? " · escalated" : ""}</dd>
+      ${heldNote(a)}
       <dt>When</dt><dd>${fmtTime(a.time)} (${ago(a.time)})</dd>
       <dt>Where</dt><dd>${a.lat != null ? `${a.lat.toFixed(5)}, ${a.lon.toFixed(5)}` : "–"}${a.position_error_m != null ? ` ± ${Math.round(a.position_error_m)} m` : ""}${ell ? `<br><span class="muted" data-testid="detail-ellipse">± ${Math.round(ell.along_m)} m along the drone's line of sight (${Math.round(ell.bearing_deg)}°), ± ${Math.round(ell.across_m)} m across (the ellipse on the map)</span>` : ""}</dd>
       <dt>People</dt><dd>${a.people_count ?? "–"}</dd>
@@ -299,6 +300,18 @@ function renderDetail() {
     </div>`;
   $("detail-close").onclick = () => { S.selected = null; renderDetail(); renderAlertList(); renderMapAlerts(); };
   box.querySelectorAll("button[data-act]").forEach((b) => b.onclick = () => alertAction(a.id, b.dataset.act));
+}
+
+/** Why an alert was held back as the repeat of a false alarm, or released from such a hold. */
+function heldNote(a) {
+  const d = a.details || {};
+  if (d.held_as_repeat_of) {
+    return `<dt>Held</dt><dd data-testid="detail-held">repeats false alarm ${esc(d.held_as_repeat_of)} at the same place: stored and resolved without notifying patrols; a new alert follows if it moves, grows or becomes a launch</dd>`;
+  }
+  if (d.released_from_hold) {
+    return `<dt>Released</dt><dd data-testid="detail-released">held as ${esc(d.released_from_hold)} (repeat of a false alarm) until it ${esc(d.release_reason || "changed")}</dd>`;
+  }
+  return "";
 }
 
 async function alertAction(id, act) {

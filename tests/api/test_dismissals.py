@@ -1,0 +1,170 @@
+"""Operators' false alarms hold back repeats at the same place (``api.dismissals``): the rules as a
+table, release when the object stops looking like what was dismissed, the memory's clock, and the
+settings that refuse to hold back safety of life."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from api.dismissals import HELD_DETAIL, RELEASED_DETAIL, Dismissal, DismissalConfig, Dismissals
+from api.settings import Settings
+from shorewatch.geo import offset
+from shorewatch.types import Event, EventKind, Severity, TrackPoint
+
+SPOT = (50.8900, 1.6400)
+T0 = 1_795_934_400.0
+
+
+def event(eid: str = "drone-1:boat_at_sea:7", *, at_m: float = 0.0, **kw: Any) -> Event:
+    lat, lon = offset(*SPOT, 90.0, at_m)
+    base: dict[str, Any] = dict(
+        event_id=eid,
+        kind=EventKind.BOAT_AT_SEA,
+        severity=Severity.WARNING,
+        timestamp_s=T0,
+        lat_deg=lat,
+        lon_deg=lon,
+        position_error_m=5.0,
+        confidence=0.6,
+        source="drone-1",
+        revision=1,
+        track=(TrackPoint(T0, lat, lon),),
+    )
+    base.update(kw)
+    return Event(**base)
+
+
+def dismissed(kind: EventKind = EventKind.BOAT_AT_SEA, people: int = 0, seen_s: float = T0) -> Dismissal:
+    return Dismissal(12, "drone-1:x:1", kind, SPOT[0], SPOT[1], 5.0, people, seen_s)
+
+
+@pytest.mark.parametrize(
+    ("case", "spot", "new", "now_s", "held"),
+    [
+        ("same kind, 10 m away", dismissed(), event(at_m=10), T0 + 60, True),
+        ("same kind, 25 m away", dismissed(), event(at_m=25), T0 + 60, True),
+        ("same kind, 60 m away", dismissed(), event(at_m=60), T0 + 60, False),
+        ("a large stated error widens the spot", dismissed(), event(at_m=60, position_error_m=30), T0 + 60, True),
+        ("never wider than max_radius_m", dismissed(), event(at_m=200, position_error_m=500), T0 + 60, False),
+        ("moving past it", dismissed(), event(at_m=10, speed_mps=4.0), T0 + 60, False),
+        ("drifting slowly", dismissed(), event(at_m=10, speed_mps=0.8), T0 + 60, True),
+        ("another kind", dismissed(), event(at_m=5, kind=EventKind.GATHERING, people_count=6), T0 + 60, False),
+        (
+            "a gathering of the same size",
+            dismissed(EventKind.GATHERING, people=8),
+            event(at_m=10, kind=EventKind.GATHERING, people_count=9),
+            T0 + 60,
+            True,
+        ),
+        (
+            "a gathering twice as large",
+            dismissed(EventKind.GATHERING, people=8),
+            event(at_m=10, kind=EventKind.GATHERING, people_count=16),
+            T0 + 60,
+            False,
+        ),
+        (
+            "a launch is not held by default",
+            dismissed(EventKind.LAUNCH),
+            event(at_m=5, kind=EventKind.LAUNCH, severity=Severity.CRITICAL),
+            T0 + 60,
+            False,
+        ),
+        ("11 h after it was last seen", dismissed(), event(at_m=10), T0 + 11 * 3600, True),
+        ("13 h after it was last seen", dismissed(), event(at_m=10), T0 + 13 * 3600, False),
+    ],
+)
+def test_what_is_held(case: str, spot: Dismissal, new: Event, now_s: float, held: bool) -> None:
+    d = Dismissals()
+    d.dismiss(spot)
+    r = d.route(new, now_s)
+    assert (r.hold is not None) == held, case
+    assert r.event.event_id == new.event_id
+    assert ((HELD_DETAIL, "#12") in r.event.details) == held, case
+
+
+def test_a_launch_is_held_only_when_named() -> None:
+    d = Dismissals(DismissalConfig(kinds=(EventKind.LAUNCH,)))
+    d.dismiss(dismissed(EventKind.LAUNCH))
+    assert d.route(event(at_m=5, kind=EventKind.LAUNCH, severity=Severity.CRITICAL), T0).hold is not None
+    assert d.route(event("b", at_m=5), T0).hold is None  # boat_at_sea no longer named
+
+
+def test_memory_counts_from_the_last_sighting_of_the_dismissed_object() -> None:
+    d = Dismissals()
+    spot = dismissed()
+    d.dismiss(spot)
+    # the dismissed alert's own revisions (a moored boat still there) keep it remembered
+    assert d.route(event(spot.event_id, at_m=3, revision=5), T0 + 10 * 3600).hold is None
+    assert d.route(event("later", at_m=8), T0 + 20 * 3600).hold is not None
+    # so do held repeats
+    assert d.route(event("later", at_m=8, revision=2), T0 + 30 * 3600).hold is not None
+    assert d.route(event("much-later", at_m=8), T0 + 41 * 3600).hold is not None
+    assert d.route(event("after-a-quiet-day", at_m=8), T0 + 54 * 3600).hold is None
+    assert d.spots == []
+
+
+def test_a_held_alert_is_released_when_its_object_leaves_the_spot() -> None:
+    d = Dismissals()
+    d.dismiss(dismissed())
+    first = d.route(event("e", at_m=10), T0)
+    assert first.hold is not None
+    d.held_as("e", 40, first.hold)
+    still = d.route(event("e", at_m=15, revision=2), T0 + 5)
+    assert still.hold is not None and (HELD_DETAIL, "#12") in still.event.details
+    gone = d.route(event("e", at_m=90, revision=3), T0 + 30)
+    assert gone.hold is None
+    assert gone.event.event_id == "e+released"
+    details = dict(gone.event.details)
+    assert details[RELEASED_DETAIL] == "#40"
+    assert "moved 90 m from the dismissed alert" in details["release_reason"]
+    # every later revision follows the released alert, even back near the spot
+    back = d.route(event("e", at_m=5, revision=4), T0 + 60)
+    assert back.hold is None and back.event.event_id == "e+released"
+
+
+@pytest.mark.parametrize(
+    ("revision", "reason"),
+    [
+        (dict(speed_mps=3.0), "moved at 3.0 m/s"),
+        (dict(kind=EventKind.LAUNCH, severity=Severity.CRITICAL), "became a launch"),
+    ],
+)
+def test_release_reasons(revision: dict[str, Any], reason: str) -> None:
+    d = Dismissals()
+    d.dismiss(dismissed())
+    r = d.route(event("e", at_m=10), T0)
+    assert r.hold is not None
+    released = d.route(event("e", at_m=10, revision=2, **revision), T0 + 5)
+    assert released.hold is None and reason in dict(released.event.details)["release_reason"]
+
+
+def test_off_when_memory_is_zero() -> None:
+    d = Dismissals(DismissalConfig(memory_h=0))
+    d.dismiss(dismissed())
+    assert d.spots == [] and d.route(event(at_m=1), T0).hold is None
+
+
+def test_person_in_water_is_never_held() -> None:
+    with pytest.raises(ValidationError, match="safety of life"):
+        DismissalConfig(kinds=(EventKind.BOAT_AT_SEA, EventKind.PERSON_IN_WATER))
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [("boat_at_sea,person_in_water", "safety of life"), ("boat_at_sea,buoy", "buoy")],
+)
+def test_settings_refuse_bad_kinds(value: str, error: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOREWATCH_FALSE_ALARM_KINDS", value)
+    with pytest.raises(ValueError, match=error):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_settings_build_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOREWATCH_FALSE_ALARM_KINDS", " gathering , launch ")
+    monkeypatch.setenv("SHOREWATCH_FALSE_ALARM_MEMORY_H", "48")
+    cfg = Settings(_env_file=None).dismissal_config()  # type: ignore[call-arg]
+    assert cfg.kinds == (EventKind.GATHERING, EventKind.LAUNCH) and cfg.memory_h == 48

@@ -1,0 +1,137 @@
+"""A patrol officer's "false alarm" holds back the next alert for the same thing at the same place,
+end to end: the real service on a real SQLite file, the officer's HTTP call, a WebSocket client
+and a notifier standing for the patrols' channels (webhooks, CoT); and the memory survives a
+restart of the service."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import websockets
+
+from api.domain import Alert, ChangeKind
+from shorewatch.geo import offset
+from shorewatch.types import EventKind, Severity
+from tests.api.conftest import StartServer, make_event
+
+SPOT = (50.8900, 1.6400)
+
+
+class Recorder:
+    """Stands for the patrols' channels: every (alert id, change) it was told about."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, ChangeKind]] = []
+
+    def notify(self, alert: Alert, change: ChangeKind, message_json: str) -> None:
+        self.seen.append((alert.id, change))
+
+
+def boat(eid: str, at_m: float, revision: int = 1, **kw: Any) -> Any:
+    lat, lon = offset(*SPOT, 45.0, at_m)
+    fields: dict[str, Any] = dict(
+        event_id=eid,
+        kind=EventKind.BOAT_AT_SEA,
+        severity=Severity.WARNING,
+        lat_deg=lat,
+        lon_deg=lon,
+        position_error_m=6.0,
+        people_count=0,
+        speed_mps=0.2,
+        revision=revision,
+    )
+    return make_event(**(fields | kw))
+
+
+async def next_alert(ws: Any, timeout_s: float = 5.0) -> dict[str, Any]:
+    async with asyncio.timeout(timeout_s):  # heartbeats keep coming: bound the whole wait
+        while True:
+            msg = json.loads(await ws.recv())
+            if msg["type"] == "alert":
+                return msg  # type: ignore[no-any-return]
+
+
+async def test_a_dismissed_boat_is_not_alerted_again_until_it_moves(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    channels = Recorder()
+    running = await start_server(state_dir=tmp_path / "state", extra_notifiers=(channels,))
+    svc = running.service
+    async with (
+        running.client("patrol") as patrol,
+        websockets.connect(f"{running.ws_url}/ws/alerts", additional_headers=running.auth("patrol")) as ws,
+    ):
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5.0))["type"] == "hello"  # subscribed
+        first = await svc.ingest(boat("drone-1:boat_at_sea:1", at_m=0))
+        assert (await next_alert(ws))["change"] == "created"
+        r = await patrol.post(f"/alerts/{first.id}/resolve", json={"reason": "false_alarm", "note": "mooring buoy"})
+        assert r.status_code == 200, r.text
+        assert (await next_alert(ws))["change"] == "resolved"
+
+        # the next pass: a new track of the same buoy, 12 m off
+        repeat = await svc.ingest(boat("drone-1:boat_at_sea:2", at_m=12))
+        msg = await next_alert(ws)
+        assert msg["change"] == "resolved"  # never pushed as a new alert
+        a = msg["alert"]
+        assert (a["id"], a["status"], a["resolution"]) == (repeat.id, "resolved", "false_alarm")
+        assert a["details"]["held_as_repeat_of"] == f"#{first.id}"
+        r = await patrol.get(f"/alerts/{repeat.id}/journal")
+        entries = r.json()["data"]
+        assert [(e["action"], e["actor"]) for e in entries] == [("created", "pipeline"), ("resolved", "pipeline")]
+        assert f"repeats false alarm #{first.id}" in entries[-1]["detail"]
+        assert all(alert_id != repeat.id for alert_id, _ in channels.seen)
+
+        # it stays put: its revisions update the held alert, quietly
+        await svc.ingest(boat("drone-1:boat_at_sea:2", at_m=14, revision=2))
+        upd = await next_alert(ws)
+        assert (upd["change"], upd["alert"]["id"], upd["alert"]["status"]) == ("updated", repeat.id, "resolved")
+
+        # it leaves: a new alert, announced everywhere, saying where it came from
+        released = await svc.ingest(boat("drone-1:boat_at_sea:2", at_m=120, revision=3, speed_mps=0.5))
+        msg = await next_alert(ws)
+        assert (msg["change"], msg["alert"]["id"], msg["alert"]["status"]) == ("created", released.id, "new")
+        assert msg["alert"]["details"]["released_from_hold"] == f"#{repeat.id}"
+        assert (released.id, ChangeKind.CREATED) in channels.seen
+
+        # person in water is never held back, even where a false alarm was
+        piw = await svc.ingest(
+            make_event(
+                event_id="drone-1:person_in_water:3",
+                kind=EventKind.PERSON_IN_WATER,
+                lat_deg=first.lat_deg,
+                lon_deg=first.lon_deg,
+            )
+        )
+        assert (await next_alert(ws))["change"] == "created" and piw.status.value == "new"
+
+    # after a restart the service still remembers the dismissal
+    again = await start_server(state_dir=tmp_path / "state", users=False)
+    held = await again.service.ingest(boat("drone-2:boat_at_sea:1", at_m=8))
+    assert (held.status.value, dict(held.details)["held_as_repeat_of"]) == ("resolved", f"#{first.id}")
+
+
+async def test_external_detectors_see_a_held_alert_as_created_and_resolved(start_server: StartServer) -> None:
+    running = await start_server()
+    async with running.client("detector") as det, running.client("patrol") as patrol:
+        body = {
+            "event_id": "ext:1",
+            "kind": "gathering",
+            "severity": "warning",
+            "timestamp_s": 1_795_934_400.0,
+            "position": {"lat": SPOT[0], "lon": SPOT[1]},
+            "position_error_m": 8.0,
+            "confidence": 0.7,
+            "source": "tower-cam",
+            "people_count": 12,
+        }
+        r = await det.post("/alerts", json=body)
+        assert r.status_code == 201, r.text
+        r = await patrol.post(f"/alerts/{r.json()['id']}/resolve", json={"reason": "false_alarm"})
+        assert r.status_code == 200
+        r = await det.post("/alerts", json={**body, "event_id": "ext:2", "people_count": 14})
+        assert r.status_code == 201 and r.json()["status"] == "resolved", r.text
+        r = await det.post("/alerts", json={**body, "event_id": "ext:3", "people_count": 40})
+        assert r.status_code == 201 and r.json()["status"] == "new", r.text
