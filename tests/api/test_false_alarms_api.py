@@ -67,7 +67,9 @@ async def test_a_dismissed_boat_is_not_alerted_again_until_it_moves(
         assert json.loads(await asyncio.wait_for(ws.recv(), 5.0))["type"] == "hello"  # subscribed
         first = await svc.ingest(boat("drone-1:boat_at_sea:1", at_m=0))
         assert (await next_alert(ws))["change"] == "created"
-        r = await patrol.post(f"/alerts/{first.id}/resolve", json={"reason": "false_alarm", "note": "mooring buoy"})
+        r = await patrol.post(
+            f"/alerts/{first.id}/resolve", json={"reason": "false_alarm", "note": "mooring buoy"}
+        )
         assert r.status_code == 200, r.text
         assert (await next_alert(ws))["change"] == "resolved"
 
@@ -80,14 +82,21 @@ async def test_a_dismissed_boat_is_not_alerted_again_until_it_moves(
         assert a["details"]["held_as_repeat_of"] == f"#{first.id}"
         r = await patrol.get(f"/alerts/{repeat.id}/journal")
         entries = r.json()["data"]
-        assert [(e["action"], e["actor"]) for e in entries] == [("created", "pipeline"), ("resolved", "pipeline")]
+        assert [(e["action"], e["actor"]) for e in entries] == [
+            ("created", "pipeline"),
+            ("resolved", "pipeline"),
+        ]
         assert f"repeats false alarm #{first.id}" in entries[-1]["detail"]
         assert all(alert_id != repeat.id for alert_id, _ in channels.seen)
 
         # it stays put: its revisions update the held alert, quietly
         await svc.ingest(boat("drone-1:boat_at_sea:2", at_m=14, revision=2))
         upd = await next_alert(ws)
-        assert (upd["change"], upd["alert"]["id"], upd["alert"]["status"]) == ("updated", repeat.id, "resolved")
+        assert (upd["change"], upd["alert"]["id"], upd["alert"]["status"]) == (
+            "updated",
+            repeat.id,
+            "resolved",
+        )
 
         # it leaves: a new alert, announced everywhere, saying where it came from
         released = await svc.ingest(boat("drone-1:boat_at_sea:2", at_m=120, revision=3, speed_mps=0.5))
