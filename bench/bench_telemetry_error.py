@@ -10,7 +10,7 @@ per axis wandering over 60 s, altitude bias 1.5 m, heading bias 1.0 deg, pitch b
 truth boxes (boats and people at least 6 px tall, one frame every 5 s) georeferenced by
 ``Georeferencer.locate`` from the reported pose and compared with where the simulator put each
 object: median and 90th percentile error, and the share inside the stated one-sigma radius
-(``error_m`` and ``bias_m`` in quadrature, as an alert states it). Events: ``evaluate_scenario`` with the ground truth as detections
+(``error_m`` and ``bias_m`` in quadrature, as an alert states it; its GNSS part is the receiver's accuracy that each reported pose carries, sqrt(2) x the per-axis sigma, since 2 December). Events: ``evaluate_scenario`` with the ground truth as detections
 (``OracleDetector``, 2 frames/s, the whole 180 s), so the event rules and georeferencing are
 measured apart from the model: launches raised, median latency after the boat entered the water,
 median position error, false events. Writes its own section of BENCHMARKS.md.

@@ -22,7 +22,8 @@ been seen ``min_track_frames`` times:
 * ``launch`` (critical): a boat that was seen ashore (d < 0) with at least
   ``launch_min_people`` people within ``people_radius_m`` and then moves seaward across the
   waterline (d > ``launch_enter_m``); or a boat seen moving at least ``launch_drag_m`` seaward
-  across the sand that then reaches the water's edge (d > -``launch_edge_m``: where the sea
+  across the sand that then reaches the water's edge (d > -``launch_edge_m``, or minus the
+  track's stated error up to ``launch_edge_max_m`` where that is larger: where the sea
   stands, and where a drone places the boat, are known to a few metres only; it was dragged:
   boats do not cross a beach by themselves, and the people packed round an inflatable at dawn are
   often too small and too crowded to be detected one by one); or a boat first seen in the surf
@@ -140,6 +141,15 @@ class EventConfig(BaseModel):
             "close to the water's edge: where the sea stands is known to a few metres at best (the "
             "swash on a flat beach, the tide's edge, and a drone's pitch and altitude bias, which "
             "move a boat 3-6 m along the line of sight)"
+        ),
+    )
+    launch_edge_max_m: float = Field(
+        15.0,
+        ge=0,
+        le=100,
+        description=(
+            "the track's own stated position error widens launch_edge_m up to this (poor telemetry "
+            "places a boat in the surf 8-10 m up the sand)"
         ),
     )
     relink_s: float = Field(
@@ -633,7 +643,7 @@ class EventEngine:
             if (
                 (tr.episode is not None and tr.episode.kind is EventKind.LAUNCH)
                 or (tr.ashore_with_people and sd > c.launch_enter_m)
-                or (sd > -c.launch_edge_m and self._dragged_across_the_beach(tr))
+                or (sd > -self._edge_m(tr) and self._dragged_across_the_beach(tr))
                 or (
                     tr.first_zone is Zone.SURF
                     and zone is Zone.SURF
@@ -733,6 +743,14 @@ class EventEngine:
         if drag is None or not math.isfinite(tr.max_sd_ashore_m):
             return False
         return tr.max_sd_ashore_m - tr.min_sd_m >= max(drag, float(np.median(tr.errors)))
+
+    def _edge_m(self, tr: _Track) -> float:
+        """How near the water's edge a dragged boat counts as in the water: ``launch_edge_m``, or
+        the track's own one-sigma position error where that is larger (a pitch or altitude bias
+        keeps a boat afloat in the surf metres up the sand), at most ``launch_edge_max_m``."""
+        c = self.config
+        err = float(np.median(tr.errors)) if tr.errors else 0.0
+        return max(c.launch_edge_m, min(err, c.launch_edge_max_m))
 
     def _smoothed(self, tr: _Track) -> tuple[float, float]:
         k = self.config.smooth_frames

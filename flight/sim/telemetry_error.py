@@ -14,6 +14,11 @@ and seed, reproducible):
   encoder; ``pitch_sigma_deg``: gimbal IMU) plus a per-frame jitter (``attitude_jitter_deg``);
 * latency: the telemetry sample paired with a frame is ``latency_s`` older than the picture.
 
+With a GNSS error, each reported pose also carries the receiver's own accuracy estimate
+(``Telemetry.gnss_accuracy_m``, sqrt(2) x ``gnss_sigma_m``), which the georeferencing states
+instead of its configured GNSS sigma; the attitude and altitude errors are not reported (a real
+autopilot does not know its own biases).
+
 Everything is zero with ``TelemetryError.none()``.
 """
 
@@ -74,4 +79,12 @@ class TelemetryErrorProcess:
             rel_alt_m=tel.rel_alt_m + self.altitude_bias_m,
             gimbal_yaw_deg=tel.gimbal_yaw_deg + self.heading_bias_deg + float(jy),
             gimbal_pitch_deg=pitch,
+            gnss_accuracy_m=self.gnss_accuracy_m if m.gnss_sigma_m > 0 else tel.gnss_accuracy_m,
         )
+
+    @property
+    def gnss_accuracy_m(self) -> float:
+        """The receiver's estimate of its horizontal error that the drone reports with each pose
+        (as GPS_RAW_INT ``h_acc``: radial, root mean square, the per-axis sigma x sqrt(2)), as the
+        MAVLink simulator's vehicle reports it."""
+        return math.sqrt(2.0) * self.model.gnss_sigma_m

@@ -321,8 +321,8 @@ def test_eval_scenario_scores_a_launch_from_the_simulators_truth(
     assert -12.0 < run["latency_s"] <= 5.0
     assert run["false_events"] == 0 and run["false_event_details"] == []
     assert run["position_error_m"] < run["stated_error_m"] * 2
-    if telemetry == "none":
-        assert run["position_error_m"] < 5.0
+    if telemetry == "none":  # placed where the boat was when raised: up to ~8 m short of where it floats
+        assert run["position_error_m"] < 8.0
     assert "launches detected 1/1" in capsys.readouterr().out
 
 

@@ -173,28 +173,31 @@ def test_a_boat_dragged_into_the_water_with_nobody_detected(
 
 
 @pytest.mark.parametrize(
-    ("bias_m", "raised_by_s"),
+    ("bias_m", "error_m", "raised_from_s", "raised_by_s"),
     [
-        (0.0, 30.0 + 5.0),  # placed where it is: within 5 s of entering the water
-        (6.0, 47.0),  # placed 6 m up the beach (a drone's pitch 1 degree off): still while boarding
-        (15.0, 47.0 + 15.0),  # 15 m up the beach: once it motors off through the surf
+        (0.0, 5.0, 0.0, 30.0 + 5.0),  # placed where it is: within 5 s of entering the water
+        (6.0, 5.0, 0.0, 47.0),  # placed 6 m up the beach (a drone's pitch 1 degree off): while boarding
+        (12.0, 5.0, 53.0, 53.0 + 10.0),  # 12 m up the beach, stated +-5 m: once it motors off
+        (12.0, 14.0, 25.0, 47.0),  # the same, stated +-14 m (poor telemetry): entering or boarding
+        (15.0, 5.0, 53.0, 47.0 + 15.0),  # 15 m up the beach: once it motors off through the surf
     ],
 )
 def test_a_dragged_boat_placed_up_the_beach_is_launched_while_boarding(
-    bias_m: float, raised_by_s: float
+    bias_m: float, error_m: float, raised_from_s: float, raised_by_s: float
 ) -> None:
     """A drone's pitch or altitude bias places every object a few metres along the line of sight:
     a boat dragged 3 m into the water and boarded there for 20 s can look as if it were still on
     the sand. A boat seen dragged across the beach is a launch once it is within
-    ``launch_edge_m`` of the water's edge."""
+    ``launch_edge_m`` of the water's edge, or within its own stated error of it where that is
+    larger (up to ``launch_edge_max_m``)."""
     frames = []
     for i in range(90 * 5):
         t = i / 5
         off = -30.0 + t if t < 33 else (3.0 if t < 53 else 3.0 + (t - 53) * 3)  # drag, board, motor out
-        frames.append((t, [obs(1, 0, 0.0, off - bias_m)]))
+        frames.append((t, [obs(1, 0, 0.0, off - bias_m, error_m=error_m)]))
     launches = [e for e in run(EventEngine(SITE, CFG), frames) if e.kind is EventKind.LAUNCH]
     assert launches, "no launch"
-    assert launches[0].timestamp_s <= raised_by_s
+    assert raised_from_s <= launches[0].timestamp_s <= raised_by_s
 
 
 def test_a_boat_appearing_in_the_surf_with_people_boarding_is_a_launch() -> None:
@@ -521,7 +524,7 @@ def test_a_boat_lost_at_the_waterline_and_found_again_is_still_launched(
     for i in range(20):  # afloat, under another track id
         frames.append((t0 + i / 2, [obs(2, 0, 0.0, new_off + i * 0.5)]))
     # the water's edge taken as exact: half a metre short of it is still on the sand
-    events = run(EventEngine(SITE, EventConfig(snapshot=False, launch_edge_m=0.0)), frames)
+    events = run(EventEngine(SITE, EventConfig(snapshot=False, launch_edge_m=0.0, launch_edge_max_m=0.0)), frames)
     launches = [e for e in events if e.kind is EventKind.LAUNCH]
     assert bool(launches) is launch, [e.kind for e in events]
     if launch:

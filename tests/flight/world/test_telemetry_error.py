@@ -98,3 +98,19 @@ def test_scenarios_default_to_typical_errors_and_refuse_bad_ones() -> None:
         parse_scenario({"name": "x", "drone": {"telemetry_error": {"gnss_sigma_m": -1}}})
     raw = json.loads(json.dumps({"name": "x", "drone": {"telemetry_error": {"latency_s": 0.3}}}))
     assert parse_scenario(raw).drone.telemetry_error.latency_s == 0.3
+
+
+@pytest.mark.parametrize(
+    ("preset", "stated"), [("none", None), ("typical", 1.5 * 2**0.5), ("poor", 3.0 * 2**0.5)]
+)
+def test_the_reported_pose_carries_the_receiver_s_accuracy(preset: str, stated: float | None) -> None:
+    """As GPS_RAW_INT ``h_acc`` from the MAVLink simulator: radial RMS of the GNSS wander, which
+    the georeferencing states instead of its configured GNSS sigma."""
+    from detector.georef import Georeferencer
+
+    rep = TelemetryErrorProcess(TelemetryError.preset(preset), 3, FRAME).apply(_tel(), 0.0)
+    assert rep.gnss_accuracy_m == (None if stated is None else pytest.approx(stated))
+    geo = Georeferencer(FRAME)
+    assert geo.position_sigma_for(rep) == (
+        geo.config.position_sigma_m if stated is None else pytest.approx(stated)
+    )
