@@ -524,7 +524,9 @@ def test_a_boat_lost_at_the_waterline_and_found_again_is_still_launched(
     for i in range(20):  # afloat, under another track id
         frames.append((t0 + i / 2, [obs(2, 0, 0.0, new_off + i * 0.5)]))
     # the water's edge taken as exact: half a metre short of it is still on the sand
-    events = run(EventEngine(SITE, EventConfig(snapshot=False, launch_edge_m=0.0, launch_edge_max_m=0.0)), frames)
+    events = run(
+        EventEngine(SITE, EventConfig(snapshot=False, launch_edge_m=0.0, launch_edge_max_m=0.0)), frames
+    )
     launches = [e for e in events if e.kind is EventKind.LAUNCH]
     assert bool(launches) is launch, [e.kind for e in events]
     if launch:
