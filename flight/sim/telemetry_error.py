@@ -49,6 +49,17 @@ class TelemetryErrorProcess:
         self.pitch_bias_deg = float(model.pitch_sigma_deg * g[2])
         self._gnss = model.gnss_sigma_m * self._rng.normal(size=2)
         self._t: float | None = None
+        # the live simulator draws its jitter from a stream of its own (its frames come at any time)
+        self._jitter_rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, 0x717])
+
+    def attitude_jitter_deg(self) -> tuple[float, float]:
+        """A fresh (yaw, pitch) jitter draw for one picture: how far the camera shook from the
+        attitude the gimbal reports (the live simulator's true pose; zero without jitter)."""
+        j = self.model.attitude_jitter_deg
+        if j <= 0:
+            return 0.0, 0.0
+        y, p = j * self._jitter_rng.normal(size=2)
+        return float(y), float(p)
 
     def gnss_error_m(self, t_s: float) -> tuple[float, float]:
         """The GNSS error (east, north) at ``t_s``, stepping the wander forward from the last call."""

@@ -591,7 +591,8 @@ class SimVehicle:
         if pe is None:
             return 0.0, 0.0, 0.0, 0.0
         de, dn = pe.gnss_error_m(self.sim_time_s)
-        return -de, -dn, -pe.heading_bias_deg, -pe.pitch_bias_deg
+        jy, jp = pe.attitude_jitter_deg()
+        return -de, -dn, -pe.heading_bias_deg - jy, -pe.pitch_bias_deg - jp
 
     def gps_local(self) -> tuple[float, float, float]:
         return (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -204,6 +205,30 @@ def test_a_pose_error_moves_the_truth_and_the_reports_reach_the_target() -> None
     )
     assert said.gimbal_pitch_deg == pytest.approx(-35.0, abs=0.01)
     assert said.gimbal_pitch_deg - truth.gimbal_pitch_deg == pytest.approx(pe.pitch_bias_deg, abs=1e-6)
+
+
+def test_the_camera_shakes_by_the_jitter_each_picture_while_the_reports_stay_steady() -> None:
+    """Each ``true_telemetry()`` (one per rendered picture) adds a fresh attitude jitter draw to the
+    biases; what the vehicle reports does not move."""
+    jitter = TelemetryError(
+        gnss_sigma_m=0.0,
+        altitude_sigma_m=0.0,
+        heading_sigma_deg=0.0,
+        pitch_sigma_deg=0.0,
+        attitude_jitter_deg=0.3,
+    )
+    v = airborne(30, config=VehicleConfig(seed=4, telemetry_error=jitter))
+    v.set_gimbal(-30, 0)
+    run_until(v, lambda: v.sim_time_s > 35, 60)
+    said = v.telemetry()
+    pitch = np.array([v.true_telemetry().gimbal_pitch_deg - said.gimbal_pitch_deg for _ in range(400)])
+    yaw = np.array(
+        [(v.true_telemetry().camera_yaw_deg - said.camera_yaw_deg + 180) % 360 - 180 for _ in range(400)]
+    )
+    assert v.telemetry().gimbal_pitch_deg == said.gimbal_pitch_deg
+    assert pitch.std() == pytest.approx(0.3, rel=0.15) and abs(pitch.mean()) < 0.05
+    assert yaw.std() == pytest.approx(0.3, rel=0.15) and abs(yaw.mean()) < 0.05
+    assert len(set(pitch.tolist())) == len(pitch)  # a new draw every picture
 
 
 def test_without_a_pose_error_the_truth_is_the_estimate() -> None:
