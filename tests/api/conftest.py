@@ -58,6 +58,27 @@ def make_event(n: int = 1, **kw: Any) -> Event:
     return Event(**base)
 
 
+def boat_at_sea(event_id: str, near: tuple[float, float], at_m: float = 0.0, **kw: Any) -> Event:
+    """A slow boat_at_sea ``at_m`` metres north-east of ``near`` (lat, lon), ``make_event``'s other
+    fields unless ``kw`` says otherwise."""
+    from shorewatch.geo import offset
+
+    lat, lon = offset(*near, 45.0, at_m)
+    fields: dict[str, Any] = dict(
+        event_id=event_id,
+        kind=EventKind.BOAT_AT_SEA,
+        severity=Severity.WARNING,
+        lat_deg=lat,
+        lon_deg=lon,
+        position_error_m=5.0,
+        people_count=0,
+        speed_mps=0.2,
+        revision=1,
+        track=(TrackPoint(1_795_934_400.0, lat, lon),),
+    )
+    return make_event(**(fields | kw))
+
+
 async def wait_for(
     cond: Callable[[], Awaitable[bool] | bool], timeout_s: float = 5.0, what: str = ""
 ) -> None:

@@ -11,30 +11,15 @@ from pydantic import ValidationError
 
 from api.dismissals import HELD_DETAIL, RELEASED_DETAIL, Dismissal, DismissalConfig, Dismissals
 from api.settings import Settings
-from shorewatch.geo import offset
-from shorewatch.types import Event, EventKind, Severity, TrackPoint
+from shorewatch.types import Event, EventKind, Severity
+from tests.api.conftest import boat_at_sea
 
 SPOT = (50.8900, 1.6400)
 T0 = 1_795_934_400.0
 
 
 def event(eid: str = "drone-1:boat_at_sea:7", *, at_m: float = 0.0, **kw: Any) -> Event:
-    lat, lon = offset(*SPOT, 90.0, at_m)
-    base: dict[str, Any] = dict(
-        event_id=eid,
-        kind=EventKind.BOAT_AT_SEA,
-        severity=Severity.WARNING,
-        timestamp_s=T0,
-        lat_deg=lat,
-        lon_deg=lon,
-        position_error_m=5.0,
-        confidence=0.6,
-        source="drone-1",
-        revision=1,
-        track=(TrackPoint(T0, lat, lon),),
-    )
-    base.update(kw)
-    return Event(**base)
+    return boat_at_sea(eid, SPOT, at_m, **({"timestamp_s": T0, "speed_mps": None} | kw))
 
 
 def dismissed(kind: EventKind = EventKind.BOAT_AT_SEA, people: int = 0, seen_s: float = T0) -> Dismissal:

@@ -13,9 +13,8 @@ from typing import Any
 import websockets
 
 from api.domain import Alert, ChangeKind
-from shorewatch.geo import offset
-from shorewatch.types import EventKind, Severity
-from tests.api.conftest import StartServer, make_event
+from shorewatch.types import EventKind
+from tests.api.conftest import StartServer, boat_at_sea, make_event
 
 SPOT = (50.8900, 1.6400)
 
@@ -31,19 +30,7 @@ class Recorder:
 
 
 def boat(eid: str, at_m: float, revision: int = 1, **kw: Any) -> Any:
-    lat, lon = offset(*SPOT, 45.0, at_m)
-    fields: dict[str, Any] = dict(
-        event_id=eid,
-        kind=EventKind.BOAT_AT_SEA,
-        severity=Severity.WARNING,
-        lat_deg=lat,
-        lon_deg=lon,
-        position_error_m=6.0,
-        people_count=0,
-        speed_mps=0.2,
-        revision=revision,
-    )
-    return make_event(**(fields | kw))
+    return boat_at_sea(eid, SPOT, at_m, revision=revision, **({"position_error_m": 6.0} | kw))
 
 
 async def next_alert(ws: Any, timeout_s: float = 5.0) -> dict[str, Any]:

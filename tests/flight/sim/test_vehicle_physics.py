@@ -210,13 +210,7 @@ def test_a_pose_error_moves_the_truth_and_the_reports_reach_the_target() -> None
 def test_the_camera_shakes_by_the_jitter_each_picture_while_the_reports_stay_steady() -> None:
     """Each ``true_telemetry()`` (one per rendered picture) adds a fresh attitude jitter draw to the
     biases; what the vehicle reports does not move."""
-    jitter = TelemetryError(
-        gnss_sigma_m=0.0,
-        altitude_sigma_m=0.0,
-        heading_sigma_deg=0.0,
-        pitch_sigma_deg=0.0,
-        attitude_jitter_deg=0.3,
-    )
+    jitter = TelemetryError.none().model_copy(update={"attitude_jitter_deg": 0.3})
     v = airborne(30, config=VehicleConfig(seed=4, telemetry_error=jitter))
     v.set_gimbal(-30, 0)
     run_until(v, lambda: v.sim_time_s > 35, 60)
