@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from typing import Literal, Protocol
@@ -16,7 +17,6 @@ from typing import Literal, Protocol
 from api.bus import Bus, BusClosed, BusMessage, SubscriberOverflow
 from api.dismissals import Dismissal, Dismissals, held_ref
 from api.domain import Alert, AlertStatus, ChangeKind, ResolutionReason
-from api.errors import NotFoundError
 from api.metrics import Metrics
 from api.schemas import AlertPublic, PushMessage
 from api.store import Store
@@ -158,6 +158,30 @@ class AlertService:
                 self.dismissals.dismiss(Dismissal.of(alert, self.clock()))
         return alert
 
+    async def withdraw_false_alarm(self, alert_id: int, *, actor: str, note: str = "") -> Alert:
+        """The false-alarm verdict of ``alert_id`` no longer holds repeats back (journalled);
+        the alerts held as its repeats are released at their next revision."""
+        async with self._lock:
+            alert = await self.store.withdraw_false_alarm(alert_id, actor=actor, detail=note)
+            if self.dismissals is not None:
+                await self._restore_dismissals()
+                self.dismissals.withdraw(alert_id)
+            self._announce(alert, alert.last_change, notify=False)
+        logger.info("false alarm #%d withdrawn by %s", alert_id, actor)
+        return alert
+
+    async def false_alarms(self) -> list[tuple[Dismissal, float]]:
+        """The false alarms holding repeats back now, each with when it stops (epoch s)."""
+        if self.dismissals is None or not self.dismissals.config.enabled:
+            return []
+        async with self._lock:
+            await self._restore_dismissals()
+            keep_s = self.dismissals.config.memory_h * 3600.0
+            now = self.clock()
+            return [
+                (d, d.last_seen_s + keep_s) for d in self.dismissals.spots if d.last_seen_s + keep_s >= now
+            ]
+
     async def _restore_dismissals(self) -> None:
         """Once, under the lock: the false alarms still remembered, from the store (a restart
         keeps holding repeats back)."""
@@ -166,12 +190,10 @@ class AlertService:
         self._dismissals_restored = True
         since = self.clock() - self.dismissals.config.memory_h * 3600.0
         alerts = await self.store.resolved_since(ResolutionReason.FALSE_ALARM, since)
-        known = {a.id for a in alerts}
-        for ref in {r for a in alerts if (r := held_ref(a)) is not None} - known:
-            try:
-                alerts.append(await self.store.get_alert(ref))
-            except NotFoundError:
-                continue
+        # dismissals older than the memory that a recent held repeat still refreshes
+        older = sorted({r for a in alerts if (r := held_ref(a)) is not None} - {a.id for a in alerts})
+        if older:
+            alerts += await self.store.resolved_since(ResolutionReason.FALSE_ALARM, math.inf, ids=older)
         self.dismissals.restore(alerts)
         if self.dismissals.spots:
             logger.info("%d false alarms hold back their repeats", len(self.dismissals.spots))

@@ -13,6 +13,9 @@ then *held*: stored, journalled and resolved as ``false_alarm`` by the pipeline 
 resolved ones), never escalated. Nothing is lost: it stays in the alert list and its later
 revisions keep updating it.
 
+An operator may **withdraw** a verdict (``DELETE /false-alarms/{id}``): it then holds nothing
+back, and the alerts held as its repeats are released at their next revision.
+
 A held alert is **released** as a new, announced alert (its own ``event_id``, ``details``:
 ``released_from_hold``) as soon as its object stops looking like what was dismissed:
 
@@ -153,6 +156,11 @@ class Dismissals:
                 self.held_as(a.event_id, a.id, spot)
                 spot.last_seen_s = max(spot.last_seen_s, a.updated_at_s)
 
+    def withdraw(self, alert_id: int) -> Dismissal | None:
+        """An operator withdrew the false-alarm verdict of ``alert_id``: it holds nothing back, and
+        the alerts held as its repeats are released at their next revision."""
+        return self._spots.pop(alert_id, None)
+
     def held_as(self, event_id: str, alert_id: int, spot: Dismissal) -> None:
         """The alert stored for the held ``event_id`` is ``alert_id`` (a repeat of ``spot``)."""
         self._held[event_id] = (spot, alert_id)
@@ -171,7 +179,11 @@ class Dismissals:
         held = self._held.get(event.event_id)
         if held is not None:
             spot, held_alert = held
-            reason = self._release_reason(event, spot)
+            reason = (
+                self._release_reason(event, spot)
+                if spot.alert_id in self._spots
+                else f"false alarm #{spot.alert_id} was withdrawn"
+            )
             if reason is None:
                 spot.last_seen_s = max(spot.last_seen_s, now_s)
                 d = distance_m(event.lat_deg, event.lon_deg, spot.lat_deg, spot.lon_deg)
@@ -200,8 +212,12 @@ class Dismissals:
         return Routing(_with_hold(event, best), best, best_d)
 
     def radius_m(self, spot: Dismissal, event: Event) -> float:
+        return self.radius_for(spot, event.position_error_m)
+
+    def radius_for(self, spot: Dismissal, error_m: float = 0.0) -> float:
+        """How near a repeat stated to ``error_m`` must be to ``spot`` to be held."""
         c = self.config
-        return min(c.max_radius_m, max(c.radius_m, 2.0 * math.hypot(spot.error_m, event.position_error_m)))
+        return min(c.max_radius_m, max(c.radius_m, 2.0 * math.hypot(spot.error_m, error_m)))
 
     def _release_reason(self, event: Event, spot: Dismissal) -> str | None:
         """Why ``event`` is not a repeat of ``spot`` (None: it is)."""

@@ -66,6 +66,7 @@ class ChangeKind(enum.StrEnum):
     RESOLVED = "resolved"
     ESCALATED = "escalated"
     SNAPSHOT_PURGED = "snapshot_purged"  # its picture deleted after the retention period
+    FALSE_ALARM_WITHDRAWN = "false_alarm_withdrawn"  # its false-alarm verdict no longer holds repeats back
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,8 +92,16 @@ class Store(Protocol):
 
     async def get_alert(self, alert_id: int) -> Alert: ...
 
-    async def resolved_since(self, resolution: ResolutionReason, updated_after_s: float) -> list[Alert]:
-        """Live alerts resolved with ``resolution`` and changed at or after ``updated_after_s``."""
+    async def resolved_since(
+        self, resolution: ResolutionReason, updated_after_s: float, *, ids: Sequence[int] = ()
+    ) -> list[Alert]:
+        """Live alerts resolved with ``resolution`` and changed at or after ``updated_after_s``, or
+        with one of ``ids`` (false alarms whose verdict was withdrawn left out)."""
+        ...
+
+    async def withdraw_false_alarm(self, alert_id: int, *, actor: str, detail: str = "") -> Alert:
+        """Record (journalled) that the live alert ``alert_id``, resolved as a false alarm, no longer
+        holds its repeats back. ``ConflictError`` unless it is one, or if already withdrawn."""
         ...
 
     async def list_alerts(self, query: AlertQuery) -> tuple[list[Alert], int]: ...
@@ -228,6 +236,14 @@ MIGRATIONS: tuple[str, ...] = (
         BEGIN SELECT RAISE(ABORT, 'the audit journal is append-only'); END;
     CREATE TRIGGER journal_chain_no_delete BEFORE DELETE ON journal_chain
         BEGIN SELECT RAISE(ABORT, 'the audit journal is append-only'); END;
+    """,
+    # 3: false-alarm verdicts withdrawn (they no longer hold repeats back; api.dismissals)
+    """
+    CREATE TABLE withdrawn_false_alarms (
+        alert_id INTEGER PRIMARY KEY REFERENCES alerts(id),
+        at_s REAL NOT NULL,
+        actor TEXT NOT NULL
+    );
     """,
 )
 GENESIS = "0" * 64  # the link before the first entry
@@ -710,16 +726,46 @@ class SqliteStore:
     async def get_alert(self, alert_id: int) -> Alert:
         return await self._run(lambda: self._read(lambda c: self._get(c, alert_id)))
 
-    async def resolved_since(self, resolution: ResolutionReason, updated_after_s: float) -> list[Alert]:
+    async def resolved_since(
+        self, resolution: ResolutionReason, updated_after_s: float, *, ids: Sequence[int] = ()
+    ) -> list[Alert]:
         def fn(c: sqlite3.Connection) -> list[Alert]:
             rows = c.execute(
                 f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE replay_key='' AND status=? AND resolution=? "
-                "AND updated_at_s >= ? ORDER BY id",
-                (AlertStatus.RESOLVED.value, resolution.value, updated_after_s),
+                f"AND (updated_at_s >= ? OR id IN ({','.join('?' * len(ids))})) "
+                "AND id NOT IN (SELECT alert_id FROM withdrawn_false_alarms) ORDER BY id",
+                (AlertStatus.RESOLVED.value, resolution.value, updated_after_s, *ids),
             ).fetchall()
             return [_row_to_alert(r) for r in rows]
 
         return await self._run(lambda: self._read(fn))
+
+    async def withdraw_false_alarm(self, alert_id: int, *, actor: str, detail: str = "") -> Alert:
+        def fn(c: sqlite3.Connection) -> Alert:
+            a = self._get(c, alert_id)
+            if a.replay_id is not None or a.resolution is not ResolutionReason.FALSE_ALARM:
+                state = a.status.value + (f" ({a.resolution.value})" if a.resolution else "")
+                raise ConflictError(
+                    f"alert {alert_id} is {state}{' in a replay' if a.replay_id else ''}: only a live "
+                    "alert resolved as false_alarm holds repeats back"
+                )
+            now = time.time()
+            try:
+                c.execute(
+                    "INSERT INTO withdrawn_false_alarms(alert_id, at_s, actor) VALUES (?,?,?)",
+                    (alert_id, now, actor),
+                )
+            except sqlite3.IntegrityError:
+                raise ConflictError(f"the false alarm of alert {alert_id} was already withdrawn") from None
+            action = ChangeKind.FALSE_ALARM_WITHDRAWN
+            seq = self._journal(c, alert_id, now, actor, action, a.status, a.status, detail)
+            c.execute(
+                "UPDATE alerts SET seq=?, updated_at_s=?, last_change=? WHERE id=?",
+                (seq, now, action.value, alert_id),
+            )
+            return self._get(c, alert_id)
+
+        return await self._run(lambda: self._tx(fn))
 
     async def list_alerts(self, query: AlertQuery) -> tuple[list[Alert], int]:
         where = ["replay_key = ?"]

@@ -297,7 +297,8 @@ function renderDetail() {
     <div class="actions">
       <select id="resolve-reason" aria-label="reason">${REASONS.map(([v, l]) => `<option value="${v}">${l}</option>`).join("")}</select>
       <button data-act="resolve" class="danger" ${a.status === "resolved" ? "disabled" : ""}>Resolve</button>
-    </div>`;
+    </div>
+    ${withdrawable(a) ? `<div class="actions"><button data-act="withdraw" data-testid="withdraw-false-alarm" title="repeats of it at this place are held back for hours; withdraw a verdict given by mistake">Not a false alarm: alert repeats again</button></div>` : ""}`;
   $("detail-close").onclick = () => { S.selected = null; renderDetail(); renderAlertList(); renderMapAlerts(); };
   box.querySelectorAll("button[data-act]").forEach((b) => b.onclick = () => alertAction(a.id, b.dataset.act));
 }
@@ -314,14 +315,19 @@ function heldNote(a) {
   return "";
 }
 
+/** A live alert resolved as a false alarm by an operator (not held by the pipeline) whose verdict still holds repeats back. */
+function withdrawable(a) {
+  return a.status === "resolved" && a.resolution === "false_alarm" && !a.replay_id && !(a.details || {}).held_as_repeat_of && a.last_change !== "false_alarm_withdrawn";
+}
+
 async function alertAction(id, act) {
   const body = act === "assign" ? { unit: $("assign-unit").value } : act === "resolve" ? { reason: $("resolve-reason").value } : {};
   try {
-    const res = await ALERTS.act(id, act, body);
+    const res = act === "withdraw" ? await api(`/false-alarms/${id}`, { method: "DELETE" }) : await ALERTS.act(id, act, body);
     const a = normAlert(res.alert || res);
     if (a.id != null) upsertAlert(a, false);
     renderAlertList(); renderDetail();
-    toast(`alert #${id}: ${a.status}`);
+    toast(act === "withdraw" ? `alert #${id}: no longer a false alarm, its repeats are alerted again` : `alert #${id}: ${a.status}`);
   } catch (e) { toast(`could not ${act}: ${e.message}`); }
 }
 

@@ -165,3 +165,17 @@ def test_settings_build_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHOREWATCH_FALSE_ALARM_MEMORY_H", "48")
     cfg = Settings(_env_file=None).dismissal_config()  # type: ignore[call-arg]
     assert cfg.kinds == (EventKind.GATHERING, EventKind.LAUNCH) and cfg.memory_h == 48
+
+
+def test_a_withdrawn_verdict_holds_nothing_back_and_releases_its_held_repeats() -> None:
+    d = Dismissals()
+    d.dismiss(dismissed())
+    r = d.route(event("e", at_m=10), T0)
+    assert r.hold is not None
+    d.held_as("e", 40, r.hold)
+    assert d.withdraw(12) is not None and d.spots == []
+    assert d.route(event("new", at_m=5), T0 + 5).hold is None
+    released = d.route(event("e", at_m=10, revision=2), T0 + 6)
+    assert released.hold is None and released.event.event_id == "e+released"
+    assert dict(released.event.details)["release_reason"] == "false alarm #12 was withdrawn"
+    assert d.withdraw(12) is None

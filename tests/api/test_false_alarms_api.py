@@ -131,3 +131,46 @@ async def test_external_detectors_see_a_held_alert_as_created_and_resolved(start
         assert r.status_code == 201 and r.json()["status"] == "resolved", r.text
         r = await det.post("/alerts", json={**body, "event_id": "ext:3", "people_count": 40})
         assert r.status_code == 201 and r.json()["status"] == "new", r.text
+
+
+async def test_a_verdict_given_by_mistake_is_withdrawn(start_server: StartServer, tmp_path: Path) -> None:
+    """``GET /false-alarms`` lists what holds repeats back; ``DELETE /false-alarms/{id}`` withdraws
+    a verdict (journalled): the next repeat is alerted, the held one is released, and a restart
+    does not bring the verdict back."""
+    running = await start_server(state_dir=tmp_path / "state")
+    svc = running.service
+    async with running.client("patrol") as patrol, running.client("pilot") as pilot:
+        first = await svc.ingest(boat("drone-1:boat_at_sea:1", at_m=0))
+        other = await svc.ingest(boat("drone-1:boat_at_sea:9", at_m=900))
+        r = await patrol.post(f"/alerts/{first.id}/resolve", json={"reason": "false_alarm"})
+        assert r.status_code == 200
+        r = await pilot.get("/false-alarms")
+        assert r.status_code == 200, r.text
+        (row,) = r.json()["data"]
+        assert (row["alert_id"], row["kind"], row["radius_m"]) == (first.id, "boat_at_sea", 30.0)
+        held = await svc.ingest(boat("drone-1:boat_at_sea:2", at_m=10))
+        assert held.status.value == "resolved"
+
+        # who may, and what may be withdrawn
+        assert (await pilot.delete(f"/false-alarms/{first.id}")).status_code == 403
+        assert (await patrol.delete(f"/false-alarms/{other.id}")).status_code == 409  # still new
+        assert (await patrol.delete("/false-alarms/999")).status_code == 404
+        assert (await patrol.delete("/false-alarms/0")).status_code == 422
+        r = await patrol.delete(f"/false-alarms/{first.id}")
+        assert r.status_code == 200, r.text
+        assert (r.json()["status"], r.json()["last_change"]) == ("resolved", "false_alarm_withdrawn")
+        again = await patrol.delete(f"/false-alarms/{first.id}")
+        assert again.status_code == 409 and "already withdrawn" in again.text
+        journal = (await patrol.get(f"/alerts/{first.id}/journal")).json()["data"]
+        assert (journal[-1]["action"], journal[-1]["actor"]) == ("false_alarm_withdrawn", "test-patrol")
+        assert (await pilot.get("/false-alarms")).json()["count"] == 0
+
+        repeat = await svc.ingest(boat("drone-1:boat_at_sea:3", at_m=5))
+        assert repeat.status.value == "new"
+        released = await svc.ingest(boat("drone-1:boat_at_sea:2", at_m=10, revision=2))
+        assert released.status.value == "new" and released.id != held.id
+        assert dict(released.details)["release_reason"] == f"false alarm #{first.id} was withdrawn"
+
+    again_up = await start_server(state_dir=tmp_path / "state", users=False)
+    later = await again_up.service.ingest(boat("drone-2:boat_at_sea:1", at_m=8))
+    assert later.status.value == "new"

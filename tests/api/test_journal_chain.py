@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from api.domain import AlertStatus, ResolutionReason
-from api.store import GENESIS, SqliteStore
+from api.store import SCHEMA_VERSION, GENESIS, SqliteStore
 from tests.api.conftest import make_event
 from tests.browser.live import LiveServer
 
@@ -108,10 +108,10 @@ async def test_a_journal_from_before_the_chain_is_linked_when_opened(tmp_path: P
     store = SqliteStore(db)
     seqs = await _history(store)
     await store.close()
-    _tamper(db, "DROP TABLE journal_chain", "PRAGMA user_version=1")
-    store = SqliteStore(db)  # migrates to 2 and links the 5 entries
+    _tamper(db, "DROP TABLE journal_chain", "DROP TABLE withdrawn_false_alarms", "PRAGMA user_version=1")
+    store = SqliteStore(db)  # migrates to the latest and links the 5 entries
     try:
-        assert store.schema_version == 2
+        assert store.schema_version == SCHEMA_VERSION
         v = await store.verify_journal()
         assert v.ok and v.entries == len(seqs)
         await store.upsert_event(make_event(3), replay_id=None, actor="pipeline")

@@ -1,7 +1,7 @@
 """A patrol officer marks a moored boat a false alarm in the dashboard; the next alert for it (a
 new track on the drone's next pass) is held back: not in the open list, no sound, shown with the
 resolved ones and saying why; when the boat leaves its mooring a new alert appears, saying it was
-released from the hold."""
+released from the hold; and a verdict given by mistake is withdrawn from the alert's panel."""
 
 from __future__ import annotations
 
@@ -55,3 +55,12 @@ def test_a_false_alarm_holds_back_its_repeat_in_the_dashboard(page: Any, tmp_pat
         page.click(f"#alert-list li[data-alert-id='{released}']")
         said = page.inner_text("[data-testid=detail-released]")
         assert f"held as #{held}" in said and "moved" in said, said
+
+        # the officer thinks better of it: withdraws the verdict, and the next repeat is alerted
+        page.check("#show-resolved")
+        page.click(f"#alert-list li[data-alert-id='{first}']")
+        page.click("[data-testid=withdraw-false-alarm]")
+        page.wait_for_selector("[data-testid=withdraw-false-alarm]", state="detached")
+        page.uncheck("#show-resolved")
+        repeat = _boat(srv, "drone-1:boat:4", 5.0)
+        page.wait_for_selector(f"#alert-list li[data-alert-id='{repeat}']")
