@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from api.domain import AlertStatus, ResolutionReason
-from api.store import SCHEMA_VERSION, GENESIS, SqliteStore
+from api.store import GENESIS, SCHEMA_VERSION, SqliteStore
 from tests.api.conftest import make_event
 from tests.browser.live import LiveServer
 
