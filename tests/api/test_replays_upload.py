@@ -4,6 +4,7 @@ truncated and corrupt ones get a clear 4xx and leave nothing behind."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,7 +71,8 @@ def leftovers(server: LiveServer) -> list[str]:
         ("junk", "junk.mp4", "video/mp4", 422, "not a video"),
         ("truncated", "cut.mp4", "video/mp4", 422, "not a video"),
         ("truncated_webm", "cut.webm", "video/webm", 422, "truncated"),
-        ("corrupt", "broken.mp4", "video/mp4", 422, "truncated or corrupt"),
+        # OpenCV 5.1 refuses it when opening the file, 5.0 only while decoding: a reason either way
+        ("corrupt", "broken.mp4", "video/mp4", 422, "truncated or corrupt|not a video"),
         ("empty", "empty.mp4", "video/mp4", 422, "empty"),
         ("good", "notes.txt", "video/mp4", 415, "not a video file name"),
         ("good", "clip.mp4", "text/plain", 415, "not a video"),
@@ -85,7 +87,7 @@ def test_bad_upload_is_refused_and_leaves_nothing(
             "/replays/clips", params={"name": name}, content=clips[clip], headers={"Content-Type": ctype}
         )
         assert r.status_code == status, r.text
-        assert says in r.json()["detail"]
+        assert re.search(says, r.json()["detail"]), r.json()["detail"]
         assert c.get("/replays/clips").json()["count"] == before
     assert leftovers(server) == []
 
