@@ -183,7 +183,9 @@ def test_with_two_drones_the_one_whose_sector_holds_the_launch_raises_it(tmp_pat
             drones=2,
             headless=True,
             duration_s=120,
-            speedup=8.0,
+            # two cameras rendering 1280x720: at 8x a loaded 2-core CI machine rendered 0.7 frames
+            # per simulated second each, too few to follow the drag, and the launch was missed
+            speedup=4.0,
             serve=False,
             oracle=True,
         ),
