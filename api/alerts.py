@@ -86,7 +86,11 @@ class AlertService:
             if self.dismissals is not None and replay_id is None and self.dismissals.config.enabled:
                 await self._restore_dismissals()
                 routing = self.dismissals.route(event, self.clock())
-                event, hold = routing.event, routing.hold
+                if routing.first_hold and await self.store.has_event(event.event_id):
+                    # an alert announced before wandering near a dismissed place is never held
+                    self.dismissals.passed(event.event_id, self.clock())
+                else:
+                    event, hold = routing.event, routing.hold
             alert, change = await self.store.upsert_event(event, replay_id=replay_id, actor=actor)
             if hold is not None and self.dismissals is not None:
                 held = True

@@ -122,6 +122,7 @@ class Routing:
     event: Event
     hold: Dismissal | None = None
     distance_m: float = math.nan
+    first_hold: bool = False  # the event was not seen before: hold it only if its alert is new
 
 
 class Dismissals:
@@ -133,6 +134,7 @@ class Dismissals:
         self._spots: dict[int, Dismissal] = {}
         self._held: dict[str, tuple[Dismissal, int | None]] = {}  # event_id -> (spot, held alert id)
         self._released: dict[str, tuple[str, float]] = {}  # event_id -> (released event_id, last seen)
+        self._passed: dict[str, float] = {}  # event_id of an alert already announced -> last seen
 
     @property
     def spots(self) -> list[Dismissal]:
@@ -161,6 +163,12 @@ class Dismissals:
         the alerts held as its repeats are released at their next revision."""
         return self._spots.pop(alert_id, None)
 
+    def passed(self, event_id: str, now_s: float) -> None:
+        """``event_id``'s alert existed before any hold (an announced alert wandering near a
+        dismissed place): it is never held."""
+        self._held.pop(event_id, None)
+        self._passed[event_id] = now_s
+
     def held_as(self, event_id: str, alert_id: int, spot: Dismissal) -> None:
         """The alert stored for the held ``event_id`` is ``alert_id`` (a repeat of ``spot``)."""
         self._held[event_id] = (spot, alert_id)
@@ -176,6 +184,9 @@ class Dismissals:
             if spot.event_id == event.event_id:  # a revision of the dismissed alert: still there
                 spot.last_seen_s = max(spot.last_seen_s, now_s)
                 return Routing(event)
+        if event.event_id in self._passed:
+            self._passed[event.event_id] = now_s
+            return Routing(event)
         held = self._held.get(event.event_id)
         if held is not None:
             spot, held_alert = held
@@ -206,10 +217,11 @@ class Dismissals:
             if d < best_d and self._release_reason(event, s) is None:
                 best, best_d = s, d
         if best is None:
+            self._passed[event.event_id] = now_s
             return Routing(event)
         self._held[event.event_id] = (best, None)
         best.last_seen_s = max(best.last_seen_s, now_s)
-        return Routing(_with_hold(event, best), best, best_d)
+        return Routing(_with_hold(event, best), best, best_d, first_hold=True)
 
     def radius_m(self, spot: Dismissal, event: Event) -> float:
         return self.radius_for(spot, event.position_error_m)
@@ -244,6 +256,8 @@ class Dismissals:
             self._held = {k: v for k, v in self._held.items() if v[0].alert_id not in gone}
         if any(now_s - t > keep_s for _, t in self._released.values()):
             self._released = {k: v for k, v in self._released.items() if now_s - v[1] <= keep_s}
+        if any(now_s - t > keep_s for t in self._passed.values()):
+            self._passed = {k: t for k, t in self._passed.items() if now_s - t <= keep_s}
 
 
 def _with_hold(event: Event, spot: Dismissal) -> Event:

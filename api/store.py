@@ -99,6 +99,10 @@ class Store(Protocol):
         with one of ``ids`` (false alarms whose verdict was withdrawn left out)."""
         ...
 
+    async def has_event(self, event_id: str) -> bool:
+        """Whether a live alert for ``event_id`` exists."""
+        ...
+
     async def withdraw_false_alarm(self, alert_id: int, *, actor: str, detail: str = "") -> Alert:
         """Record (journalled) that the live alert ``alert_id``, resolved as a false alarm, no longer
         holds its repeats back. ``ConflictError`` unless it is one, or if already withdrawn."""
@@ -737,6 +741,13 @@ class SqliteStore:
                 (AlertStatus.RESOLVED.value, resolution.value, updated_after_s, *ids),
             ).fetchall()
             return [_row_to_alert(r) for r in rows]
+
+        return await self._run(lambda: self._read(fn))
+
+    async def has_event(self, event_id: str) -> bool:
+        def fn(c: sqlite3.Connection) -> bool:
+            row = c.execute("SELECT 1 FROM alerts WHERE event_id=? AND replay_key=''", (event_id,)).fetchone()
+            return row is not None
 
         return await self._run(lambda: self._read(fn))
 

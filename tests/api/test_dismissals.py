@@ -179,3 +179,17 @@ def test_a_withdrawn_verdict_holds_nothing_back_and_releases_its_held_repeats() 
     assert released.hold is None and released.event.event_id == "e+released"
     assert dict(released.event.details)["release_reason"] == "false alarm #12 was withdrawn"
     assert d.withdraw(12) is None
+
+
+def test_an_alert_already_raised_is_never_held_when_it_comes_near_a_dismissed_place() -> None:
+    d = Dismissals()
+    d.dismiss(dismissed())
+    assert d.route(event("boat", at_m=500), T0).hold is None  # alerted far away
+    assert d.route(event("boat", at_m=10, revision=2), T0 + 60).hold is None  # then drifts past the buoy
+    # the service says so when it knows better than the memory (after a restart)
+    fresh = Dismissals()
+    fresh.dismiss(dismissed())
+    r = fresh.route(event("boat", at_m=10, revision=3), T0 + 70)
+    assert r.hold is not None and r.first_hold
+    fresh.passed("boat", T0 + 70)
+    assert fresh.route(event("boat", at_m=10, revision=4), T0 + 71).hold is None

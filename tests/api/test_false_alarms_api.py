@@ -174,3 +174,23 @@ async def test_a_verdict_given_by_mistake_is_withdrawn(start_server: StartServer
     again_up = await start_server(state_dir=tmp_path / "state", users=False)
     later = await again_up.service.ingest(boat("drone-2:boat_at_sea:1", at_m=8))
     assert later.status.value == "new"
+
+
+async def test_an_open_alert_drifting_past_a_dismissed_place_keeps_being_announced(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    channels = Recorder()
+    running = await start_server(state_dir=tmp_path / "state", extra_notifiers=(channels,))
+    async with running.client("patrol") as patrol:
+        buoy = await running.service.ingest(boat("drone-1:boat_at_sea:1", at_m=0))
+        await patrol.post(f"/alerts/{buoy.id}/resolve", json={"reason": "false_alarm"})
+        boat_far = await running.service.ingest(boat("drone-1:boat_at_sea:5", at_m=400))
+        near = await running.service.ingest(boat("drone-1:boat_at_sea:5", at_m=10, revision=2))
+        assert (near.id, near.status.value) == (boat_far.id, "new")
+        assert "held_as_repeat_of" not in dict(near.details)
+        assert (near.id, ChangeKind.UPDATED) in channels.seen
+    # the same after a restart, when the service has forgotten which alerts it let through
+    again = await start_server(state_dir=tmp_path / "state", users=False)
+    later = await again.service.ingest(boat("drone-1:boat_at_sea:5", at_m=12, revision=3))
+    assert (later.id, later.status.value) == (boat_far.id, "new")
+    assert "held_as_repeat_of" not in dict(later.details)
