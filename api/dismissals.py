@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.domain import Alert
-from shorewatch.geo import distance_m
+from shorewatch.geo import distance_m, near_radius_m
 from shorewatch.types import Event, EventKind
 
 HELD_DETAIL = "held_as_repeat_of"
@@ -228,8 +228,7 @@ class Dismissals:
 
     def radius_for(self, spot: Dismissal, error_m: float = 0.0) -> float:
         """How near a repeat stated to ``error_m`` must be to ``spot`` to be held."""
-        c = self.config
-        return min(c.max_radius_m, max(c.radius_m, 2.0 * math.hypot(spot.error_m, error_m)))
+        return near_radius_m(self.config.radius_m, self.config.max_radius_m, spot.error_m, error_m)
 
     def _release_reason(self, event: Event, spot: Dismissal) -> str | None:
         """Why ``event`` is not a repeat of ``spot`` (None: it is)."""

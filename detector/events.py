@@ -89,7 +89,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from detector.errors import DetectorConfigError
 from detector.georef import GeorefConfig, Georeferencer, GroundPoints
-from shorewatch.geo import heading_from_velocity
+from shorewatch.geo import heading_from_velocity, near_radius_m
 from shorewatch.site import Site
 from shorewatch.tide import TideSource
 from shorewatch.types import ERROR_ELLIPSE_DETAILS, Event, EventKind, Frame, Severity, TrackPoint
@@ -814,8 +814,7 @@ class EventEngine:
     def _still_radius(self, ep: _Episode) -> float:
         """How far a still object may seem to wander: its position jumps by its stated error
         from one pass to the next (at most ``cooldown_radius_m``)."""
-        c = self.config
-        return min(c.cooldown_radius_m, max(c.stationary_radius_m, 2.0 * ep.error_m))
+        return near_radius_m(self.config.stationary_radius_m, self.config.cooldown_radius_m, ep.error_m)
 
     def _stayed_put(self, ep: _Episode) -> bool:
         """A boat at sea watched for ``stationary_min_s`` or more without leaving its place."""

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field
 
 from detector.events import SEVERITY, continues
-from shorewatch.geo import distance_m
+from shorewatch.geo import distance_m, near_radius_m
 from shorewatch.types import Event, EventKind
 
 
@@ -119,7 +119,7 @@ class CameraFusion:
             if abs(event.timestamp_s - f.last_s) > c.window_s:
                 continue
             d = distance_m(event.lat_deg, event.lon_deg, f.lat_deg, f.lon_deg)
-            radius = min(c.max_radius_m, max(c.radius_m, 2.0 * math.hypot(f.error_m, event.position_error_m)))
+            radius = near_radius_m(c.radius_m, c.max_radius_m, f.error_m, event.position_error_m)
             if d <= radius and d < best_d:
                 best, best_d = f, d
         return best

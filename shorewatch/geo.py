@@ -88,5 +88,11 @@ def offset(lat: float, lon: float, bearing: float, dist_m: float) -> tuple[float
     return float(lat2), float(lon2)
 
 
+def near_radius_m(radius_m: float, max_radius_m: float, *errors_m: float) -> float:
+    """How near two placings of one object may lie: ``radius_m``, widened to twice their stated
+    one-sigma errors in quadrature where that is larger, at most ``max_radius_m``."""
+    return min(max_radius_m, max(radius_m, 2.0 * math.hypot(*errors_m)))
+
+
 def heading_from_velocity(v_east: float, v_north: float) -> float:
     return math.degrees(math.atan2(v_east, v_north)) % 360.0

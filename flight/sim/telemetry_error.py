@@ -34,6 +34,12 @@ from shorewatch.geo import LocalFrame
 from shorewatch.types import Telemetry
 
 
+def reported_accuracy_m(sigma_m: float) -> float:
+    """What a receiver whose horizontal error is ``sigma_m`` per axis reports as its accuracy
+    (GPS_RAW_INT ``h_acc``: radial, root mean square)."""
+    return math.sqrt(2.0) * sigma_m
+
+
 class TelemetryErrorProcess:
     """One flight's realisation of ``TelemetryError``. ``apply`` must be called with
     non-decreasing frame times (the GNSS wander is stepped forward from the previous call)."""
@@ -98,4 +104,4 @@ class TelemetryErrorProcess:
         """The receiver's estimate of its horizontal error that the drone reports with each pose
         (as GPS_RAW_INT ``h_acc``: radial, root mean square, the per-axis sigma x sqrt(2)), as the
         MAVLink simulator's vehicle reports it."""
-        return math.sqrt(2.0) * self.model.gnss_sigma_m
+        return reported_accuracy_m(self.model.gnss_sigma_m)

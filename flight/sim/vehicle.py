@@ -582,7 +582,9 @@ class SimVehicle:
         ``h_acc``; radial, root mean square: the per-axis sigma x sqrt(2)) of its pose error's
         GNSS wander, or of ``SIM_GPS_NOISE`` where that is larger or there is none."""
         sigma = self._pose_error.model.gnss_sigma_m if self._pose_error is not None else 0.0
-        return math.sqrt(2.0) * max(sigma, self.p("SIM_GPS_NOISE"), 0.01)
+        from flight.sim.telemetry_error import reported_accuracy_m
+
+        return reported_accuracy_m(max(sigma, self.p("SIM_GPS_NOISE"), 0.01))
 
     def _true_pose_offsets(self) -> tuple[float, float, float, float]:
         """(east m, north m, heading deg, gimbal pitch deg) to add to the vehicle's own estimate

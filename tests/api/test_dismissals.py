@@ -26,6 +26,16 @@ def dismissed(kind: EventKind = EventKind.BOAT_AT_SEA, people: int = 0, seen_s: 
     return Dismissal(12, "drone-1:x:1", kind, SPOT[0], SPOT[1], 5.0, people, seen_s)
 
 
+def holding_e() -> Dismissals:
+    """A memory with alert #12 dismissed and event "e" held as its repeat (alert #40), 10 m off."""
+    d = Dismissals()
+    d.dismiss(dismissed())
+    r = d.route(event("e", at_m=10), T0)
+    assert r.hold is not None
+    d.held_as("e", 40, r.hold)
+    return d
+
+
 @pytest.mark.parametrize(
     ("case", "spot", "new", "now_s", "held"),
     [
@@ -105,11 +115,7 @@ def test_memory_counts_from_the_last_sighting_of_the_dismissed_object() -> None:
 
 
 def test_a_held_alert_is_released_when_its_object_leaves_the_spot() -> None:
-    d = Dismissals()
-    d.dismiss(dismissed())
-    first = d.route(event("e", at_m=10), T0)
-    assert first.hold is not None
-    d.held_as("e", 40, first.hold)
+    d = holding_e()
     still = d.route(event("e", at_m=15, revision=2), T0 + 5)
     assert still.hold is not None and (HELD_DETAIL, "#12") in still.event.details
     gone = d.route(event("e", at_m=90, revision=3), T0 + 30)
@@ -131,10 +137,7 @@ def test_a_held_alert_is_released_when_its_object_leaves_the_spot() -> None:
     ],
 )
 def test_release_reasons(revision: dict[str, Any], reason: str) -> None:
-    d = Dismissals()
-    d.dismiss(dismissed())
-    r = d.route(event("e", at_m=10), T0)
-    assert r.hold is not None
+    d = holding_e()
     released = d.route(event("e", at_m=10, revision=2, **revision), T0 + 5)
     assert released.hold is None and reason in dict(released.event.details)["release_reason"]
 
@@ -168,11 +171,7 @@ def test_settings_build_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_withdrawn_verdict_holds_nothing_back_and_releases_its_held_repeats() -> None:
-    d = Dismissals()
-    d.dismiss(dismissed())
-    r = d.route(event("e", at_m=10), T0)
-    assert r.hold is not None
-    d.held_as("e", 40, r.hold)
+    d = holding_e()
     assert d.withdraw(12) is not None and d.spots == []
     assert d.route(event("new", at_m=5), T0 + 5).hold is None
     released = d.route(event("e", at_m=10, revision=2), T0 + 6)
