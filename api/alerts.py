@@ -15,7 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from typing import Literal, Protocol
 
 from api.bus import Bus, BusClosed, BusMessage, SubscriberOverflow
-from api.dismissals import Dismissal, Dismissals, held_ref
+from api.dismissals import Dismissal, Dismissals, held_ref, released_id
 from api.domain import Alert, AlertStatus, ChangeKind, ResolutionReason
 from api.metrics import Metrics
 from api.schemas import AlertPublic, PushMessage
@@ -199,6 +199,9 @@ class AlertService:
         if older:
             alerts += await self.store.resolved_since(ResolutionReason.FALSE_ALARM, math.inf, ids=older)
         self.dismissals.restore(alerts)
+        for event_id in self.dismissals.held_event_ids:  # released before the restart
+            if await self.store.has_event(released_id(event_id)):
+                self.dismissals.was_released(event_id, self.clock())
         if self.dismissals.spots:
             logger.info("%d false alarms hold back their repeats", len(self.dismissals.spots))
 

@@ -169,6 +169,16 @@ class Dismissals:
         self._held.pop(event_id, None)
         self._passed[event_id] = now_s
 
+    @property
+    def held_event_ids(self) -> list[str]:
+        return list(self._held)
+
+    def was_released(self, event_id: str, now_s: float) -> None:
+        """``event_id``'s held alert was released before a restart (its ``released_id`` alert is
+        stored): its revisions keep updating that alert, not the held one."""
+        self._held.pop(event_id, None)
+        self._released[event_id] = (released_id(event_id), now_s)
+
     def held_as(self, event_id: str, alert_id: int, spot: Dismissal) -> None:
         """The alert stored for the held ``event_id`` is ``alert_id`` (a repeat of ``spot``)."""
         self._held[event_id] = (spot, alert_id)
@@ -200,7 +210,7 @@ class Dismissals:
                 d = distance_m(event.lat_deg, event.lon_deg, spot.lat_deg, spot.lon_deg)
                 return Routing(_with_hold(event, spot), spot, d)
             del self._held[event.event_id]
-            alias = f"{event.event_id}+released"
+            alias = released_id(event.event_id)
             self._released[event.event_id] = (alias, now_s)
             note = f"#{held_alert}" if held_alert is not None else f"repeat of #{spot.alert_id}"
             return Routing(
@@ -257,6 +267,11 @@ class Dismissals:
             self._released = {k: v for k, v in self._released.items() if now_s - v[1] <= keep_s}
         if any(now_s - t > keep_s for t in self._passed.values()):
             self._passed = {k: t for k, t in self._passed.items() if now_s - t <= keep_s}
+
+
+def released_id(event_id: str) -> str:
+    """The event id under which a held alert's object, released, is announced anew."""
+    return f"{event_id}+released"
 
 
 def _with_hold(event: Event, spot: Dismissal) -> Event:

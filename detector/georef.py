@@ -133,6 +133,13 @@ class Georeferencer:
             return c.position_sigma_m
         return max(tel.gnss_accuracy_m, c.min_position_sigma_m)
 
+    def position_axis_sigma_for(self, tel: Telemetry) -> float:
+        """The GNSS error on each horizontal axis, for the error ellipse: ``position_sigma_m`` is
+        already per axis; a receiver's own accuracy (GPS_RAW_INT ``h_acc``, u-blox ``hAcc``) is a
+        radial figure, sqrt(2) x the per-axis sigma of a round error."""
+        sigma = self.position_sigma_for(tel)
+        return sigma if tel.gnss_accuracy_m is None else sigma / math.sqrt(2.0)
+
     def locate_pixels(
         self, frame: Frame, pixels: npt.ArrayLike, surface_m: float = 0.0, surface_sigma_m: float = 0.0
     ) -> GroundPoints:
@@ -177,8 +184,9 @@ class Georeferencer:
         # the ellipse: attitude (pitch), altitude, the sea's height and box jitter along rows all
         # move a point along the line of sight; yaw and jitter along columns move it across
         pix_across = (h / sin_dep) / intr.fx_px * c.pixel_sigma_px
-        along_e = np.sqrt(gnss**2 + along**2 + alt**2 + pix**2 + bias**2)
-        across_e = np.sqrt(gnss**2 + across**2 + pix_across**2)
+        gnss_axis = self.position_axis_sigma_for(tel)
+        along_e = np.sqrt(gnss_axis**2 + along**2 + alt**2 + pix**2 + bias**2)
+        across_e = np.sqrt(gnss_axis**2 + across**2 + pix_across**2)
         bearing = np.degrees(np.arctan2(rays[:, 0], rays[:, 1])) % 360.0
         inf = np.full(n, np.inf)
         return GroundPoints(

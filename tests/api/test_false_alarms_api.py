@@ -107,6 +107,9 @@ async def test_a_dismissed_boat_is_not_alerted_again_until_it_moves(
     again = await start_server(state_dir=tmp_path / "state", users=False)
     held = await again.service.ingest(boat("drone-2:boat_at_sea:1", at_m=8))
     assert (held.status.value, dict(held.details)["held_as_repeat_of"]) == ("resolved", f"#{first.id}")
+    # and the released boat, back at the dismissed place and slow, keeps its announced alert
+    back = await again.service.ingest(boat("drone-1:boat_at_sea:2", at_m=15, revision=4))
+    assert (back.id, back.status.value) == (released.id, "new")
 
 
 async def test_external_detectors_see_a_held_alert_as_created_and_resolved(start_server: StartServer) -> None:

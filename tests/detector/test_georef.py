@@ -107,8 +107,10 @@ def test_the_receivers_own_accuracy_sets_the_gnss_part_of_the_error(
     pts = g.locate_pixels(_frame(Telemetry(**kw, gnss_accuracy_m=reported_m)), rows)
     extra = used_m**2 - g.config.position_sigma_m**2
     assert pts.error_m**2 - base.error_m**2 == pytest.approx([extra] * 3, abs=1e-6)
-    assert pts.along_m**2 - base.along_m**2 == pytest.approx([extra] * 3, abs=1e-6)
-    assert pts.across_m**2 - base.across_m**2 == pytest.approx([extra] * 3, abs=1e-6)
+    # the ellipse is per axis: a receiver's accuracy is radial, sqrt(2) x each axis's sigma
+    per_axis = used_m**2 / (1 if reported_m is None else 2) - g.config.position_sigma_m**2
+    assert pts.along_m**2 - base.along_m**2 == pytest.approx([per_axis] * 3, abs=1e-6)
+    assert pts.across_m**2 - base.across_m**2 == pytest.approx([per_axis] * 3, abs=1e-6)
     assert list(pts.east_m) == list(base.east_m)  # where it is placed does not change
 
 
