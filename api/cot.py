@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from api.domain import Alert, AlertStatus, ChangeKind
 from api.metrics import Metrics
-from shorewatch.types import ERROR_ELLIPSE_DETAILS, EventKind
+from shorewatch.types import BOAT_LENGTH_DETAIL, ERROR_ELLIPSE_DETAILS, EventKind
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,8 @@ def alert_to_cot(alert: Alert, *, now_s: float | None = None, stale_after_s: flo
             f"; position +- {ellipse['error_along_m']} m along the drone's line of sight "
             f"({ellipse['line_of_sight_deg']} deg), +- {ellipse['error_across_m']} m across"
         )
+    if BOAT_LENGTH_DETAIL in d:
+        remarks.text += f"; boat about {d[BOAT_LENGTH_DETAIL]} m long (estimated from the picture)"
     if alert.heading_deg is not None and alert.speed_mps is not None:
         ET.SubElement(detail, "track", course=f"{alert.heading_deg:.1f}", speed=f"{alert.speed_mps:.2f}")
     own = {

@@ -22,6 +22,9 @@ A held alert is **released** as a new, announced alert (its own ``event_id``, ``
 * it moved beyond the spot's radius, or faster than ``max_speed_mps`` (a boat passing the
   dismissed buoy);
 * its people count reached ``people_growth`` times the dismissed one (a gathering that grows);
+* its boat is ``length_growth`` times as long as the dismissed one and at least
+  ``min_length_gain_m`` longer (``details``: ``length_m``, estimated from the picture): a boat
+  waiting where a buoy was dismissed;
 * it became a kind that is not held (a boat at sea that turns out to be a launch).
 
 "The same place": within ``radius_m``, widened to twice the two alerts' stated errors in
@@ -41,7 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.domain import Alert
 from shorewatch.geo import distance_m, near_radius_m
-from shorewatch.types import Event, EventKind
+from shorewatch.types import BOAT_LENGTH_DETAIL, Event, EventKind
 
 HELD_DETAIL = "held_as_repeat_of"
 RELEASED_DETAIL = "released_from_hold"
@@ -69,6 +72,15 @@ class DismissalConfig(BaseModel):
     )
     people_growth: float = Field(
         2.0, ge=1, le=100, description="a repeat with this many times the dismissed people count is not held"
+    )
+    length_growth: float = Field(
+        2.0,
+        ge=1,
+        le=100,
+        description="a boat this many times as long as the dismissed one (and min_length_gain_m longer) is not held",
+    )
+    min_length_gain_m: float = Field(
+        3.0, ge=0, le=500, description="the least a repeat must outgrow the dismissed boat by to be released"
     )
 
     @field_validator("kinds")
@@ -99,6 +111,7 @@ class Dismissal:
     error_m: float
     people_count: int
     last_seen_s: float
+    length_m: float | None = None  # the dismissed boat's estimated length, where the alert gave one
 
     @classmethod
     def of(cls, alert: Alert, seen_s: float) -> Dismissal:
@@ -111,6 +124,7 @@ class Dismissal:
             alert.position_error_m,
             alert.people_count,
             seen_s,
+            boat_length(alert.details),
         )
 
 
@@ -253,6 +267,14 @@ class Dismissals:
             return f"moved at {event.speed_mps:.1f} m/s (more than {c.max_speed_mps:g})"
         if spot.people_count > 0 and event.people_count >= c.people_growth * spot.people_count:
             return f"grew to {event.people_count} people ({spot.people_count} when dismissed)"
+        length = boat_length(event.details)
+        if (
+            length is not None
+            and spot.length_m is not None
+            and length >= c.length_growth * spot.length_m
+            and length >= spot.length_m + c.min_length_gain_m
+        ):
+            return f"is a boat of about {length:.0f} m ({spot.length_m:.0f} m when dismissed)"
         return None
 
     def _forget(self, now_s: float) -> None:
@@ -277,6 +299,18 @@ def released_id(event_id: str) -> str:
 def _with_hold(event: Event, spot: Dismissal) -> Event:
     """``event`` carrying which dismissed alert it repeats (kept on every revision)."""
     return dataclasses.replace(event, details=(*event.details, (HELD_DETAIL, f"#{spot.alert_id}")))
+
+
+def boat_length(details: tuple[tuple[str, str], ...]) -> float | None:
+    """The boat's estimated length in ``details`` (``BOAT_LENGTH_DETAIL``), None if not given or unreadable."""
+    for k, v in details:
+        if k == BOAT_LENGTH_DETAIL:
+            try:
+                length = float(v)
+            except ValueError:
+                return None
+            return length if math.isfinite(length) and length > 0 else None
+    return None
 
 
 def held_ref(alert: Alert) -> int | None:

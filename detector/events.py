@@ -88,11 +88,19 @@ import supervision as sv
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from detector.errors import DetectorConfigError
-from detector.georef import GeorefConfig, Georeferencer, GroundPoints
+from detector.georef import GeorefConfig, Georeferencer, GroundPoints, boat_length_m
 from shorewatch.geo import heading_from_velocity, near_radius_m
 from shorewatch.site import Site
 from shorewatch.tide import TideSource
-from shorewatch.types import ERROR_ELLIPSE_DETAILS, Event, EventKind, Frame, Severity, TrackPoint
+from shorewatch.types import (
+    BOAT_LENGTH_DETAIL,
+    ERROR_ELLIPSE_DETAILS,
+    Event,
+    EventKind,
+    Frame,
+    Severity,
+    TrackPoint,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -330,6 +338,7 @@ class Observation:
     xyxy: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     bias_m: float = 0.0  # the error the sea's height shares across the frame (``GroundPoints.bias_m``)
     ellipse: tuple[float, float, float] | None = None  # along, across the line of sight (m), its bearing
+    length_m: float | None = None  # a boat's length on the water from its box (``georef.boat_length_m``)
 
 
 @dataclass(slots=True)
@@ -342,6 +351,7 @@ class _Track:
     errors: deque[float] = field(default_factory=lambda: deque(maxlen=20))
     biases: deque[float] = field(default_factory=lambda: deque(maxlen=20))
     ellipses: deque[tuple[float, float, float]] = field(default_factory=lambda: deque(maxlen=20))
+    lengths: deque[float] = field(default_factory=lambda: deque(maxlen=20))
     n_obs: int = 0
     last_seen_s: float = 0.0
     min_sd_m: float = math.inf
@@ -514,6 +524,7 @@ class EventEngine:
                 ell = [g.along_m, g.across_m, g.bearing_deg]
             conf = tracked.confidence if tracked.confidence is not None else np.ones(len(tracked))
             ok = ok & ~self._too_big_for_a_person(frame, tracked, east, north)
+            lengths = self._boat_lengths(frame, tracked, east, north)
             for i in np.flatnonzero(ok):
                 obs.append(
                     Observation(
@@ -528,6 +539,7 @@ class EventEngine:
                         (float(ell[0][i]), float(ell[1][i]), float(ell[2][i]))
                         if all(np.isfinite(v[i]) for v in ell)
                         else None,
+                        float(lengths[i]) if np.isfinite(lengths[i]) else None,
                     )
                 )
         return self.update_observations(frame.timestamp_s, obs, frame=frame)
@@ -543,18 +555,39 @@ class EventEngine:
         ``person_max_size_m`` (people are 1.5-2 m; the simulator's boxes at most 2.2 m)."""
         limit = self.config.person_max_size_m
         out = np.zeros(len(tracked), dtype=bool)
-        tel, intr = frame.telemetry, frame.intrinsics
-        if limit is None or tel is None or intr is None or tracked.class_id is None:
+        intr = frame.intrinsics
+        if limit is None or intr is None or tracked.class_id is None:
             return out
         person = np.asarray(tracked.class_id) == PERSON
         if not person.any():
             return out
-        up = max(tel.alt_m - self.site.sea_surface_m(self._frame_tide(frame.timestamp_s)), 0.1)
-        de, dn = self.georef.frame.to_local(tel.lat_deg, tel.lon_deg)
-        slant = np.hypot(np.hypot(np.asarray(east) - de, np.asarray(north) - dn), up)
+        slant, _ = self._slant_m(frame, east, north)
         b = np.asarray(tracked.xyxy, dtype=np.float64)
         size = np.maximum((b[:, 2] - b[:, 0]) / intr.fx_px, (b[:, 3] - b[:, 1]) / intr.fy_px) * slant
         return person & np.isfinite(size) & (size > limit)
+
+    def _slant_m(
+        self, frame: Frame, east: npt.ArrayLike, north: npt.ArrayLike
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """From the camera to each ground point: the slant range (m) and the sine of the depression
+        below the horizon (the sea's surface at the frame's tide)."""
+        tel = frame.telemetry
+        assert tel is not None
+        up = max(tel.alt_m - self.site.sea_surface_m(self._frame_tide(frame.timestamp_s)), 0.1)
+        de, dn = self.georef.frame.to_local(tel.lat_deg, tel.lon_deg)
+        slant = np.hypot(np.hypot(np.asarray(east, dtype=np.float64) - de, np.asarray(north) - dn), up)
+        return slant, up / slant
+
+    def _boat_lengths(
+        self, frame: Frame, tracked: sv.Detections, east: npt.ArrayLike, north: npt.ArrayLike
+    ) -> npt.NDArray[np.float64]:
+        """Each box's length on the water as a boat (``detector.georef.boat_length_m``); NaN for people."""
+        out = np.full(len(tracked), np.nan)
+        if frame.intrinsics is None or not len(tracked):
+            return out
+        slant, sin_dep = self._slant_m(frame, east, north)
+        boat = np.ones(len(tracked), dtype=bool) if tracked.class_id is None else tracked.class_id == BOAT
+        return np.where(boat, boat_length_m(tracked.xyxy, slant, sin_dep, frame.intrinsics), np.nan)
 
     def update_observations(
         self,
@@ -612,6 +645,8 @@ class EventEngine:
             tr.biases.append(o.bias_m)
             if o.ellipse is not None:
                 tr.ellipses.append(o.ellipse)
+            if o.length_m is not None:
+                tr.lengths.append(o.length_m)
             tr.n_obs += 1
             tr.last_seen_s = t
             tr.xyxy = o.xyxy
@@ -912,8 +947,16 @@ class EventEngine:
                 ("distance_to_waterline_m", f"{sd:.0f}"),
                 ("track_id", str(tr.track_id)),
                 *self._ellipse_details(tr),
+                *self._length_details(tr),
             ),
         )
+
+    @staticmethod
+    def _length_details(tr: _Track) -> tuple[tuple[str, str], ...]:
+        """A boat's estimated length (median of the track's last boxes; whole metres)."""
+        if tr.class_id != BOAT or not tr.lengths:
+            return ()
+        return ((BOAT_LENGTH_DETAIL, f"{float(np.median(tr.lengths)):.0f}"),)
 
     @staticmethod
     def _ellipse_details(tr: _Track) -> tuple[tuple[str, str], ...]:

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from detector.errors import GeorefError
 from shorewatch.camera import CameraPose, pixel_rays, pixels_to_ground
 from shorewatch.geo import LocalFrame
-from shorewatch.types import Frame, Telemetry
+from shorewatch.types import CameraIntrinsics, Frame, Telemetry
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -82,6 +82,38 @@ def pose_for_frame(frame: Frame) -> CameraPose | None:
     if tel is None or frame.intrinsics is None:
         return None
     return CameraPose(0.0, 0.0, tel.alt_m, tel.camera_yaw_deg, tel.gimbal_pitch_deg, 0.0)
+
+
+# A boat's length from its box: what a patrol is told ("about 9 m") and what tells a dinghy from
+# the buoy dismissed at its place. Checked against the simulator's hulls in
+# ``bench/bench_boat_length.py`` (see BENCHMARKS.md).
+BOX_BLUR_PX = 2.0  # a detector's box runs about a pixel past the hull on each side (blur, wake)
+ASSUMED_FREEBOARD_M = 0.6  # hull above the water (an inflatable 0.55 m, a RIB 0.7 m)
+MIN_FORESHORTENED_DEPRESSION_DEG = 10.0  # below this a box's height is freeboard and masts, not length
+
+
+def boat_length_m(
+    xyxy: npt.ArrayLike, slant_m: npt.ArrayLike, sin_depression: npt.ArrayLike, intr: CameraIntrinsics
+) -> FloatArray:
+    """Each boat box's length on the water (m): the longer of its width across the line of sight
+    (box width at the slant range) and, where the camera looks down at least
+    ``MIN_FORESHORTENED_DEPRESSION_DEG``, its extent along it (box height less the freeboard,
+    divided by the sine of the depression). A hull at any heading shows its length on one of the
+    two within its beam. Masts and superstructure lengthen the second on steep views of
+    sailboats and ships; near the horizon only the width is used (a hull bow-on reads as its beam)."""
+    b = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
+    slant = np.asarray(slant_m, dtype=np.float64)
+    sin_dep = np.clip(np.asarray(sin_depression, dtype=np.float64), 1e-6, 1.0)
+    across = np.maximum(b[:, 2] - b[:, 0] - BOX_BLUR_PX, 1.0) / intr.fx_px * slant
+    tall = np.maximum(
+        b[:, 3] - b[:, 1] - BOX_BLUR_PX, 1.0
+    ) / intr.fy_px * slant - ASSUMED_FREEBOARD_M * np.sqrt(1 - sin_dep**2)
+    along = np.where(
+        sin_dep >= math.sin(math.radians(MIN_FORESHORTENED_DEPRESSION_DEG)),
+        np.maximum(tall, 0.0) / sin_dep,
+        0.0,
+    )
+    return np.maximum(across, along)
 
 
 def anchor_pixels(xyxy: npt.ArrayLike, pitch_deg: float, flat: npt.ArrayLike | bool = False) -> FloatArray:

@@ -283,6 +283,7 @@ function renderDetail() {
       <dt>When</dt><dd>${fmtTime(a.time)} (${ago(a.time)})</dd>
       <dt>Where</dt><dd>${a.lat != null ? `${a.lat.toFixed(5)}, ${a.lon.toFixed(5)}` : "–"}${a.position_error_m != null ? ` ± ${Math.round(a.position_error_m)} m` : ""}${ell ? `<br><span class="muted" data-testid="detail-ellipse">± ${Math.round(ell.along_m)} m along the drone's line of sight (${Math.round(ell.bearing_deg)}°), ± ${Math.round(ell.across_m)} m across (the ellipse on the map)</span>` : ""}</dd>
       <dt>People</dt><dd>${a.people_count ?? "–"}</dd>
+      ${Number(a.details?.length_m) > 0 ? `<dt>Size</dt><dd data-testid="detail-length">a boat about ${Math.round(Number(a.details.length_m))} m long <span class="muted">(estimated from the picture)</span></dd>` : ""}
       <dt>Heading</dt><dd>${a.heading_deg != null ? `${Math.round(a.heading_deg)}°` : "–"}${a.speed_mps != null ? ` at ${a.speed_mps.toFixed(1)} m/s` : ""}</dd>
       ${ahead.length ? `<dt>Ahead</dt><dd data-testid="detail-ahead">${ahead.map((p) => `in ${p.minutes} min ${p.lat.toFixed(4)}, ${p.lon.toFixed(4)} ± ${Math.round(p.error_m)} m`).join("<br>")}<br><span class="muted">if it holds course and speed (dashed on the map)</span></dd>` : ""}
       ${near.length ? `<dt>Nearest units</dt><dd data-testid="detail-units">${near.slice(0, 3).map((u) => `${esc(u.name)} ${(u.distance_m / 1000).toFixed(1)} km ${COMPASS[Math.round(u.bearing_deg / 45) % 8]}`).join("<br>")}<br><span class="muted">straight line, bearing from the unit</span></dd>` : ""}

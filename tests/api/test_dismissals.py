@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from api.dismissals import HELD_DETAIL, RELEASED_DETAIL, Dismissal, DismissalConfig, Dismissals
 from api.settings import Settings
-from shorewatch.types import Event, EventKind, Severity
+from shorewatch.types import BOAT_LENGTH_DETAIL, Event, EventKind, Severity
 from tests.api.conftest import boat_at_sea
 
 SPOT = (50.8900, 1.6400)
@@ -22,14 +22,23 @@ def event(eid: str = "drone-1:boat_at_sea:7", *, at_m: float = 0.0, **kw: Any) -
     return boat_at_sea(eid, SPOT, at_m, **({"timestamp_s": T0, "speed_mps": None} | kw))
 
 
-def dismissed(kind: EventKind = EventKind.BOAT_AT_SEA, people: int = 0, seen_s: float = T0) -> Dismissal:
-    return Dismissal(12, "drone-1:x:1", kind, SPOT[0], SPOT[1], 5.0, people, seen_s)
+def dismissed(
+    kind: EventKind = EventKind.BOAT_AT_SEA,
+    people: int = 0,
+    seen_s: float = T0,
+    length_m: float | None = None,
+) -> Dismissal:
+    return Dismissal(12, "drone-1:x:1", kind, SPOT[0], SPOT[1], 5.0, people, seen_s, length_m)
+
+
+def long(m: str) -> tuple[tuple[str, str], ...]:
+    return ((BOAT_LENGTH_DETAIL, m),)
 
 
 def holding_e() -> Dismissals:
-    """A memory with alert #12 dismissed and event "e" held as its repeat (alert #40), 10 m off."""
+    """A memory with alert #12 (a 2 m buoy) dismissed and event "e" held as its repeat (alert #40), 10 m off."""
     d = Dismissals()
-    d.dismiss(dismissed())
+    d.dismiss(dismissed(length_m=2.0))
     r = d.route(event("e", at_m=10), T0)
     assert r.hold is not None
     d.held_as("e", 40, r.hold)
@@ -73,6 +82,30 @@ def holding_e() -> Dismissals:
             T0 + 60,
             False,
         ),
+        (
+            "a boat where a 2 m buoy was",
+            dismissed(length_m=2.0),
+            event(at_m=10, details=long("9")),
+            T0 + 60,
+            False,
+        ),
+        (
+            "the buoy again, read a little longer",
+            dismissed(length_m=2.0),
+            event(at_m=10, details=long("4")),
+            T0 + 60,
+            True,
+        ),
+        (
+            "a 9 m boat read as 12 m",
+            dismissed(length_m=9.0),
+            event(at_m=10, details=long("12")),
+            T0 + 60,
+            True,
+        ),
+        ("no length when dismissed", dismissed(), event(at_m=10, details=long("9")), T0 + 60, True),
+        ("no length now", dismissed(length_m=2.0), event(at_m=10), T0 + 60, True),
+        ("an unreadable length", dismissed(length_m=2.0), event(at_m=10, details=long("nan")), T0 + 60, True),
         (
             "a launch is not held by default",
             dismissed(EventKind.LAUNCH),
@@ -134,6 +167,7 @@ def test_a_held_alert_is_released_when_its_object_leaves_the_spot() -> None:
     [
         (dict(speed_mps=3.0), "moved at 3.0 m/s"),
         (dict(kind=EventKind.LAUNCH, severity=Severity.CRITICAL), "became a launch"),
+        (dict(details=long("8")), "is a boat of about 8 m (2 m when dismissed)"),
     ],
 )
 def test_release_reasons(revision: dict[str, Any], reason: str) -> None:

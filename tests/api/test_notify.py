@@ -189,7 +189,12 @@ async def test_cot_over_udp(start_server: StartServer) -> None:
     try:
         running = await start_server(cot_url=f"udp://127.0.0.1:{port}")
         await running.service.ingest(make_event(1), replay_id="replay-x")  # never sent
-        ellipse = (("error_across_m", "4"), ("error_along_m", "15"), ("line_of_sight_deg", "287"))
+        ellipse = (
+            ("error_across_m", "4"),
+            ("error_along_m", "15"),
+            ("line_of_sight_deg", "287"),
+            ("length_m", "9"),
+        )
         alert = await running.service.ingest(make_event(2, people_count=41, details=ellipse))
         loop = asyncio.get_running_loop()
         data = await asyncio.wait_for(loop.sock_recv(sock, 65536), 5)
@@ -206,6 +211,7 @@ async def test_cot_over_udp(start_server: StartServer) -> None:
     remarks = ev.findtext("detail/remarks") or ""
     assert "41 people" in remarks
     assert "+- 15 m along the drone's line of sight (287 deg), +- 4 m across" in remarks, remarks
+    assert "boat about 9 m long" in remarks, remarks
     own = ev.find("detail/shorewatch")
     assert own is not None and (own.get("error_along_m"), own.get("line_of_sight_deg")) == ("15", "287")
 

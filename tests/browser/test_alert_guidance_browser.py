@@ -29,7 +29,7 @@ def test_an_alert_shows_the_nearest_units_and_where_a_boat_under_way_will_be(
 ) -> None:
     units = sorted(load_site().patrol_units, key=lambda u: distance_m(LAT, LON, u.lat_deg, u.lon_deg))
     with LiveServer(tmp_path / "state") as srv:
-        ellipse = {"error_along_m": "40", "error_across_m": "6", "line_of_sight_deg": "300"}
+        ellipse = {"error_along_m": "40", "error_across_m": "6", "line_of_sight_deg": "300", "length_m": "11"}
         moving = _post(srv, heading_deg=300.0, speed_mps=3.0, details=ellipse)
         still = _post(srv, kind="launch", severity="critical", position={"lat": 50.8875, "lon": 1.6605})
         login(page, srv.url, srv.tokens["patrol"])
@@ -57,6 +57,7 @@ def test_an_alert_shows_the_nearest_units_and_where_a_boat_under_way_will_be(
         # the error ellipse: 40 m along the drone's line of sight (bearing 300 deg), 6 m across
         said = page.inner_text("[data-testid=detail-ellipse]")
         assert "± 40 m along the drone's line of sight (300°), ± 6 m across" in said, said
+        assert "a boat about 11 m long" in page.inner_text("[data-testid=detail-length]")
         pts = page.get_attribute("#map polygon.uncertainty", "points") or ""
         xy = [tuple(float(v) for v in p.split(",")) for p in pts.split()]
         cx, cy = sum(x for x, _ in xy) / len(xy), sum(y for _, y in xy) / len(xy)
@@ -73,3 +74,4 @@ def test_an_alert_shows_the_nearest_units_and_where_a_boat_under_way_will_be(
         assert page.query_selector("[data-testid=detail-ahead]") is None
         assert page.eval_on_selector_all("#map .projection polyline", "ls => ls.length") == 0
         assert page.query_selector("#map polygon.uncertainty") is None  # no ellipse given: none drawn
+        assert page.query_selector("[data-testid=detail-length]") is None  # nor a size

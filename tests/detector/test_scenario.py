@@ -48,6 +48,9 @@ def test_rendered_launch_raises_a_launch_event_near_the_truth(state_dir: Path) -
     assert distance_m(first.lat_deg, first.lon_deg, truth.lat_deg, truth.lon_deg) <= 30.0
     assert first.timestamp_s - truth.timestamp_s <= 10.0
     assert len({e.event_id for e in launches}) == 1
+    # the patrol is told the boat's size: the 9.5 m inflatable, read from the model's boxes
+    length_m = float(dict(launches[-1].details)["length_m"])
+    assert 6.5 <= length_m <= 13.5, length_m
 
 
 def test_a_patrol_passing_a_moored_boat_again_raises_no_second_alert() -> None:
