@@ -425,10 +425,29 @@ def _items(
     return tuple(items)
 
 
+@dataclass(frozen=True, slots=True)
+class Keyframe:
+    """Where the drone is at ``t_s`` seconds after take-off begins (metres east/north of home,
+    altitude above it) and how many waypoints (``NAV_WAYPOINT``) it has reached by then."""
+
+    t_s: float
+    east_m: float
+    north_m: float
+    alt_m: float
+    waypoints_reached: int
+
+
 def estimate(plan: MissionPlan, battery: BatteryModel | None = None) -> PlanStats:
     """Length, duration and battery use of flying ``plan`` from home and back, with ArduCopter's
     default climb/descent rates, a full stop at holds and sharp turns, and RTL at the end."""
+    return fly_times(plan, battery)[0]
+
+
+def fly_times(plan: MissionPlan, battery: BatteryModel | None = None) -> tuple[PlanStats, list[Keyframe]]:
+    """``estimate``, with the flight's keyframes (take-off, every arrival and departure, RTL's
+    landing) in the time model it sums: straight lines between them."""
     bat = battery or BatteryModel()
+    keys: list[Keyframe] = [Keyframe(0.0, 0.0, 0.0, 0.0, 0)]
     fr = LocalFrame(plan.home.lat_deg, plan.home.lon_deg)
     speed = max(plan.cruise_speed_mps, 0.5)
     t = 0.0
@@ -437,12 +456,14 @@ def estimate(plan: MissionPlan, battery: BatteryModel | None = None) -> PlanStat
     alt = 0.0
     heading: float | None = None
     n_wp = 0
+    reached = 0
     for it in plan.items:
         if it.command == CMD_DO_CHANGE_SPEED and it.param2 > 0:
             speed = it.param2
         elif it.command == CMD_NAV_TAKEOFF:
             t += max(it.alt_m - alt, 0.0) / bat.climb_mps
             alt = it.alt_m
+            keys.append(Keyframe(t, *pos, alt, reached))
         elif it.has_position:
             e, n = fr.to_local(it.lat_deg, it.lon_deg)
             d = math.hypot(e - pos[0], n - pos[1])
@@ -458,11 +479,14 @@ def estimate(plan: MissionPlan, battery: BatteryModel | None = None) -> PlanStat
             length += d
             pos, alt = (e, n), it.alt_m
             n_wp += 1
+            reached += it.command == CMD_NAV_WAYPOINT
+            keys.append(Keyframe(t, *pos, alt, reached))
             if it.command in (CMD_NAV_WAYPOINT, CMD_NAV_LOITER_TIME):
                 t += max(it.param1, 0.0)
             if it.command == CMD_NAV_LAND:
                 t += alt / bat.descent_mps
                 alt = 0.0
+            keys.append(Keyframe(t, *pos, alt, reached))
         elif it.command == CMD_NAV_RETURN_TO_LAUNCH:
             climb = max(bat.rtl_alt_m - alt, 0.0)
             d = math.hypot(pos[0], pos[1])
@@ -471,12 +495,14 @@ def estimate(plan: MissionPlan, battery: BatteryModel | None = None) -> PlanStat
             t += max(top - 10.0, 0.0) / bat.descent_mps + min(top, 10.0) / bat.land_mps
             length += d
             pos, alt = (0.0, 0.0), 0.0
-    return PlanStats(
+            keys.append(Keyframe(t, *pos, alt, reached))
+    stats = PlanStats(
         length_m=length,
         duration_s=t,
         battery_pct=100.0 * t / bat.endurance_s,
         waypoints=n_wp,
     )
+    return stats, keys
 
 
 def nearest_launch_point(site: Site, east_m: float, north_m: float) -> GeoPoint:

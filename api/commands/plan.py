@@ -30,6 +30,24 @@ def register(sub: Any) -> None:
     p.add_argument("--speed", type=float, default=10.0, help="cruise speed m/s")
     p.add_argument("--endurance-min", type=float, default=25.0, help="flight time on a full battery, minutes")
     p.add_argument("--reserve", type=float, default=25.0, help="battery reserve percent")
+    p.add_argument(
+        "--swap-min",
+        type=float,
+        default=5.0,
+        help="corridor: minutes on the ground between two sorties of a drone (land, battery, checks; default 5)",
+    )
+    p.add_argument(
+        "--relay",
+        type=int,
+        default=1,
+        help="corridor: drones taking turns on each sector, staggered, so one patrols while another changes its battery (default 1)",
+    )
+    p.add_argument(
+        "--revisit-min",
+        type=float,
+        default=None,
+        help="corridor: the longest any stretch may go unseen, minutes; says how many drones would keep it",
+    )
     p.set_defaults(func=run)
 
 
@@ -51,6 +69,12 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         return 2
     if args.drones < 1:
         console.print("[red]--drones must be >= 1[/red]")
+        return 2
+    if not 1 <= args.relay <= 8 or (args.relay > 1 and args.route != "corridor"):
+        console.print("[red]--relay must be 1-8 drones per sector, and only for a corridor patrol[/red]")
+        return 2
+    if not 0 <= args.swap_min <= 240 or (args.revisit_min is not None and args.revisit_min <= 0):
+        console.print("[red]--swap-min must be 0-240 minutes and --revisit-min above 0[/red]")
         return 2
     try:
         bat = BatteryModel(endurance_s=args.endurance_min * 60.0, reserve_pct=args.reserve)
@@ -155,9 +179,94 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         f"altitude {args.altitude:.0f} m, gimbal pitch {plans[0].gimbal_pitch_deg:.1f} deg, "
         f"battery {bat.endurance_s / 60:.0f} min with {bat.reserve_pct:.0f}% reserve"
     )
+    if args.route == "corridor":
+        _print_revisit(console, site, legs, args, bat, launch, start, end)
     if worst:
         console.print(
             "[yellow]some flights break a safety rule: fix them before flying (shorewatch fly refuses them)[/yellow]"
         )
         return 1
     return 0
+
+
+def _print_revisit(
+    console: Any,
+    site: Any,
+    legs: list[Any],
+    args: argparse.Namespace,
+    bat: Any,
+    launch: list[Any],
+    start_m: float,
+    end_m: float | None,
+) -> None:
+    """The plan's revisit time (``flight.revisit``), its relay schedule, and, for a target it
+    misses, the fewest drones (sectors x drones per sector) that would keep it."""
+    from flight.errors import FlightError
+    from flight.planning import fleet_corridor, split_legs
+
+    swap_s = args.swap_min * 60.0
+    target_s = None if args.revisit_min is None else args.revisit_min * 60.0
+
+    def worst_s(sorties: list[Any], relays: int) -> Any:
+        return _revisit(site, sorties, relays, bat, swap_s, start_m, end_m)
+
+    try:
+        report, starts = worst_s(legs, args.relay)
+    except FlightError as exc:
+        console.print(f"[yellow]revisit: {exc}[/yellow]")
+        return
+    if args.relay > 1:
+        for d, t in sorted(starts.items(), key=lambda kv: (kv[0].split("-r")[0], kv[1])):
+            if t > 0:
+                console.print(
+                    f"relay: {d} takes off {t / 60:.1f} min after {d.rsplit('-r', 1)[0]} and flies the same sorties"
+                )
+    console.print(report.summary(target_s))
+    if target_s is None or report.worst_s <= target_s:
+        return
+    now = args.drones * args.relay
+    sectors: dict[int, list[Any]] = {}
+    for total in range(now + 1, now + 13):
+        for n in range(1, total + 1):
+            r = total // n
+            if n * r != total or r > 8:
+                continue
+            try:
+                if n not in sectors:
+                    plans = fleet_corridor(
+                        site,
+                        n,
+                        start_m=start_m,
+                        end_m=end_m,
+                        standoff_m=args.standoff,
+                        altitude_m=args.altitude,
+                        laps=args.laps,
+                        speed_mps=args.speed,
+                        battery=bat,
+                    )
+                    sectors[n] = [leg for p in plans for leg in split_legs(p, bat, launch_points=launch)]
+                trial, _ = worst_s(sectors[n], r)
+            except FlightError:
+                continue
+            if trial.worst_s <= target_s:
+                console.print(
+                    f"[yellow]{args.revisit_min:g} min is not kept; {total} drones would keep it: --drones {n}"
+                    f"{f' --relay {r}' if r > 1 else ''} (every stretch seen again within {trial.worst_s / 60:.1f} min)[/yellow]"
+                )
+                return
+    console.print(
+        f"[yellow]{args.revisit_min:g} min is not kept even by {now + 12} drones with these settings: "
+        "fewer laps, a faster cruise or shorter battery swaps[/yellow]"
+    )
+
+
+def _revisit(
+    site: Any, legs: list[Any], relays: int, bat: Any, swap_s: float, start_m: float, end_m: float | None
+) -> tuple[Any, dict[str, float]]:
+    from flight.revisit import relay, relay_start_s, revisit
+
+    starts = relay_start_s(legs, relays, battery=bat, swap_s=swap_s)
+    report = revisit(
+        site, relay(legs, relays), battery=bat, swap_s=swap_s, start_m=start_m, end_m=end_m, start_s=starts
+    )
+    return report, starts

@@ -48,3 +48,28 @@ def test_unsafe_or_impossible_plans_are_refused_with_the_reason(
     out = plan(tmp_path, *args)
     assert out.returncode != 0
     assert message.lower() in (out.stdout + out.stderr).lower()
+
+
+def test_the_plan_says_how_long_a_stretch_goes_unseen_and_how_many_drones_would_keep_a_target(
+    tmp_path: Path,
+) -> None:
+    out = plan(
+        tmp_path,
+        "--start-km",
+        "14",
+        "--end-km",
+        "16",
+        "--relay",
+        "2",
+        "--swap-min",
+        "4",
+        "--revisit-min",
+        "3",
+    )
+    assert out.returncode == 0, out.stderr + out.stdout
+    text = " ".join(out.stdout.split())
+    assert "relay: drone-1-r2 takes off" in text and "after drone-1" in text
+    assert "revisit (battery swaps of 4 min): every stretch seen again within" in text
+    assert "3 min is not kept;" in text and "drones would keep it: --drones" in text
+    bad = plan(tmp_path, "--relay", "0")
+    assert bad.returncode == 2 and "--relay must be 1-8" in bad.stdout
