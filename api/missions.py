@@ -38,6 +38,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
+
 from shorewatch.site import DroneConfig, Site
 from shorewatch.types import Telemetry
 
@@ -185,6 +187,7 @@ class PlannedPatrol:
     plans: list[Any]  # flight.planning.MissionPlan, one per drone
     warnings: list[str]
     created_at_s: float = field(default_factory=time.time)
+    revisit: Any = None  # flight.revisit.RevisitReport: the patrol flown over and over, battery swaps between
 
     def routes(self) -> list[dict[str, Any]]:
         out = []
@@ -219,6 +222,26 @@ class PlannedPatrol:
             },
             "routes": self.routes(),
             "warnings": self.warnings,
+            "revisit": self.revisit_public(),
+        }
+
+    def revisit_public(self) -> dict[str, Any] | None:
+        """How long a stretch of the patrolled coast goes unseen if the patrol is flown again and
+        again with a battery swap between sorties (``flight.revisit``); seconds, km along the waterline."""
+        r = self.revisit
+        if r is None:
+            return None
+        seen = r.seen
+        worst = r.worst_gap_s[seen]
+        return {
+            "swap_s": r.swap_s,
+            "worst_s": round(float(worst.max()), 1) if len(worst) else None,
+            "median_s": round(float(np.median(worst)), 1) if len(worst) else None,
+            "worst_at_km": round(float(r.stations_m[seen][int(np.argmax(worst))]) / 1000, 2)
+            if len(worst)
+            else None,
+            "never_seen_pct": round(100.0 * float((~seen).mean()), 1),
+            "summary": r.summary(),
         }
 
 
@@ -293,8 +316,10 @@ class MissionManager:
         telemetry_hz: float = 5.0,
         connect_timeout_s: float = 20.0,
         command_timeout_s: float = 300.0,
+        swap_s: float = 300.0,
     ) -> None:
         self.site = site
+        self.swap_s = swap_s  # on the ground between two sorties, for a plan's revisit time
         configs = list(drones if drones is not None else site.drones)
         self.drones: dict[str, DroneState] = {c.id: DroneState(c.id, c.connection) for c in configs}
         self._configs = {c.id: c for c in configs}
@@ -473,6 +498,7 @@ class MissionManager:
         it leaves (hundreds of metres beyond the mapped waterline on a flat beach at low water)."""
         from flight.errors import PlanError
         from flight.planning import GeoPoint, fleet_corridor
+        from flight.revisit import revisit
         from flight.validation import validate_plan
 
         if not (1 <= req.drones <= len(self.drones)):
@@ -519,7 +545,12 @@ class MissionManager:
                     f"{out.max():.0f} m beyond the mapped waterline here"
                 )
         warnings += [f"{d.id} is on mission {d.mission_id}" for d in chosen if d.mission_id]
-        patrol = PlannedPatrol("plan-" + secrets.token_hex(4), req, plans, warnings)
+        try:
+            report = revisit(self.site, plans, swap_s=self.swap_s, start_m=min(a, b), end_m=max(a, b))
+        except PlanError as exc:  # the preview still stands without it
+            warnings.append(f"revisit time not computed: {exc}")
+            report = None
+        patrol = PlannedPatrol("plan-" + secrets.token_hex(4), req, plans, warnings, revisit=report)
         self.plans[patrol.plan_id] = patrol
         return patrol
 

@@ -536,6 +536,7 @@ async function previewPlan(ev) {
     S.map.setRoutes(p.routes);
     S.map.fitTo(p.routes.flatMap((r) => r.waypoints.map((w) => [w.lon_deg, w.lat_deg])));
     $("plan-info").innerHTML = p.routes.map((r, i) => `<span style="color:${ROUTE_COLOURS[i % ROUTE_COLOURS.length]}">■</span> ${esc(r.drone_id)}: ${r.waypoints.length} waypoints, ${(r.length_m / 1000).toFixed(1)} km, ~${Math.round(r.duration_s / 60)} min`).join("<br>")
+      + (p.revisit?.worst_s != null ? `<br><span data-testid="plan-revisit">each stretch seen again within ${(p.revisit.worst_s / 60).toFixed(0)} min (worst at km ${p.revisit.worst_at_km.toFixed(1)}${p.revisit.never_seen_pct > 0 ? `; ${Math.round(p.revisit.never_seen_pct)} % never in view` : ""}) <span class="muted">if flown again and again, ${Math.round(p.revisit.swap_s / 60)} min battery swaps</span></span>` : "")
       + (p.warnings?.length ? `<br>⚠ ${p.warnings.map(esc).join("; ")}` : "");
     $("plan-launch").disabled = false;
   } catch (e) { $("plan-error").textContent = e.message; S.map.setRoutes([]); }

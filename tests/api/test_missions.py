@@ -103,6 +103,13 @@ def test_a_stretch_given_in_km_along_the_waterline_is_planned_over_that_stretch(
     # the route covers that stretch, end to end, and goes no further than from home to it
     home = a0 - 300
     assert home - 200 < min(along) <= a0 + 50 and a0 + 1150 <= max(along) < a0 + 1400, along
+    # how long a stretch goes unseen if the patrol is flown again and again, battery swaps between
+    rv = r.json()["revisit"]
+    duration_s = r.json()["routes"][0]["duration_s"]
+    assert rv["swap_s"] == 300.0 and rv["never_seen_pct"] == 0.0
+    assert duration_s <= rv["worst_s"] <= duration_s + 300.0, (rv, duration_s)
+    assert a0 / 1000 <= rv["worst_at_km"] <= (a0 + 1200) / 1000
+    assert "every stretch seen again within" in rv["summary"]
 
 
 def test_at_low_tide_the_patrol_follows_the_water_edge(server: LiveServer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,6 +123,10 @@ def test_pilot_plans_launches_and_sees_the_drone_move(page: Any, server: LiveSer
     page.click("[data-testid=plan-preview]")
     page.wait_for_selector("polyline.route[data-drone-id='drone-1']")
     assert "drone-1" in page.inner_text("#plan-info")
+    # how long each stretch will go unseen when the patrol is flown again and again
+    said = page.inner_text("[data-testid=plan-revisit]")
+    assert re.search(r"each stretch seen again within \d+ min \(worst at km [\d.]+\)", said), said
+    assert "5 min battery swaps" in said
     page.click("[data-testid=plan-launch]")
     page.wait_for_selector("#mission-list li[data-status='flying']", timeout=90_000)
 
