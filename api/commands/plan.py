@@ -56,7 +56,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     from rich.table import Table
 
     from flight.errors import FlightError
-    from flight.planning import BatteryModel, GeoPoint, area_survey, fleet_corridor, split_area, split_legs
+    from flight.planning import BatteryModel, GeoPoint, area_survey, split_area, split_legs
     from flight.qgc import route_geojson, save_plan
     from flight.validation import validate_plan
     from shorewatch.site import SiteError, load_site
@@ -83,17 +83,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             coast_km = site.waterline_local.length / 1000
             start = (args.start_km or 0.0) * 1000
             end = (args.end_km * 1000) if args.end_km is not None else None
-            plans = fleet_corridor(
-                site,
-                args.drones,
-                start_m=start,
-                end_m=end,
-                standoff_m=args.standoff,
-                altitude_m=args.altitude,
-                laps=args.laps,
-                speed_mps=args.speed,
-                battery=bat,
-            )
+            plans = _corridor(site, args.drones, args, bat, start, end)
             console.print(
                 f"{site.name}: waterline {coast_km:.1f} km; patrol {start / 1000:.1f}-{(end or coast_km * 1000) / 1000:.1f} km"
             )
@@ -189,6 +179,25 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
+def _corridor(
+    site: Any, drones: int, args: argparse.Namespace, bat: Any, start_m: float, end_m: float | None
+) -> list[Any]:
+    """The corridor patrol the command line asks for, over ``drones`` sectors."""
+    from flight.planning import fleet_corridor
+
+    return fleet_corridor(
+        site,
+        drones,
+        start_m=start_m,
+        end_m=end_m,
+        standoff_m=args.standoff,
+        altitude_m=args.altitude,
+        laps=args.laps,
+        speed_mps=args.speed,
+        battery=bat,
+    )
+
+
 def _print_revisit(
     console: Any,
     site: Any,
@@ -202,7 +211,7 @@ def _print_revisit(
     """The plan's revisit time (``flight.revisit``), its relay schedule, and, for a target it
     misses, the fewest drones (sectors x drones per sector) that would keep it."""
     from flight.errors import FlightError
-    from flight.planning import fleet_corridor, split_legs
+    from flight.planning import split_legs
 
     swap_s = args.swap_min * 60.0
     target_s = None if args.revisit_min is None else args.revisit_min * 60.0
@@ -233,17 +242,7 @@ def _print_revisit(
                 continue
             try:
                 if n not in sectors:
-                    plans = fleet_corridor(
-                        site,
-                        n,
-                        start_m=start_m,
-                        end_m=end_m,
-                        standoff_m=args.standoff,
-                        altitude_m=args.altitude,
-                        laps=args.laps,
-                        speed_mps=args.speed,
-                        battery=bat,
-                    )
+                    plans = _corridor(site, n, args, bat, start_m, end_m)
                     sectors[n] = [leg for p in plans for leg in split_legs(p, bat, launch_points=launch)]
                 trial, _ = worst_s(sectors[n], r)
             except FlightError:
