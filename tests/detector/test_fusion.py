@@ -88,3 +88,48 @@ def test_a_mapping_outlives_the_fusion_window() -> None:
     fusion.fuse("drone-2", ev("b", B, 5.0, 10.0))
     later = fusion.fuse("drone-2", ev("b", B, 3000.0, 10.0, revision=1))
     assert (later.event_id, later.revision) == ("a", 2)
+
+
+def still_boat(fusion: CameraFusion, stream: str = "drone-1", east_m: float = 0.0, seconds: int = 60) -> None:
+    """``stream`` watches boat "a" at sea, staying within a few metres of ``east_m``, for ``seconds``."""
+    for k, t in enumerate(range(0, seconds + 1, 10)):
+        fusion.fuse(stream, ev("a", B, float(t), east_m + (k % 3), revision=k))
+
+
+@pytest.mark.parametrize(
+    ("case", "later", "same"),
+    [
+        ("the other drone's next pass, 20 min on", ("drone-2", B, 1260.0, 12.0), True),
+        ("found 45 m off where it stood", ("drone-2", B, 1260.0, 45.0), False),
+        ("after the memory, 70 min on", ("drone-2", B, 60.0 + 70 * 60, 5.0), False),
+        ("a launch there is its own alert", ("drone-2", L, 1260.0, 5.0), False),
+        ("the same drone: its own engine remembers", ("drone-1", B, 1260.0, 5.0), False),
+    ],
+)
+def test_a_boat_that_stayed_put_is_found_again_by_another_camera(
+    case: str, later: tuple[str, EventKind, float, float], same: bool
+) -> None:
+    fusion = CameraFusion()
+    still_boat(fusion)
+    b = fusion.fuse(later[0], ev("b", later[1], later[2], later[3]))
+    assert (b.event_id == "a") == same, case
+    if same:
+        assert ("cameras", "2") in b.details and b.revision == 7
+
+
+def test_a_boat_under_way_or_seen_briefly_is_not_remembered() -> None:
+    moving = CameraFusion()
+    for k, t in enumerate(range(0, 61, 10)):
+        moving.fuse("drone-1", ev("a", B, float(t), 15.0 * k, revision=k))  # 1.5 m/s
+    assert moving.fuse("drone-2", ev("b", B, 1260.0, 0.0)).event_id == "b"
+    brief = CameraFusion()
+    brief.fuse("drone-1", ev("a", B, 0.0))
+    assert brief.fuse("drone-2", ev("b", B, 1260.0, 2.0)).event_id == "b"
+    off = CameraFusion(FusionConfig(still_memory_s=0))
+    still_boat(off)
+    assert off.fuse("drone-2", ev("b", B, 1260.0, 2.0)).event_id == "b"
+
+
+def test_the_mapping_is_kept_as_long_as_a_still_boat_is_remembered() -> None:
+    with pytest.raises(ValueError, match=r"keep_s .* must be at least still_memory_s"):
+        FusionConfig(keep_s=600.0, still_memory_s=3600.0)
