@@ -361,7 +361,11 @@ class _Canvas:
     def poly(
         self, oid: int, pts_px: npt.NDArray[np.float64], colour: tuple[int, int, int], *, record: bool = True
     ) -> None:
-        p = np.round(pts_px * 16).astype(np.int32)
+        if not np.isfinite(pts_px).all():
+            return  # a degenerate shape: nothing sensible to draw
+        # a point just in front of the lens projects millions of pixels out: past int32 once in
+        # OpenCV's fixed point (1/16 px), where the cast wraps and the polygon scribbles the frame
+        p = np.round(np.clip(pts_px, -1e6, 1e6) * 16).astype(np.int32)
         cv2.fillPoly(self.img, [p], colour, self.aa, shift=4)
         if record and oid:
             cv2.fillPoly(self.ids, [p], oid, cv2.LINE_8, shift=4)

@@ -465,3 +465,21 @@ def test_a_car_in_front_hides_a_person(empty_world: World) -> None:
     cam.extra_objects = [person, car]
     _, hidden = cam.render(tel)
     assert not hidden or hidden[0].occlusion > 0.5
+
+
+def test_a_shape_reaching_just_in_front_of_the_lens_is_drawn_clipped_not_scribbled() -> None:
+    """A polygon corner a hair in front of the camera projects billions of pixels out; drawn as it
+    was, OpenCV's fixed-point cast wrapped and filled stripes across the frame."""
+    from flight.sim.camera import Look, _Canvas
+    from shorewatch.camera import CameraPose
+    from shorewatch.types import DEFAULT_INTRINSICS
+
+    img = np.zeros((720, 1280, 3), np.uint8)
+    ids = np.zeros((720, 1280), np.uint16)
+    canvas = _Canvas(img, ids, CameraPose(0, 0, 50, 0, -30, 0), DEFAULT_INTRINSICS, Look())
+    canvas.poly(7, np.array([[-3e9, 100.0], [200.0, 100.0], [200.0, 140.0], [-3e9, 140.0]]), (255, 255, 255))
+    canvas.poly(8, np.array([[np.nan, 1.0], [5.0, 5.0], [9.0, 1.0]]), (255, 0, 0))
+    rows = np.flatnonzero(img.any(axis=(1, 2)))
+    assert rows.min() >= 99 and rows.max() <= 141  # the band between rows 100 and 140, nothing else
+    assert img[120, 0:190].all() and not img[120, 220:].any()
+    assert 8 not in canvas.extents  # the NaN shape is not drawn
