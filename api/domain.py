@@ -171,10 +171,15 @@ class User:
 
 @dataclass(frozen=True, slots=True)
 class Webhook:
-    """Where one patrol unit wants alerts POSTed; ``secret`` signs each body (HMAC-SHA256)."""
+    """Where one patrol unit wants alerts POSTed; ``secret`` signs each body (HMAC-SHA256).
+    ``kinds``: only alerts of these kinds (empty: all), e.g. a rescue centre's safety-of-life lane."""
 
     id: int
     unit: str
     url: str
     secret: str = field(repr=False)
     created_at_s: float = 0.0
+    kinds: tuple[EventKind, ...] = ()
+
+    def wants(self, alert: Alert) -> bool:
+        return not self.kinds or alert.kind in self.kinds

@@ -357,6 +357,12 @@ class UsersPublic(_Model):
 class WebhookIn(_Model):
     unit: str = Field(min_length=1, max_length=64, description="patrol unit", examples=["patrol-wissant"])
     url: AnyHttpUrl = Field(description="receiver URL (POST)", examples=["http://10.0.0.5:9000/alerts"])
+    kinds: list[EventKind] = Field(
+        default_factory=list,
+        max_length=len(EventKind),
+        description="only alerts of these kinds (empty: all); e.g. a rescue centre's lane: ['person_in_water']",
+        examples=[["person_in_water"]],
+    )
 
 
 class WebhookPublic(_Model):
@@ -364,10 +370,11 @@ class WebhookPublic(_Model):
     unit: str
     url: str
     created_at: datetime
+    kinds: list[EventKind] = Field(description="the kinds it gets (empty: all)")
 
     @classmethod
     def from_webhook(cls, w: Webhook) -> WebhookPublic:
-        return cls(id=w.id, unit=w.unit, url=w.url, created_at=iso_utc(w.created_at_s))
+        return cls(id=w.id, unit=w.unit, url=w.url, created_at=iso_utc(w.created_at_s), kinds=list(w.kinds))
 
 
 class WebhookCreated(WebhookPublic):

@@ -134,7 +134,9 @@ class Store(Protocol):
     async def remove_user(self, name: str) -> None: ...
 
     # webhooks
-    async def add_webhook(self, unit: str, url: str, secret: str) -> Webhook: ...
+    async def add_webhook(
+        self, unit: str, url: str, secret: str, kinds: Sequence[EventKind] = ()
+    ) -> Webhook: ...
 
     async def list_webhooks(self) -> list[Webhook]: ...
 
@@ -248,6 +250,10 @@ MIGRATIONS: tuple[str, ...] = (
         at_s REAL NOT NULL,
         actor TEXT NOT NULL
     );
+    """,
+    # 4: a webhook may take only some kinds (comma-separated; empty: all)
+    """
+    ALTER TABLE webhooks ADD COLUMN kinds TEXT NOT NULL DEFAULT '';
     """,
 )
 GENESIS = "0" * 64  # the link before the first entry
@@ -917,23 +923,31 @@ class SqliteStore:
 
     # -- webhooks -----------------------------------------------------------------------------
 
-    async def add_webhook(self, unit: str, url: str, secret: str) -> Webhook:
+    async def add_webhook(self, unit: str, url: str, secret: str, kinds: Sequence[EventKind] = ()) -> Webhook:
         now = time.time()
+        wanted = tuple(dict.fromkeys(kinds))
 
         def fn(c: sqlite3.Connection) -> Webhook:
             cur = c.execute(
-                "INSERT INTO webhooks(unit, url, secret, created_at_s) VALUES (?,?,?,?)",
-                (unit, url, secret, now),
+                "INSERT INTO webhooks(unit, url, secret, created_at_s, kinds) VALUES (?,?,?,?,?)",
+                (unit, url, secret, now, ",".join(k.value for k in wanted)),
             )
             assert cur.lastrowid is not None
-            return Webhook(cur.lastrowid, unit, url, secret, now)
+            return Webhook(cur.lastrowid, unit, url, secret, now, wanted)
 
         return await self._run(lambda: self._tx(fn))
 
     async def list_webhooks(self) -> list[Webhook]:
         def fn(c: sqlite3.Connection) -> list[Webhook]:
             return [
-                Webhook(r["id"], r["unit"], r["url"], r["secret"], r["created_at_s"])
+                Webhook(
+                    r["id"],
+                    r["unit"],
+                    r["url"],
+                    r["secret"],
+                    r["created_at_s"],
+                    tuple(EventKind(k) for k in r["kinds"].split(",") if k),
+                )
                 for r in c.execute("SELECT * FROM webhooks ORDER BY id")
             ]
 

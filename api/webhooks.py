@@ -1,4 +1,5 @@
-"""Webhooks: each live alert change is POSTed to every patrol unit's registered URL.
+"""Webhooks: each live alert change is POSTed to every patrol unit's registered URL (a webhook
+registered with ``kinds`` gets only alerts of those kinds: a rescue centre's safety-of-life lane).
 
 Each request carries the push message as its JSON body and these headers::
 
@@ -144,7 +145,8 @@ class WebhookDispatcher:
 
     async def _fan_out(self, alert: Alert, body: bytes) -> None:
         for hook in await self.store.list_webhooks():
-            self._spawn(self.deliver(hook, alert, body))
+            if hook.wants(alert):
+                self._spawn(self.deliver(hook, alert, body))
 
     async def deliver(self, hook: Webhook, alert: Alert, body: bytes) -> bool:
         """Deliver ``body`` to ``hook``, retrying; returns whether it was accepted."""

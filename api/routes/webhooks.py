@@ -26,7 +26,7 @@ async def list_webhooks(user: AdminUser, store: StoreDep) -> WebhooksPublic:
 )
 async def add_webhook(body: WebhookIn, user: AdminUser, store: StoreDep) -> WebhookCreated:
     secret = secrets.token_hex(32)
-    hook = await store.add_webhook(body.unit, str(body.url), secret)
+    hook = await store.add_webhook(body.unit, str(body.url), secret, body.kinds)
     return WebhookCreated(**WebhookPublic.from_webhook(hook).model_dump(), secret=secret)
 
 

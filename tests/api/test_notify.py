@@ -153,6 +153,35 @@ async def test_replay_alerts_are_not_sent_to_webhooks(running: Running, receiver
     assert [json.loads(b)["alert"]["id"] for _, b in rx.requests] == [live.id]
 
 
+async def test_a_rescue_centres_webhook_gets_only_the_safety_of_life_lane(
+    running: Running, receiver_factory: Any
+) -> None:
+    """CROSS Gris-Nez registers for people in the water only; the enforcement patrol gets every
+    alert. Kinds are listed back, and an unknown kind is refused with what was expected."""
+    rescue, patrol = receiver_factory([200]), receiver_factory([200])
+    async with running.client("admin") as c:
+        r = await c.post(
+            "/webhooks", json={"unit": "cross-gris-nez", "url": rescue.url, "kinds": ["person_in_water"]}
+        )
+        assert r.status_code == 201 and r.json()["kinds"] == ["person_in_water"], r.text
+        bad = await c.post("/webhooks", json={"unit": "x", "url": rescue.url, "kinds": ["submarine"]})
+        assert bad.status_code == 422 and "person_in_water" in bad.text
+    await _register(running, patrol.url, "patrol-wissant")
+    launch = await running.service.ingest(make_event(1))
+    piw = await running.service.ingest(
+        make_event(2, event_id="drone-1:person_in_water:2", kind=EventKind.PERSON_IN_WATER, people_count=1)
+    )
+    await wait_for(lambda: patrol.count() >= 2 and running.app.state.webhooks.pending == 0, 10)
+    assert sorted(json.loads(b)["alert"]["id"] for _, b in patrol.requests) == [launch.id, piw.id]
+    assert [json.loads(b)["alert"]["id"] for _, b in rescue.requests] == [piw.id]
+    async with running.client("admin") as c:
+        hooks = (await c.get("/webhooks")).json()["data"]
+    assert {h["unit"]: h["kinds"] for h in hooks} == {
+        "cross-gris-nez": ["person_in_water"],
+        "patrol-wissant": [],
+    }
+
+
 async def test_unacknowledged_alert_is_escalated_and_renotified(
     start_server: StartServer, receiver_factory: Any
 ) -> None:

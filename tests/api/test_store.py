@@ -190,3 +190,29 @@ async def test_the_store_answers_while_the_default_executor_is_busy(store: Sqlit
         assert change is ChangeKind.CREATED
         got = await asyncio.wait_for(store.get_alert(a.id), 15)
         assert got.event_id == a.event_id
+
+
+async def test_a_store_from_before_webhook_kinds_keeps_its_webhooks_sending_everything(
+    tmp_path: Path,
+) -> None:
+    """Schema 3 (webhooks without kinds) opened by this shorewatch: migrated, nothing lost."""
+    path = tmp_path / "old.db"
+    old = SqliteStore(path)
+    await old.add_webhook("patrol-wissant", "http://10.0.0.5/hook", "s" * 64)
+    await old.close()
+    raw = sqlite3.connect(path)  # as a schema-3 file was: no kinds column
+    raw.execute("ALTER TABLE webhooks DROP COLUMN kinds")
+    raw.execute("PRAGMA user_version=3")
+    raw.commit()
+    raw.close()
+    again = SqliteStore(path)
+    assert again.schema_version == SCHEMA_VERSION
+    (hook,) = await again.list_webhooks()
+    assert (hook.unit, hook.kinds) == ("patrol-wissant", ())
+    lane = await again.add_webhook("cross", "http://10.0.0.6/hook", "t" * 64, [EventKind.PERSON_IN_WATER] * 2)
+    assert (
+        [h.kinds for h in await again.list_webhooks()]
+        == [(), (EventKind.PERSON_IN_WATER,)]
+        == [(), lane.kinds]
+    )
+    await again.close()
