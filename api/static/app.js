@@ -228,6 +228,7 @@ function selectAlert(id) {
 }
 
 const PROJECT_MIN = [5, 10, 15]; // dead-reckoned positions of a boat under way, minutes ahead
+const DRIFT_MIN = [15, 30, 60]; // a person in the water: where the observed drift carries them (search planning)
 const COMPASS = ["N", "NE", "E", "SE", "S", "SW", "W", "NW"];
 
 /** The site's patrol units by straight-line distance from (lat, lon), nearest first. */
@@ -243,13 +244,17 @@ function unitsByDistance(lat, lon) {
 
 /** Where a boat under way will be if it holds course and speed (none below 0.5 m/s or without a
  * heading); the uncertainty grows by 30 % of the distance run (speed and heading are estimates). */
+/** Where an alert's object will be if it keeps its course and speed: a boat under way (0.5 m/s or
+ * more) in 5, 10, 15 min, ± 30 % of the run; a person in the water drifting (0.2 m/s or more:
+ * the tide and wind carry them; slower is within the track's own noise) in 15, 30, 60 min, ± 50 %. */
 function deadReckoning(a) {
-  if (a.lat == null || a.heading_deg == null || a.speed_mps == null || a.speed_mps < 0.5 || a.status === "resolved") return [];
+  const drift = a.kind === "person_in_water";
+  if (a.lat == null || a.heading_deg == null || a.speed_mps == null || a.speed_mps < (drift ? 0.2 : 0.5) || a.status === "resolved") return [];
   const [x, y] = S.map.project(a.lon, a.lat), h = (a.heading_deg * Math.PI) / 180;
-  return PROJECT_MIN.map((m) => {
+  return (drift ? DRIFT_MIN : PROJECT_MIN).map((m) => {
     const d = a.speed_mps * m * 60;
     const [lon, lat] = S.map.unproject(x + d * Math.sin(h), y - d * Math.cos(h));
-    return { minutes: m, lat, lon, run_m: d, error_m: (a.position_error_m || 0) + 0.3 * d };
+    return { minutes: m, lat, lon, run_m: d, error_m: (a.position_error_m || 0) + (drift ? 0.5 : 0.3) * d };
   });
 }
 
@@ -285,7 +290,7 @@ function renderDetail() {
       <dt>People</dt><dd>${a.people_count ?? "–"}</dd>
       ${Number(a.details?.length_m) > 0 ? `<dt>Size</dt><dd data-testid="detail-length">a boat about ${Math.round(Number(a.details.length_m))} m long <span class="muted">(estimated from the picture)</span></dd>` : ""}
       <dt>Heading</dt><dd>${a.heading_deg != null ? `${Math.round(a.heading_deg)}°` : "–"}${a.speed_mps != null ? ` at ${a.speed_mps.toFixed(1)} m/s` : ""}</dd>
-      ${ahead.length ? `<dt>Ahead</dt><dd data-testid="detail-ahead">${ahead.map((p) => `in ${p.minutes} min ${p.lat.toFixed(4)}, ${p.lon.toFixed(4)} ± ${Math.round(p.error_m)} m`).join("<br>")}<br><span class="muted">if it holds course and speed (dashed on the map)</span></dd>` : ""}
+      ${ahead.length ? `<dt>${a.kind === "person_in_water" ? "Drift" : "Ahead"}</dt><dd data-testid="detail-ahead">${ahead.map((p) => `in ${p.minutes} min ${p.lat.toFixed(4)}, ${p.lon.toFixed(4)} ± ${Math.round(p.error_m)} m`).join("<br>")}<br><span class="muted">${a.kind === "person_in_water" ? `if the drift seen (${a.speed_mps.toFixed(1)} m/s towards ${Math.round(a.heading_deg)}°) holds: where to search (dashed on the map)` : "if it holds course and speed (dashed on the map)"}</span></dd>` : ""}
       ${near.length ? `<dt>Nearest units</dt><dd data-testid="detail-units">${near.slice(0, 3).map((u) => `${esc(u.name)} ${(u.distance_m / 1000).toFixed(1)} km ${COMPASS[Math.round(u.bearing_deg / 45) % 8]}`).join("<br>")}<br><span class="muted">straight line, bearing from the unit</span></dd>` : ""}
       <dt>Confidence</dt><dd>${a.confidence != null ? Math.round(a.confidence * 100) + " %" : "–"}</dd>
       <dt>Source</dt><dd>${esc(a.source || "–")}</dd>

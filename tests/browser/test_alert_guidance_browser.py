@@ -75,3 +75,27 @@ def test_an_alert_shows_the_nearest_units_and_where_a_boat_under_way_will_be(
         assert page.eval_on_selector_all("#map .projection polyline", "ls => ls.length") == 0
         assert page.query_selector("#map polygon.uncertainty") is None  # no ellipse given: none drawn
         assert page.query_selector("[data-testid=detail-length]") is None  # nor a size
+
+
+def test_a_person_in_the_water_shows_where_the_drift_carries_them(page: Any, tmp_path: Path) -> None:
+    """Search planning: a person drifting 0.4 m/s towards 60 deg (a flood tide off Gris-Nez) is
+    shown 15, 30 and 60 minutes on, with an uncertainty that grows by half the distance; a boat
+    that slow is not dead-reckoned."""
+    with LiveServer(tmp_path / "state") as srv:
+        piw = _post(srv, kind="person_in_water", severity="critical", heading_deg=60.0, speed_mps=0.4)
+        slow = _post(srv, heading_deg=60.0, speed_mps=0.4)
+        login(page, srv.url, srv.tokens["patrol"])
+        page.click(f"#alert-list li[data-alert-id='{piw}']")
+        page.wait_for_selector("[data-testid=detail-ahead]")
+        said = page.inner_text("[data-testid=detail-ahead]")
+        rows = re.findall(r"in (\d+) min ([\d.]+), ([\d.]+) ± (\d+) m", said)
+        assert [int(m) for m, *_ in rows] == [15, 30, 60], said
+        for m, lat, lon, err in rows:
+            run = 0.4 * int(m) * 60
+            assert distance_m(float(lat), float(lon), *offset(LAT, LON, 60.0, run)) < 15
+            assert int(err) == round(20 + 0.5 * run)
+        assert "drift seen (0.4 m/s towards 60°)" in said
+        assert "Drift" in page.inner_text("#alert-detail dl")
+        page.click(f"#alert-list li[data-alert-id='{slow}']")
+        page.wait_for_selector("[data-testid=detail-units]")
+        assert page.query_selector("[data-testid=detail-ahead]") is None
