@@ -216,13 +216,14 @@ def request_shutdown(app: FastAPI) -> None:
 
 
 def _include_routers(app: FastAPI) -> None:
-    from api.routes import alerts, false_alarms, health, metrics, push, users, webhooks
+    from api.routes import alerts, false_alarms, health, metrics, push, reports, users, webhooks
 
     # push first: /alerts/stream must win over /alerts/{alert_id}
     app.include_router(health.router)
     app.include_router(push.router)
     app.include_router(alerts.router)
     app.include_router(false_alarms.router)
+    app.include_router(reports.router)
     app.include_router(users.router)
     app.include_router(webhooks.router)
     app.include_router(metrics.router)

@@ -183,3 +183,14 @@ class Webhook:
 
     def wants(self, alert: Alert) -> bool:
         return not self.kinds or alert.kind in self.kinds
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictRow:
+    """One live alert for the verdict report (``api.reports``): when an operator first acted on
+    it (acknowledged, assigned or resolved; epoch s, None: nobody yet) and whether its
+    false-alarm verdict was withdrawn."""
+
+    alert: Alert
+    first_response_s: float | None
+    withdrawn: bool = False

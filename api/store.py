@@ -45,6 +45,7 @@ from api.domain import (
     ResolutionReason,
     Role,
     User,
+    VerdictRow,
     Webhook,
     check_transition,
 )
@@ -101,6 +102,11 @@ class Store(Protocol):
 
     async def has_event(self, event_id: str) -> bool:
         """Whether a live alert for ``event_id`` exists."""
+        ...
+
+    async def verdict_rows(self, created_from_s: float, created_to_s: float) -> list[VerdictRow]:
+        """Live alerts created in ``[created_from_s, created_to_s)``, each with when an operator
+        (not the pipeline) first acted on it and whether its false-alarm verdict was withdrawn."""
         ...
 
     async def withdraw_false_alarm(self, alert_id: int, *, actor: str, detail: str = "") -> Alert:
@@ -754,6 +760,22 @@ class SqliteStore:
         def fn(c: sqlite3.Connection) -> bool:
             row = c.execute("SELECT 1 FROM alerts WHERE event_id=? AND replay_key=''", (event_id,)).fetchone()
             return row is not None
+
+        return await self._run(lambda: self._read(fn))
+
+    async def verdict_rows(self, created_from_s: float, created_to_s: float) -> list[VerdictRow]:
+        acted = (ChangeKind.ACKNOWLEDGED.value, ChangeKind.ASSIGNED.value, ChangeKind.RESOLVED.value)
+
+        def fn(c: sqlite3.Connection) -> list[VerdictRow]:
+            rows = c.execute(
+                f"SELECT {_ALERT_COLUMNS}, "
+                "(SELECT MIN(at_s) FROM journal j WHERE j.alert_id = alerts.id AND j.actor != 'pipeline' "
+                "AND j.action IN (?,?,?)) AS first_response_s, "
+                "id IN (SELECT alert_id FROM withdrawn_false_alarms) AS withdrawn "
+                "FROM alerts WHERE replay_key='' AND created_at_s >= ? AND created_at_s < ? ORDER BY id",
+                (*acted, created_from_s, created_to_s),
+            ).fetchall()
+            return [VerdictRow(_row_to_alert(r), r["first_response_s"], bool(r["withdrawn"])) for r in rows]
 
         return await self._run(lambda: self._read(fn))
 

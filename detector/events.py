@@ -94,6 +94,7 @@ from shorewatch.site import Site
 from shorewatch.tide import TideSource
 from shorewatch.types import (
     BOAT_LENGTH_DETAIL,
+    CAMERA_ALT_DETAIL,
     ERROR_ELLIPSE_DETAILS,
     Event,
     EventKind,
@@ -989,6 +990,8 @@ class EventEngine:
         beach = self._beach_name(lat, lon)
         if beach:
             details = (*details, ("beach", beach))
+        if frame is not None and frame.telemetry is not None:
+            details = (*details, (CAMERA_ALT_DETAIL, f"{frame.telemetry.alt_m:.0f}"))
         if self.tide_m is not None:
             shift = float(self.site.water_edge_shift_m(e, n, self.tide_m)[0])
             details = (

@@ -181,6 +181,10 @@ ERROR_ELLIPSE_DETAILS = ("error_along_m", "error_across_m", "line_of_sight_deg")
 """The ``Event.details`` keys of a position's error ellipse (one sigma, metres along and across the
 drone's line of sight, and that line's bearing in degrees), when the producer knows it."""
 
+CAMERA_ALT_DETAIL = "camera_alt_m"
+"""The ``Event.details`` key of the camera's altitude above mean sea level when the event was
+raised (whole metres), when the producer knows it."""
+
 BOAT_LENGTH_DETAIL = "length_m"
 """The ``Event.details`` key of a boat's length on the water estimated from its picture (whole
 metres), when the producer knows it."""

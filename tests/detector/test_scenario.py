@@ -51,6 +51,7 @@ def test_rendered_launch_raises_a_launch_event_near_the_truth(state_dir: Path) -
     # the patrol is told the boat's size: the 9.5 m inflatable, read from the model's boxes
     length_m = float(dict(launches[-1].details)["length_m"])
     assert 6.5 <= length_m <= 13.5, length_m
+    assert 40 <= float(dict(first.details)["camera_alt_m"]) <= 50  # the drone flies at 45 m
 
 
 def test_a_patrol_passing_a_moored_boat_again_raises_no_second_alert() -> None:
