@@ -338,6 +338,20 @@ async function alertAction(id, act) {
 }
 
 // ---------- pilot view ----------
+/** The operators' verdicts per beach and kind (GET /reports/verdicts), loaded when opened. */
+async function loadVerdicts() {
+  if (!$("verdicts").open) return;
+  try {
+    const r = await api("/reports/verdicts?by=beach&by=kind&hours=24");
+    const pct = (v) => (v == null ? "–" : `${Math.round(v * 100)} %`);
+    const secs = (v) => (v == null ? "–" : v < 120 ? `${Math.round(v)} s` : `${(v / 60).toFixed(1)} min`);
+    $("verdict-rows").innerHTML = r.data.length ? r.data.map((d) => `<tr data-beach="${esc(d.group.beach)}" data-kind="${esc(d.group.kind)}">
+      <td>${esc(d.group.beach)}</td><td>${esc(KIND_LABEL[d.group.kind] || d.group.kind)}</td><td>${d.alerts}</td>
+      <td>${d.false_alarm} (${pct(d.false_alarm_share)})</td><td>${d.stopped}</td><td>${d.handed_to_rescue}</td><td>${d.open}</td><td>${d.held}</td>
+      <td>${secs(d.first_response_s_median)}</td></tr>`).join("") : `<tr><td colspan="9" class="muted">no live alerts in the last 24 h</td></tr>`;
+  } catch (e) { $("verdict-rows").innerHTML = `<tr><td colspan="9" class="error">${esc(e.message)}</td></tr>`; }
+}
+
 async function loadDrones() {
   try { const res = await api("/drones"); for (const d of res.data || res) updateDrone(d); } catch (e) { toast(`drones: ${e.message}`); }
 }
@@ -734,6 +748,7 @@ function init() {
     if (z === "fit") S.map.fit(); else S.map.zoomAt(z === "in" ? 1.6 : 1 / 1.6);
   });
   $("show-resolved").onchange = () => { renderAlertList(); renderMapAlerts(); };
+  $("verdicts").ontoggle = loadVerdicts;
   $("show-coverage").onchange = () => { if (S.map) S.map.setCoverage($("show-coverage").checked ? S.coverage : null); };
   const st = $("sound-toggle");
   const paintSound = () => st.textContent = S.sound ? "Sound on" : "Sound off";
