@@ -108,7 +108,13 @@ async def test_a_journal_from_before_the_chain_is_linked_when_opened(tmp_path: P
     store = SqliteStore(db)
     seqs = await _history(store)
     await store.close()
-    _tamper(db, "DROP TABLE journal_chain", "DROP TABLE withdrawn_false_alarms", "PRAGMA user_version=1")
+    _tamper(
+        db,
+        "DROP TABLE journal_chain",
+        "DROP TABLE withdrawn_false_alarms",
+        "ALTER TABLE webhooks DROP COLUMN kinds",
+        "PRAGMA user_version=1",
+    )
     store = SqliteStore(db)  # migrates to the latest and links the 5 entries
     try:
         assert store.schema_version == SCHEMA_VERSION
