@@ -38,8 +38,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import numpy as np
-
 from shorewatch.site import DroneConfig, Site
 from shorewatch.types import Telemetry
 
@@ -231,16 +229,14 @@ class PlannedPatrol:
         r = self.revisit
         if r is None:
             return None
-        seen = r.seen
-        worst = r.worst_gap_s[seen]
+        stats = r.seen_stats()
+        worst, at, median = (None, None, None) if stats is None else stats
         return {
             "swap_s": r.swap_s,
-            "worst_s": round(float(worst.max()), 1) if len(worst) else None,
-            "median_s": round(float(np.median(worst)), 1) if len(worst) else None,
-            "worst_at_km": round(float(r.stations_m[seen][int(np.argmax(worst))]) / 1000, 2)
-            if len(worst)
-            else None,
-            "never_seen_pct": round(100.0 * float((~seen).mean()), 1),
+            "worst_s": None if worst is None else round(worst, 1),
+            "median_s": None if median is None else round(median, 1),
+            "worst_at_km": None if at is None else round(at / 1000, 2),
+            "never_seen_pct": round(r.never_seen_pct, 1),
             "summary": r.summary(),
         }
 

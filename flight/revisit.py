@@ -68,20 +68,34 @@ class RevisitReport:
     def median_s(self) -> float:
         return float(np.median(self.worst_gap_s))
 
+    @property
+    def never_seen_pct(self) -> float:
+        return 100.0 * float((~self.seen).mean()) if len(self.seen) else 0.0
+
+    def seen_stats(self) -> tuple[float, float, float] | None:
+        """Over the stations some camera sees: the longest wait (s), where it is (m along the
+        waterline) and the median wait; None if no station is ever seen."""
+        seen = self.seen
+        if not seen.any():
+            return None
+        worst = self.worst_gap_s[seen]
+        k = int(np.argmax(worst))
+        return float(worst[k]), float(self.stations_m[seen][k]), float(np.median(worst))
+
     def within_pct(self, target_s: float) -> float:
         """The share of the stations never left unseen longer than ``target_s``."""
         return 100.0 * float(np.mean(self.worst_gap_s <= target_s)) if len(self.worst_gap_s) else 0.0
 
     def summary(self, target_s: float | None = None) -> str:
         never = int((~self.seen).sum())
-        if never == len(self.stations_m):
+        stats = self.seen_stats()
+        if stats is None:
             return "revisit: no stretch of the coast is ever in a patrol camera's view"
-        worst = self.worst_gap_s[self.seen]
-        at = self.stations_m[self.seen][int(np.argmax(worst))]
+        worst, at, median = stats
         text = (
             f"revisit (battery swaps of {self.swap_s / 60:.0f} min): "
             f"{'every stretch' if not never else 'the stretches in view are'} seen again within "
-            f"{worst.max() / 60:.1f} min (the worst at km {at / 1000:.1f}), median {np.median(worst) / 60:.1f} min"
+            f"{worst / 60:.1f} min (the worst at km {at / 1000:.1f}), median {median / 60:.1f} min"
         )
         if never:
             text += f"; {never} of {len(self.stations_m)} stations ({never * 100 // len(self.stations_m)} %) never seen"

@@ -225,7 +225,7 @@ def _print_revisit(
         console.print(f"[yellow]revisit: {exc}[/yellow]")
         return
     if args.relay > 1:
-        for d, t in sorted(starts.items(), key=lambda kv: (kv[0].split("-r")[0], kv[1])):
+        for d, t in sorted(starts.items(), key=lambda kv: (kv[0].rsplit("-r", 1)[0], kv[1])):
             if t > 0:
                 console.print(
                     f"relay: {d} takes off {t / 60:.1f} min after {d.rsplit('-r', 1)[0]} and flies the same sorties"
