@@ -114,6 +114,10 @@ class AlertService:
             "held" if held and change is not None else change.value if change is not None else "duplicate"
         )
         self.metrics.alerts_ingested.labels(outcome, event.kind.value).inc()
+        if change is ChangeKind.CREATED and replay_id is None:
+            age = time.time() - event.timestamp_s
+            if 0 <= age <= 3600:  # frame time on the wall clock (a clip's own clock is not)
+                self.metrics.alert_age_seconds.labels(event.kind.value).observe(age)
         self.metrics.ingest_seconds.observe(time.perf_counter() - t0)
         return alert, change
 

@@ -42,6 +42,13 @@ class Metrics:
         self.auth_failures = Counter(
             "shorewatch_auth_failures", "Rejected authentication attempts", registry=r
         )
+        self.alert_age_seconds = Histogram(
+            "shorewatch_alert_age_seconds",
+            "From the frame that raised a live alert to the alert stored and pushed (its first revision)",
+            ["kind"],
+            registry=r,
+            buckets=(0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 60.0),
+        )
         self.ingest_seconds = Histogram(
             "shorewatch_ingest_seconds",
             "Time to store and publish one event",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import time
 from typing import Any
 
 import httpx
@@ -202,12 +203,17 @@ async def test_bad_requests_get_clear_4xx(
 
 
 async def test_metrics_and_health(running: Running) -> None:
-    await running.service.ingest(make_event(1))
+    await running.service.ingest(make_event(1, timestamp_s=time.time() - 1.5))  # a frame 1.5 s ago
+    await running.service.ingest(make_event(2))  # a clip's own clock: no age
     async with running.client("admin") as c:
         m = await c.get("/metrics")
         h = await c.get("/health")
     assert m.status_code == 200 and m.headers["content-type"].startswith("text/plain")
-    assert 'shorewatch_alerts_ingested_total{kind="launch",outcome="created"} 1.0' in m.text
+    assert 'shorewatch_alerts_ingested_total{kind="launch",outcome="created"} 2.0' in m.text
+    # the frame-to-alert age: one alert, between 1 and 2 s
+    assert 'shorewatch_alert_age_seconds_count{kind="launch"} 1.0' in m.text
+    assert 'shorewatch_alert_age_seconds_bucket{kind="launch",le="1.0"} 0.0' in m.text
+    assert 'shorewatch_alert_age_seconds_bucket{kind="launch",le="2.0"} 1.0' in m.text
     assert h.json()["last_seq"] >= 1
 
 
