@@ -146,7 +146,7 @@ class MissionPlan:
     """A mission for one drone: items after home (item 0 is the vehicle's home, never here)."""
 
     name: str
-    kind: str  # corridor | survey | imported | goto
+    kind: str  # corridor | survey | line | imported | goto
     home: GeoPoint
     items: tuple[MissionItem, ...]
     altitude_m: float
@@ -649,6 +649,87 @@ def corridor_patrol(
         **_site_extras(site),
     )
     return plan.with_stats(battery, coverage)
+
+
+LOOKS = ("down", "left", "right")
+
+
+def line_patrol(
+    site: Site,
+    line: LineString,
+    *,
+    altitude_m: float = 60.0,
+    speed_mps: float = 10.0,
+    laps: int = 1,
+    look: str = "down",
+    depression_deg: float = 45.0,
+    turn_hold_s: float = 2.0,
+    home: GeoPoint | None = None,
+    battery: BatteryModel | None = None,
+    simplify_m: float = 5.0,
+    name: str | None = None,
+    drone_id: str | None = None,
+    sector: int | None = None,
+) -> MissionPlan:
+    """A patrol along a centre-line drawn elsewhere (``line``: lon/lat, e.g. ``flight.lines.load_line``):
+    a cliff-top path, a river mouth, a harbour wall. Flown ``laps`` times (each lap one way;
+    turnarounds hold ``turn_hold_s``) at ``altitude_m``, around no-fly zones and inside the
+    geofence like a corridor, from ``home`` (default: the launch point nearest the line) and back
+    by RTL. The camera looks ``down`` (nadir), or to the ``left``/``right`` of the line as drawn,
+    ``depression_deg`` below the horizon, and swings over at each turnaround to keep that side."""
+    _check_common(altitude_m, speed_mps)
+    if laps < 1:
+        raise PlanError(f"laps must be >= 1, got {laps}")
+    if look not in LOOKS:
+        raise PlanError(f"look must be one of {', '.join(LOOKS)}, got {look!r}")
+    if not 5.0 <= depression_deg <= 90.0:
+        raise PlanError(f"depression_deg must be in [5, 90] degrees below the horizon, got {depression_deg}")
+    if site.geofence is not None and not line.intersects(site.geofence):
+        c = line.centroid
+        raise PlanError(
+            f"the line (around lon {c.x:.4f}, lat {c.y:.4f}) lies outside the geofence of {site.name!r}; "
+            "expected a route on this site's coast (KML and GeoJSON give lon before lat)"
+        )
+    local = site.to_local(line).simplify(simplify_m, preserve_topology=False)
+    if local.length < 10.0:
+        raise PlanError(f"the line is {local.length:.1f} m long; a patrol needs at least 10 m")
+    fs = _site_free_space(site)
+    coords = list(LineString(fs.reroute(list(local.coords))).coords)
+    frame = site.frame
+    if home is None:
+        home = nearest_launch_point(site, *coords[0])
+    he, hn = frame.to_local(home.lat_deg, home.lon_deg)
+    reverse = math.dist(coords[-1], (he, hn)) < math.dist(coords[0], (he, hn))
+    if reverse:
+        coords = coords[::-1]  # start at the end nearer home; "left" stays the drawn line's left
+    side_yaw = {"down": 0.0, "left": -90.0, "right": 90.0}[look]
+    yaw_first = -side_yaw if reverse else side_yaw
+    pitch = -90.0 if look == "down" else -depression_deg
+    wps: list[_Wp] = []
+    for lap in range(laps):
+        lap_coords = coords if lap % 2 == 0 else coords[::-1]
+        yaw = yaw_first if lap % 2 == 0 else -yaw_first
+        for i, (x, y) in enumerate(lap_coords):
+            if lap > 0 and i == 0:
+                continue
+            last = i == len(lap_coords) - 1
+            wps.append(_Wp(x, y, turn_hold_s if (last and lap < laps - 1) else 0.0, yaw))
+    wps, transit = _with_transits(fs, (he, hn), wps)
+    items = _items(frame, wps, alt_m=altitude_m, speed_mps=speed_mps, gimbal_pitch_deg=pitch)
+    plan = MissionPlan(
+        name=name or f"line {LineString(coords).length / 1000:.1f} km",
+        kind="line",
+        home=home,
+        items=items,
+        altitude_m=altitude_m,
+        cruise_speed_mps=speed_mps,
+        gimbal_pitch_deg=pitch,
+        drone_id=drone_id,
+        sector=sector,
+        transit_wps=transit,
+        **_site_extras(site),
+    )
+    return plan.with_stats(battery)
 
 
 def survey_lanes(area: Polygon, spacing_m: float, angle_deg: float | None = None) -> list[LineString]:

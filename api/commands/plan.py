@@ -17,14 +17,24 @@ def register(sub: Any) -> None:
         "write QGroundControl .plan files (+ the route as GeoJSON).",
     )
     p.add_argument("--site", default=None, help="site GeoJSON file or built-in name (default: settings.site)")
-    p.add_argument("--route", choices=["corridor", "survey"], default="corridor")
+    p.add_argument("--route", choices=["corridor", "survey", "line"], default="corridor")
+    p.add_argument("--line", default=None, help="line: the route's centre-line, a .kml or .geojson file")
+    p.add_argument(
+        "--look",
+        choices=["down", "left", "right"],
+        default="down",
+        help="line: the camera straight down, or to the left/right of the line as drawn (default down)",
+    )
+    p.add_argument(
+        "--depression", type=float, default=45.0, help="line, looking left/right: degrees below the horizon"
+    )
     p.add_argument("--altitude", type=float, default=80.0, help="metres above home (default 80)")
     p.add_argument("--drones", type=int, default=1, help="number of drones / sectors (default 1)")
     p.add_argument("--out", default="mission.plan", help="output .plan path (several: NAME-d1-leg1.plan...)")
     p.add_argument("--start-km", type=float, default=None, help="corridor: start, km along the waterline")
     p.add_argument("--end-km", type=float, default=None, help="corridor: end, km along the waterline")
     p.add_argument("--standoff", type=float, default=100.0, help="corridor: metres seaward of the waterline")
-    p.add_argument("--laps", type=int, default=1, help="corridor: passes along the sector (default 1)")
+    p.add_argument("--laps", type=int, default=1, help="corridor, line: passes along the route (default 1)")
     p.add_argument("--area", default=None, help="survey: beach name (default: the largest beach)")
     p.add_argument("--overlap", type=float, default=0.3, help="survey: side overlap between lanes (0-0.9)")
     p.add_argument("--speed", type=float, default=10.0, help="cruise speed m/s")
@@ -87,6 +97,32 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             console.print(
                 f"{site.name}: waterline {coast_km:.1f} km; patrol {start / 1000:.1f}-{(end or coast_km * 1000) / 1000:.1f} km"
             )
+        elif args.route == "line":
+            from flight.lines import load_line
+            from flight.planning import line_patrol
+
+            if not args.line:
+                console.print(
+                    "[red]--route line needs --line FILE (a .kml or .geojson with the route drawn as a line)[/red]"
+                )
+                return 2
+            plans = [
+                line_patrol(
+                    site,
+                    load_line(args.line),
+                    altitude_m=args.altitude,
+                    speed_mps=args.speed,
+                    laps=args.laps,
+                    look=args.look,
+                    depression_deg=args.depression,
+                    battery=bat,
+                    name=f"line {Path(args.line).stem}",
+                    drone_id="drone-1",
+                    sector=0,
+                )
+            ]
+            if args.drones > 1:
+                console.print("[yellow]--route line plans one drone; --drones is ignored[/yellow]")
         else:
             beaches = {b.name: b for b in site.beaches}
             if not beaches:
@@ -117,7 +153,9 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         legs = [
             leg
             for p in plans
-            for leg in split_legs(p, bat, launch_points=launch if args.route == "corridor" else None)
+            for leg in split_legs(
+                p, bat, launch_points=launch if args.route in ("corridor", "line") else None
+            )
         ]
     except FlightError as exc:
         console.print(f"[red]plan: {exc}[/red]")

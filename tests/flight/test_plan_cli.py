@@ -73,3 +73,23 @@ def test_the_plan_says_how_long_a_stretch_goes_unseen_and_how_many_drones_would_
     assert "3 min is not kept;" in text and "drones would keep it: --drones" in text
     bad = plan(tmp_path, "--relay", "0")
     assert bad.returncode == 2 and "--relay must be 1-8" in bad.stdout
+
+
+def test_a_route_drawn_in_google_earth_is_planned_as_a_line_patrol(tmp_path: Path) -> None:
+    coords = "1.7120,50.9270,0 1.7050,50.9240,0 1.6980,50.9220,0 1.6900,50.9190,0"
+    (tmp_path / "cliff.kml").write_text(
+        '<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><name>cliff</name>'
+        f"<LineString><coordinates>{coords}</coordinates></LineString></Placemark></kml>"
+    )
+    out = plan(
+        tmp_path, "--route", "line", "--line", str(tmp_path / "cliff.kml"), "--look", "left", "--laps", "2"
+    )
+    assert out.returncode == 0, out.stderr + out.stdout
+    doc = json.loads((tmp_path / "m.plan").read_text())
+    mounts = [it["params"] for it in doc["mission"]["items"] if it.get("command") == 205]
+    assert [m[0] for m in mounts] == [-45.0, -45.0] and [m[2] for m in mounts] == [-90.0, 90.0]
+    assert "line plan, 1 drone(s)" in " ".join(out.stdout.split())
+    missing = plan(tmp_path, "--route", "line")
+    assert missing.returncode == 2 and "--line FILE" in missing.stdout
+    bad = plan(tmp_path, "--route", "line", "--line", str(tmp_path / "nowhere.kml"))
+    assert bad.returncode == 2 and "not found" in bad.stdout
