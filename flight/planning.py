@@ -551,6 +551,24 @@ def _with_transits(
     return [*pre, *wps, *post], (len(pre), len(post))
 
 
+def _laps(
+    coords: Sequence[tuple[float, float]], laps: int, yaw_first: float, turn_hold_s: float
+) -> list[_Wp]:
+    """``coords`` flown back and forth ``laps`` times (each lap one way): each turnaround holds
+    ``turn_hold_s`` and swings the gimbal's yaw to the other side, so the camera keeps watching
+    the same side of the route."""
+    wps: list[_Wp] = []
+    for lap in range(laps):
+        lap_coords = coords if lap % 2 == 0 else coords[::-1]
+        yaw = yaw_first if lap % 2 == 0 else -yaw_first
+        for i, (x, y) in enumerate(lap_coords):
+            if lap > 0 and i == 0:
+                continue  # the turnaround point is the previous lap's last waypoint
+            last = i == len(lap_coords) - 1
+            wps.append(_Wp(x, y, turn_hold_s if (last and lap < laps - 1) else 0.0, yaw))
+    return wps
+
+
 def _check_common(altitude_m: float, speed_mps: float) -> None:
     if not (altitude_m > 0 and math.isfinite(altitude_m)):
         raise PlanError(f"altitude_m must be > 0, got {altitude_m}")
@@ -616,15 +634,7 @@ def corridor_patrol(
     fp = footprint(altitude_m, depression, intrinsics)
     gimbal_pitch = -depression
     yaw_first = -90.0 * side if depression < 89.99 else 0.0  # land on the left -> look left (-90)
-    wps: list[_Wp] = []
-    for lap in range(laps):
-        lap_coords = coords if lap % 2 == 0 else coords[::-1]
-        yaw = yaw_first if lap % 2 == 0 else -yaw_first
-        for i, (x, y) in enumerate(lap_coords):
-            if lap > 0 and i == 0:
-                continue  # the turnaround point is the previous lap's last waypoint
-            last = i == len(lap_coords) - 1
-            wps.append(_Wp(x, y, turn_hold_s if (last and lap < laps - 1) else 0.0, yaw))
+    wps = _laps(coords, laps, yaw_first, turn_hold_s)
     wps, transit = _with_transits(fs, (he, hn), wps)
     items = _items(frame, wps, alt_m=altitude_m, speed_mps=speed_mps, gimbal_pitch_deg=gimbal_pitch)
     # Coverage of the beach+surf band by the camera strip.
@@ -705,15 +715,7 @@ def line_patrol(
     side_yaw = {"down": 0.0, "left": -90.0, "right": 90.0}[look]
     yaw_first = -side_yaw if reverse else side_yaw
     pitch = -90.0 if look == "down" else -depression_deg
-    wps: list[_Wp] = []
-    for lap in range(laps):
-        lap_coords = coords if lap % 2 == 0 else coords[::-1]
-        yaw = yaw_first if lap % 2 == 0 else -yaw_first
-        for i, (x, y) in enumerate(lap_coords):
-            if lap > 0 and i == 0:
-                continue
-            last = i == len(lap_coords) - 1
-            wps.append(_Wp(x, y, turn_hold_s if (last and lap < laps - 1) else 0.0, yaw))
+    wps = _laps(coords, laps, yaw_first, turn_hold_s)
     wps, transit = _with_transits(fs, (he, hn), wps)
     items = _items(frame, wps, alt_m=altitude_m, speed_mps=speed_mps, gimbal_pitch_deg=pitch)
     plan = MissionPlan(
