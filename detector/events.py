@@ -524,8 +524,9 @@ class EventEngine:
                 east, north, err, ok, bias = g.east_m, g.north_m, g.error_m, g.ok, g.bias_m
                 ell = [g.along_m, g.across_m, g.bearing_deg]
             conf = tracked.confidence if tracked.confidence is not None else np.ones(len(tracked))
-            ok = ok & ~self._too_big_for_a_person(frame, tracked, east, north)
-            lengths = self._boat_lengths(frame, tracked, east, north)
+            slant, sin_dep = self._slant_m(frame, east, north)
+            ok = ok & ~self._too_big_for_a_person(frame, tracked, slant)
+            lengths = self._boat_lengths(frame, tracked, slant, sin_dep)
             for i in np.flatnonzero(ok):
                 obs.append(
                     Observation(
@@ -546,11 +547,7 @@ class EventEngine:
         return self.update_observations(frame.timestamp_s, obs, frame=frame)
 
     def _too_big_for_a_person(
-        self,
-        frame: Frame,
-        tracked: sv.Detections,
-        east: npt.ArrayLike,
-        north: npt.ArrayLike,
+        self, frame: Frame, tracked: sv.Detections, slant: npt.NDArray[np.float64]
     ) -> npt.NDArray[np.bool_]:
         """Person boxes whose longer side, at the slant range of their ground point, exceeds
         ``person_max_size_m`` (people are 1.5-2 m; the simulator's boxes at most 2.2 m)."""
@@ -562,7 +559,6 @@ class EventEngine:
         person = np.asarray(tracked.class_id) == PERSON
         if not person.any():
             return out
-        slant, _ = self._slant_m(frame, east, north)
         b = np.asarray(tracked.xyxy, dtype=np.float64)
         size = np.maximum((b[:, 2] - b[:, 0]) / intr.fx_px, (b[:, 3] - b[:, 1]) / intr.fy_px) * slant
         return person & np.isfinite(size) & (size > limit)
@@ -579,14 +575,13 @@ class EventEngine:
         slant = np.hypot(np.hypot(np.asarray(east, dtype=np.float64) - de, np.asarray(north) - dn), up)
         return slant, up / slant
 
+    @staticmethod
     def _boat_lengths(
-        self, frame: Frame, tracked: sv.Detections, east: npt.ArrayLike, north: npt.ArrayLike
+        frame: Frame, tracked: sv.Detections, slant: npt.NDArray[np.float64], sin_dep: npt.NDArray[np.float64]
     ) -> npt.NDArray[np.float64]:
         """Each box's length on the water as a boat (``detector.georef.boat_length_m``); NaN for people."""
-        out = np.full(len(tracked), np.nan)
         if frame.intrinsics is None or not len(tracked):
-            return out
-        slant, sin_dep = self._slant_m(frame, east, north)
+            return np.full(len(tracked), np.nan)
         boat = np.ones(len(tracked), dtype=bool) if tracked.class_id is None else tracked.class_id == BOAT
         return np.where(boat, boat_length_m(tracked.xyxy, slant, sin_dep, frame.intrinsics), np.nan)
 
