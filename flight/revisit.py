@@ -107,7 +107,8 @@ class RevisitReport:
 @dataclass(frozen=True)
 class _Looks:
     """One sortie's camera samples in the site's frame: time after its take-off, metres along the
-    waterline, and the half-width seen along the coast there (0 while not patrolling)."""
+    waterline, and the half-width seen along the coast there (only samples on patrol with the
+    coast in view)."""
 
     t_s: FloatArray
     along_m: FloatArray
@@ -137,7 +138,6 @@ def _looks(
     pts = shapely.points(se, sn)
     along = shapely.line_locate_point(wl, pts)
     off = shapely.distance(wl, pts)
-    half = np.zeros(len(t))
     depression = -plan.gimbal_pitch_deg
     if depression >= 89.99:  # straight down: the image's height runs along the track
         half_along = alt * math.tan(math.radians(intrinsics.vfov_deg / 2))
@@ -151,8 +151,7 @@ def _looks(
             m = np.round(alt) == a
             inside[m] = (off[m] >= fp.near_m) & (off[m] <= fp.far_m)
     ok = patrol & inside
-    half[ok] = np.broadcast_to(half_along, t.shape)[ok]
-    return _Looks(t[ok], along[ok], half[ok], stats.duration_s)
+    return _Looks(t[ok], along[ok], np.broadcast_to(half_along, t.shape)[ok], stats.duration_s)
 
 
 def revisit(
@@ -185,7 +184,7 @@ def revisit(
     stations = np.arange(start_m + step_m / 2, end, step_m)
     drones: dict[str, list[MissionPlan]] = {}
     for p in plans:
-        drones.setdefault(p.drone_id or f"drone-{(p.sector or 0) + 1}", []).append(p)
+        drones.setdefault(drone_of(p), []).append(p)
     sorties = {
         d: [_looks(site, p, bat, dt_s, intrinsics) for p in sorted(ps, key=lambda p: p.leg or 0)]
         for d, ps in drones.items()
@@ -221,9 +220,13 @@ def revisit(
         seen = seen[(seen >= steady) & (seen <= horizon)]
         if not len(seen):
             continue
-        gaps = np.diff(np.concatenate([seen, [horizon]]))
-        worst[i] = float(gaps.max()) if len(gaps) else horizon
+        worst[i] = float(np.diff(np.concatenate([seen, [horizon]])).max())
     return RevisitReport(stations, worst, cycles, swap_s, horizon, offsets)
+
+
+def drone_of(plan: MissionPlan) -> str:
+    """The drone that flies ``plan``: its ``drone_id``, else named after its sector."""
+    return plan.drone_id or f"drone-{(plan.sector or 0) + 1}"
 
 
 def relay(plans: Sequence[MissionPlan], drones_per_sector: int) -> list[MissionPlan]:
@@ -233,7 +236,7 @@ def relay(plans: Sequence[MissionPlan], drones_per_sector: int) -> list[MissionP
         raise PlanError(f"drones per sector must be in [1, 8], got {drones_per_sector}")
     out = list(plans)
     for k in range(2, drones_per_sector + 1):
-        out += [replace(p, drone_id=f"{p.drone_id or 'drone'}-r{k}") for p in plans]
+        out += [replace(p, drone_id=f"{drone_of(p)}-r{k}") for p in plans]
     return out
 
 
@@ -249,7 +252,7 @@ def relay_start_s(
     bat = battery or BatteryModel()
     cycle: dict[str, float] = {}
     for p in plans:
-        d = p.drone_id or "drone"
+        d = drone_of(p)
         cycle[d] = cycle.get(d, 0.0) + fly_times(p, bat)[0].duration_s + swap_s
     out: dict[str, float] = {}
     for d, c in cycle.items():
