@@ -551,6 +551,15 @@ def _with_transits(
     return [*pre, *wps, *post], (len(pre), len(post))
 
 
+def _from_nearer_end(
+    coords: list[tuple[float, float]], home_xy: tuple[float, float]
+) -> tuple[list[tuple[float, float]], bool]:
+    """A route to fly from whichever end is nearer home; whether that reversed it."""
+    if math.dist(coords[-1], home_xy) < math.dist(coords[0], home_xy):
+        return coords[::-1], True
+    return coords, False
+
+
 def _laps(
     coords: Sequence[tuple[float, float]], laps: int, yaw_first: float, turn_hold_s: float
 ) -> list[_Wp]:
@@ -620,8 +629,8 @@ def corridor_patrol(
     he, hn = frame.to_local(home.lat_deg, home.lon_deg)
     coords = list(route.coords)
     side = land_side(site, seg)  # +1: land on the left of the first lap's direction
-    if math.dist(coords[-1], (he, hn)) < math.dist(coords[0], (he, hn)):
-        coords = coords[::-1]
+    coords, flipped = _from_nearer_end(coords, (he, hn))
+    if flipped:
         route = LineString(coords)
         side = -side
     # Camera: look towards the land, covering from the surf's outer edge to the beach's top.
@@ -709,11 +718,9 @@ def line_patrol(
     if home is None:
         home = nearest_launch_point(site, *coords[0])
     he, hn = frame.to_local(home.lat_deg, home.lon_deg)
-    reverse = math.dist(coords[-1], (he, hn)) < math.dist(coords[0], (he, hn))
-    if reverse:
-        coords = coords[::-1]  # start at the end nearer home; "left" stays the drawn line's left
+    coords, reverse = _from_nearer_end(coords, (he, hn))
     side_yaw = {"down": 0.0, "left": -90.0, "right": 90.0}[look]
-    yaw_first = -side_yaw if reverse else side_yaw
+    yaw_first = -side_yaw if reverse else side_yaw  # "left" stays the drawn line's left
     pitch = -90.0 if look == "down" else -depression_deg
     wps = _laps(coords, laps, yaw_first, turn_hold_s)
     wps, transit = _with_transits(fs, (he, hn), wps)
