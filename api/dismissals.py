@@ -44,7 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.domain import Alert
 from shorewatch.geo import distance_m, near_radius_m
-from shorewatch.types import BOAT_LENGTH_DETAIL, Event, EventKind
+from shorewatch.types import BOAT_LENGTH_DETAIL, Event, EventKind, detail_number
 
 HELD_DETAIL = "held_as_repeat_of"
 RELEASED_DETAIL = "released_from_hold"
@@ -303,14 +303,8 @@ def _with_hold(event: Event, spot: Dismissal) -> Event:
 
 def boat_length(details: tuple[tuple[str, str], ...]) -> float | None:
     """The boat's estimated length in ``details`` (``BOAT_LENGTH_DETAIL``), None if not given or unreadable."""
-    for k, v in details:
-        if k == BOAT_LENGTH_DETAIL:
-            try:
-                length = float(v)
-            except ValueError:
-                return None
-            return length if math.isfinite(length) and length > 0 else None
-    return None
+    length = detail_number(details, BOAT_LENGTH_DETAIL)
+    return length if length is not None and length > 0 else None
 
 
 def held_ref(alert: Alert) -> int | None:

@@ -12,7 +12,6 @@ alarm whose verdict was withdrawn counts as ``withdrawn`` (the operator changed 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +20,7 @@ import numpy as np
 
 from api.dismissals import held_ref
 from api.domain import AlertStatus, ResolutionReason, VerdictRow
-from shorewatch.types import CAMERA_ALT_DETAIL
+from shorewatch.types import CAMERA_ALT_DETAIL, detail_number
 
 SLICES = ("kind", "beach", "source", "altitude", "hour")
 ALTITUDE_BAND_M = 20
@@ -39,11 +38,8 @@ def slice_of(row: VerdictRow, by: str) -> str:
     if by == "source":
         return a.source
     if by == "altitude":
-        try:
-            alt = float(d[CAMERA_ALT_DETAIL])
-        except (KeyError, ValueError):
-            return "(unknown)"
-        if not math.isfinite(alt):
+        alt = detail_number(a.details, CAMERA_ALT_DETAIL)
+        if alt is None:
             return "(unknown)"
         lo = int(alt // ALTITUDE_BAND_M) * ALTITUDE_BAND_M
         return f"{lo}-{lo + ALTITUDE_BAND_M} m"

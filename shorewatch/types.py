@@ -190,6 +190,19 @@ BOAT_LENGTH_DETAIL = "length_m"
 metres), when the producer knows it."""
 
 
+def detail_number(details: tuple[tuple[str, str], ...], key: str) -> float | None:
+    """The finite number an event's (or alert's) ``details`` give under ``key``; None if the key
+    is missing or its value is not a finite number (details come from external detectors too)."""
+    for k, v in details:
+        if k == key:
+            try:
+                x = float(v)
+            except ValueError:
+                return None
+            return x if math.isfinite(x) else None
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class TrackPoint:
     timestamp_s: float
