@@ -275,7 +275,7 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> DemoReport:
         tide.observe(scenario.tide_m, 24 * 3600.0, f"scenario {scenario.name}")
 
     def processor_factory() -> DetectionPipeline:
-        return DetectionPipeline(detector, site, tide=tide.height_m)
+        return DetectionPipeline(detector, site, tide=tide.height_m, horizon=settings.horizon_config())
 
     streams = StreamManager(
         alerts_service.ingest,

@@ -92,12 +92,14 @@ def evaluate_scenario(
     progress: Callable[[int, int], None] | None = None,
     use_tide: bool = True,
     telemetry_error: Any = None,
+    horizon: Any = None,
 ) -> ScenarioScore:
     """``detector=None``: the simulator's ground truth as detections (``OracleDetector``).
     ``use_tide=False``: the events are not told the scenario's tide (the rendering keeps it).
     Frames are rendered from the drone's true pose and carry the pose it reports, with the
     scenario's ``drone.telemetry_error`` or ``telemetry_error`` (a ``TelemetryError`` or a preset
-    name: ``none``, ``typical``, ``poor``)."""
+    name: ``none``, ``typical``, ``poor``). ``horizon``: a ``HorizonConfig`` (default: levelling
+    on the horizon on, as in the live service)."""
     from api.sim_source import OracleDetector
     from detector.events import EventConfig
     from detector.pipeline import DetectionPipeline
@@ -125,6 +127,7 @@ def evaluate_scenario(
         event_config=ecfg,
         tracker_config=None,
         tide=None if sc.tide_m is None or not use_tide else (lambda _t: sc.tide_m),
+        horizon=horizon,
     )
     pipe.tracker.config = pipe.tracker.config.model_copy(update={"frame_rate": rate})
     dur = sc.duration_s if seconds is None else min(seconds, sc.duration_s)

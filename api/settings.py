@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 if TYPE_CHECKING:
     from api.dismissals import DismissalConfig
     from detector.coverage import CoverageConfig
+    from detector.horizon import HorizonConfig
     from detector.model import DetectorConfig
 
 
@@ -54,6 +55,11 @@ class Settings(BaseSettings):
         True,
         description="frames without a pose also run whole at 480 px through the ship model "
         "(models/shorewatch-ships.onnx, when present) for ships that fill the frame",
+    )
+    level_on_horizon: bool = Field(
+        True,
+        description="measure each frame's camera pitch on the sea's horizon where the picture shows it "
+        "(detector/horizon.py); off: the gimbal's reported pitch is used as it comes",
     )
     log_level: str = Field("INFO", description="logging level")
     escalate_after_s: float = Field(
@@ -128,6 +134,11 @@ class Settings(BaseSettings):
         from detector.coverage import CoverageConfig
 
         return CoverageConfig(window_s=self.coverage_window_s, min_p_person=self.coverage_min_p_person)
+
+    def horizon_config(self) -> HorizonConfig:
+        from detector.horizon import HorizonConfig
+
+        return HorizonConfig(enabled=self.level_on_horizon)
 
     def detector_config(self) -> DetectorConfig:
         """The detector's config with the thresholds set here (``None`` leaves the model's)."""

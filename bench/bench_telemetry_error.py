@@ -35,9 +35,16 @@ SCENARIO = "dawn_launch_wissant"
 PRESETS = ("none", "typical", "poor")
 
 
-def geometry(seeds: list[int], step_s: float) -> dict[str, tuple[list[float], list[float]]]:
-    """Per preset: (errors m, stated one-sigma m) of every visible true object."""
+FAR_M = 250.0  # objects at least this far from the drone are counted apart (the pitch error's share grows with range)
+MODES = ("reported", "levelled")  # the pose as the drone reports it; its pitch measured on the horizon
+
+
+def geometry(
+    seeds: list[int], step_s: float
+) -> dict[tuple[str, str], tuple[list[float], list[float], list[float]]]:
+    """Per (preset, mode): (errors m, stated one-sigma m, range m) of every visible true object."""
     from detector.georef import Georeferencer
+    from detector.horizon import HorizonLevel
     from flight.sim.render import ScriptedFlight
     from flight.sim.scenario import TelemetryError, load_scenario
     from shorewatch.site import load_site
@@ -46,27 +53,45 @@ def geometry(seeds: list[int], step_s: float) -> dict[str, tuple[list[float], li
     site = load_site(sc.site)
     surface = site.sea_surface_m(sc.tide_m)
     geo = Georeferencer(site.frame)
-    out: dict[str, tuple[list[float], list[float]]] = {p: ([], []) for p in PRESETS}
+    out: dict[tuple[str, str], tuple[list[float], list[float], list[float]]] = {
+        (p, m): ([], [], []) for p in PRESETS for m in MODES
+    }
     flights: dict[str, ScriptedFlight] = {}
+    levels: dict[str, HorizonLevel] = {}
     for v in rendered_truth(sc, seeds, step_s):
         if not flights or flights["none"].world is not v.world:  # a new seed: one drone per preset
             flights = {p: ScriptedFlight(v.world, sc.drone, TelemetryError.preset(p)) for p in PRESETS}
+            levels = {p: HorizonLevel(surface_m=surface) for p in PRESETS}
         for p, fl in flights.items():
             reported = dataclasses.replace(v.frame, telemetry=fl.reported(v.t_s))
-            g = geo.locate(reported, v.xyxy, v.class_id, surface_m=surface)
-            err = np.hypot(g.east_m - v.true_en[:, 0], g.north_m - v.true_en[:, 1])
-            ok = np.isfinite(err)
-            out[p][0].extend(err[ok].tolist())
-            out[p][1].extend(np.hypot(g.error_m, g.bias_m)[ok].tolist())
+            for m, frame in (("reported", reported), ("levelled", levels[p].level(reported))):
+                g = geo.locate(frame, v.xyxy, v.class_id, surface_m=surface)
+                err = np.hypot(g.east_m - v.true_en[:, 0], g.north_m - v.true_en[:, 1])
+                tel = frame.telemetry
+                assert tel is not None
+                east, north = site.frame.to_local(tel.lat_deg, tel.lon_deg)
+                rng = np.hypot(v.true_en[:, 0] - east, v.true_en[:, 1] - north)
+                ok = np.isfinite(err)
+                out[p, m][0].extend(err[ok].tolist())
+                out[p, m][1].extend(np.hypot(g.error_m, g.bias_m)[ok].tolist())
+                out[p, m][2].extend(rng[ok].tolist())
     return out
 
 
-def events(seeds: list[int], fps: float) -> dict[str, list]:
+def events(seeds: list[int], fps: float) -> dict[tuple[str, str], list]:
     from api.evaluation import evaluate_scenario
+    from detector.horizon import HorizonConfig
 
+    off = HorizonConfig(enabled=False)
     return {
-        p: [evaluate_scenario(SCENARIO, None, seed=s, fps=fps, telemetry_error=p) for s in seeds]
+        (p, m): [
+            evaluate_scenario(
+                SCENARIO, None, seed=s, fps=fps, telemetry_error=p, horizon=off if m == "reported" else None
+            )
+            for s in seeds
+        ]
         for p in PRESETS
+        for m in MODES
     }
 
 
@@ -81,23 +106,28 @@ def main() -> int:
     geo = geometry(args.seeds, args.step_s)
     geo_rows = []
     for p in PRESETS:
-        e, s = (np.array(x) for x in geo[p])
-        geo_rows.append(
-            f"| {p} | {len(e)} | {np.median(e):.1f} | {np.percentile(e, 90):.1f} | "
-            f"{np.median(s):.1f} | {100 * float(np.mean(e <= s)):.0f} % |"
-        )
-        print(geo_rows[-1], flush=True)
+        for m in MODES:
+            e, s, r = (np.array(x) for x in geo[p, m])
+            far = r >= FAR_M
+            geo_rows.append(
+                f"| {p} | {m} | {len(e)} | {np.median(e):.1f} | {np.percentile(e, 90):.1f} | "
+                f"{np.median(s):.1f} | {100 * float(np.mean(e <= s)):.0f} % | {int(far.sum())} | "
+                f"{np.median(e[far]) if far.any() else float('nan'):.1f} | "
+                f"{np.percentile(e[far], 90) if far.any() else float('nan'):.1f} | "
+                f"{100 * float(np.mean(e[far] <= s[far])) if far.any() else float('nan'):.0f} % |"
+            )
+            print(geo_rows[-1], flush=True)
     ev = events(args.seeds, args.fps)
     ev_rows = []
-    for p in PRESETS:
-        runs = ev[p]
+    for p, m in ev:
+        runs = ev[p, m]
         hit = [r for r in runs if r.launch_detected]
         lat = [r.latency_s for r in hit if r.latency_s is not None]
         err = [r.position_error_m for r in hit if r.position_error_m is not None]
         stated = [r.stated_error_m for r in hit if r.stated_error_m is not None]
         false = sum(r.false_events for r in runs)
         ev_rows.append(
-            f"| {p} | {len(hit)}/{len(runs)} | {np.median(lat):.1f} ({min(lat):.1f} to {max(lat):.1f}) | "
+            f"| {p} | {m} | {len(hit)}/{len(runs)} | {np.median(lat):.1f} ({min(lat):.1f} to {max(lat):.1f}) | "
             f"{np.median(err):.1f} ({max(err):.1f}) | {np.median(stated):.1f} | {false} |"
         )
         print(ev_rows[-1], flush=True)
@@ -113,16 +143,17 @@ def main() -> int:
             "Geometry (every true object, one frame every "
             f"{args.step_s:g} s): error in metres and the share within the stated one-sigma radius.",
             "",
-            "| telemetry error | objects | median m | 90th percentile m | median stated m | within stated |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |",
+            "| telemetry error | pitch | objects | median m | 90th percentile m | median stated m | within stated "
+            f"| objects >= {FAR_M:g} m | their median m | their 90th percentile m | within stated |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
             *geo_rows,
             "",
             f"Launch alerts on the simulator's truth ({args.fps:g} frames/s): latency after the boat "
             "entered the water in seconds (negative: raised while it was dragged into the water), "
             "position error of the first alert against where the boat entered the water (median, worst).",
             "",
-            "| telemetry error | launches raised | latency s | position error m | stated m | false events |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |",
+            "| telemetry error | pitch | launches raised | latency s | position error m | stated m | false events |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
             *ev_rows,
         ],
         not args.no_write,

@@ -473,8 +473,7 @@ class EventEngine:
 
     def locate(self, frame: Frame, tracked: sv.Detections) -> GroundPoints:
         """Georeference ``tracked`` on the sea's surface at the tide of the frame's time."""
-        h = self._tide_at(frame.timestamp_s)
-        self._tide_located = (frame.timestamp_s, h)  # the events of this frame use the same height
+        h = self._frame_tide(frame.timestamp_s)  # the events of this frame use the same height
         return self.georef.locate(
             frame,
             tracked.xyxy,
@@ -482,6 +481,10 @@ class EventEngine:
             surface_m=self.site.sea_surface_m(h),
             surface_sigma_m=self.surface_sigma_m(h),
         )
+
+    def sea_surface_at(self, t_s: float) -> float:
+        """The sea's surface above mean sea level for the frame at ``t_s`` (see ``locate``)."""
+        return self.site.sea_surface_m(self._frame_tide(t_s))
 
     def surface_sigma_m(self, height_m: float | None) -> float:
         """How uncertain the sea's height is (one sigma): a known tide's ``tide_sigma_m``; an

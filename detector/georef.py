@@ -16,8 +16,9 @@ The uncertainty (one sigma, metres) adds in quadrature: GNSS position error (the
 estimate where the telemetry carries one, ``Telemetry.gnss_accuracy_m``, else
 ``position_sigma_m``: a fix that degrades under a cliff or in a jammed area widens every alert's
 stated error with it); attitude error
-``attitude_sigma_deg`` along the ray (d(ground range)/d(depression) = h / sin^2) and across it
-(ground range x yaw error); altitude error (ground range / h per metre); and the ground size of
+``attitude_sigma_deg`` along the ray (d(ground range)/d(depression) = h / sin^2; the pitch's own
+``Telemetry.pitch_accuracy_deg`` where it was measured on the horizon, ``detector.horizon``) and
+across it (ground range x yaw error); altitude error (ground range / h per metre); and the ground size of
 ``pixel_sigma_px`` pixels of box jitter. It grows fast as the ray flattens towards the horizon.
 """
 
@@ -172,6 +173,13 @@ class Georeferencer:
         sigma = self.position_sigma_for(tel)
         return sigma if tel.gnss_accuracy_m is None else sigma / math.sqrt(2.0)
 
+    def pitch_sigma_for(self, tel: Telemetry) -> float:
+        """The camera pitch's error to state (degrees, one sigma): the measured pitch's own
+        (``Telemetry.pitch_accuracy_deg``, levelled on the horizon) where the frame has one, else
+        ``attitude_sigma_deg``."""
+        acc = tel.pitch_accuracy_deg
+        return self.config.attitude_sigma_deg if acc is None else acc
+
     def locate_pixels(
         self, frame: Frame, pixels: npt.ArrayLike, surface_m: float = 0.0, surface_sigma_m: float = 0.0
     ) -> GroundPoints:
@@ -197,7 +205,7 @@ class Georeferencer:
         c = self.config
         gnss = self.position_sigma_for(tel)
         sig = math.radians(c.attitude_sigma_deg)
-        along = h / sin_dep**2 * sig
+        along = h / sin_dep**2 * math.radians(self.pitch_sigma_for(tel))
         across = rng * sig
         alt = rng / h * c.altitude_sigma_m
         gsd = (h / sin_dep) / intr.fy_px / sin_dep  # ground metres per image row at that ray

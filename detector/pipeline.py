@@ -1,9 +1,11 @@
-"""detect -> track -> georeference -> events, for one camera stream.
+"""level -> detect -> track -> georeference -> events, for one camera stream.
 
 ``DetectionPipeline(detector, site).process(frame)`` returns a ``PipelineResult``: the tracked
 detections of that frame (``tracker_id`` set; ``data`` carries ``lat_deg``, ``lon_deg``,
 ``east_m``, ``north_m``, ``error_m``, ``bias_m`` when the frame has a pose, NaN otherwise) and the events
-(new or revised) it produced. Synchronous; one instance per stream; ``process`` is serialised
+(new or revised) it produced. Where the picture shows the sea's horizon, the frame's pitch is
+first measured on it (``detector.horizon``; ``PipelineResult.pitch_deg`` says what was used and
+``levelled`` whether it was). Synchronous; one instance per stream; ``process`` is serialised
 by a lock, so sharing an instance between threads is safe (frames are then taken in turn)."""
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import supervision as sv
 
 from detector.events import EventConfig, EventEngine
 from detector.georef import GeorefConfig
+from detector.horizon import HorizonConfig, HorizonLevel
 from detector.tracking import Tracker, TrackerConfig
 from shorewatch.protocols import Detector
 from shorewatch.site import Site
@@ -58,6 +61,8 @@ class PipelineResult:
     detections: sv.Detections
     events: tuple[Event, ...]
     times: StageTimes
+    pitch_deg: float | None = None  # the camera pitch the frame was placed with (None: no pose)
+    levelled: bool = False  # measured on the horizon rather than as the gimbal reported it
 
 
 class DetectionPipeline:
@@ -71,11 +76,13 @@ class DetectionPipeline:
         georef_config: GeorefConfig | None = None,
         tracker_config: TrackerConfig | None = None,
         tide: TideSource | None = None,
+        horizon: HorizonConfig | None = None,
     ) -> None:
         self.detector = detector
         self.site = site
         self.tracker = tracker or Tracker(tracker_config)
         self.events = EventEngine(site, event_config, georef_config, tide=tide)
+        self.horizon = HorizonLevel(horizon)
         self._lock = threading.Lock()
         self.frames_processed = 0
 
@@ -83,11 +90,15 @@ class DetectionPipeline:
         with self._lock:
             self.tracker.reset()
             self.events.reset()
+            self.horizon.reset()
             self.frames_processed = 0
 
     def process(self, frame: Frame) -> PipelineResult:
         with self._lock:
             t0 = time.perf_counter()
+            reported = frame.telemetry
+            if reported is not None and frame.intrinsics is not None and self.horizon.config.enabled:
+                frame = self.horizon.level(frame, self.events.sea_surface_at(frame.timestamp_s))
             dets = self.detector.detect(frame)
             t1 = time.perf_counter()
             tracked = self.tracker.update(dets, timestamp_s=frame.timestamp_s)
@@ -100,6 +111,13 @@ class DetectionPipeline:
             events = self.events.update(frame, tracked)
             t3 = time.perf_counter()
             self.frames_processed += 1
+            tel = frame.telemetry
             return PipelineResult(
-                frame.index, frame.timestamp_s, tracked, tuple(events), StageTimes(t1 - t0, t2 - t1, t3 - t2)
+                frame.index,
+                frame.timestamp_s,
+                tracked,
+                tuple(events),
+                StageTimes(t1 - t0, t2 - t1, t3 - t2),
+                None if tel is None else tel.gimbal_pitch_deg,
+                tel is not reported,
             )

@@ -63,6 +63,9 @@ class Telemetry:
     # the GNSS receiver's own estimate of its horizontal error, metres (MAVLink GPS_RAW_INT
     # ``h_acc``); None where it reports none
     gnss_accuracy_m: float | None = None
+    # one-sigma error of ``gimbal_pitch_deg`` where it was measured rather than reported (levelled
+    # on the sea's horizon, ``detector.horizon``); None: the gimbal's own report
+    pitch_accuracy_deg: float | None = None
 
     def __post_init__(self) -> None:
         _check_range("lat_deg", self.lat_deg, -90.0, 90.0)
@@ -70,6 +73,8 @@ class Telemetry:
         _check_range("gimbal_pitch_deg", self.gimbal_pitch_deg, -180.0, 180.0)
         if self.gnss_accuracy_m is not None:
             _check_range("gnss_accuracy_m", self.gnss_accuracy_m, 0.0, 10_000.0)
+        if self.pitch_accuracy_deg is not None:
+            _check_range("pitch_accuracy_deg", self.pitch_accuracy_deg, 0.0, 90.0)
 
     @property
     def camera_yaw_deg(self) -> float:

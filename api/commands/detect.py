@@ -162,14 +162,18 @@ MAX_PRINTED_POSITIONS = 10
 
 
 def photo_positions(
-    path: Path, image: Any, dets: Any, args: argparse.Namespace
+    path: Path, image: Any, dets: Any, args: argparse.Namespace, *, level: bool = True
 ) -> tuple[list[dict[str, Any]], str]:
     """Each detection's ground position from the photo's own pose metadata
     (``shorewatch.photo``), as GeoJSON features, and a line saying where the camera was (or why
-    there are no positions)."""
+    there are no positions). ``level``: where the photo shows the sea's horizon, the camera's
+    pitch is measured on it (``detector.horizon.find_horizon``) instead of taken from XMP."""
+    import dataclasses
+
     import numpy as np
 
     from detector.georef import Georeferencer
+    from detector.horizon import find_horizon
     from shorewatch.geo import LocalFrame
     from shorewatch.photo import PhotoPoseError, read_photo_pose
     from shorewatch.types import Frame
@@ -180,6 +184,15 @@ def photo_positions(
         return [], f"no positions: {exc}"
     # read_photo_pose refuses pictures stored turned, so the pixels are the size EXIF gives
     tel = pose.telemetry
+    levelled = ""
+    fix = (
+        find_horizon(image, pose.intrinsics, tel.gimbal_pitch_deg, tel.alt_m - args.sea_level)
+        if level
+        else None
+    )
+    if fix is not None:
+        levelled = f"; pitch {fix.pitch_deg:.2f} deg measured on the horizon (+- {fix.sigma_deg:.2f})"
+        tel = dataclasses.replace(tel, gimbal_pitch_deg=fix.pitch_deg, pitch_accuracy_deg=fix.sigma_deg)
     frame = Frame(image, 0.0, "photo", 0, telemetry=tel, intrinsics=pose.intrinsics)
     pts = Georeferencer(LocalFrame(tel.lat_deg, tel.lon_deg)).locate(
         frame, dets.xyxy, dets.class_id, surface_m=args.sea_level
@@ -207,7 +220,7 @@ def photo_positions(
             }
         )
     off = int(len(dets) - len(features))
-    note = pose.describe() + (f"; sea at {args.sea_level:+.1f} m" if args.sea_level else "")
+    note = pose.describe() + levelled + (f"; sea at {args.sea_level:+.1f} m" if args.sea_level else "")
     note += f"; {off} detection(s) above the horizon or out of range" if off else ""
     return features, note
 
@@ -365,7 +378,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
             cv2.imwrite(str(dst), _annotate(img, shown(dets)))
         con.print(_summary(path.name, shown(dets), ms))
         if not args.no_pose:
-            features, note = photo_positions(path, img, shown(dets), args)
+            features, note = photo_positions(path, img, shown(dets), args, level=settings.level_on_horizon)
             if features or args.geojson is not None or args.hfov is not None:
                 con.print(f"  {note}", markup=False)
             for f in features[:MAX_PRINTED_POSITIONS]:

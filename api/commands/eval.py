@@ -169,6 +169,7 @@ def run(args: argparse.Namespace, settings: Any) -> int:
                         progress=progress,
                         use_tide=not args.ignore_tide,
                         telemetry_error=args.telemetry_error,
+                        horizon=settings.horizon_config(),
                     )
             except (DetectorError, ValueError) as exc:
                 err.print(f"[red]shorewatch eval: {sc}: {exc}[/]")

@@ -37,7 +37,7 @@ def _default_pipeline_factory(app: FastAPI) -> Any:
                 settings.model, settings.ensure_state_dir(), settings.detector_config()
             )
             state["site"] = load_site(settings.site)
-        return DetectionPipeline(state["detector"], state["site"])
+        return DetectionPipeline(state["detector"], state["site"], horizon=settings.horizon_config())
 
     return factory
 

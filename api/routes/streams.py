@@ -78,7 +78,9 @@ def stream_manager(app: FastAPI) -> Any:
                 model_holder["model"] = load_detector(
                     settings.model, settings.ensure_state_dir(), settings.detector_config()
                 )
-        return DetectionPipeline(model_holder["model"], site, tide=tide.height_m)
+        return DetectionPipeline(
+            model_holder["model"], site, tide=tide.height_m, horizon=settings.horizon_config()
+        )
 
     streams = StreamManager(
         app.state.alerts.ingest,

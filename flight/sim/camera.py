@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from flight.sim.world import World, WorldObject
-from shorewatch.camera import CameraPose, project
+from shorewatch.camera import CameraPose, project, sea_horizon_dip_deg
 from shorewatch.types import DEFAULT_INTRINSICS, CameraIntrinsics, Frame, GroundTruthObject, Telemetry
 
 logger = logging.getLogger(__name__)
@@ -1200,12 +1200,15 @@ class SimCamera:
         return self.world.structures_near(cx, cy, reach * 0.7)
 
     def _horizon(self, pose: CameraPose) -> float:
-        R = pose.rotation()
-        # row where the ray has zero vertical component (roll is 0): down_z*(v-cy)/fy + fwd_z = 0
-        down_z, fwd_z = R[2, 1], R[2, 2]
-        if abs(down_z) < 1e-9:
-            return -1e9 if fwd_z < 0 else 1e9
-        return float(self.intr.cy_px - fwd_z * self.intr.fy_px / down_z)
+        """The row of the sea's visible horizon (roll is 0): the ray ``sea_horizon_dip_deg`` below
+        the horizontal, as the earth's curve shows it (the flat ground beyond, 13 km and more at
+        45 m, is painted as sky)."""
+        a = pose.pitch_deg + sea_horizon_dip_deg(pose.up_m)  # the optical axis lies -a below the horizon
+        if a <= -90.0:
+            return -1e9
+        if a >= 90.0:
+            return 1e9
+        return float(self.intr.cy_px + self.intr.fy_px * math.tan(math.radians(a)))
 
     def _glint(self, img: U8, pose: CameraPose, look: Look, water: F32, t_s: float) -> None:
         if look.glint <= 0.02 or look.sun_elev_deg < 0:

@@ -31,3 +31,13 @@ def test_a_bad_value_is_refused_with_the_variable_named(monkeypatch: pytest.Monk
     monkeypatch.setenv("SHOREWATCH_FLIP_TTA", "sometimes")
     with pytest.raises(ValueError, match="flip_tta"):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(("value", "enabled"), [(None, True), ("0", False), ("false", False), ("1", True)])
+def test_levelling_on_the_horizon_is_on_unless_turned_off(
+    value: str | None, enabled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SHOREWATCH_LEVEL_ON_HORIZON", raising=False)
+    if value is not None:
+        monkeypatch.setenv("SHOREWATCH_LEVEL_ON_HORIZON", value)
+    assert Settings(_env_file=None).horizon_config().enabled is enabled  # type: ignore[call-arg]

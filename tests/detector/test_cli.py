@@ -277,6 +277,43 @@ def test_detect_puts_a_drone_photos_boats_on_the_map(
     assert "no positions" not in capsys.readouterr().out
 
 
+def test_a_photo_s_pitch_is_measured_on_the_horizon_when_its_xmp_is_off(
+    drone_photo: tuple[Path, list[GroundTruthObject]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A gimbal that writes its pitch 2.5 deg shallower than it was: the horizon in the picture
+    says the true pitch, and the launch boat is placed as well as from the right one; with
+    levelling off it is placed further out."""
+    photo, truth = drone_photo
+    with open(photo, "rb") as fh:
+        data = fh.read()
+    assert b"-22.00" in data
+    wrong = tmp_path / "DJI_0043.JPG"
+    wrong.write_bytes(data.replace(b"-22.00", b"-19.50"))
+    launch = next(t for t in truth if t.kind == "inflatable")
+
+    def nearest_boat(env: str) -> tuple[float, str]:
+        monkeypatch.setenv("SHOREWATCH_LEVEL_ON_HORIZON", env)
+        out = tmp_path / f"spots{env}.geojson"
+        argv = ["detect", str(wrong), "--model", str(MODEL), "--no-save", "--tta", "none", "--hfov", "84"]
+        assert main([*argv, "--geojson", str(out)]) == 0
+        printed = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
+        boats = [f for f in json.loads(out.read_text())["features"] if f["properties"]["class"] == "boat"]
+        lon_lat = [f["geometry"]["coordinates"] for f in boats]
+        return min(distance_m(launch.lat_deg, launch.lon_deg, la, lo) for lo, la in lon_lat), printed
+
+    levelled, printed = nearest_boat("1")
+    assert "pitch -19.5 deg" in printed and "measured on the horizon" in printed
+    pitch = re.search(r"pitch (-[\d.]+) deg measured on the horizon", printed)
+    assert pitch is not None and float(pitch[1]) == pytest.approx(-22.0, abs=0.1)
+    assert levelled <= 15.0
+    reported, printed = nearest_boat("0")
+    assert "measured on the horizon" not in printed
+    assert reported > levelled + 5.0
+
+
 def test_bad_pose_options_are_refused(
     drone_photo: tuple[Path, list[GroundTruthObject]], tmp_path: Path
 ) -> None:

@@ -685,10 +685,15 @@ def test_the_engine_places_objects_on_the_sea_at_the_frames_tide() -> None:
     assert (g.east_m[0], g.north_m[0]) == pytest.approx((want.east_m[0], want.north_m[0]))
     dist = math.hypot(g.east_m[0] - msl.east_m[0], g.north_m[0] - msl.north_m[0])
     assert dist == pytest.approx(-surface / math.tan(math.radians(22.0)), rel=0.05)  # at the image centre
-    # a frame's georeferencing and its events use one answer of the tide source
+    # a frame's georeferencing and its events use one answer of the tide source: the one
+    # ``locate`` got; the next frame asks again, once
     asked.clear()
     eng.update(frame, dets)
-    assert eng.tide_m == LOW_WATER and asked == [7.0]
+    assert eng.tide_m == LOW_WATER and asked == []
+    later = dataclasses.replace(frame, timestamp_s=7.5, telemetry=dataclasses.replace(tel, timestamp_s=7.5))
+    eng.locate(later, dets)
+    eng.update(later, dets)
+    assert asked == [7.5]
     # the track keeps the observation's error ellipse (the drone looks north: line of sight 0 deg)
     along, across, bearing = eng._tracks[1].ellipses[-1]
     assert (along, across) == pytest.approx((g.along_m[0], g.across_m[0]), rel=1e-6)

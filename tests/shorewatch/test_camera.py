@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shorewatch.camera import CameraPose, ground_sample_distance_m, horizon_row, pixels_to_ground, project
+from shorewatch.camera import (
+    CameraPose,
+    ground_sample_distance_m,
+    horizon_row,
+    pixels_to_ground,
+    project,
+    sea_horizon_dip_deg,
+)
 from shorewatch.types import DEFAULT_INTRINSICS, CameraIntrinsics, TypeValidationError
 
 INTR = DEFAULT_INTRINSICS
@@ -38,6 +45,21 @@ def test_ray_above_horizon_misses_ground() -> None:
     assert 0 < row < INTR.cy_px
     _, ok = pixels_to_ground([[640, row - 20], [640, row + 20]], pose, INTR)
     assert list(ok) == [False, True]
+
+
+@pytest.mark.parametrize(("height_m", "dip_deg"), [(0.0, 0.0), (2.0, 0.041), (45.0, 0.197), (120.0, 0.321)])
+def test_the_sea_horizon_dips_with_the_eye_s_height(height_m: float, dip_deg: float) -> None:
+    """1.76 arc minutes x sqrt(height in metres), the almanac's dip with standard refraction."""
+    assert sea_horizon_dip_deg(height_m) == pytest.approx(dip_deg, abs=0.001)
+
+
+def test_the_sea_horizon_lies_below_the_vanishing_line_by_its_dip() -> None:
+    pose = CameraPose(0, 0, 120, yaw_deg=250, pitch_deg=-20)
+    dip = sea_horizon_dip_deg(120.0)
+    flat, sea = horizon_row(pose, INTR), horizon_row(pose, INTR, dip)
+    assert sea - flat == pytest.approx(
+        INTR.fy_px * (math.tan(math.radians(20)) - math.tan(math.radians(20 - dip))), rel=0.01
+    )
 
 
 def test_gsd_at_nadir_matches_the_field_of_view() -> None:
