@@ -70,6 +70,13 @@ class HorizonConfig(BaseModel):
         le=255,
         description="the least colour step across the horizon (sum of B, G, R, grey levels)",
     )
+    min_sharpness: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="an edge's step across one row over its step across 8 (haze fades the sea into the sky "
+        "without an edge; the steepest row of such a fade is not the horizon)",
+    )
     min_strips: float = Field(
         0.5, gt=0, le=1, description="the share of the strips that must lie on the line for it to be believed"
     )
@@ -159,32 +166,53 @@ def fit_attitude(
     return p, r, math.degrees(float(np.sqrt(np.mean(res**2))))
 
 
+SHARP_SPAN = 4  # rows (reduced picture) each side over which an edge's sharpness is judged
+
+
 def _strip_candidates(
-    img: npt.NDArray[np.uint8], top: int, bottom: int, strips: int, min_step: float
+    img: npt.NDArray[np.uint8], top: int, bottom: int, strips: int, min_step: float, min_sharpness: float
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Per strip, up to three rows (sub-pixel, in ``img``'s rows) where the strip's mean colour
-    steps most, at least ``min_step``: (strip index, row, step)."""
+    """Per strip, up to three rows (sub-pixel, in ``img``'s rows ``top``..``bottom``) where the
+    strip's mean colour steps most, at least ``min_step``, and sharply: the step across the row
+    at least ``min_sharpness`` of the change over ``SHARP_SPAN`` rows each side (1 for a clean
+    edge, 1 / ``SHARP_SPAN`` for an even fade, as haze fades the sea into the sky): (strip index,
+    row, step)."""
     h, w = img.shape[:2]
     top, bottom = max(top, 1), min(bottom, h - 2)
     if bottom - top < 3:
         z = np.zeros(0)
         return z, z, z
+    k_ = SHARP_SPAN
+    r0, r1 = max(top - 1 - k_, 0), min(bottom + 2 + k_, h)
     edges = np.linspace(0, w, strips + 1).astype(int)
-    band = img[top - 1 : bottom + 2].astype(np.float32)
+    band = img[r0:r1].astype(np.float32)
     cols = np.stack([band[:, a:b].mean(axis=1) for a, b in itertools.pairwise(edges)], axis=0)
     cols = cv2.GaussianBlur(cols, (1, 3), 0.8)  # (strips, rows, 3): smoothed along rows only
-    # the step at row i: from the row above to the row below, summed over the colour channels
-    step = np.abs(cols[:, 2:] - cols[:, :-2]).sum(axis=2) / 2.0  # (strips, rows) for rows top..bottom
+    n = r1 - r0
+    rows_img = np.arange(top, bottom + 1)
+    i = rows_img - r0  # index into cols
+    # the step at a row: from the row above to the row below, summed over the colour channels
+    step = np.abs(cols[:, i + 1] - cols[:, i - 1]).sum(axis=2) / 2.0  # (strips, rows)
+    wide = np.abs(cols[:, np.minimum(i + k_, n - 1)] - cols[:, np.maximum(i - k_, 0)]).sum(axis=2) / 2.0
+    sharp = step / np.maximum(wide, 1e-6)
     ks, rows, vals = [], [], []
     for k in range(strips):
-        s = step[k]
-        peaks = np.flatnonzero((s[1:-1] >= s[:-2]) & (s[1:-1] > s[2:]) & (s[1:-1] >= min_step)) + 1
-        for i in peaks[np.argsort(s[peaks])[::-1][:3]]:
-            a, b, c = s[i - 1], s[i], s[i + 1]
+        st = step[k]
+        peaks = (
+            np.flatnonzero(
+                (st[1:-1] >= st[:-2])
+                & (st[1:-1] > st[2:])
+                & (st[1:-1] >= min_step)
+                & (sharp[k, 1:-1] >= min_sharpness)
+            )
+            + 1
+        )
+        for j in peaks[np.argsort(st[peaks])[::-1][:3]]:
+            a, b, c = st[j - 1], st[j], st[j + 1]
             den = a - 2 * b + c
             off = 0.5 * (a - c) / den if den < 0 else 0.0
             ks.append(k)
-            rows.append(top + i + off)
+            rows.append(top + j + off)
             vals.append(b)
     return np.asarray(ks, float), np.asarray(rows, float), np.asarray(vals, float)
 
@@ -222,7 +250,7 @@ def find_horizon(
     )
     sw = small.shape[1]
     top, bottom = math.floor(max(row_lo, 0) * scale), math.ceil(min(row_hi, h_img - 1) * scale)
-    ks, rows, vals = _strip_candidates(small, top, bottom, c.strips, c.min_step)
+    ks, rows, vals = _strip_candidates(small, top, bottom, c.strips, c.min_step, c.min_sharpness)
     if len(ks) < 2:
         return None
     xs = (ks + 0.5) * sw / c.strips

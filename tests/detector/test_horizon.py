@@ -60,6 +60,16 @@ def paint(
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
+def haze_fade(row: float, rows: float) -> np.ndarray:
+    """Sky over sea where haze fades one into the other over ``rows`` rows below ``row``."""
+    v = np.arange(INTR.height_px, dtype=np.float64)[:, None, None]
+    a = np.clip((v - row) / rows, 0.0, 1.0)
+    img = (1 - a) * np.array(SKY, float) + a * np.array(SEA, float)
+    img = np.broadcast_to(img, (INTR.height_px, INTR.width_px, 3)).copy()
+    img += np.random.default_rng(5).normal(0, 2.0, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
 def frame_of(img: np.ndarray, pitch_deg: float, t_s: float = 0.0, alt_m: float = 45.0) -> Frame:
     tel = Telemetry(t_s, 50.9, 1.66, alt_m, 300.0, gimbal_pitch_deg=pitch_deg)
     return Frame(img, t_s, "cam", int(t_s * 10), tel, INTR)
@@ -125,6 +135,7 @@ def test_the_dip_of_the_horizon_counts() -> None:
         ("looking down past the horizon", lambda: paint(-60.0, 0.0, 45.0), -60.0),
         ("sand and sea only", lambda: paint(-22.0, 0.0, 45.0)[200:].repeat(2, axis=0)[:720], -22.0),
         ("flat grey (fog)", lambda: np.full((720, 1280, 3), 150, np.uint8), -22.0),
+        ("haze: the sea fades into the sky, no edge", lambda: haze_fade(76.0, 40.0), -22.0),
         ("noise", lambda: np.random.default_rng(3).integers(0, 255, (720, 1280, 3), dtype=np.uint8), -22.0),
         ("horizon 6 deg from the reported pitch", lambda: paint(-16.0, 0.0, 45.0), -22.0),
         ("horizon leaning 8 deg", lambda: paint(-22.0, 8.0, 45.0), -22.0),
