@@ -80,6 +80,13 @@ class HorizonConfig(BaseModel):
     min_strips: float = Field(
         0.5, gt=0, le=1, description="the share of the strips that must lie on the line for it to be believed"
     )
+    lowest_share: float = Field(
+        0.7,
+        gt=0,
+        le=1,
+        description="of the lines through at least this share of the best line's strips, the lowest is the "
+        "sea's horizon (land on the horizon stands on it)",
+    )
     min_span: float = Field(
         0.6, gt=0, le=1, description="the share of the picture's width those strips must span"
     )
@@ -278,6 +285,16 @@ def find_horizon(
         strip_hit[:, k] = on[:, ks == k].any(axis=1)
     score = strip_hit.sum(axis=1) + 1e-3 * (on * vals[None, :]).sum(axis=1) / max(float(vals.max()), 1e-9)
     best = int(np.argmax(score))
+    # land on the horizon (a far shore, a headland's tree line) stands on the sea's horizon: of the
+    # lines nearly as well supported as the best, the sea's is the lowest
+    support = strip_hit.sum(axis=1)
+    near_best = np.flatnonzero(
+        (support >= max(3, math.ceil(c.min_strips * c.strips))) & (support >= c.lowest_share * support[best])
+    )
+    if len(near_best) > 1:
+        mid = icpt[near_best] + slope[near_best] * (sw / 2.0)
+        lowest = near_best[mid >= mid.max() - c.inlier_px]
+        best = int(lowest[np.argmax(score[lowest])])
     # the inliers: per strip, the candidate nearest the best line
     sel: list[int] = []
     for strip in np.flatnonzero(strip_hit[best]):

@@ -160,6 +160,23 @@ def test_land_across_most_of_the_horizon_is_refused_and_across_a_little_is_not()
     assert fix is not None and fix.pitch_deg == pytest.approx(-22.0, abs=0.03)
 
 
+def test_a_far_shore_on_the_horizon_is_stood_on_it_not_taken_for_it() -> None:
+    """A low far shore over most of the horizon: its top edge against the sky is the stronger
+    line, but the sea's horizon is its foot."""
+    img = paint(-22.0, 0.0, 45.0)
+    fix0 = find_horizon(img, INTR, -22.0, 45.0)
+    assert fix0 is not None
+    row = round(fix0.row_px)
+    u = np.arange(1280)
+    tops = row - (8 + 1.0 * np.sin(u / 90.0)).round().astype(int)  # 7-9 px high, nearly level
+    shore = img.copy()
+    for x in range(1000):
+        shore[tops[x] : row, x] = (70, 90, 75)  # dark woods, hazed
+    fix = find_horizon(shore, INTR, -22.0, 45.0)
+    assert fix is not None
+    assert fix.pitch_deg == pytest.approx(-22.0, abs=0.1)  # the woods drawn to the whole pixel
+
+
 def test_a_rendered_frame_is_levelled_to_the_pose_it_was_rendered_from() -> None:
     from flight.sim.camera import SimCamera
     from flight.sim.render import ScriptedFlight
