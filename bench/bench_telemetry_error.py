@@ -13,7 +13,10 @@ object: median and 90th percentile error, and the share inside the stated one-si
 (``error_m`` and ``bias_m`` in quadrature, as an alert states it; its GNSS part is the receiver's accuracy that each reported pose carries, sqrt(2) x the per-axis sigma, since 2 December). Events: ``evaluate_scenario`` with the ground truth as detections
 (``OracleDetector``, 2 frames/s, the whole 180 s), so the event rules and georeferencing are
 measured apart from the model: launches raised, median latency after the boat entered the water,
-median position error, false events. Writes its own section of BENCHMARKS.md.
+median position error, false events. Each twice: with the pitch as reported, and levelled on the
+sea's horizon (``detector.horizon.HorizonLevel``, one per drone and preset, as the pipeline does
+by default); objects 250 m or more from the drone are also counted apart. Writes its own section
+of BENCHMARKS.md.
 """
 
 from __future__ import annotations
