@@ -260,7 +260,8 @@ def find_horizon(
     ks, rows, vals = _strip_candidates(small, top, bottom, c.strips, c.min_step, c.min_sharpness)
     if len(ks) < 2:
         return None
-    xs = (ks + 0.5) * sw / c.strips
+    edges = np.linspace(0, sw, c.strips + 1).astype(int)
+    xs = (edges[ks.astype(int)] + edges[ks.astype(int) + 1] - 1) / 2.0  # each strip's centre column
     max_slope = math.tan(math.radians(c.max_roll_deg)) + 1e-9
     # RANSAC over every pair of candidates from different strips: the line through most strips
     i, j = np.triu_indices(len(ks), 1)
@@ -292,7 +293,7 @@ def find_horizon(
         (support >= max(3, math.ceil(c.min_strips * c.strips))) & (support >= c.lowest_share * support[best])
     )
     if len(near_best) > 1:
-        mid = icpt[near_best] + slope[near_best] * (sw / 2.0)
+        mid = icpt[near_best] + slope[near_best] * ((sw - 1) / 2.0)
         lowest = near_best[mid >= mid.max() - c.inlier_px]
         best = int(lowest[np.argmax(score[lowest])])
     # the inliers: per strip, the candidate nearest the best line
