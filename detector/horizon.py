@@ -236,6 +236,8 @@ def find_horizon(
     across enough of the picture (see the module)."""
     c = config or HorizonConfig()
     h_img, w_img = image.shape[:2]
+    if w_img < 2 * c.strips or h_img < 16:
+        return None  # too small a picture to tell a straight edge
     scale = min(1.0, c.work_width_px / w_img)
     dip = sea_horizon_dip_deg(height_m)
     # rows (full resolution) where the horizon can lie: the reported pitch +- search, the lean at the edges

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import cv2
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -139,6 +140,7 @@ def test_the_dip_of_the_horizon_counts() -> None:
         ("noise", lambda: np.random.default_rng(3).integers(0, 255, (720, 1280, 3), dtype=np.uint8), -22.0),
         ("horizon 6 deg from the reported pitch", lambda: paint(-16.0, 0.0, 45.0), -22.0),
         ("horizon leaning 8 deg", lambda: paint(-22.0, 8.0, 45.0), -22.0),
+        ("a thumbnail", lambda: cv2.resize(paint(-22.0, 0.0, 45.0), (40, 22)), -22.0),
     ],
 )
 def test_no_horizon_is_claimed_where_there_is_none(case: str, image: object, pitch: float) -> None:
@@ -303,3 +305,18 @@ def test_the_pipeline_places_objects_with_the_levelled_pitch() -> None:
 
     assert len(d) >= 5
     assert miss(d.data["east_m"], d.data["north_m"]) < 0.5 * miss(off.east_m, off.north_m)
+
+
+def test_a_failure_to_level_never_costs_the_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.sim_source import OracleDetector
+    from detector import horizon
+    from detector.pipeline import DetectionPipeline
+    from shorewatch.site import load_site
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise RuntimeError("a bug in the horizon finder")
+
+    monkeypatch.setattr(horizon, "find_horizon", broken)
+    pipe = DetectionPipeline(OracleDetector(lambda _f: []), load_site())
+    res = pipe.process(frame_of(paint(-22.0, 0.0, 45.0), -21.0))
+    assert res.levelled is False and res.pitch_deg == -21.0
