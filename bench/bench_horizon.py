@@ -11,9 +11,10 @@ the pitch. Reported: the share of frames levelled, the median and 95th percentil
 true pitch| over those, the share of levelled frames more than 0.3 deg off (a wrong line), and
 the median time per frame. Real: ``../shared/data/real-dev`` (246 webcam frames, measured only,
 no pose known): with a guessed 60 deg lens and a pitch prior of -10 deg searched +-15 deg, the
-share of frames per camera where a horizon is found; for the open-sea harbour webcam (hyovmh0t,
-a fixed camera) the spread of the found row across its frames, which for a fixed camera is the
-method's own noise plus the sea's.
+share of frames per camera where a horizon is found (on cameras whose view ends at a shore, what
+is found is that shore's water line or a straight edge, not a sea horizon); for the harbour webcam
+hyovmh0t (a fixed camera over open water to a low far shore) the spread of the found row across
+its frames, which for a fixed camera is the method's own noise plus the water's.
 """
 
 from __future__ import annotations
@@ -137,7 +138,7 @@ def main() -> int:
             real_rows.append(f"| {cam} | {n} | {found} ({100 * found / max(n, 1):.0f} %) |")
             print(real_rows[-1], flush=True)
         spread = (
-            f"hyovmh0t (open sea, fixed camera, 1920x1080): the found row's median {np.median(hy):.1f} px, "
+            f"hyovmh0t (fixed camera, 1920x1080): the found row's median {np.median(hy):.1f} px, "
             f"5th-95th percentile {np.percentile(hy, 5):.1f}-{np.percentile(hy, 95):.1f} px over {len(hy)} frames "
             f"(1 px is {np.degrees(np.arctan(1 / (960 / np.tan(np.radians(30))))):.3f} deg with the guessed lens)."
             if hy
