@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from shorewatch.camera import CameraPose, sea_horizon_dip_deg
+from shorewatch.camera import CameraPose, level_camera_row, sea_horizon_dip_deg
 from shorewatch.types import CameraIntrinsics, Frame, Telemetry
 
 FloatArray = npt.NDArray[np.float64]
@@ -189,8 +189,8 @@ def _strip_candidates(
     if bottom - top < 3:
         z = np.zeros(0)
         return z, z, z
-    k_ = SHARP_SPAN
-    r0, r1 = max(top - 1 - k_, 0), min(bottom + 2 + k_, h)
+    reach = SHARP_SPAN
+    r0, r1 = max(top - 1 - reach, 0), min(bottom + 2 + reach, h)
     edges = np.linspace(0, w, strips + 1).astype(int)
     band = img[r0:r1].astype(np.float32)
     cols = np.stack([band[:, a:b].mean(axis=1) for a, b in itertools.pairwise(edges)], axis=0)
@@ -200,7 +200,7 @@ def _strip_candidates(
     i = rows_img - r0  # index into cols
     # the step at a row: from the row above to the row below, summed over the colour channels
     step = np.abs(cols[:, i + 1] - cols[:, i - 1]).sum(axis=2) / 2.0  # (strips, rows)
-    wide = np.abs(cols[:, np.minimum(i + k_, n - 1)] - cols[:, np.maximum(i - k_, 0)]).sum(axis=2) / 2.0
+    wide = np.abs(cols[:, np.minimum(i + reach, n - 1)] - cols[:, np.maximum(i - reach, 0)]).sum(axis=2) / 2.0
     sharp = step / np.maximum(wide, 1e-6)
     ks, rows, vals = [], [], []
     for k in range(strips):
@@ -244,8 +244,8 @@ def find_horizon(
     lo_a, hi_a = pitch_deg + dip - c.search_deg, pitch_deg + dip + c.search_deg
     if lo_a <= -89.0 or hi_a >= 89.0:
         return None
-    row_lo = intr.cy_px + intr.fy_px * math.tan(math.radians(lo_a))
-    row_hi = intr.cy_px + intr.fy_px * math.tan(math.radians(hi_a))
+    row_lo = level_camera_row(intr, pitch_deg, -dip + c.search_deg)
+    row_hi = level_camera_row(intr, pitch_deg, -dip - c.search_deg)
     lean = 0.5 * w_img * math.tan(math.radians(c.max_roll_deg))
     row_lo, row_hi = row_lo - lean, row_hi + lean
     if row_hi < 0 or row_lo > h_img - 1:
@@ -329,24 +329,17 @@ class HorizonLevel:
         self.surface_m = surface_m
         self._offsets: deque[tuple[float, float]] = deque()  # (time s, measured - reported pitch deg)
         self._dissent: list[tuple[float, float]] = []  # fixes in a row that disagree with the pool
-        self.last_fix: HorizonFix | None = None
-        self.frames_levelled = 0
 
     def reset(self) -> None:
         self._offsets.clear()
         self._dissent.clear()
-        self.last_fix = None
-        self.frames_levelled = 0
 
-    def pooled_offset_deg(self, t_s: float) -> float | None:
+    def _pooled_offset_deg(self, t_s: float) -> float | None:
         """The median offset of the horizons seen in the last ``window_s`` (or, up to ``hold_s``
-        after the last one, of the last window seen); None when there is none to trust."""
+        after the last one, of the last window seen); None when there is none to trust. Called
+        after ``level`` dropped the offsets too old for ``t_s`` or from its future."""
         c = self.config
-        if (
-            not self._offsets
-            or t_s - self._offsets[-1][0] > max(c.hold_s, 0.0)
-            or t_s < self._offsets[0][0] - c.window_s
-        ):
+        if not self._offsets or t_s - self._offsets[-1][0] > c.hold_s:
             return None
         last = self._offsets[-1][0]
         recent = [o for t, o in self._offsets if last - t <= c.window_s]
@@ -366,8 +359,7 @@ class HorizonLevel:
             self._offsets.popleft()  # old, or time went backwards (a replay restarted)
         surface = self.surface_m if surface_m is None else surface_m
         fix = find_horizon(frame.image, intr, tel.gimbal_pitch_deg, tel.alt_m - surface, c)
-        pooled = self.pooled_offset_deg(t)
-        self.last_fix = fix
+        pooled = self._pooled_offset_deg(t)
         if fix is not None:
             offset = fix.pitch_deg - tel.gimbal_pitch_deg
             if pooled is None or abs(offset - pooled) <= c.agree_deg:
@@ -379,12 +371,11 @@ class HorizonLevel:
             # a horizon away from the pool: one is a cloud bank; 2 x min_pool in a row that agree
             # with each other mean the pool itself was wrong (or the gimbal was re-seated)
             self._dissent.append((t, offset))
-            ds = np.array([o for _, o in self._dissent])
-            if len(ds) >= 2 * c.min_pool and float(np.ptp(ds)) <= 2 * c.agree_deg:
-                self._offsets = deque(self._dissent)
-                self._dissent.clear()
-                return self._levelled(frame, tel, fix.pitch_deg, fix.sigma_deg)
-            if len(ds) >= 2 * c.min_pool:
+            if len(self._dissent) >= 2 * c.min_pool:
+                if float(np.ptp([o for _, o in self._dissent])) <= 2 * c.agree_deg:
+                    self._offsets = deque(self._dissent)
+                    self._dissent.clear()
+                    return self._levelled(frame, tel, fix.pitch_deg, fix.sigma_deg)
                 self._dissent.pop(0)
         if pooled is None:
             return frame
@@ -399,6 +390,5 @@ class HorizonLevel:
         return float(1.4826 * np.median(np.abs(offs - np.median(offs))))
 
     def _levelled(self, frame: Frame, tel: Telemetry, pitch_deg: float, sigma_deg: float) -> Frame:
-        self.frames_levelled += 1
         new_tel = dataclasses.replace(tel, gimbal_pitch_deg=pitch_deg, pitch_accuracy_deg=sigma_deg)
         return dataclasses.replace(frame, telemetry=new_tel)

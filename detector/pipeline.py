@@ -97,13 +97,10 @@ class DetectionPipeline:
         with self._lock:
             t0 = time.perf_counter()
             reported = frame.telemetry
-            if reported is not None and frame.intrinsics is not None and self.horizon.config.enabled:
-                try:
-                    frame = self.horizon.level(frame, self.events.sea_surface_at(frame.timestamp_s))
-                except Exception:  # levelling must never cost a frame: place it with the reported pitch
-                    logger.exception(
-                        "levelling on the horizon failed for %s#%d", frame.source_id, frame.index
-                    )
+            try:  # the frame itself where it has no pose or levelling is off
+                frame = self.horizon.level(frame, self.events.sea_surface_at(frame.timestamp_s))
+            except Exception:  # levelling must never cost a frame: place it with the reported pitch
+                logger.exception("levelling on the horizon failed for %s#%d", frame.source_id, frame.index)
             dets = self.detector.detect(frame)
             t1 = time.perf_counter()
             tracked = self.tracker.update(dets, timestamp_s=frame.timestamp_s)

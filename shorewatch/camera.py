@@ -113,6 +113,18 @@ def sea_horizon_dip_deg(height_m: float) -> float:
     return DIP_DEG_PER_SQRT_M * math.sqrt(max(height_m, 0.0))
 
 
+def level_camera_row(intr: CameraIntrinsics, pitch_deg: float, elevation_deg: float) -> float:
+    """Image row, at the centre column of a camera at ``pitch_deg`` and roll 0, of the ray
+    ``elevation_deg`` above the horizontal (the optical axis is ``pitch_deg - elevation_deg``
+    below it); ``-inf`` / ``inf`` where that ray is 90 deg or more above / below the axis."""
+    a = pitch_deg - elevation_deg
+    if a <= -90.0:
+        return -math.inf
+    if a >= 90.0:
+        return math.inf
+    return intr.cy_px + intr.fy_px * math.tan(math.radians(a))
+
+
 def horizon_row(pose: CameraPose, intr: CameraIntrinsics, dip_deg: float = 0.0) -> float:
     """Image row, at the image centre column, of the ray ``dip_deg`` below the horizontal in the
     direction the camera looks (0: the flat plane's vanishing line; ``sea_horizon_dip_deg``: the

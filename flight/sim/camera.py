@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from flight.sim.world import World, WorldObject
-from shorewatch.camera import CameraPose, project, sea_horizon_dip_deg
+from shorewatch.camera import CameraPose, level_camera_row, project, sea_horizon_dip_deg
 from shorewatch.types import DEFAULT_INTRINSICS, CameraIntrinsics, Frame, GroundTruthObject, Telemetry
 
 logger = logging.getLogger(__name__)
@@ -1203,12 +1203,8 @@ class SimCamera:
         """The row of the sea's visible horizon (roll is 0): the ray ``sea_horizon_dip_deg`` below
         the horizontal, as the earth's curve shows it (the flat ground beyond, 13 km and more at
         45 m, is painted as sky)."""
-        a = pose.pitch_deg + sea_horizon_dip_deg(pose.up_m)  # the optical axis lies -a below the horizon
-        if a <= -90.0:
-            return -1e9
-        if a >= 90.0:
-            return 1e9
-        return float(self.intr.cy_px + self.intr.fy_px * math.tan(math.radians(a)))
+        row = level_camera_row(self.intr, pose.pitch_deg, -sea_horizon_dip_deg(pose.up_m))
+        return float(np.clip(row, -1e9, 1e9))
 
     def _glint(self, img: U8, pose: CameraPose, look: Look, water: F32, t_s: float) -> None:
         if look.glint <= 0.02 or look.sun_elev_deg < 0:
